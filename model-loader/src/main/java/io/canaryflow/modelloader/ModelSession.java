@@ -1,0 +1,301 @@
+package io.canaryflow.modelloader;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An ONNX Runtime session for one model version, checked against its manifest and warmed up.
+ *
+ * <p>{@link #score} may be called from several threads at once (ONNX Runtime's {@code run} is
+ * thread-safe); each caller brings its own input buffer. Every method throws {@link
+ * IllegalStateException} once the session is closed.
+ */
+public final class ModelSession implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelSession.class);
+
+    private final ModelVersion id;
+    private final Manifest manifest;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final String device;
+    private final Set<String> outputs;
+    private final int outputColumns;
+    private volatile boolean closed;
+
+    private ModelSession(
+            ModelVersion id,
+            Manifest manifest,
+            OrtEnvironment env,
+            OrtSession session,
+            String device,
+            int outputColumns) {
+        this.id = id;
+        this.manifest = manifest;
+        this.env = env;
+        this.session = session;
+        this.device = device;
+        this.outputs = Set.of(manifest.output());
+        this.outputColumns = outputColumns;
+    }
+
+    /**
+     * Creates a session on the configured device, checks the model's input and output against the
+     * manifest, and warms it up.
+     *
+     * @throws ModelLoadException naming the model file and the problem: unreadable model, input or
+     *     output the manifest does not describe, CUDA demanded but unavailable, failed warm-up
+     */
+    public static ModelSession open(ModelArtifact artifact, SessionConfig config)
+            throws ModelLoadException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtSession session = null;
+        String device = "cpu";
+        long started = System.nanoTime();
+        try {
+            if (config.device() != Device.CPU) {
+                try {
+                    session = create(env, artifact, config, true);
+                    device = "cuda:" + config.deviceId();
+                } catch (OrtException e) {
+                    if (config.device() == Device.CUDA) {
+                        throw new ModelLoadException(
+                                String.format(
+                                        "device 'cuda' requested for %s but CUDA is not usable: %s",
+                                        artifact.location(), e.getMessage()),
+                                e);
+                    }
+                    LOG.info(
+                            "CUDA not usable for {} ({}); using CPU",
+                            artifact.id(),
+                            e.getMessage());
+                }
+            }
+            if (session == null) {
+                session = create(env, artifact, config, false);
+            }
+        } catch (OrtException e) {
+            throw new ModelLoadException(
+                    String.format(
+                            "model file %s cannot be loaded by ONNX Runtime: %s",
+                            artifact.location(), e.getMessage()),
+                    e);
+        }
+        try {
+            int columns = validate(artifact, session);
+            ModelSession live =
+                    new ModelSession(
+                            artifact.id(), artifact.manifest(), env, session, device, columns);
+            live.warmUp(config.warmUpRuns(), artifact.location());
+            LOG.info(
+                    "model {} live on {} ({} intra-op threads) after {} ms",
+                    artifact.id(),
+                    device,
+                    config.intraOpThreads(),
+                    (System.nanoTime() - started) / 1_000_000);
+            return live;
+        } catch (ModelLoadException | RuntimeException e) {
+            closeQuietly(session);
+            throw e;
+        }
+    }
+
+    private static OrtSession create(
+            OrtEnvironment env, ModelArtifact artifact, SessionConfig config, boolean cuda)
+            throws OrtException {
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(config.intraOpThreads());
+            options.setInterOpNumThreads(1);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (cuda) {
+                options.addCUDA(config.deviceId());
+            }
+            return env.createSession(artifact.modelBytes(), options);
+        }
+    }
+
+    /** Returns the number of output columns; throws if the model disagrees with the manifest. */
+    private static int validate(ModelArtifact artifact, OrtSession session)
+            throws ModelLoadException {
+        Manifest m = artifact.manifest();
+        try {
+            Map<String, NodeInfo> inputs = session.getInputInfo();
+            NodeInfo input = inputs.get(m.input());
+            if (input == null) {
+                throw mismatch(
+                        artifact,
+                        String.format(
+                                "manifest input '%s' is not an input of the model (model inputs: %s)",
+                                m.input(), inputs.keySet()));
+            }
+            if (!(input.getInfo() instanceof TensorInfo tensor)
+                    || tensor.type != OnnxJavaType.FLOAT) {
+                throw mismatch(
+                        artifact,
+                        String.format(
+                                "model input '%s' is %s, expected a float tensor",
+                                m.input(), input.getInfo()));
+            }
+            long[] shape = tensor.getShape();
+            if (shape.length != 2 || (shape[1] >= 0 && shape[1] != m.width())) {
+                throw mismatch(
+                        artifact,
+                        String.format(
+                                "model input '%s' has shape %s but the manifest lists %d features",
+                                m.input(), Arrays.toString(shape), m.width()));
+            }
+            Map<String, NodeInfo> outputs = session.getOutputInfo();
+            NodeInfo output = outputs.get(m.output());
+            if (output == null) {
+                throw mismatch(
+                        artifact,
+                        String.format(
+                                "manifest output '%s' is not an output of the model (model outputs: %s)",
+                                m.output(), outputs.keySet()));
+            }
+            if (!(output.getInfo() instanceof TensorInfo outTensor)
+                    || outTensor.type != OnnxJavaType.FLOAT) {
+                throw mismatch(
+                        artifact,
+                        String.format(
+                                "model output '%s' is %s, expected a float tensor",
+                                m.output(), output.getInfo()));
+            }
+            long[] outShape = outTensor.getShape();
+            int columns = outShape.length == 1 ? 1 : (int) outShape[outShape.length - 1];
+            if (outShape.length > 2 || (columns >= 0 && m.scoreColumn() >= columns)) {
+                throw mismatch(
+                        artifact,
+                        String.format(
+                                "model output '%s' has shape %s; score column %d does not exist",
+                                m.output(), Arrays.toString(outShape), m.scoreColumn()));
+            }
+            return Math.max(columns, 1);
+        } catch (OrtException e) {
+            throw new ModelLoadException(
+                    String.format(
+                            "cannot inspect model file %s: %s",
+                            artifact.location(), e.getMessage()),
+                    e);
+        }
+    }
+
+    private static ModelLoadException mismatch(ModelArtifact artifact, String what) {
+        return new ModelLoadException(
+                String.format(
+                        "model file %s disagrees with its manifest: %s",
+                        artifact.location(), what));
+    }
+
+    private void warmUp(int runs, String location) throws ModelLoadException {
+        int width = manifest.width();
+        FloatBuffer row = newInputBuffer(1, width);
+        for (int f = 0; f < width; f++) {
+            ReferenceBins bins = manifest.referenceFeatures().get(manifest.features().get(f));
+            row.put(f, bins == null || bins.edges().length == 0 ? 0f : (float) median(bins));
+        }
+        float[] score = new float[1];
+        try {
+            for (int i = 0; i < runs; i++) {
+                score(row, 1, score);
+            }
+        } catch (OrtException | RuntimeException e) {
+            throw new ModelLoadException(
+                    String.format("warm-up of %s failed: %s", location, e.getMessage()), e);
+        }
+        if (!Float.isFinite(score[0])) {
+            throw new ModelLoadException(
+                    String.format(
+                            "warm-up of %s returned a non-finite score (%s) for a typical row",
+                            location, score[0]));
+        }
+    }
+
+    private static double median(ReferenceBins bins) {
+        return bins.edges()[bins.edges().length / 2];
+    }
+
+    /**
+     * A direct, native-order buffer for {@code rows x width} floats, the layout {@link #score}
+     * reads.
+     */
+    public static FloatBuffer newInputBuffer(int rows, int width) {
+        return ByteBuffer.allocateDirect(rows * width * Float.BYTES)
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+    }
+
+    /**
+     * Scores {@code rows} rows laid out row-major in {@code input} (positions {@code 0 ..
+     * rows*width}) and writes each row's score into {@code scores[0..rows)}.
+     *
+     * @throws OrtException if ONNX Runtime fails the call; the whole call fails together
+     */
+    public void score(FloatBuffer input, int rows, float[] scores) throws OrtException {
+        ensureOpen();
+        int width = manifest.width();
+        FloatBuffer view = input.duplicate();
+        view.position(0).limit(rows * width);
+        try (OnnxTensor tensor =
+                        OnnxTensor.createTensor(env, view.slice(), new long[] {rows, width});
+                OrtSession.Result result = session.run(Map.of(manifest.input(), tensor), outputs)) {
+            OnnxValue value = result.get(0);
+            FloatBuffer out = ((OnnxTensor) value).getFloatBuffer();
+            int column = manifest.scoreColumn();
+            for (int r = 0; r < rows; r++) {
+                scores[r] = out.get(r * outputColumns + column);
+            }
+        }
+    }
+
+    public ModelVersion id() {
+        ensureOpen();
+        return id;
+    }
+
+    public Manifest manifest() {
+        ensureOpen();
+        return manifest;
+    }
+
+    /** The device this session runs on: {@code cpu} or {@code cuda:<id>}. */
+    public String device() {
+        ensureOpen();
+        return device;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("session for " + id + " is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            closeQuietly(session);
+        }
+    }
+
+    private static void closeQuietly(OrtSession session) {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            LOG.warn("closing an ONNX Runtime session failed", e);
+        }
+    }
+}
