@@ -40,7 +40,8 @@ class DemoModelsTest {
         Manifest m = manifests.get(DemoModels.BASELINE);
         assertThat(m.features()).isEqualTo(SyntheticFraud.FEATURES);
         assertThat(m.input()).isEqualTo("input");
-        assertThat(m.referenceFeatures().keySet()).containsExactlyElementsOf(SyntheticFraud.FEATURES);
+        assertThat(m.referenceFeatures().keySet())
+                .containsExactlyElementsOf(SyntheticFraud.FEATURES);
         assertThat(m.referenceScore().n()).isEqualTo(5_000);
         double total = 0;
         for (double f : m.referenceScore().fractions()) {
@@ -55,7 +56,8 @@ class DemoModelsTest {
     void shouldLoadEveryGeneratedVersionAndScoreLikeTheProbabilityOfFraud() throws Exception {
         ModelRepository repository = ModelRepository.at(repo.toString());
         assertThat(repository.versions(DemoModels.MODEL))
-                .containsExactly(DemoModels.BASELINE, DemoModels.GOOD_CANDIDATE, DemoModels.BAD_CANDIDATE);
+                .containsExactly(
+                        DemoModels.BASELINE, DemoModels.GOOD_CANDIDATE, DemoModels.BAD_CANDIDATE);
         SyntheticFraud data = new SyntheticFraud(99);
         int n = 2_000;
         double[][] rows = new double[n][];
