@@ -3,7 +3,6 @@ package io.canaryflow.modelloader;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -32,7 +31,7 @@ public final class ModelSession implements AutoCloseable {
     private final OrtEnvironment env;
     private final OrtSession session;
     private final String device;
-    private final Set<String> outputs;
+    private final Set<String> outputNames;
     private final int outputColumns;
     private volatile boolean closed;
 
@@ -48,7 +47,7 @@ public final class ModelSession implements AutoCloseable {
         this.env = env;
         this.session = session;
         this.device = device;
-        this.outputs = Set.of(manifest.output());
+        this.outputNames = Set.of(manifest.output());
         this.outputColumns = outputColumns;
     }
 
@@ -245,20 +244,38 @@ public final class ModelSession implements AutoCloseable {
      * @throws OrtException if ONNX Runtime fails the call; the whole call fails together
      */
     public void score(FloatBuffer input, int rows, float[] scores) throws OrtException {
+        float[] outputs = new float[rows * outputColumns];
+        run(input, rows, outputs);
+        int column = manifest.scoreColumn();
+        for (int r = 0; r < rows; r++) {
+            scores[r] = outputs[r * outputColumns + column];
+        }
+    }
+
+    /**
+     * Runs the model on {@code rows} rows laid out row-major in {@code input} and copies the whole
+     * output tensor, {@code rows x outputColumns()} row-major, into {@code outputs}.
+     *
+     * @throws OrtException if ONNX Runtime fails the call; the whole call fails together
+     */
+    public void run(FloatBuffer input, int rows, float[] outputs) throws OrtException {
         ensureOpen();
         int width = manifest.width();
         FloatBuffer view = input.duplicate();
         view.position(0).limit(rows * width);
         try (OnnxTensor tensor =
                         OnnxTensor.createTensor(env, view.slice(), new long[] {rows, width});
-                OrtSession.Result result = session.run(Map.of(manifest.input(), tensor), outputs)) {
-            OnnxValue value = result.get(0);
-            FloatBuffer out = ((OnnxTensor) value).getFloatBuffer();
-            int column = manifest.scoreColumn();
-            for (int r = 0; r < rows; r++) {
-                scores[r] = out.get(r * outputColumns + column);
-            }
+                OrtSession.Result result =
+                        session.run(Map.of(manifest.input(), tensor), outputNames)) {
+            FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
+            out.get(outputs, 0, rows * outputColumns);
         }
+    }
+
+    /** Columns per row of the output tensor (1 for a one-dimensional output). */
+    public int outputColumns() {
+        ensureOpen();
+        return outputColumns;
     }
 
     public ModelVersion id() {

@@ -1,0 +1,29 @@
+package io.canaryflow.operators.records;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/** Writes one JSON document at a time into a reused buffer. Not thread-safe. */
+final class JsonWriter {
+    /** Body of one document. */
+    interface Body {
+        void write(JsonGenerator json) throws IOException;
+    }
+
+    private static final JsonFactory FACTORY = new JsonFactory();
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
+
+    byte[] write(Body body) {
+        buffer.reset();
+        try (JsonGenerator json = FACTORY.createGenerator(buffer, JsonEncoding.UTF8)) {
+            body.write(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing JSON to memory failed", e);
+        }
+        return buffer.toByteArray();
+    }
+}

@@ -1,0 +1,28 @@
+package io.canaryflow.operators.records;
+
+/**
+ * One model version's score for one event.
+ *
+ * @param outputs the model's whole output row (for a classifier, every class probability)
+ * @param scoredAt processing time of scoring, epoch milliseconds
+ * @param latencyUs from the event's arrival at the scorer to its score, microseconds (includes the
+ *     wait for its micro-batch)
+ * @param fallbackFrom the version the router chose if it could not be loaded and the fallback
+ *     served instead, else null
+ */
+public record Prediction(
+        String eventId,
+        String unit,
+        String experiment,
+        String model,
+        String version,
+        Arm arm,
+        boolean served,
+        float score,
+        float[] outputs,
+        long ts,
+        long scoredAt,
+        long latencyUs,
+        String planId,
+        int bucket,
+        String fallbackFrom) {}

@@ -1,0 +1,94 @@
+package io.canaryflow.operators.routing;
+
+import io.canaryflow.operators.Outputs;
+import io.canaryflow.operators.records.Arm;
+import io.canaryflow.operators.records.DeadLetter;
+import io.canaryflow.operators.records.FeatureEvent;
+import io.canaryflow.operators.records.Reason;
+import io.canaryflow.operators.records.RoutedEvent;
+import java.util.EnumMap;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Routes each event to the model versions of its experiment's current plan. Plans live in broadcast
+ * state, keyed by experiment, and replace one another as they arrive on the plan stream; until an
+ * experiment's first plan arrives, the plan given at construction (from the job's configuration)
+ * applies. Counts {@code routed} per {@code arm}.
+ */
+public class RouteFunction
+        extends BroadcastProcessFunction<FeatureEvent, RolloutPlan, RoutedEvent> {
+    private static final long serialVersionUID = 1L;
+
+    /** Current plan per experiment. */
+    public static final MapStateDescriptor<String, RolloutPlan> PLANS =
+            new MapStateDescriptor<>(
+                    "rollout-plans", Types.STRING, TypeInformation.of(RolloutPlan.class));
+
+    private final Map<String, RolloutPlan> initialPlans;
+    private transient Router router;
+    private transient Map<Arm, Counter> routed;
+
+    public RouteFunction(Map<String, RolloutPlan> initialPlans) {
+        this.initialPlans = Map.copyOf(initialPlans);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        router = new Router();
+        MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
+        routed = new EnumMap<>(Arm.class);
+        for (Arm arm : Arm.values()) {
+            routed.put(arm, group.addGroup("arm", arm.wireName()).counter("routed"));
+        }
+    }
+
+    @Override
+    public void processElement(FeatureEvent event, ReadOnlyContext ctx, Collector<RoutedEvent> out)
+            throws Exception {
+        RolloutPlan plan = ctx.getBroadcastState(PLANS).get(event.experiment());
+        if (plan == null) {
+            plan = initialPlans.get(event.experiment());
+        }
+        if (plan == null) {
+            ctx.output(
+                    Outputs.DEAD_LETTERS,
+                    DeadLetter.of(
+                            event.source(),
+                            Reason.UNKNOWN_EXPERIMENT,
+                            String.format(
+                                    "experiment '%s' has no rollout plan", event.experiment()),
+                            event.eventId(),
+                            event.experiment(),
+                            ctx.currentProcessingTime()));
+            return;
+        }
+        int bucket = router.bucket(plan, event.unit());
+        for (Router.Assignment a : Router.assign(plan, bucket)) {
+            routed.get(a.arm()).inc();
+            out.collect(
+                    new RoutedEvent(
+                            event,
+                            plan.model(),
+                            a.version(),
+                            a.arm(),
+                            a.served(),
+                            a.fallback(),
+                            plan.planId(),
+                            bucket));
+        }
+    }
+
+    @Override
+    public void processBroadcastElement(RolloutPlan plan, Context ctx, Collector<RoutedEvent> out)
+            throws Exception {
+        ctx.getBroadcastState(PLANS).put(plan.experiment(), plan);
+    }
+}

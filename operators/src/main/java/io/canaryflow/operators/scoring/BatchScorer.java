@@ -1,0 +1,394 @@
+package io.canaryflow.operators.scoring;
+
+import ai.onnxruntime.OrtException;
+import io.canaryflow.modelloader.ModelArtifact;
+import io.canaryflow.modelloader.ModelLoadException;
+import io.canaryflow.modelloader.ModelRepository;
+import io.canaryflow.modelloader.ModelSession;
+import io.canaryflow.modelloader.ModelVersion;
+import io.canaryflow.modelloader.SessionCache;
+import io.canaryflow.modelloader.SessionConfig;
+import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.records.Arm;
+import io.canaryflow.operators.records.DeadLetter;
+import io.canaryflow.operators.records.FeatureEvent;
+import io.canaryflow.operators.records.Prediction;
+import io.canaryflow.operators.records.Reason;
+import io.canaryflow.operators.records.RoutedEvent;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Micro-batches routed events per (experiment, model version) and scores each batch with one ONNX
+ * Runtime call. Rows are written straight into a reused direct native-order {@link FloatBuffer}; a
+ * batch is scored when it reaches {@code maxBatch} rows or when the caller flushes it (on a timer,
+ * before a checkpoint barrier, at end of input).
+ *
+ * <p>Failure handling, so that one bad row or version never fails the others:
+ *
+ * <ul>
+ *   <li>a version that cannot be loaded is remembered with its error; its events are served by
+ *       their fallback (the plan's baseline) with {@code fallback_from} set, or, with no usable
+ *       fallback, dead-lettered as {@code MODEL_FAILURE}; shadow scorings of it are skipped and
+ *       counted, since their event is accounted for by its served prediction;
+ *   <li>if ONNX Runtime fails a batch, each row is retried alone, and only rows that fail alone, or
+ *       whose score is not finite, are dead-lettered.
+ * </ul>
+ *
+ * <p>Not thread-safe: one instance per operator instance. Sessions are shared JVM-wide through
+ * {@link SessionCache}.
+ */
+public final class BatchScorer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchScorer.class);
+
+    /** Where results go. */
+    public interface Emitter {
+        void prediction(Prediction prediction);
+
+        void deadLetter(DeadLetter deadLetter);
+    }
+
+    /** Told once per version whether it loaded; for metrics and logs. */
+    public interface LoadListener {
+        void loaded(String experiment, ModelVersion version, ModelSession session);
+
+        void failed(String experiment, ModelVersion version, String error);
+    }
+
+    private final ModelRepository repository;
+    private final SessionConfig sessionConfig;
+    private final Map<String, ExperimentSchema> schemas;
+    private final int maxBatch;
+    private final SessionCache cache;
+    private final LongSupplier nanoClock;
+    private final LoadListener listener;
+    private final Map<String, Map<String, Batch>> batches = new HashMap<>();
+    private final List<SessionCache.Lease> leases = new ArrayList<>();
+    private int buffered;
+    private long shadowSkipped;
+
+    public BatchScorer(
+            ModelRepository repository,
+            SessionConfig sessionConfig,
+            Map<String, ExperimentSchema> schemas,
+            int maxBatch,
+            SessionCache cache,
+            LongSupplier nanoClock,
+            LoadListener listener) {
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
+        }
+        this.repository = repository;
+        this.sessionConfig = sessionConfig;
+        this.schemas = Map.copyOf(schemas);
+        this.maxBatch = maxBatch;
+        this.cache = cache;
+        this.nanoClock = nanoClock;
+        this.listener = listener;
+    }
+
+    /** The buffer of one (experiment, version), or the reason it cannot score. */
+    private final class Batch {
+        final String experiment;
+        final ModelVersion id;
+        final ModelSession session;
+        final String error;
+        final int[] columns;
+        final int width;
+        final int outputColumns;
+        final FloatBuffer input;
+        final float[] outputs;
+        final RoutedEvent[] events;
+        final String[] fallbackFrom;
+        final long[] enqueuedNanos;
+        int size;
+        long firstEnqueuedMillis;
+
+        Batch(String experiment, ModelVersion id, ModelSession session, String error) {
+            this.experiment = experiment;
+            this.id = id;
+            this.session = session;
+            this.error = error;
+            if (session == null) {
+                columns = null;
+                width = outputColumns = 0;
+                input = null;
+                outputs = null;
+                events = null;
+                fallbackFrom = null;
+                enqueuedNanos = null;
+            } else {
+                columns = schemas.get(experiment).columnsFor(session.manifest().features());
+                width = columns.length;
+                outputColumns = session.outputColumns();
+                input = ModelSession.newInputBuffer(maxBatch, width);
+                outputs = new float[maxBatch * outputColumns];
+                events = new RoutedEvent[maxBatch];
+                fallbackFrom = new String[maxBatch];
+                enqueuedNanos = new long[maxBatch];
+            }
+        }
+
+        boolean usable() {
+            return session != null;
+        }
+    }
+
+    /** Loads a version now rather than on its first event, so it is warm before traffic arrives. */
+    public void preload(String experiment, String model, String version) {
+        batch(experiment, model, version);
+    }
+
+    private Batch batch(String experiment, String model, String version) {
+        Map<String, Batch> perVersion = batches.computeIfAbsent(experiment, e -> new HashMap<>());
+        Batch batch = perVersion.get(version);
+        if (batch == null) {
+            batch = load(experiment, new ModelVersion(model, version));
+            perVersion.put(version, batch);
+        }
+        return batch;
+    }
+
+    private Batch load(String experiment, ModelVersion id) {
+        String error;
+        try {
+            if (!schemas.containsKey(experiment)) {
+                throw new ModelLoadException("experiment '" + experiment + "' has no schema");
+            }
+            ModelArtifact artifact = repository.read(id);
+            SessionCache.Lease lease = cache.acquire(artifact, sessionConfig);
+            try {
+                Batch batch = new Batch(experiment, id, lease.session(), null);
+                leases.add(lease);
+                listener.loaded(experiment, id, lease.session());
+                return batch;
+            } catch (IllegalArgumentException e) {
+                lease.close();
+                throw new ModelLoadException(
+                        String.format("model %s does not fit experiment: %s", id, e.getMessage()),
+                        e);
+            }
+        } catch (ModelLoadException e) {
+            error = e.getMessage();
+        }
+        LOG.error("model {} is not loadable for experiment {}: {}", id, experiment, error);
+        listener.failed(experiment, id, error);
+        return new Batch(experiment, id, null, error);
+    }
+
+    /**
+     * Adds one routed event; scores its batch if that made it full.
+     *
+     * @param nowMillis processing time, stamped on predictions and used for batch deadlines
+     */
+    public void add(RoutedEvent routed, long nowMillis, Emitter out) {
+        FeatureEvent event = routed.event();
+        Batch batch = batch(event.experiment(), routed.model(), routed.version());
+        String fallbackFrom = null;
+        if (!batch.usable()) {
+            Batch fallback =
+                    routed.served() && routed.fallbackVersion() != null
+                            ? batch(event.experiment(), routed.model(), routed.fallbackVersion())
+                            : null;
+            if (fallback != null && fallback.usable()) {
+                fallbackFrom = routed.version();
+                batch = fallback;
+            } else if (routed.served()) {
+                out.deadLetter(
+                        failure(
+                                routed,
+                                String.format(
+                                        "model %s cannot be loaded: %s%s",
+                                        batch.id,
+                                        batch.error,
+                                        fallback == null
+                                                ? ""
+                                                : "; fallback "
+                                                        + fallback.id
+                                                        + " neither: "
+                                                        + fallback.error),
+                                nowMillis));
+                return;
+            } else {
+                shadowSkipped++;
+                return;
+            }
+        }
+        int row = batch.size;
+        int base = row * batch.width;
+        float[] features = event.features();
+        for (int c = 0; c < batch.width; c++) {
+            batch.input.put(base + c, features[batch.columns[c]]);
+        }
+        batch.events[row] = routed;
+        batch.fallbackFrom[row] = fallbackFrom;
+        batch.enqueuedNanos[row] = nanoClock.getAsLong();
+        if (row == 0) {
+            batch.firstEnqueuedMillis = nowMillis;
+        }
+        batch.size++;
+        buffered++;
+        if (batch.size == maxBatch) {
+            score(batch, nowMillis, out);
+        }
+    }
+
+    /** Scores every batch whose first row has waited {@code maxDelayMillis} or longer. */
+    public void flushDue(long nowMillis, long maxDelayMillis, Emitter out) {
+        for (Map<String, Batch> perVersion : batches.values()) {
+            for (Batch batch : perVersion.values()) {
+                if (batch.size > 0 && nowMillis - batch.firstEnqueuedMillis >= maxDelayMillis) {
+                    score(batch, nowMillis, out);
+                }
+            }
+        }
+    }
+
+    /** Scores every non-empty batch. */
+    public void flushAll(long nowMillis, Emitter out) {
+        for (Map<String, Batch> perVersion : batches.values()) {
+            for (Batch batch : perVersion.values()) {
+                if (batch.size > 0) {
+                    score(batch, nowMillis, out);
+                }
+            }
+        }
+    }
+
+    /** Rows waiting in batches. */
+    public int buffered() {
+        return buffered;
+    }
+
+    /** Processing time at which the oldest waiting row entered its batch, or -1 if none waits. */
+    public long oldestEnqueuedMillis() {
+        long oldest = Long.MAX_VALUE;
+        for (Map<String, Batch> perVersion : batches.values()) {
+            for (Batch batch : perVersion.values()) {
+                if (batch.size > 0) {
+                    oldest = Math.min(oldest, batch.firstEnqueuedMillis);
+                }
+            }
+        }
+        return oldest == Long.MAX_VALUE ? -1 : oldest;
+    }
+
+    /** Shadow scorings skipped because the shadow version could not be loaded. */
+    public long shadowSkipped() {
+        return shadowSkipped;
+    }
+
+    private void score(Batch batch, long nowMillis, Emitter out) {
+        int rows = batch.size;
+        try {
+            batch.session.run(batch.input, rows, batch.outputs);
+            emit(batch, 0, rows, batch.outputs, nowMillis, out);
+        } catch (OrtException | RuntimeException e) {
+            LOG.warn(
+                    "model {} failed a batch of {} rows, retrying row by row: {}",
+                    batch.id,
+                    rows,
+                    e.getMessage());
+            retryRows(batch, nowMillis, out);
+        }
+        Arrays.fill(batch.events, 0, rows, null);
+        Arrays.fill(batch.fallbackFrom, 0, rows, null);
+        buffered -= rows;
+        batch.size = 0;
+    }
+
+    private void retryRows(Batch batch, long nowMillis, Emitter out) {
+        FloatBuffer single = ModelSession.newInputBuffer(1, batch.width);
+        float[] outputs = new float[batch.outputColumns];
+        for (int r = 0; r < batch.size; r++) {
+            for (int c = 0; c < batch.width; c++) {
+                single.put(c, batch.input.get(r * batch.width + c));
+            }
+            try {
+                batch.session.run(single, 1, outputs);
+                emit(batch, r, 1, outputs, nowMillis, out);
+            } catch (OrtException | RuntimeException e) {
+                if (batch.events[r].served()) {
+                    out.deadLetter(
+                            failure(
+                                    batch.events[r],
+                                    String.format(
+                                            "model %s failed to score the row: %s",
+                                            batch.id, e.getMessage()),
+                                    nowMillis));
+                } else {
+                    shadowSkipped++;
+                }
+            }
+        }
+    }
+
+    /** Emits batch rows {@code first .. first+rows}, whose outputs start at {@code outputs[0]}. */
+    private void emit(
+            Batch batch, int first, int rows, float[] outputs, long nowMillis, Emitter out) {
+        long done = nanoClock.getAsLong();
+        int columns = batch.outputColumns;
+        int scoreColumn = batch.session.manifest().scoreColumn();
+        for (int i = 0; i < rows; i++) {
+            int r = first + i;
+            int o = i * columns;
+            RoutedEvent routed = batch.events[r];
+            float score = outputs[o + scoreColumn];
+            if (!Float.isFinite(score)) {
+                if (routed.served()) {
+                    out.deadLetter(
+                            failure(
+                                    routed,
+                                    String.format(
+                                            "model %s returned a non-finite score (%s)",
+                                            batch.id, score),
+                                    nowMillis));
+                } else {
+                    shadowSkipped++;
+                }
+                continue;
+            }
+            float[] row = Arrays.copyOfRange(outputs, o, o + columns);
+            FeatureEvent event = routed.event();
+            out.prediction(
+                    new Prediction(
+                            event.eventId(),
+                            event.unit(),
+                            event.experiment(),
+                            batch.id.model(),
+                            batch.id.version(),
+                            batch.fallbackFrom[r] == null ? routed.arm() : Arm.BASELINE,
+                            routed.served(),
+                            score,
+                            row,
+                            event.ts(),
+                            nowMillis,
+                            Math.max(0, (done - batch.enqueuedNanos[r]) / 1_000),
+                            routed.planId(),
+                            routed.bucket(),
+                            batch.fallbackFrom[r]));
+        }
+    }
+
+    private static DeadLetter failure(RoutedEvent routed, String detail, long nowMillis) {
+        FeatureEvent e = routed.event();
+        return DeadLetter.of(
+                e.source(), Reason.MODEL_FAILURE, detail, e.eventId(), e.experiment(), nowMillis);
+    }
+
+    @Override
+    public void close() {
+        for (SessionCache.Lease lease : leases) {
+            lease.close();
+        }
+        leases.clear();
+        batches.clear();
+    }
+}

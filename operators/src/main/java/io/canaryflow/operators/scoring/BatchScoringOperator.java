@@ -1,0 +1,179 @@
+package io.canaryflow.operators.scoring;
+
+import io.canaryflow.modelloader.ModelRepository;
+import io.canaryflow.modelloader.ModelSession;
+import io.canaryflow.modelloader.ModelVersion;
+import io.canaryflow.modelloader.SessionCache;
+import io.canaryflow.modelloader.SessionConfig;
+import io.canaryflow.operators.Outputs;
+import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.records.DeadLetter;
+import io.canaryflow.operators.records.Prediction;
+import io.canaryflow.operators.records.RoutedEvent;
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * The Flink side of {@link BatchScorer}: a batch is scored when it is full, when its first row has
+ * waited {@code maxDelayMillis} (a processing-time timer), before every checkpoint barrier, before
+ * a watermark is passed on, and at end of input. Flushing before the barrier means no event is
+ * buffered across a checkpoint, so nothing is lost or scored twice on recovery and the operator
+ * needs no state of its own; flushing before a watermark keeps events from turning late downstream.
+ *
+ * <p>Metrics (group {@code canaryflow}): {@code predictions}, {@code deadLetters}, {@code
+ * shadowSkipped}, {@code batchSize} and {@code latencyUs} histograms, and per {@code model} and
+ * {@code version}: {@code loaded} (1/0) and {@code onCuda} (1/0).
+ */
+public class BatchScoringOperator extends AbstractStreamOperator<Prediction>
+        implements OneInputStreamOperator<RoutedEvent, Prediction>, BoundedOneInput {
+    private static final long serialVersionUID = 1L;
+
+    private final ModelRepository repository;
+    private final SessionConfig sessionConfig;
+    private final Map<String, ExperimentSchema> schemas;
+    private final List<RolloutPlan> preload;
+    private final int maxBatch;
+    private final long maxDelayMillis;
+
+    private transient BatchScorer scorer;
+    private transient BatchScorer.Emitter emitter;
+    private transient boolean timerPending;
+    private transient StreamRecord<Prediction> reuse;
+
+    public BatchScoringOperator(
+            ModelRepository repository,
+            SessionConfig sessionConfig,
+            Map<String, ExperimentSchema> schemas,
+            Collection<RolloutPlan> preload,
+            int maxBatch,
+            long maxDelayMillis) {
+        if (maxDelayMillis < 0) {
+            throw new IllegalArgumentException("max delay must be >= 0 ms, got " + maxDelayMillis);
+        }
+        this.repository = repository;
+        this.sessionConfig = sessionConfig;
+        this.schemas = Map.copyOf(schemas);
+        this.preload = List.copyOf(preload);
+        this.maxBatch = maxBatch;
+        this.maxDelayMillis = maxDelayMillis;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        MetricGroup group = getMetricGroup().addGroup("canaryflow");
+        Counter predictions = group.counter("predictions");
+        Counter deadLetters = group.counter("deadLetters");
+        Histogram latency =
+                group.histogram("latencyUs", new DescriptiveStatisticsHistogram(10_000));
+        reuse = new StreamRecord<>(null);
+        emitter =
+                new BatchScorer.Emitter() {
+                    @Override
+                    public void prediction(Prediction p) {
+                        predictions.inc();
+                        latency.update(p.latencyUs());
+                        output.collect(reuse.replace(p, p.ts()));
+                    }
+
+                    @Override
+                    public void deadLetter(DeadLetter d) {
+                        deadLetters.inc();
+                        output.collect(Outputs.DEAD_LETTERS, new StreamRecord<>(d));
+                    }
+                };
+        scorer =
+                new BatchScorer(
+                        repository,
+                        sessionConfig,
+                        schemas,
+                        maxBatch,
+                        SessionCache.shared(),
+                        System::nanoTime,
+                        new BatchScorer.LoadListener() {
+                            @Override
+                            public void loaded(
+                                    String experiment, ModelVersion id, ModelSession session) {
+                                MetricGroup version = versionGroup(group, experiment, id);
+                                boolean cuda = session.device().startsWith("cuda");
+                                version.gauge("loaded", () -> 1);
+                                version.gauge("onCuda", () -> cuda ? 1 : 0);
+                            }
+
+                            @Override
+                            public void failed(String experiment, ModelVersion id, String error) {
+                                versionGroup(group, experiment, id).gauge("loaded", () -> 0);
+                            }
+                        });
+        group.gauge("shadowSkipped", () -> scorer.shadowSkipped());
+        group.gauge("buffered", () -> scorer.buffered());
+        for (RolloutPlan plan : preload) {
+            for (String version : plan.versions()) {
+                scorer.preload(plan.experiment(), plan.model(), version);
+            }
+        }
+    }
+
+    private static MetricGroup versionGroup(MetricGroup group, String experiment, ModelVersion id) {
+        return group.addGroup("experiment", experiment)
+                .addGroup("model", id.model())
+                .addGroup("version", id.version());
+    }
+
+    @Override
+    public void processElement(StreamRecord<RoutedEvent> element) {
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        scorer.add(element.getValue(), now, emitter);
+        armTimer();
+    }
+
+    private void armTimer() {
+        if (!timerPending && scorer.buffered() > 0) {
+            timerPending = true;
+            getProcessingTimeService()
+                    .registerTimer(scorer.oldestEnqueuedMillis() + maxDelayMillis, this::onTimer);
+        }
+    }
+
+    private void onTimer(long time) {
+        timerPending = false;
+        scorer.flushDue(time, maxDelayMillis, emitter);
+        armTimer();
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        scorer.flushAll(getProcessingTimeService().getCurrentProcessingTime(), emitter);
+        super.processWatermark(mark);
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        scorer.flushAll(getProcessingTimeService().getCurrentProcessingTime(), emitter);
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void endInput() {
+        scorer.flushAll(getProcessingTimeService().getCurrentProcessingTime(), emitter);
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (scorer != null) {
+            scorer.close();
+        }
+        super.close();
+    }
+}
