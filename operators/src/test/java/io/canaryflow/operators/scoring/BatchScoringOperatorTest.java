@@ -1,0 +1,219 @@
+package io.canaryflow.operators.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.canaryflow.modelloader.ModelRepository;
+import io.canaryflow.modelloader.ModelSession;
+import io.canaryflow.modelloader.ModelVersion;
+import io.canaryflow.modelloader.SessionConfig;
+import io.canaryflow.modelloader.synthetic.SyntheticFraud;
+import io.canaryflow.modelloader.tools.DemoModels;
+import io.canaryflow.operators.Outputs;
+import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.records.Arm;
+import io.canaryflow.operators.records.DeadLetter;
+import io.canaryflow.operators.records.FeatureEvent;
+import io.canaryflow.operators.records.Prediction;
+import io.canaryflow.operators.records.Reason;
+import io.canaryflow.operators.records.RoutedEvent;
+import io.canaryflow.operators.records.SourceRecord;
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BatchScoringOperatorTest {
+    @TempDir static Path repo;
+    static ModelRepository repository;
+    static final String EXPERIMENT = "fraud";
+    static final Map<String, ExperimentSchema> SCHEMAS =
+            Map.of(EXPERIMENT, new ExperimentSchema(EXPERIMENT, DemoModels.MODEL, SyntheticFraud.FEATURES));
+    static final RolloutPlan PLAN =
+            new RolloutPlan("plan-1", EXPERIMENT, DemoModels.MODEL, RolloutPlan.Mode.CANARY, "s",
+                    DemoModels.BASELINE, DemoModels.GOOD_CANDIDATE, 10, null);
+
+    OneInputStreamOperatorTestHarness<RoutedEvent, Prediction> harness;
+    final SyntheticFraud data = new SyntheticFraud(5);
+    int sequence;
+
+    @BeforeAll
+    static void models() throws Exception {
+        DemoModels.generate(repo, 1, 5_000, 2_000);
+        repository = ModelRepository.at(repo.toString());
+    }
+
+    OneInputStreamOperatorTestHarness<RoutedEvent, Prediction> open(int maxBatch, long maxDelay) throws Exception {
+        harness =
+                new OneInputStreamOperatorTestHarness<>(
+                        new BatchScoringOperator(repository, SessionConfig.defaults(), SCHEMAS, List.of(PLAN),
+                                maxBatch, maxDelay));
+        harness.setProcessingTime(0);
+        harness.open();
+        return harness;
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (harness != null) {
+            harness.close();
+        }
+    }
+
+    RoutedEvent event(String version, Arm arm, boolean served, String fallback, float[] features) {
+        String id = "e-" + sequence++;
+        FeatureEvent e = new FeatureEvent(id, "u-" + id, EXPERIMENT, 1000 + sequence, features, Map.of(),
+                new SourceRecord(null, id.getBytes(), "features", 0, sequence, -1));
+        return new RoutedEvent(e, DemoModels.MODEL, version, arm, served, fallback, "plan-1", 7);
+    }
+
+    RoutedEvent baselineEvent() {
+        double[] row = data.next().features();
+        float[] f = new float[row.length];
+        for (int i = 0; i < row.length; i++) {
+            f[i] = (float) row[i];
+        }
+        return event(DemoModels.BASELINE, Arm.BASELINE, true, null, f);
+    }
+
+    List<Prediction> predictions() {
+        List<Prediction> out = new ArrayList<>();
+        for (Object o : harness.getOutput()) {
+            if (o instanceof StreamRecord<?> r && r.getValue() instanceof Prediction p) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    List<DeadLetter> deadLetters() {
+        ConcurrentLinkedQueue<StreamRecord<DeadLetter>> side = harness.getSideOutput(Outputs.DEAD_LETTERS);
+        List<DeadLetter> out = new ArrayList<>();
+        if (side != null) {
+            side.forEach(r -> out.add(r.getValue()));
+        }
+        return out;
+    }
+
+    static float[] directScores(String version, List<RoutedEvent> events) throws Exception {
+        try (ModelSession s = ModelSession.open(repository.read(new ModelVersion(DemoModels.MODEL, version)),
+                SessionConfig.defaults())) {
+            FloatBuffer in = ModelSession.newInputBuffer(events.size(), 8);
+            for (int r = 0; r < events.size(); r++) {
+                for (int c = 0; c < 8; c++) {
+                    in.put(r * 8 + c, events.get(r).event().features()[c]);
+                }
+            }
+            float[] scores = new float[events.size()];
+            s.score(in, events.size(), scores);
+            return scores;
+        }
+    }
+
+    @Test
+    void shouldScoreOnlyWhenBatchIsFullAndMatchDirectOnnxRuntimeScores() throws Exception {
+        open(4, 1_000);
+        List<RoutedEvent> sent = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            sent.add(baselineEvent());
+            harness.processElement(sent.get(i), 0);
+        }
+        assertThat(predictions()).isEmpty();
+        sent.add(baselineEvent());
+        harness.processElement(sent.get(3), 0);
+
+        List<Prediction> out = predictions();
+        assertThat(out).extracting(Prediction::eventId)
+                .containsExactlyElementsOf(sent.stream().map(r -> r.event().eventId()).toList());
+        float[] expected = directScores(DemoModels.BASELINE, sent);
+        for (int i = 0; i < 4; i++) {
+            assertThat(out.get(i).score()).isEqualTo(expected[i]);
+            assertThat(out.get(i).outputs()).hasSize(2);
+            assertThat(out.get(i).outputs()[0] + out.get(i).outputs()[1]).isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-5f));
+            assertThat(out.get(i).latencyUs()).isGreaterThanOrEqualTo(0);
+            assertThat(out.get(i).planId()).isEqualTo("plan-1");
+        }
+    }
+
+    @Test
+    void shouldFlushPartialBatchWhenMaxDelayPasses() throws Exception {
+        open(256, 10);
+        harness.processElement(baselineEvent(), 0);
+        harness.processElement(baselineEvent(), 0);
+        assertThat(harness.getProcessingTimeService().getNumActiveTimers()).isEqualTo(1);
+        harness.setProcessingTime(9);
+        assertThat(predictions()).isEmpty();
+        harness.setProcessingTime(10);
+        assertThat(predictions()).hasSize(2).allSatisfy(p -> assertThat(p.scoredAt()).isEqualTo(10));
+        assertThat(harness.getProcessingTimeService().getNumActiveTimers()).isZero();
+    }
+
+    @Test
+    void shouldFlushBeforeCheckpointBarrierAndKeepNothingInState() throws Exception {
+        open(256, 60_000);
+        harness.processElement(baselineEvent(), 0);
+        harness.processElement(baselineEvent(), 0);
+        assertThat(predictions()).isEmpty();
+        harness.prepareSnapshotPreBarrier(1);
+        assertThat(predictions()).hasSize(2);
+        OperatorSubtaskState state = harness.snapshot(1, 1);
+        assertThat(state.getManagedOperatorState()).isEmpty();
+        assertThat(state.getRawOperatorState()).isEmpty();
+    }
+
+    @Test
+    void shouldScoreBufferedEventsBeforePassingOnAWatermark() throws Exception {
+        open(256, 60_000);
+        harness.processElement(baselineEvent(), 0);
+        harness.processWatermark(new Watermark(500));
+        List<Object> out = new ArrayList<>(harness.getOutput());
+        assertThat(out).hasSize(2);
+        assertThat(((StreamRecord<?>) out.get(0)).getValue()).isInstanceOf(Prediction.class);
+        assertThat(out.get(1)).isEqualTo(new Watermark(500));
+    }
+
+    @Test
+    void shouldServeUnloadableCandidateFromItsFallbackAndDeadLetterWhenThereIsNone() throws Exception {
+        open(1, 10);
+        float[] row = baselineEvent().event().features();
+        harness.processElement(event("v404", Arm.CANDIDATE, true, DemoModels.BASELINE, row), 0);
+        harness.processElement(event("v404", Arm.SHADOW, false, null, row), 0);
+        harness.processElement(event("v404", Arm.CANDIDATE, true, null, row), 0);
+
+        assertThat(predictions()).singleElement().satisfies(p -> {
+            assertThat(p.version()).isEqualTo(DemoModels.BASELINE);
+            assertThat(p.fallbackFrom()).isEqualTo("v404");
+            assertThat(p.arm()).isEqualTo(Arm.BASELINE);
+        });
+        assertThat(deadLetters()).singleElement().satisfies(d -> {
+            assertThat(d.reason()).isEqualTo(Reason.MODEL_FAILURE);
+            assertThat(d.detail()).contains("fraud/v404 cannot be loaded", "manifest.json");
+        });
+    }
+
+    @Test
+    void shouldDeadLetterOnlyTheRowWithANonFiniteScore() throws Exception {
+        open(3, 10);
+        float[] huge = new float[8];
+        java.util.Arrays.fill(huge, 3e38f);
+        huge[2] = -3e38f; // opposing infinities in the logit make the probability NaN
+        harness.processElement(baselineEvent(), 0);
+        harness.processElement(event(DemoModels.BASELINE, Arm.BASELINE, true, null, huge), 0);
+        harness.processElement(baselineEvent(), 0);
+        assertThat(predictions()).hasSize(2).allSatisfy(p -> assertThat(p.score()).isBetween(0f, 1f));
+        assertThat(deadLetters()).singleElement().satisfies(d -> {
+            assertThat(d.reason()).isEqualTo(Reason.MODEL_FAILURE);
+            assertThat(d.detail()).contains("non-finite score");
+        });
+    }
+}
