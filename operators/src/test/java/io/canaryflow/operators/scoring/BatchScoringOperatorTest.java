@@ -38,10 +38,20 @@ class BatchScoringOperatorTest {
     static ModelRepository repository;
     static final String EXPERIMENT = "fraud";
     static final Map<String, ExperimentSchema> SCHEMAS =
-            Map.of(EXPERIMENT, new ExperimentSchema(EXPERIMENT, DemoModels.MODEL, SyntheticFraud.FEATURES));
+            Map.of(
+                    EXPERIMENT,
+                    new ExperimentSchema(EXPERIMENT, DemoModels.MODEL, SyntheticFraud.FEATURES));
     static final RolloutPlan PLAN =
-            new RolloutPlan("plan-1", EXPERIMENT, DemoModels.MODEL, RolloutPlan.Mode.CANARY, "s",
-                    DemoModels.BASELINE, DemoModels.GOOD_CANDIDATE, 10, null);
+            new RolloutPlan(
+                    "plan-1",
+                    EXPERIMENT,
+                    DemoModels.MODEL,
+                    RolloutPlan.Mode.CANARY,
+                    "s",
+                    DemoModels.BASELINE,
+                    DemoModels.GOOD_CANDIDATE,
+                    10,
+                    null);
 
     OneInputStreamOperatorTestHarness<RoutedEvent, Prediction> harness;
     final SyntheticFraud data = new SyntheticFraud(5);
@@ -53,11 +63,17 @@ class BatchScoringOperatorTest {
         repository = ModelRepository.at(repo.toString());
     }
 
-    OneInputStreamOperatorTestHarness<RoutedEvent, Prediction> open(int maxBatch, long maxDelay) throws Exception {
+    OneInputStreamOperatorTestHarness<RoutedEvent, Prediction> open(int maxBatch, long maxDelay)
+            throws Exception {
         harness =
                 new OneInputStreamOperatorTestHarness<>(
-                        new BatchScoringOperator(repository, SessionConfig.defaults(), SCHEMAS, List.of(PLAN),
-                                maxBatch, maxDelay));
+                        new BatchScoringOperator(
+                                repository,
+                                SessionConfig.defaults(),
+                                SCHEMAS,
+                                List.of(PLAN),
+                                maxBatch,
+                                maxDelay));
         harness.setProcessingTime(0);
         harness.open();
         return harness;
@@ -72,8 +88,15 @@ class BatchScoringOperatorTest {
 
     RoutedEvent event(String version, Arm arm, boolean served, String fallback, float[] features) {
         String id = "e-" + sequence++;
-        FeatureEvent e = new FeatureEvent(id, "u-" + id, EXPERIMENT, 1000 + sequence, features, Map.of(),
-                new SourceRecord(null, id.getBytes(), "features", 0, sequence, -1));
+        FeatureEvent e =
+                new FeatureEvent(
+                        id,
+                        "u-" + id,
+                        EXPERIMENT,
+                        1000 + sequence,
+                        features,
+                        Map.of(),
+                        new SourceRecord(null, id.getBytes(), "features", 0, sequence, -1));
         return new RoutedEvent(e, DemoModels.MODEL, version, arm, served, fallback, "plan-1", 7);
     }
 
@@ -97,7 +120,8 @@ class BatchScoringOperatorTest {
     }
 
     List<DeadLetter> deadLetters() {
-        ConcurrentLinkedQueue<StreamRecord<DeadLetter>> side = harness.getSideOutput(Outputs.DEAD_LETTERS);
+        ConcurrentLinkedQueue<StreamRecord<DeadLetter>> side =
+                harness.getSideOutput(Outputs.DEAD_LETTERS);
         List<DeadLetter> out = new ArrayList<>();
         if (side != null) {
             side.forEach(r -> out.add(r.getValue()));
@@ -106,8 +130,10 @@ class BatchScoringOperatorTest {
     }
 
     static float[] directScores(String version, List<RoutedEvent> events) throws Exception {
-        try (ModelSession s = ModelSession.open(repository.read(new ModelVersion(DemoModels.MODEL, version)),
-                SessionConfig.defaults())) {
+        try (ModelSession s =
+                ModelSession.open(
+                        repository.read(new ModelVersion(DemoModels.MODEL, version)),
+                        SessionConfig.defaults())) {
             FloatBuffer in = ModelSession.newInputBuffer(events.size(), 8);
             for (int r = 0; r < events.size(); r++) {
                 for (int c = 0; c < 8; c++) {
@@ -133,13 +159,15 @@ class BatchScoringOperatorTest {
         harness.processElement(sent.get(3), 0);
 
         List<Prediction> out = predictions();
-        assertThat(out).extracting(Prediction::eventId)
+        assertThat(out)
+                .extracting(Prediction::eventId)
                 .containsExactlyElementsOf(sent.stream().map(r -> r.event().eventId()).toList());
         float[] expected = directScores(DemoModels.BASELINE, sent);
         for (int i = 0; i < 4; i++) {
             assertThat(out.get(i).score()).isEqualTo(expected[i]);
             assertThat(out.get(i).outputs()).hasSize(2);
-            assertThat(out.get(i).outputs()[0] + out.get(i).outputs()[1]).isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-5f));
+            assertThat(out.get(i).outputs()[0] + out.get(i).outputs()[1])
+                    .isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-5f));
             assertThat(out.get(i).latencyUs()).isGreaterThanOrEqualTo(0);
             assertThat(out.get(i).planId()).isEqualTo("plan-1");
         }
@@ -154,7 +182,9 @@ class BatchScoringOperatorTest {
         harness.setProcessingTime(9);
         assertThat(predictions()).isEmpty();
         harness.setProcessingTime(10);
-        assertThat(predictions()).hasSize(2).allSatisfy(p -> assertThat(p.scoredAt()).isEqualTo(10));
+        assertThat(predictions())
+                .hasSize(2)
+                .allSatisfy(p -> assertThat(p.scoredAt()).isEqualTo(10));
         assertThat(harness.getProcessingTimeService().getNumActiveTimers()).isZero();
     }
 
@@ -183,22 +213,30 @@ class BatchScoringOperatorTest {
     }
 
     @Test
-    void shouldServeUnloadableCandidateFromItsFallbackAndDeadLetterWhenThereIsNone() throws Exception {
+    void shouldServeUnloadableCandidateFromItsFallbackAndDeadLetterWhenThereIsNone()
+            throws Exception {
         open(1, 10);
         float[] row = baselineEvent().event().features();
         harness.processElement(event("v404", Arm.CANDIDATE, true, DemoModels.BASELINE, row), 0);
         harness.processElement(event("v404", Arm.SHADOW, false, null, row), 0);
         harness.processElement(event("v404", Arm.CANDIDATE, true, null, row), 0);
 
-        assertThat(predictions()).singleElement().satisfies(p -> {
-            assertThat(p.version()).isEqualTo(DemoModels.BASELINE);
-            assertThat(p.fallbackFrom()).isEqualTo("v404");
-            assertThat(p.arm()).isEqualTo(Arm.BASELINE);
-        });
-        assertThat(deadLetters()).singleElement().satisfies(d -> {
-            assertThat(d.reason()).isEqualTo(Reason.MODEL_FAILURE);
-            assertThat(d.detail()).contains("fraud/v404 cannot be loaded", "manifest.json");
-        });
+        assertThat(predictions())
+                .singleElement()
+                .satisfies(
+                        p -> {
+                            assertThat(p.version()).isEqualTo(DemoModels.BASELINE);
+                            assertThat(p.fallbackFrom()).isEqualTo("v404");
+                            assertThat(p.arm()).isEqualTo(Arm.BASELINE);
+                        });
+        assertThat(deadLetters())
+                .singleElement()
+                .satisfies(
+                        d -> {
+                            assertThat(d.reason()).isEqualTo(Reason.MODEL_FAILURE);
+                            assertThat(d.detail())
+                                    .contains("fraud/v404 cannot be loaded", "manifest.json");
+                        });
     }
 
     @Test
@@ -210,10 +248,15 @@ class BatchScoringOperatorTest {
         harness.processElement(baselineEvent(), 0);
         harness.processElement(event(DemoModels.BASELINE, Arm.BASELINE, true, null, huge), 0);
         harness.processElement(baselineEvent(), 0);
-        assertThat(predictions()).hasSize(2).allSatisfy(p -> assertThat(p.score()).isBetween(0f, 1f));
-        assertThat(deadLetters()).singleElement().satisfies(d -> {
-            assertThat(d.reason()).isEqualTo(Reason.MODEL_FAILURE);
-            assertThat(d.detail()).contains("non-finite score");
-        });
+        assertThat(predictions())
+                .hasSize(2)
+                .allSatisfy(p -> assertThat(p.score()).isBetween(0f, 1f));
+        assertThat(deadLetters())
+                .singleElement()
+                .satisfies(
+                        d -> {
+                            assertThat(d.reason()).isEqualTo(Reason.MODEL_FAILURE);
+                            assertThat(d.detail()).contains("non-finite score");
+                        });
     }
 }

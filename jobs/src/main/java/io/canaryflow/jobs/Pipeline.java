@@ -1,0 +1,197 @@
+package io.canaryflow.jobs;
+
+import io.canaryflow.jobs.config.ConfigException;
+import io.canaryflow.jobs.config.JobConfig;
+import io.canaryflow.jobs.config.JobOptions;
+import io.canaryflow.modelloader.Manifest;
+import io.canaryflow.modelloader.ModelLoadException;
+import io.canaryflow.modelloader.ModelRepository;
+import io.canaryflow.modelloader.ModelVersion;
+import io.canaryflow.operators.decode.DecodeFunction;
+import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.records.DeadLetter;
+import io.canaryflow.operators.records.FeatureEvent;
+import io.canaryflow.operators.records.Prediction;
+import io.canaryflow.operators.records.RoutedEvent;
+import io.canaryflow.operators.records.SourceRecord;
+import io.canaryflow.operators.routing.RolloutPlan;
+import io.canaryflow.operators.routing.RouteFunction;
+import io.canaryflow.operators.scoring.BatchScoringOperator;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The inference topology: features → decode → event time → route (plans in broadcast state) →
+ * batched ONNX scoring → predictions; every dead letter of every stage → dead letters. Sources and
+ * sinks are injected, so the job's {@code main} wires Kafka and tests wire what they need to the
+ * very same graph.
+ */
+public final class Pipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+
+    private Pipeline() {}
+
+    /** Where the pipeline reads and writes. */
+    public interface Endpoints {
+        DataStream<SourceRecord> features(StreamExecutionEnvironment env);
+
+        Sink<Prediction> predictions();
+
+        Sink<DeadLetter> deadLetters();
+    }
+
+    /** The pipeline's outputs, before their sinks. */
+    public record Outputs(DataStream<Prediction> predictions, DataStream<DeadLetter> deadLetters) {}
+
+    /**
+     * Flink settings the job needs: checkpointing (exactly-once output depends on it), the state
+     * backend (RocksDB with incremental checkpoints by default), object reuse (operators never
+     * mutate records they have emitted), and no Kryo fallback (every record type has a declared
+     * serializer; a regression fails at start rather than slowing down silently).
+     */
+    public static Configuration flinkConfiguration(JobConfig config) {
+        Configuration flink = new Configuration();
+        flink.set(
+                CheckpointingOptions.CHECKPOINTING_INTERVAL,
+                config.get(JobOptions.CHECKPOINT_INTERVAL));
+        flink.set(
+                StateBackendOptions.STATE_BACKEND,
+                config.get(JobOptions.STATE_BACKEND).name().toLowerCase(java.util.Locale.ROOT));
+        flink.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        if (config.get(JobOptions.CHECKPOINT_DIRECTORY) != null) {
+            flink.set(
+                    CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                    config.get(JobOptions.CHECKPOINT_DIRECTORY));
+        }
+        flink.set(PipelineOptions.OBJECT_REUSE, true);
+        flink.set(PipelineOptions.GENERIC_TYPES, false);
+        flink.set(PipelineOptions.NAME, config.get(JobOptions.JOB_NAME));
+        return flink;
+    }
+
+    /**
+     * The feature schema of every configured experiment, from its versions' manifests (baseline
+     * first). A version whose manifest cannot be read is left out here and reported by the scorer
+     * as unloadable; an experiment none of whose manifests can be read fails the start.
+     */
+    public static Map<String, ExperimentSchema> schemas(JobConfig config) {
+        ModelRepository repository = ModelRepository.at(config.get(JobOptions.MODEL_REPOSITORY));
+        Map<String, ExperimentSchema> schemas = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (RolloutPlan plan : config.plans()) {
+            List<Manifest> manifests = new ArrayList<>();
+            List<String> errors = new ArrayList<>();
+            for (String version : plan.versions()) {
+                try {
+                    manifests.add(repository.readManifest(new ModelVersion(plan.model(), version)));
+                } catch (ModelLoadException e) {
+                    errors.add(e.getMessage());
+                    LOG.warn("experiment {}: {}", plan.experiment(), e.getMessage());
+                }
+            }
+            if (manifests.isEmpty()) {
+                problems.add(
+                        String.format(
+                                "experiments.%s: no manifest of its versions can be read: %s",
+                                plan.experiment(), errors));
+            } else {
+                schemas.put(
+                        plan.experiment(),
+                        ExperimentSchema.of(plan.experiment(), plan.model(), manifests));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return schemas;
+    }
+
+    /** Builds the topology on {@code env} and attaches the sinks of {@code endpoints}. */
+    public static Outputs build(
+            StreamExecutionEnvironment env,
+            Endpoints endpoints,
+            JobConfig config,
+            Map<String, ExperimentSchema> schemas) {
+        Map<String, RolloutPlan> plans = new LinkedHashMap<>();
+        config.plans().forEach(p -> plans.put(p.experiment(), p));
+
+        SingleOutputStreamOperator<FeatureEvent> decoded =
+                endpoints
+                        .features(env)
+                        .process(
+                                new DecodeFunction(
+                                        schemas, config.get(JobOptions.MAX_RECORD_BYTES)))
+                        .uid("decode")
+                        .name("decode + validate");
+
+        DataStream<FeatureEvent> timed =
+                decoded.assignTimestampsAndWatermarks(
+                                WatermarkStrategy.<FeatureEvent>forBoundedOutOfOrderness(
+                                                config.get(JobOptions.MAX_OUT_OF_ORDERNESS))
+                                        .withTimestampAssigner((event, previous) -> event.ts())
+                                        .withIdleness(config.get(JobOptions.IDLE_TIMEOUT)))
+                        .uid("event-time")
+                        .name("event time");
+
+        // The configured plans seed the broadcast state; the control topic joins this stream later.
+        BroadcastStream<RolloutPlan> planStream =
+                env.fromData(
+                                TypeInformation.of(RolloutPlan.class),
+                                config.plans().toArray(RolloutPlan[]::new))
+                        .uid("configured-plans")
+                        .name("configured plans")
+                        .setParallelism(1)
+                        .broadcast(RouteFunction.PLANS);
+
+        SingleOutputStreamOperator<RoutedEvent> routed =
+                timed.connect(planStream)
+                        .process(new RouteFunction(plans))
+                        .uid("route")
+                        .name("route");
+
+        SingleOutputStreamOperator<Prediction> predictions =
+                routed.transform(
+                                "score (ONNX Runtime)",
+                                TypeInformation.of(Prediction.class),
+                                new BatchScoringOperator(
+                                        ModelRepository.at(config.get(JobOptions.MODEL_REPOSITORY)),
+                                        config.sessionConfig(),
+                                        schemas,
+                                        config.plans(),
+                                        config.get(JobOptions.MAX_BATCH),
+                                        config.get(JobOptions.MAX_DELAY).toMillis()))
+                        .uid("score");
+
+        DataStream<DeadLetter> deadLetters =
+                decoded.getSideOutput(io.canaryflow.operators.Outputs.DEAD_LETTERS)
+                        .union(
+                                routed.getSideOutput(io.canaryflow.operators.Outputs.DEAD_LETTERS),
+                                predictions.getSideOutput(
+                                        io.canaryflow.operators.Outputs.DEAD_LETTERS));
+
+        predictions
+                .sinkTo(endpoints.predictions())
+                .uid("predictions-sink")
+                .name("predictions (Kafka)");
+        deadLetters
+                .sinkTo(endpoints.deadLetters())
+                .uid("dead-letters-sink")
+                .name("dead letters (Kafka)");
+        return new Outputs(predictions, deadLetters);
+    }
+}

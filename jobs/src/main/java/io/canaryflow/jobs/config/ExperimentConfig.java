@@ -1,0 +1,113 @@
+package io.canaryflow.jobs.config;
+
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The keys of one experiment, {@code experiments.<name>.<field>}:
+ *
+ * <ul>
+ *   <li>{@code model} — model name in the repository (default: the experiment name)
+ *   <li>{@code mode} — canary | ab | shadow (default canary)
+ *   <li>{@code salt} — routing hash salt (default: the experiment name)
+ *   <li>{@code baseline}, {@code candidate} — versions (canary, shadow)
+ *   <li>{@code canary-percent} — candidate share, 0..100 (canary; default 0)
+ *   <li>{@code variants} — {@code version:weight,...} (ab)
+ *   <li>{@code plan-id} — default: experiment name + hash of the plan's fields
+ * </ul>
+ */
+public final class ExperimentConfig {
+    public static final Set<String> FIELDS =
+            Set.of(
+                    "model",
+                    "mode",
+                    "salt",
+                    "baseline",
+                    "candidate",
+                    "canary-percent",
+                    "variants",
+                    "plan-id");
+
+    private ExperimentConfig() {}
+
+    /**
+     * Builds the plan of experiment {@code name} from its fields.
+     *
+     * @throws IllegalArgumentException naming the key at fault
+     */
+    public static RolloutPlan toPlan(String name, Map<String, String> fields) {
+        String prefix = "experiments." + name + ".";
+        RolloutPlan.Mode mode;
+        try {
+            mode = RolloutPlan.Mode.parse(fields.getOrDefault("mode", "canary"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(prefix + "mode: " + e.getMessage());
+        }
+        double percent = 0;
+        if (fields.containsKey("canary-percent")) {
+            try {
+                percent = Double.parseDouble(fields.get("canary-percent").trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(
+                        String.format(
+                                "%scanary-percent: '%s' is not a number",
+                                prefix, fields.get("canary-percent")));
+            }
+        }
+        List<RolloutPlan.Variant> variants = new ArrayList<>();
+        if (fields.containsKey("variants")) {
+            for (String part : fields.get("variants").split(",")) {
+                String[] vw = part.trim().split(":");
+                try {
+                    variants.add(
+                            new RolloutPlan.Variant(
+                                    vw[0].trim(),
+                                    vw.length > 1 ? Double.parseDouble(vw[1].trim()) : 1));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(
+                            String.format(
+                                    "%svariants: '%s' is not version:weight", prefix, part.trim()));
+                }
+            }
+        }
+        String model = fields.getOrDefault("model", name);
+        String salt = fields.getOrDefault("salt", name);
+        String planId =
+                fields.getOrDefault("plan-id", name + "-" + hash(name, new TreeMap<>(fields)));
+        try {
+            return new RolloutPlan(
+                    planId,
+                    name,
+                    model,
+                    mode,
+                    salt,
+                    fields.get("baseline"),
+                    fields.get("candidate"),
+                    percent,
+                    variants);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    prefix.substring(0, prefix.length() - 1) + ": " + e.getMessage());
+        }
+    }
+
+    private static String hash(String name, TreeMap<String, String> fields) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(name.getBytes(StandardCharsets.UTF_8));
+            fields.forEach(
+                    (k, v) -> sha.update((k + "=" + v + "\n").getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of().formatHex(sha.digest()).substring(0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

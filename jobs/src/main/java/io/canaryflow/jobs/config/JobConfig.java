@@ -1,0 +1,286 @@
+package io.canaryflow.jobs.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.canaryflow.modelloader.SessionConfig;
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * The inference job's configuration, parsed and checked once at start. Built from a YAML file
+ * (nested keys, see {@code configs/inference.yaml}) plus overrides of flat keys ({@code
+ * scoring.max-batch=512}). Every problem — unknown key, unparsable or out-of-range value, missing
+ * required key, invalid experiment — is collected and reported together by {@link ConfigException},
+ * each naming its key.
+ */
+public final class JobConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final String KAFKA_PROPERTIES = "kafka.properties.";
+    private static final String EXPERIMENTS = "experiments.";
+
+    private final Configuration options;
+    private final Map<String, String> kafkaProperties;
+    private final List<RolloutPlan> plans;
+
+    private JobConfig(
+            Configuration options, Map<String, String> kafkaProperties, List<RolloutPlan> plans) {
+        this.options = options;
+        this.kafkaProperties = Map.copyOf(kafkaProperties);
+        this.plans = List.copyOf(plans);
+    }
+
+    /** Reads {@code yaml} and applies {@code overrides} (flat keys) on top. */
+    public static JobConfig load(Path yaml, Map<String, String> overrides) throws IOException {
+        Map<String, String> flat =
+                flatten(new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(yaml)));
+        flat.putAll(overrides);
+        return fromFlat(flat);
+    }
+
+    /**
+     * Flattens a YAML document into {@code a.b.c} keys; {@code experiments} may be a list or a map.
+     */
+    public static Map<String, String> flatten(JsonNode root) {
+        Map<String, String> flat = new LinkedHashMap<>();
+        if (root == null || root.isNull() || root.isMissingNode()) {
+            return flat;
+        }
+        if (!root.isObject()) {
+            throw new ConfigException(List.of("the configuration file must be a YAML mapping"));
+        }
+        Iterator<Map.Entry<String, JsonNode>> fields = root.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> e = fields.next();
+            if (e.getKey().equals("experiments") && e.getValue().isArray()) {
+                int i = 0;
+                for (JsonNode experiment : e.getValue()) {
+                    JsonNode name = experiment.get("name");
+                    if (name == null || !name.isTextual()) {
+                        throw new ConfigException(
+                                List.of("experiments[" + i + "]: 'name' is required"));
+                    }
+                    for (Iterator<Map.Entry<String, JsonNode>> it = experiment.fields();
+                            it.hasNext(); ) {
+                        Map.Entry<String, JsonNode> f = it.next();
+                        if (!f.getKey().equals("name")) {
+                            put(flat, EXPERIMENTS + name.asText() + "." + f.getKey(), f.getValue());
+                        }
+                    }
+                    i++;
+                }
+            } else {
+                put(flat, e.getKey(), e.getValue());
+            }
+        }
+        return flat;
+    }
+
+    private static void put(Map<String, String> flat, String key, JsonNode value) {
+        if (value.isObject()) {
+            value.fields().forEachRemaining(f -> put(flat, key + "." + f.getKey(), f.getValue()));
+        } else if (value.isArray()) {
+            List<String> parts = new ArrayList<>();
+            for (JsonNode item : value) {
+                if (item.isObject() && item.has("version")) {
+                    parts.add(
+                            item.get("version").asText()
+                                    + ":"
+                                    + (item.has("weight") ? item.get("weight").asText() : "1"));
+                } else {
+                    parts.add(item.asText());
+                }
+            }
+            flat.put(key, String.join(",", parts));
+        } else if (!value.isNull()) {
+            flat.put(key, value.asText());
+        }
+    }
+
+    /** Checks and types a flat key-value map. */
+    public static JobConfig fromFlat(Map<String, String> flat) {
+        List<String> problems = new ArrayList<>();
+        Map<String, ConfigOption<?>> known = new TreeMap<>();
+        for (ConfigOption<?> option : JobOptions.all()) {
+            known.put(option.key(), option);
+        }
+        Map<String, String> scalars = new LinkedHashMap<>();
+        Map<String, String> kafka = new TreeMap<>();
+        Map<String, Map<String, String>> experiments = new TreeMap<>();
+        for (Map.Entry<String, String> e : flat.entrySet()) {
+            String key = e.getKey();
+            if (key.startsWith(KAFKA_PROPERTIES) && key.length() > KAFKA_PROPERTIES.length()) {
+                kafka.put(key.substring(KAFKA_PROPERTIES.length()), e.getValue());
+            } else if (key.startsWith(EXPERIMENTS)) {
+                String rest = key.substring(EXPERIMENTS.length());
+                int dot = rest.lastIndexOf('.');
+                String field = dot < 0 ? "" : rest.substring(dot + 1);
+                if (dot <= 0 || !ExperimentConfig.FIELDS.contains(field)) {
+                    problems.add(
+                            String.format(
+                                    "unknown key '%s' (experiment fields: %s)",
+                                    key, new java.util.TreeSet<>(ExperimentConfig.FIELDS)));
+                } else {
+                    experiments
+                            .computeIfAbsent(rest.substring(0, dot), n -> new LinkedHashMap<>())
+                            .put(field, e.getValue());
+                }
+            } else if (known.containsKey(key)) {
+                scalars.put(key, e.getValue());
+            } else {
+                problems.add(
+                        String.format("unknown key '%s'%s", key, suggestion(key, known.keySet())));
+            }
+        }
+        Configuration conf = Configuration.fromMap(scalars);
+        for (ConfigOption<?> option : known.values()) {
+            try {
+                conf.get(option);
+            } catch (IllegalArgumentException e) {
+                problems.add(
+                        String.format(
+                                "invalid value '%s' for key '%s': %s",
+                                scalars.get(option.key()), option.key(), rootMessage(e)));
+            }
+        }
+        if (problems.isEmpty()) {
+            require(conf, JobOptions.BOOTSTRAP_SERVERS, problems);
+            require(conf, JobOptions.MODEL_REPOSITORY, problems);
+            atLeast(conf, JobOptions.PARALLELISM, 1, problems);
+            atLeast(conf, JobOptions.DEVICE_ID, 0, problems);
+            atLeast(conf, JobOptions.INTRA_OP_THREADS, 1, problems);
+            atLeast(conf, JobOptions.WARM_UP_RUNS, 1, problems);
+            atLeast(conf, JobOptions.MAX_BATCH, 1, problems);
+            atLeast(conf, JobOptions.MAX_RECORD_BYTES, 1, problems);
+            positive(conf, JobOptions.CHECKPOINT_INTERVAL, problems);
+            positive(conf, JobOptions.TRANSACTION_TIMEOUT, problems);
+            if (conf.get(JobOptions.MAX_BATCH) > 65_536) {
+                problems.add(
+                        "key 'scoring.max-batch' must be at most 65536, got "
+                                + conf.get(JobOptions.MAX_BATCH));
+            }
+            if (conf.get(JobOptions.MAX_DELAY).isNegative()) {
+                problems.add("key 'scoring.max-delay' must not be negative");
+            }
+        }
+        List<RolloutPlan> plans = new ArrayList<>();
+        for (Map.Entry<String, Map<String, String>> e : experiments.entrySet()) {
+            try {
+                plans.add(ExperimentConfig.toPlan(e.getKey(), e.getValue()));
+            } catch (IllegalArgumentException ex) {
+                problems.add(ex.getMessage());
+            }
+        }
+        if (experiments.isEmpty()) {
+            problems.add("no experiment configured: add at least one under 'experiments'");
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new JobConfig(conf, kafka, plans);
+    }
+
+    private static String rootMessage(Throwable e) {
+        StringBuilder message = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+            message.append(": ").append(c.getMessage());
+        }
+        return message.toString();
+    }
+
+    private static void require(
+            Configuration conf, ConfigOption<String> option, List<String> problems) {
+        String v = conf.get(option);
+        if (v == null || v.isBlank()) {
+            problems.add(
+                    String.format("key '%s' is required: %s", option.key(), option.description()));
+        }
+    }
+
+    private static void atLeast(
+            Configuration conf, ConfigOption<Integer> option, int min, List<String> problems) {
+        if (conf.get(option) < min) {
+            problems.add(
+                    String.format(
+                            "key '%s' must be at least %d, got %d",
+                            option.key(), min, conf.get(option)));
+        }
+    }
+
+    private static void positive(
+            Configuration conf, ConfigOption<Duration> option, List<String> problems) {
+        if (conf.get(option).isZero() || conf.get(option).isNegative()) {
+            problems.add(
+                    String.format(
+                            "key '%s' must be positive, got %s", option.key(), conf.get(option)));
+        }
+    }
+
+    private static String suggestion(String key, Iterable<String> known) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : known) {
+            int d = levenshtein(key, candidate);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = candidate;
+            }
+        }
+        return best != null && bestDistance <= 3 ? " (did you mean '" + best + "'?)" : "";
+    }
+
+    private static int levenshtein(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    public <T> T get(ConfigOption<T> option) {
+        return options.get(option);
+    }
+
+    /** Kafka client properties from {@code kafka.properties.*}, passed to every client as is. */
+    public Properties kafkaProperties() {
+        Properties p = new Properties();
+        p.putAll(kafkaProperties);
+        return p;
+    }
+
+    public List<RolloutPlan> plans() {
+        return plans;
+    }
+
+    public SessionConfig sessionConfig() {
+        return new SessionConfig(
+                get(JobOptions.DEVICE),
+                get(JobOptions.DEVICE_ID),
+                get(JobOptions.INTRA_OP_THREADS),
+                get(JobOptions.WARM_UP_RUNS));
+    }
+}

@@ -1,0 +1,205 @@
+package io.canaryflow.jobs.config;
+
+import io.canaryflow.modelloader.Device;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/**
+ * Every scalar configuration key of the inference job, with its type, default and description. Keys
+ * under {@code kafka.properties.} pass through to every Kafka client; keys under {@code
+ * experiments.<name>.} are described by {@link ExperimentConfig}; any other key not declared here
+ * is rejected at start.
+ */
+public final class JobOptions {
+    private JobOptions() {}
+
+    public static final ConfigOption<String> JOB_NAME =
+            ConfigOptions.key("job.name")
+                    .stringType()
+                    .defaultValue("canaryflow-inference")
+                    .withDescription("Name of the Flink job.");
+
+    public static final ConfigOption<Integer> PARALLELISM =
+            ConfigOptions.key("job.parallelism")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription("Parallelism of every operator but the plan source.");
+
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+            ConfigOptions.key("kafka.bootstrap-servers")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Kafka bootstrap servers, host:port[,host:port...]. Required.");
+
+    public static final ConfigOption<String> GROUP_ID =
+            ConfigOptions.key("kafka.group-id")
+                    .stringType()
+                    .defaultValue("canaryflow-inference")
+                    .withDescription(
+                            "Consumer group of the features source (offsets are committed on checkpoints).");
+
+    public static final ConfigOption<StartingOffsets> STARTING_OFFSETS =
+            ConfigOptions.key("kafka.starting-offsets")
+                    .enumType(StartingOffsets.class)
+                    .defaultValue(StartingOffsets.COMMITTED)
+                    .withDescription(
+                            "Where the features source starts without a checkpoint: committed (group offsets, else earliest), earliest, latest.");
+
+    public static final ConfigOption<Boolean> BOUNDED =
+            ConfigOptions.key("kafka.bounded")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Stop at the offsets that are latest when the job starts (backfills, tests).");
+
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
+            ConfigOptions.key("kafka.transactional-id-prefix")
+                    .stringType()
+                    .defaultValue("canaryflow-inference")
+                    .withDescription(
+                            "Prefix of the exactly-once sinks' transactional ids; unique per job on a Kafka cluster.");
+
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
+            ConfigOptions.key("kafka.transaction-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(15))
+                    .withDescription(
+                            "transaction.timeout.ms of the sinks; keep it well above checkpoint interval + restart time and at most the broker's transaction.max.timeout.ms.");
+
+    public static final ConfigOption<String> FEATURES_TOPIC =
+            ConfigOptions.key("kafka.topics.features")
+                    .stringType()
+                    .defaultValue("features")
+                    .withDescription("Topic of feature events (input).");
+
+    public static final ConfigOption<String> PREDICTIONS_TOPIC =
+            ConfigOptions.key("kafka.topics.predictions")
+                    .stringType()
+                    .defaultValue("predictions")
+                    .withDescription("Topic of predictions (output, exactly once).");
+
+    public static final ConfigOption<String> DEAD_LETTERS_TOPIC =
+            ConfigOptions.key("kafka.topics.dead-letters")
+                    .stringType()
+                    .defaultValue("dead-letters")
+                    .withDescription("Topic of dead letters (output, exactly once).");
+
+    public static final ConfigOption<String> MODEL_REPOSITORY =
+            ConfigOptions.key("models.repository")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Model repository: a local path or a Flink file system URI (s3://bucket/models). Required.");
+
+    public static final ConfigOption<Device> DEVICE =
+            ConfigOptions.key("models.device")
+                    .enumType(Device.class)
+                    .defaultValue(Device.AUTO)
+                    .withDescription(
+                            "auto (CUDA if usable, else CPU), cuda (fail the version without CUDA) or cpu.");
+
+    public static final ConfigOption<Integer> DEVICE_ID =
+            ConfigOptions.key("models.device-id")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription("CUDA device for sessions.");
+
+    public static final ConfigOption<Integer> INTRA_OP_THREADS =
+            ConfigOptions.key("models.intra-op-threads")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription("ONNX Runtime intra-op threads per session.");
+
+    public static final ConfigOption<Integer> WARM_UP_RUNS =
+            ConfigOptions.key("models.warm-up-runs")
+                    .intType()
+                    .defaultValue(3)
+                    .withDescription(
+                            "Inference calls on a typical row before a version goes live.");
+
+    public static final ConfigOption<Integer> MAX_BATCH =
+            ConfigOptions.key("scoring.max-batch")
+                    .intType()
+                    .defaultValue(256)
+                    .withDescription("Rows per ONNX Runtime call at most.");
+
+    public static final ConfigOption<Duration> MAX_DELAY =
+            ConfigOptions.key("scoring.max-delay")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(10))
+                    .withDescription("Longest an event waits for its micro-batch to fill.");
+
+    public static final ConfigOption<Integer> MAX_RECORD_BYTES =
+            ConfigOptions.key("decode.max-record-bytes")
+                    .intType()
+                    .defaultValue(65_536)
+                    .withDescription("Larger feature records are dead-lettered as OVERSIZE.");
+
+    public static final ConfigOption<Duration> MAX_OUT_OF_ORDERNESS =
+            ConfigOptions.key("events.max-out-of-orderness")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(5))
+                    .withDescription(
+                            "How far event time (ts) may run backwards before events count as late.");
+
+    public static final ConfigOption<Duration> IDLE_TIMEOUT =
+            ConfigOptions.key("events.idle-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(30))
+                    .withDescription(
+                            "A source partition without events this long stops holding back the watermark.");
+
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+            ConfigOptions.key("checkpoint.interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(10))
+                    .withDescription(
+                            "Checkpoint interval; exactly-once output becomes visible at each checkpoint.");
+
+    public static final ConfigOption<String> CHECKPOINT_DIRECTORY =
+            ConfigOptions.key("checkpoint.directory")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Checkpoint storage URI (file://, s3://, hdfs://); default: the cluster's execution.checkpointing.dir.");
+
+    public static final ConfigOption<StateBackend> STATE_BACKEND =
+            ConfigOptions.key("state.backend")
+                    .enumType(StateBackend.class)
+                    .defaultValue(StateBackend.ROCKSDB)
+                    .withDescription("rocksdb (incremental checkpoints) or hashmap.");
+
+    /** Where the features source starts without a checkpoint. */
+    public enum StartingOffsets {
+        COMMITTED,
+        EARLIEST,
+        LATEST
+    }
+
+    /** Which Flink state backend. */
+    public enum StateBackend {
+        ROCKSDB,
+        HASHMAP
+    }
+
+    /** Every option declared above. */
+    public static List<ConfigOption<?>> all() {
+        List<ConfigOption<?>> options = new ArrayList<>();
+        for (Field f : JobOptions.class.getDeclaredFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == ConfigOption.class) {
+                try {
+                    options.add((ConfigOption<?>) f.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return options;
+    }
+}

@@ -1,0 +1,114 @@
+package io.canaryflow.jobs.kafka;
+
+import io.canaryflow.jobs.Pipeline;
+import io.canaryflow.jobs.config.JobConfig;
+import io.canaryflow.jobs.config.JobOptions;
+import io.canaryflow.operators.records.DeadLetter;
+import io.canaryflow.operators.records.DeadLetterSchema;
+import io.canaryflow.operators.records.Prediction;
+import io.canaryflow.operators.records.PredictionSchema;
+import io.canaryflow.operators.records.SourceRecord;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerConfig;
+
+/**
+ * The job's Kafka source and exactly-once sinks, from configuration. Security and tuning properties
+ * ({@code kafka.properties.*}) reach every client unchanged.
+ */
+public final class KafkaEndpoints implements Pipeline.Endpoints {
+    private final JobConfig config;
+
+    public KafkaEndpoints(JobConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public DataStream<SourceRecord> features(StreamExecutionEnvironment env) {
+        KafkaSourceBuilder<SourceRecord> builder =
+                KafkaSource.<SourceRecord>builder()
+                        .setBootstrapServers(config.get(JobOptions.BOOTSTRAP_SERVERS))
+                        .setTopics(config.get(JobOptions.FEATURES_TOPIC))
+                        .setGroupId(config.get(JobOptions.GROUP_ID))
+                        .setStartingOffsets(startingOffsets())
+                        .setDeserializer(new SourceRecordDeserializer())
+                        .setProperties(config.kafkaProperties())
+                        // Producers of features may be transactional: never read aborted data.
+                        .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        if (config.get(JobOptions.BOUNDED)) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return env.fromSource(builder.build(), WatermarkStrategy.noWatermarks(), "features (Kafka)")
+                .uid("features-source");
+    }
+
+    private OffsetsInitializer startingOffsets() {
+        return switch (config.get(JobOptions.STARTING_OFFSETS)) {
+            case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+            case EARLIEST -> OffsetsInitializer.earliest();
+            case LATEST -> OffsetsInitializer.latest();
+        };
+    }
+
+    @Override
+    public Sink<Prediction> predictions() {
+        return sink(
+                config.get(JobOptions.PREDICTIONS_TOPIC),
+                "predictions",
+                p -> p.unit(),
+                new PredictionSchema());
+    }
+
+    @Override
+    public Sink<DeadLetter> deadLetters() {
+        return sink(
+                config.get(JobOptions.DEAD_LETTERS_TOPIC),
+                "dead-letters",
+                d -> d.eventId() == null ? null : d.eventId(),
+                new DeadLetterSchema());
+    }
+
+    /** Key of an output record, or null. */
+    private interface KeyOf<T> extends java.io.Serializable {
+        String key(T value);
+    }
+
+    private <T> Sink<T> sink(
+            String topic, String name, KeyOf<T> keyOf, SerializationSchema<T> value) {
+        Properties producer = config.kafkaProperties();
+        producer.setProperty(
+                ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                String.valueOf(config.get(JobOptions.TRANSACTION_TIMEOUT).toMillis()));
+        SerializationSchema<T> key =
+                v -> {
+                    String k = keyOf.key(v);
+                    return k == null ? null : k.getBytes(StandardCharsets.UTF_8);
+                };
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(config.get(JobOptions.BOOTSTRAP_SERVERS))
+                .setKafkaProducerConfig(producer)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(
+                        config.get(JobOptions.TRANSACTIONAL_ID_PREFIX) + "-" + name)
+                .setRecordSerializer(
+                        KafkaRecordSerializationSchema.<T>builder()
+                                .setTopic(topic)
+                                .setKeySerializationSchema(key)
+                                .setValueSerializationSchema(value)
+                                .build())
+                .build();
+    }
+}

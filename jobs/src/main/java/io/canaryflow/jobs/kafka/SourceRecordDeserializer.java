@@ -1,0 +1,33 @@
+package io.canaryflow.jobs.kafka;
+
+import io.canaryflow.operators.records.SourceRecord;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * Passes Kafka records on undecoded, with their position. Decoding happens in its own operator so
+ * that a bad record becomes a dead letter instead of failing the source.
+ */
+public final class SourceRecordDeserializer
+        implements KafkaRecordDeserializationSchema<SourceRecord> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<SourceRecord> out) {
+        out.collect(
+                new SourceRecord(
+                        record.key(),
+                        record.value(),
+                        record.topic(),
+                        record.partition(),
+                        record.offset(),
+                        record.timestamp()));
+    }
+
+    @Override
+    public TypeInformation<SourceRecord> getProducedType() {
+        return TypeInformation.of(SourceRecord.class);
+    }
+}

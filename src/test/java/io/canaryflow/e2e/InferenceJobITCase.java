@@ -1,0 +1,385 @@
+package io.canaryflow.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.canaryflow.jobs.config.JobConfig;
+import io.canaryflow.modelloader.ModelRepository;
+import io.canaryflow.modelloader.synthetic.SyntheticFraud;
+import io.canaryflow.modelloader.tools.DemoModels;
+import io.canaryflow.operators.records.FeatureEventJson;
+import io.canaryflow.operators.routing.Buckets;
+import io.canaryflow.operators.routing.RolloutPlan;
+import io.canaryflow.operators.routing.Router;
+import io.canaryflow.testing.JobRun;
+import io.canaryflow.testing.KafkaTestCluster;
+import io.canaryflow.testing.TestModels;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The inference job end to end: real KRaft broker, real MiniCluster, real ONNX models. */
+class InferenceJobITCase {
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Duration JOB_TIMEOUT = Duration.ofMinutes(3);
+
+    @TempDir static Path work;
+    static KafkaTestCluster kafka;
+    static ModelRepository repository;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = KafkaTestCluster.start();
+        repository = TestModels.generate(work.resolve("models"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        kafka.close();
+    }
+
+    /** A job configuration for one test: its own topics, group and transactional ids. */
+    static Map<String, String> config(String name) throws Exception {
+        for (String topic : List.of("features", "predictions", "dead-letters")) {
+            kafka.createTopic(name + "-" + topic, topic.equals("features") ? 2 : 1);
+        }
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("job.parallelism", "2");
+        c.put("kafka.bootstrap-servers", kafka.bootstrapServers());
+        c.put("kafka.group-id", name);
+        c.put("kafka.bounded", "true");
+        c.put("kafka.starting-offsets", "earliest");
+        c.put("kafka.transactional-id-prefix", name);
+        c.put("kafka.topics.features", name + "-features");
+        c.put("kafka.topics.predictions", name + "-predictions");
+        c.put("kafka.topics.dead-letters", name + "-dead-letters");
+        c.put("models.repository", repository.uri());
+        c.put("checkpoint.interval", "500 ms");
+        c.put("checkpoint.directory", work.resolve("checkpoints-" + name).toUri().toString());
+        return c;
+    }
+
+    record Sent(String eventId, String unit, float[] features) {}
+
+    static List<Sent> sendEvents(
+            String topic, String experiment, int events, int units, long seed) {
+        SyntheticFraud data = new SyntheticFraud(seed);
+        FeatureEventJson json = new FeatureEventJson();
+        List<Sent> sent = new ArrayList<>();
+        List<byte[][]> records = new ArrayList<>();
+        for (int i = 0; i < events; i++) {
+            double[] row = data.next().features();
+            String unit = "user-" + (i % units);
+            String id = experiment + "-" + i;
+            float[] asFloat = new float[row.length];
+            for (int f = 0; f < row.length; f++) {
+                asFloat[f] = (float) row[f];
+            }
+            sent.add(new Sent(id, unit, asFloat));
+            records.add(
+                    new byte[][] {
+                        unit.getBytes(StandardCharsets.UTF_8),
+                        json.write(
+                                id,
+                                unit,
+                                experiment,
+                                1_700_000_000_000L + i,
+                                SyntheticFraud.FEATURES,
+                                row,
+                                Map.of("country", "DE"))
+                    });
+        }
+        kafka.produce(topic, records);
+        return sent;
+    }
+
+    static List<JsonNode> values(List<ConsumerRecord<byte[], byte[]>> records) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            out.add(JSON.readTree(r.value()));
+        }
+        return out;
+    }
+
+    @Test
+    void shouldScoreEveryEventExactlyOnceOnItsUnitsArmWithOnnxRuntimesScores(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
+        String name = "canary";
+        Map<String, String> c = config(name);
+        c.put("experiments.fraud.model", DemoModels.MODEL);
+        c.put("experiments.fraud.salt", "it-salt");
+        c.put("experiments.fraud.baseline", DemoModels.BASELINE);
+        c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
+        c.put("experiments.fraud.canary-percent", "20");
+        JobConfig config = JobConfig.fromFlat(c);
+        int units = 400;
+        List<Sent> sent = sendEvents(name + "-features", "fraud", 2_000, units, 1);
+
+        assertThat(JobRun.runToCompletion(cluster, config, JOB_TIMEOUT)).isZero();
+
+        List<JsonNode> predictions =
+                values(
+                        kafka.readCommitted(
+                                name + "-predictions",
+                                sent.size(),
+                                Duration.ofSeconds(2),
+                                Duration.ofMinutes(1)));
+        assertThat(predictions).hasSize(sent.size());
+        Set<String> ids = new HashSet<>();
+        predictions.forEach(p -> ids.add(p.get("event_id").asText()));
+        assertThat(ids).hasSize(sent.size()).containsAll(sent.stream().map(Sent::eventId).toList());
+
+        // Every prediction is on the arm the router gives its unit under the plan's salt.
+        RolloutPlan plan = config.plans().get(0);
+        Buckets buckets = new Buckets();
+        Map<String, String> armOfUnit = new HashMap<>();
+        for (JsonNode p : predictions) {
+            String unit = p.get("unit").asText();
+            Router.Assignment expected =
+                    Router.assign(plan, buckets.bucket("it-salt", unit)).get(0);
+            assertThat(p.get("arm").asText()).isEqualTo(expected.arm().wireName());
+            assertThat(p.get("version").asText()).isEqualTo(expected.version());
+            assertThat(p.get("plan_id").asText()).isEqualTo(plan.planId());
+            assertThat(p.get("served").asBoolean()).isTrue();
+            String previous = armOfUnit.put(unit, p.get("arm").asText());
+            assertThat(previous == null || previous.equals(p.get("arm").asText())).isTrue();
+        }
+        // The split over units matches the plan within a binomial tolerance (4 standard
+        // deviations).
+        long candidateUnits = armOfUnit.values().stream().filter("candidate"::equals).count();
+        long controlUnits = armOfUnit.values().stream().filter("control"::equals).count();
+        double sd = Math.sqrt(units * 0.2 * 0.8);
+        assertThat((double) candidateUnits).isBetween(units * 0.2 - 4 * sd, units * 0.2 + 4 * sd);
+        assertThat((double) controlUnits).isBetween(units * 0.2 - 4 * sd, units * 0.2 + 4 * sd);
+        assertThat(armOfUnit).hasSize(units);
+
+        // Scores equal a direct ONNX Runtime call on the same rows.
+        Map<String, Sent> byId = new HashMap<>();
+        sent.forEach(s -> byId.put(s.eventId(), s));
+        for (String version : List.of(DemoModels.BASELINE, DemoModels.GOOD_CANDIDATE)) {
+            List<JsonNode> ofVersion =
+                    predictions.stream()
+                            .filter(p -> p.get("version").asText().equals(version))
+                            .toList();
+            assertThat(ofVersion).isNotEmpty();
+            float[] direct =
+                    TestModels.directScores(
+                            repository,
+                            version,
+                            ofVersion.stream()
+                                    .map(p -> byId.get(p.get("event_id").asText()).features())
+                                    .toList());
+            for (int i = 0; i < direct.length; i++) {
+                assertThat(ofVersion.get(i).get("score").floatValue())
+                        .isCloseTo(direct[i], org.assertj.core.data.Offset.offset(1e-6f));
+            }
+        }
+        assertThat(
+                        kafka.readCommitted(
+                                name + "-dead-letters",
+                                0,
+                                Duration.ofSeconds(1),
+                                Duration.ofSeconds(5)))
+                .isEmpty();
+    }
+
+    @Test
+    void shouldDeadLetterEveryBadRecordWithItsReasonScoreAllGoodOnesAndNeverRestart(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
+        String name = "bad-input";
+        Map<String, String> c = config(name);
+        c.put("experiments.fraud.model", DemoModels.MODEL);
+        c.put("experiments.fraud.baseline", DemoModels.BASELINE);
+        c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
+        c.put("experiments.fraud.canary-percent", "50");
+        c.put("decode.max-record-bytes", "4096");
+        JobConfig config = JobConfig.fromFlat(c);
+
+        String valid =
+                "{\"event_id\":\"%s\",\"unit\":\"u-%s\",\"experiment\":\"fraud\",\"ts\":1700000000000,\"features\":[%s]}";
+        Map<String, String> corpus = new LinkedHashMap<>();
+        corpus.put("MALFORMED", "{\"event_id\":\"bad-1\",\"unit\":");
+        corpus.put(
+                "MISSING_FEATURE",
+                "{\"event_id\":\"bad-2\",\"unit\":\"u\",\"experiment\":\"fraud\",\"ts\":1,\"features\":{\"amount\":1}}");
+        corpus.put("NON_FINITE", String.format(valid, "bad-3", "3", "NaN,1,1,1,1,1,1,1"));
+        corpus.put("WRONG_WIDTH", String.format(valid, "bad-4", "4", "1,1,1"));
+        corpus.put(
+                "UNKNOWN_EXPERIMENT",
+                "{\"event_id\":\"bad-5\",\"unit\":\"u\",\"experiment\":\"spam\",\"ts\":1,\"features\":[1,1,1,1,1,1,1,1]}");
+        corpus.put(
+                "OVERSIZE",
+                String.format(valid, "bad-6", "6", "1,1,1,1,1,1,1,1") + " ".repeat(5000));
+        // Finite inputs whose logits overflow: the model itself returns NaN for this row.
+        corpus.put(
+                "MODEL_FAILURE",
+                String.format(valid, "bad-7", "7", "3e38,3e38,-3e38,3e38,3e38,3e38,3e38,3e38"));
+
+        List<Sent> good = sendEvents(name + "-features", "fraud", 300, 100, 2);
+        List<byte[][]> bad = new ArrayList<>();
+        corpus.values()
+                .forEach(v -> bad.add(new byte[][] {null, v.getBytes(StandardCharsets.UTF_8)}));
+        kafka.produce(name + "-features", bad);
+        good.addAll(
+                sendEvents(name + "-features", "fraud", 300, 100, 3).stream().map(s -> s).toList());
+
+        assertThat(JobRun.runToCompletion(cluster, config, JOB_TIMEOUT)).isZero();
+
+        List<JsonNode> deadLetters =
+                values(
+                        kafka.readCommitted(
+                                name + "-dead-letters",
+                                corpus.size(),
+                                Duration.ofSeconds(2),
+                                Duration.ofMinutes(1)));
+        Map<String, JsonNode> byReason = new HashMap<>();
+        deadLetters.forEach(d -> byReason.put(d.get("reason").asText(), d));
+        assertThat(deadLetters).hasSize(corpus.size());
+        assertThat(byReason.keySet()).containsExactlyInAnyOrderElementsOf(corpus.keySet());
+        for (Map.Entry<String, String> e : corpus.entrySet()) {
+            JsonNode d = byReason.get(e.getKey());
+            assertThat(
+                            new String(
+                                    java.util.Base64.getDecoder()
+                                            .decode(d.get("original_base64").asText()),
+                                    StandardCharsets.UTF_8))
+                    .isEqualTo(e.getValue());
+            assertThat(d.get("source").get("topic").asText()).isEqualTo(name + "-features");
+            assertThat(d.get("detail").asText()).isNotBlank();
+        }
+
+        // Both batches of good events carry ids 0..299 per seed; count them all.
+        List<JsonNode> predictions =
+                values(
+                        kafka.readCommitted(
+                                name + "-predictions",
+                                600,
+                                Duration.ofSeconds(2),
+                                Duration.ofMinutes(1)));
+        assertThat(predictions).hasSize(600);
+        assertThat(predictions)
+                .allSatisfy(p -> assertThat(Float.isFinite(p.get("score").floatValue())).isTrue());
+    }
+
+    @Test
+    void shouldKeepServingFromBaselineWhenCandidatesCannotBeLoaded(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
+        String name = "broken-models";
+        Path models = Path.of(repository.uri()).resolve(DemoModels.MODEL);
+        // A checksum mismatch, a corrupt file, and a manifest whose input name is wrong.
+        copyVersion(models, "v9-tampered");
+        Files.write(
+                models.resolve("v9-tampered/model.onnx"),
+                new byte[] {1},
+                java.nio.file.StandardOpenOption.APPEND);
+        copyVersion(models, "v9-corrupt");
+        byte[] garbage = "not a model".getBytes(StandardCharsets.UTF_8);
+        String oldSha =
+                io.canaryflow.modelloader.Checksums.sha256Hex(
+                        Files.readAllBytes(models.resolve("v9-corrupt/model.onnx")));
+        Files.write(models.resolve("v9-corrupt/model.onnx"), garbage);
+        replace(
+                models.resolve("v9-corrupt/manifest.json"),
+                oldSha,
+                io.canaryflow.modelloader.Checksums.sha256Hex(garbage));
+        copyVersion(models, "v9-mismatch");
+        replace(
+                models.resolve("v9-mismatch/manifest.json"),
+                "\"input\" : \"input\"",
+                "\"input\" : \"x\"");
+
+        Map<String, String> c = config(name);
+        List<String> experiments = List.of("tampered", "corrupt", "mismatch");
+        for (String e : experiments) {
+            c.put("experiments." + e + ".model", DemoModels.MODEL);
+            c.put("experiments." + e + ".baseline", DemoModels.BASELINE);
+            c.put("experiments." + e + ".candidate", "v9-" + e);
+            c.put("experiments." + e + ".canary-percent", "50");
+        }
+        JobConfig config = JobConfig.fromFlat(c);
+        int perExperiment = 200;
+        for (String e : experiments) {
+            sendEvents(name + "-features", e, perExperiment, 50, e.hashCode());
+        }
+
+        assertThat(JobRun.runToCompletion(cluster, config, JOB_TIMEOUT)).isZero();
+
+        List<JsonNode> predictions =
+                values(
+                        kafka.readCommitted(
+                                name + "-predictions",
+                                3 * perExperiment,
+                                Duration.ofSeconds(2),
+                                Duration.ofMinutes(1)));
+        assertThat(predictions).hasSize(3 * perExperiment);
+        assertThat(predictions)
+                .allSatisfy(
+                        p -> assertThat(p.get("version").asText()).isEqualTo(DemoModels.BASELINE));
+        for (String e : experiments) {
+            long fellBack =
+                    predictions.stream()
+                            .filter(
+                                    p ->
+                                            p.get("experiment").asText().equals(e)
+                                                    && p.has("fallback_from"))
+                            .peek(
+                                    p ->
+                                            assertThat(p.get("fallback_from").asText())
+                                                    .isEqualTo("v9-" + e))
+                            .count();
+            assertThat(fellBack).isGreaterThan(0);
+        }
+        assertThat(
+                        kafka.readCommitted(
+                                name + "-dead-letters",
+                                0,
+                                Duration.ofSeconds(1),
+                                Duration.ofSeconds(5)))
+                .isEmpty();
+    }
+
+    static void copyVersion(Path models, String version) throws Exception {
+        Path to = models.resolve(version);
+        Files.createDirectories(to);
+        Files.copy(models.resolve(DemoModels.BASELINE + "/model.onnx"), to.resolve("model.onnx"));
+        Files.writeString(
+                to.resolve("manifest.json"),
+                Files.readString(models.resolve(DemoModels.BASELINE + "/manifest.json"))
+                        .replace(
+                                "\"version\" : \"" + DemoModels.BASELINE + "\"",
+                                "\"version\" : \"" + version + "\""));
+    }
+
+    static void replace(Path file, String from, String to) throws Exception {
+        String text = Files.readString(file);
+        assertThat(text).contains(from);
+        Files.writeString(file, text.replace(from, to));
+    }
+}

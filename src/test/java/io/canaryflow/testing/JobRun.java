@@ -1,0 +1,46 @@
+package io.canaryflow.testing;
+
+import io.canaryflow.jobs.InferenceJob;
+import io.canaryflow.jobs.Pipeline;
+import io.canaryflow.jobs.config.JobConfig;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
+import org.apache.flink.runtime.executiongraph.ArchivedExecutionGraph;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/** Runs the real inference job (Kafka endpoints, bounded source) on a MiniCluster to completion. */
+public final class JobRun {
+    private JobRun() {}
+
+    /**
+     * Runs the job until its bounded source is drained and returns how many times any task was
+     * restarted. Restarts are allowed (so a restart would be recovered from silently and must be
+     * caught by this count, not by an exception).
+     */
+    public static int runToCompletion(MiniCluster cluster, JobConfig config, Duration timeout)
+            throws Exception {
+        Configuration flink = Pipeline.flinkConfiguration(config);
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 5);
+        flink.set(
+                RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        InferenceJob.build(env, config);
+        JobClient client = env.executeAsync("it-" + config.plans().get(0).experiment());
+        JobID id = client.getJobID();
+        client.getJobExecutionResult().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        ArchivedExecutionGraph graph =
+                cluster.getArchivedExecutionGraph(id).get(30, TimeUnit.SECONDS);
+        int restarts = 0;
+        for (AccessExecutionVertex vertex : graph.getAllExecutionVertices()) {
+            restarts += vertex.getCurrentExecutionAttempt().getAttemptNumber();
+        }
+        return restarts;
+    }
+}
