@@ -1,0 +1,226 @@
+package io.canaryflow.jobs.demo;
+
+import io.canaryflow.jobs.InferenceJob;
+import io.canaryflow.jobs.Pipeline;
+import io.canaryflow.jobs.config.JobConfig;
+import io.canaryflow.jobs.config.JobOptions;
+import io.canaryflow.modelloader.Manifest;
+import io.canaryflow.modelloader.ModelRepository;
+import io.canaryflow.modelloader.tools.DemoModels;
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * The embedded default: a real Kafka broker in this JVM (or {@code --bootstrap-servers} for an
+ * existing one), a local Flink with its web UI, generated models, a synthetic producer, and a live
+ * view of what comes out. Ctrl-C stops everything cleanly.
+ *
+ * <pre>
+ * --bootstrap-servers HOST:PORT  use this Kafka instead of starting one
+ * --rate N                       events per second (default 2000)
+ * --seconds N                    stop after N seconds (default: run until Ctrl-C)
+ * --work DIR                     models, logs, checkpoints (default target/demo)
+ * --config FILE                  job configuration (default configs/demo.yaml)
+ * --web-port N                   Flink web UI port (default 8081)
+ * --bad-every N                  one deliberately bad record every N events (default 500; 0 = none)
+ * </pre>
+ */
+public final class DemoMain {
+    private DemoMain() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> o = parse(args);
+        Path work = Path.of(o.getOrDefault("work", "target/demo")).toAbsolutePath();
+        int rate = Integer.parseInt(o.getOrDefault("rate", "2000"));
+        long seconds = Long.parseLong(o.getOrDefault("seconds", "0"));
+        int webPort = Integer.parseInt(o.getOrDefault("web-port", "8081"));
+        int badEvery = Integer.parseInt(o.getOrDefault("bad-every", "500"));
+        Files.createDirectories(work);
+
+        say("Canaryflow demo — work directory %s", work);
+        Path models = work.resolve("models");
+        if (!Files.exists(
+                models.resolve(DemoModels.MODEL)
+                        .resolve(DemoModels.BAD_CANDIDATE)
+                        .resolve(ModelRepository.MANIFEST_FILE))) {
+            say("training demo models with Tribuo and exporting them to ONNX ...");
+            for (Manifest m : DemoModels.generate(models, 7, 40_000, 10_000)) {
+                say("  %s/%-7s holdout AUC %.3f", m.model(), m.version(), m.metrics().get("auc"));
+            }
+        } else {
+            say("models already in %s", models);
+        }
+
+        EmbeddedKafka embedded = null;
+        String bootstrap = o.get("bootstrap-servers");
+        if (bootstrap == null) {
+            say("starting an in-process Kafka broker (KRaft) ...");
+            embedded = EmbeddedKafka.start(work.resolve("kafka-" + System.currentTimeMillis()));
+            bootstrap = embedded.bootstrapServers();
+            say("Kafka broker on %s", bootstrap);
+        }
+
+        Map<String, String> overrides = new HashMap<>();
+        overrides.put(JobOptions.BOOTSTRAP_SERVERS.key(), bootstrap);
+        overrides.put(JobOptions.MODEL_REPOSITORY.key(), models.toString());
+        overrides.putIfAbsent(
+                JobOptions.CHECKPOINT_DIRECTORY.key(),
+                work.resolve("checkpoints").toUri().toString());
+        JobConfig config =
+                JobConfig.load(Path.of(o.getOrDefault("config", "configs/demo.yaml")), overrides);
+        createTopics(bootstrap, config);
+
+        Configuration flink = Pipeline.flinkConfiguration(config);
+        flink.set(RestOptions.PORT, webPort);
+        flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
+        InferenceJob.build(env, config);
+        JobClient job = env.executeAsync(config.get(JobOptions.JOB_NAME));
+        awaitRunning(job);
+        say("Flink job %s running — web UI http://localhost:%d", job.getJobID(), webPort);
+        for (RolloutPlan plan : config.plans()) {
+            say(
+                    "  experiment %-13s %s: baseline %s, candidate %s%s",
+                    plan.experiment(),
+                    plan.mode().wireName(),
+                    plan.baseline(),
+                    plan.candidate(),
+                    plan.mode() == RolloutPlan.Mode.CANARY
+                            ? " at " + plan.canaryPercent() + " %"
+                            : "");
+        }
+
+        List<String> experiments = config.plans().stream().map(RolloutPlan::experiment).toList();
+        SyntheticProducer producer =
+                new SyntheticProducer(
+                        bootstrap,
+                        config.get(JobOptions.FEATURES_TOPIC),
+                        experiments,
+                        rate,
+                        badEvery,
+                        5_000);
+        LiveView view =
+                new LiveView(
+                        bootstrap,
+                        config.get(JobOptions.PREDICTIONS_TOPIC),
+                        config.get(JobOptions.DEAD_LETTERS_TOPIC),
+                        producer::produced,
+                        System.out,
+                        Duration.ofSeconds(3));
+        Thread producerThread = new Thread(producer, "demo-producer");
+        Thread viewThread = new Thread(view, "demo-view");
+        say("producing %,d events/s (one bad record in %d); Ctrl-C to stop", rate, badEvery);
+        producerThread.start();
+        viewThread.start();
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        EmbeddedKafka broker = embedded;
+        Thread hook =
+                new Thread(
+                        () -> {
+                            stopped.countDown();
+                            try {
+                                done.await(60, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        },
+                        "demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        if (seconds > 0) {
+            stopped.await(seconds, TimeUnit.SECONDS);
+        } else {
+            stopped.await();
+        }
+
+        say("stopping ...");
+        producer.stop();
+        producerThread.join(10_000);
+        producer.close();
+        view.stop();
+        viewThread.join(10_000);
+        try {
+            job.cancel().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            say("cancelling the job: %s", e.getMessage());
+        }
+        if (broker != null) {
+            broker.close();
+        }
+        say(
+                "stopped: %,d events produced (%,d deliberately bad)",
+                producer.produced(), producer.bad());
+        done.countDown();
+        if (seconds > 0) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            System.exit(0);
+        }
+    }
+
+    private static void awaitRunning(JobClient job) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            JobStatus status = job.getJobStatus().get();
+            if (status == JobStatus.RUNNING) {
+                return;
+            }
+            if (status.isGloballyTerminalState()) {
+                throw new IllegalStateException("the job ended before it ran: " + status);
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the job did not start within 60 s");
+    }
+
+    private static void createTopics(String bootstrap, JobConfig config) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = new java.util.ArrayList<>();
+            for (String topic :
+                    List.of(
+                            config.get(JobOptions.FEATURES_TOPIC),
+                            config.get(JobOptions.PREDICTIONS_TOPIC),
+                            config.get(JobOptions.DEAD_LETTERS_TOPIC))) {
+                if (!existing.contains(topic)) {
+                    missing.add(new NewTopic(topic, 2, (short) 1));
+                }
+            }
+            admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException(
+                        "expected --option value, got '" + args[i] + "' (see the README)");
+            }
+            o.put(args[i].substring(2), args[++i]);
+        }
+        return o;
+    }
+
+    private static void say(String format, Object... args) {
+        System.out.println("canaryflow | " + String.format(format, args));
+    }
+}

@@ -1,0 +1,155 @@
+package io.canaryflow.jobs.demo;
+
+import io.canaryflow.modelloader.synthetic.SyntheticFraud;
+import io.canaryflow.operators.records.FeatureEventJson;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Sends synthetic card payments to the features topic at a steady rate, spread over the demo's
+ * experiments, with a deliberately bad record every {@code badEvery} events so that the dead
+ * letters have something to show.
+ */
+final class SyntheticProducer implements Runnable, AutoCloseable {
+    private static final String[] COUNTRIES = {"DE", "FR", "NL", "ES", "IT"};
+
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final String topic;
+    private final List<String> experiments;
+    private final int ratePerSecond;
+    private final int badEvery;
+    private final int units;
+    private final AtomicLong produced = new AtomicLong();
+    private final AtomicLong bad = new AtomicLong();
+    private volatile boolean running = true;
+
+    SyntheticProducer(
+            String bootstrapServers,
+            String topic,
+            List<String> experiments,
+            int ratePerSecond,
+            int badEvery,
+            int units) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.ACKS_CONFIG, "1");
+        this.producer =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        this.topic = topic;
+        this.experiments = List.copyOf(experiments);
+        this.ratePerSecond = ratePerSecond;
+        this.badEvery = badEvery;
+        this.units = units;
+    }
+
+    long produced() {
+        return produced.get();
+    }
+
+    long bad() {
+        return bad.get();
+    }
+
+    @Override
+    public void run() {
+        SyntheticFraud data = new SyntheticFraud(System.nanoTime());
+        SplittableRandom random = new SplittableRandom(17);
+        FeatureEventJson json = new FeatureEventJson();
+        long started = System.nanoTime();
+        long sequence = 0;
+        while (running) {
+            long due = (System.nanoTime() - started) * ratePerSecond / 1_000_000_000L;
+            if (sequence >= due) {
+                sleep(5);
+                continue;
+            }
+            while (sequence < due && running) {
+                String unit = "user-" + random.nextInt(units);
+                String experiment = experiments.get((int) (sequence % experiments.size()));
+                String id = "demo-" + sequence;
+                byte[] value;
+                if (badEvery > 0 && sequence % badEvery == badEvery - 1) {
+                    value = badRecord(id, unit, experiment, sequence / badEvery);
+                    bad.incrementAndGet();
+                } else {
+                    value =
+                            json.write(
+                                    id,
+                                    unit,
+                                    experiment,
+                                    System.currentTimeMillis(),
+                                    SyntheticFraud.FEATURES,
+                                    data.next().features(),
+                                    Map.of("country", COUNTRIES[random.nextInt(COUNTRIES.length)]));
+                }
+                producer.send(
+                        new ProducerRecord<>(topic, unit.getBytes(StandardCharsets.UTF_8), value));
+                produced.incrementAndGet();
+                sequence++;
+            }
+        }
+        producer.flush();
+    }
+
+    private static byte[] badRecord(String id, String unit, String experiment, long kind) {
+        String text =
+                switch ((int) (kind % 4)) {
+                    case 0 ->
+                            "{\"event_id\":\""
+                                    + id
+                                    + "\",\"unit\":\""
+                                    + unit
+                                    + "\",\"experiment\":";
+                    case 1 ->
+                            "{\"event_id\":\""
+                                    + id
+                                    + "\",\"unit\":\""
+                                    + unit
+                                    + "\",\"experiment\":\""
+                                    + experiment
+                                    + "\",\"features\":{\"amount\":12.5}}";
+                    case 2 ->
+                            "{\"event_id\":\""
+                                    + id
+                                    + "\",\"unit\":\""
+                                    + unit
+                                    + "\",\"experiment\":\""
+                                    + experiment
+                                    + "\",\"features\":[NaN,1,0,1,0.5,0,0,1]}";
+                    default ->
+                            "{\"event_id\":\""
+                                    + id
+                                    + "\",\"unit\":\""
+                                    + unit
+                                    + "\",\"experiment\":\"no-such-experiment\",\"features\":[1,1,0,1,0.5,0,0,1]}";
+                };
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    void stop() {
+        running = false;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        producer.close();
+    }
+}

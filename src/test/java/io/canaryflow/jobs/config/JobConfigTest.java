@@ -1,0 +1,174 @@
+package io.canaryflow.jobs.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.canaryflow.jobs.InferenceJob;
+import io.canaryflow.jobs.Pipeline;
+import io.canaryflow.modelloader.Device;
+import io.canaryflow.modelloader.SessionConfig;
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.junit.jupiter.api.Test;
+
+class JobConfigTest {
+    static final Path CONFIGS = Path.of("..", "configs");
+
+    static Map<String, String> minimal() {
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("kafka.bootstrap-servers", "localhost:9092");
+        c.put("models.repository", "/models");
+        c.put("experiments.fraud.baseline", "v1");
+        c.put("experiments.fraud.candidate", "v2");
+        return c;
+    }
+
+    @Test
+    void shouldLoadTheShippedExampleConfigurations() throws Exception {
+        JobConfig inference = JobConfig.load(CONFIGS.resolve("inference.yaml"), Map.of());
+        assertThat(inference.get(JobOptions.BOOTSTRAP_SERVERS))
+                .isEqualTo("kafka-1:9092,kafka-2:9092");
+        assertThat(inference.kafkaProperties()).containsEntry("security.protocol", "SASL_SSL");
+        assertThat(inference.get(JobOptions.MAX_DELAY)).isEqualTo(Duration.ofMillis(10));
+        assertThat(inference.plans())
+                .singleElement()
+                .satisfies(
+                        p -> {
+                            assertThat(p.experiment()).isEqualTo("fraud");
+                            assertThat(p.canaryPercent()).isEqualTo(5.0);
+                            assertThat(p.salt()).isEqualTo("fraud-2026-11");
+                        });
+
+        JobConfig demo =
+                JobConfig.load(
+                        CONFIGS.resolve("demo.yaml"),
+                        Map.of(
+                                "kafka.bootstrap-servers",
+                                "localhost:1",
+                                "models.repository",
+                                "/tmp/models"));
+        assertThat(demo.plans())
+                .extracting(RolloutPlan::mode)
+                .containsExactlyInAnyOrder(RolloutPlan.Mode.CANARY, RolloutPlan.Mode.SHADOW);
+    }
+
+    @Test
+    void shouldRejectUnknownKeyNamingItAndSuggestingTheClosest() {
+        Map<String, String> c = minimal();
+        c.put("scoring.max-bacth", "12");
+        c.put("experiments.fraud.canary-precent", "5");
+        assertThatThrownBy(() -> JobConfig.fromFlat(c))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(
+                        "unknown key 'scoring.max-bacth' (did you mean 'scoring.max-batch'?)")
+                .hasMessageContaining("unknown key 'experiments.fraud.canary-precent'");
+    }
+
+    @Test
+    void shouldRejectBadValuesAndMissingKeysNamingEach() {
+        Map<String, String> c = minimal();
+        c.remove("kafka.bootstrap-servers");
+        c.put("scoring.max-batch", "many");
+        c.put("models.device", "gpu");
+        assertThatThrownBy(() -> JobConfig.fromFlat(c))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("invalid value 'many' for key 'scoring.max-batch'")
+                .hasMessageContaining("invalid value 'gpu' for key 'models.device'");
+
+        Map<String, String> d = minimal();
+        d.remove("kafka.bootstrap-servers");
+        d.put("scoring.max-batch", "0");
+        d.put("experiments.fraud.canary-percent", "150");
+        ConfigException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        ConfigException.class, () -> JobConfig.fromFlat(d));
+        assertThat(e.problems())
+                .anySatisfy(
+                        p -> assertThat(p).contains("key 'kafka.bootstrap-servers' is required"))
+                .anySatisfy(
+                        p -> assertThat(p).contains("key 'scoring.max-batch' must be at least 1"))
+                .anySatisfy(
+                        p ->
+                                assertThat(p)
+                                        .contains(
+                                                "experiments.fraud",
+                                                "canary-percent must be within [0, 100]"));
+    }
+
+    @Test
+    void shouldDeclareEveryOptionOnceWithADescription() {
+        Set<String> keys = new HashSet<>();
+        for (ConfigOption<?> option : JobOptions.all()) {
+            assertThat(keys.add(option.key())).as("duplicate key %s", option.key()).isTrue();
+            assertThat(option.description().toString()).as(option.key()).isNotBlank();
+        }
+        assertThat(keys).hasSizeGreaterThan(20);
+    }
+
+    @Test
+    void shouldPassEachOptionToWhatReadsIt() {
+        Map<String, String> c = minimal();
+        c.put("models.device", "cpu");
+        c.put("models.device-id", "3");
+        c.put("models.intra-op-threads", "2");
+        c.put("models.warm-up-runs", "5");
+        c.put("checkpoint.interval", "7 s");
+        c.put("checkpoint.directory", "file:///tmp/cp");
+        c.put("state.backend", "hashmap");
+        JobConfig config = JobConfig.fromFlat(c);
+        assertThat(config.sessionConfig()).isEqualTo(new SessionConfig(Device.CPU, 3, 2, 5));
+        Configuration flink = Pipeline.flinkConfiguration(config);
+        assertThat(flink.get(CheckpointingOptions.CHECKPOINTING_INTERVAL))
+                .isEqualTo(Duration.ofSeconds(7));
+        assertThat(flink.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY))
+                .isEqualTo("file:///tmp/cp");
+        assertThat(flink.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("hashmap");
+        assertThat(flink.get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)).isTrue();
+        assertThat(flink.get(PipelineOptions.GENERIC_TYPES)).isFalse();
+    }
+
+    @Test
+    void shouldParseAbVariantsAndDeriveAStablePlanId() {
+        Map<String, String> c = minimal();
+        c.remove("experiments.fraud.baseline");
+        c.remove("experiments.fraud.candidate");
+        c.put("experiments.fraud.mode", "ab");
+        c.put("experiments.fraud.variants", "v1:2, v2:1");
+        RolloutPlan plan = JobConfig.fromFlat(c).plans().get(0);
+        assertThat(plan.variants())
+                .containsExactly(
+                        new RolloutPlan.Variant("v1", 2), new RolloutPlan.Variant("v2", 1));
+        assertThat(plan.planId())
+                .isEqualTo(JobConfig.fromFlat(c).plans().get(0).planId())
+                .startsWith("fraud-");
+        c.put("experiments.fraud.variants", "v1:2, v2:3");
+        assertThat(JobConfig.fromFlat(c).plans().get(0).planId()).isNotEqualTo(plan.planId());
+    }
+
+    @Test
+    void shouldApplyCommandLineOverridesOnTopOfTheFile() throws Exception {
+        JobConfig config =
+                InferenceJob.parseArgs(
+                        new String[] {
+                            "--config",
+                            CONFIGS.resolve("inference.yaml").toString(),
+                            "--scoring.max-batch=512",
+                            "--experiments.fraud.canary-percent",
+                            "7"
+                        });
+        assertThat(config.get(JobOptions.MAX_BATCH)).isEqualTo(512);
+        assertThat(config.plans().get(0).canaryPercent()).isEqualTo(7.0);
+        assertThatThrownBy(() -> InferenceJob.parseArgs(new String[] {"--config", "/nope.yaml"}))
+                .hasMessageContaining("'/nope.yaml' cannot be read");
+    }
+}
