@@ -33,6 +33,7 @@ public final class ModelSession implements AutoCloseable {
     private final String device;
     private final Set<String> outputNames;
     private final int outputColumns;
+    private final int outputRank;
     private volatile boolean closed;
 
     private ModelSession(
@@ -41,7 +42,8 @@ public final class ModelSession implements AutoCloseable {
             OrtEnvironment env,
             OrtSession session,
             String device,
-            int outputColumns) {
+            int outputColumns,
+            int outputRank) {
         this.id = id;
         this.manifest = manifest;
         this.env = env;
@@ -49,6 +51,7 @@ public final class ModelSession implements AutoCloseable {
         this.device = device;
         this.outputNames = Set.of(manifest.output());
         this.outputColumns = outputColumns;
+        this.outputRank = outputRank;
     }
 
     /**
@@ -95,9 +98,22 @@ public final class ModelSession implements AutoCloseable {
         }
         try {
             int columns = validate(artifact, session);
+            int rank =
+                    ((TensorInfo)
+                                    session.getOutputInfo()
+                                            .get(artifact.manifest().output())
+                                            .getInfo())
+                            .getShape()
+                            .length;
             ModelSession live =
                     new ModelSession(
-                            artifact.id(), artifact.manifest(), env, session, device, columns);
+                            artifact.id(),
+                            artifact.manifest(),
+                            env,
+                            session,
+                            device,
+                            columns,
+                            rank);
             live.warmUp(config.warmUpRuns(), artifact.location());
             LOG.info(
                     "model {} live on {} ({} intra-op threads) after {} ms",
@@ -106,6 +122,13 @@ public final class ModelSession implements AutoCloseable {
                     config.intraOpThreads(),
                     (System.nanoTime() - started) / 1_000_000);
             return live;
+        } catch (OrtException e) {
+            closeQuietly(session);
+            throw new ModelLoadException(
+                    String.format(
+                            "cannot inspect model file %s: %s",
+                            artifact.location(), e.getMessage()),
+                    e);
         } catch (ModelLoadException | RuntimeException e) {
             closeQuietly(session);
             throw e;
@@ -269,6 +292,89 @@ public final class ModelSession implements AutoCloseable {
                         session.run(Map.of(manifest.input(), tensor), outputNames)) {
             FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
             out.get(outputs, 0, rows * outputColumns);
+        }
+    }
+
+    /**
+     * Reusable native memory for batches of up to {@code maxRows} rows: a direct input buffer the
+     * caller writes rows into, and a direct output buffer ONNX Runtime writes into (a pinned
+     * output, so results are not copied). A full batch reuses tensors created once. Not
+     * thread-safe: one per caller. Close it to free its tensors.
+     */
+    public final class Buffers implements AutoCloseable {
+        private final int maxRows;
+        private final FloatBuffer input;
+        private final FloatBuffer output;
+        private final OnnxTensor fullInput;
+        private final OnnxTensor fullOutput;
+        private final Map<String, OnnxTensor> fullInputs;
+        private final Map<String, OnnxTensor> fullOutputs;
+
+        private Buffers(int maxRows) throws OrtException {
+            this.maxRows = maxRows;
+            this.input = newInputBuffer(maxRows, manifest.width());
+            this.output = newInputBuffer(maxRows, outputColumns);
+            this.fullInput =
+                    OnnxTensor.createTensor(env, input, new long[] {maxRows, manifest.width()});
+            this.fullOutput = OnnxTensor.createTensor(env, output, outputShape(maxRows));
+            this.fullInputs = Map.of(manifest.input(), fullInput);
+            this.fullOutputs = Map.of(manifest.output(), fullOutput);
+        }
+
+        /** Rows are written here, row-major, {@code width} floats each. */
+        public FloatBuffer input() {
+            return input;
+        }
+
+        /** Output column {@code column} of row {@code row} of the last {@link #run}. */
+        public float output(int row, int column) {
+            return output.get(row * outputColumns + column);
+        }
+
+        public int maxRows() {
+            return maxRows;
+        }
+
+        @Override
+        public void close() {
+            fullInput.close();
+            fullOutput.close();
+        }
+    }
+
+    private long[] outputShape(int rows) {
+        return outputRank == 1 ? new long[] {rows} : new long[] {rows, outputColumns};
+    }
+
+    /** Allocates {@link Buffers} for batches of up to {@code maxRows} rows. */
+    public Buffers newBuffers(int maxRows) throws OrtException {
+        ensureOpen();
+        return new Buffers(maxRows);
+    }
+
+    /**
+     * Runs the model on the first {@code rows} rows of {@code buffers.input()}; results are then
+     * read with {@link Buffers#output}.
+     *
+     * @throws OrtException if ONNX Runtime fails the call; the whole call fails together
+     */
+    public void run(Buffers buffers, int rows) throws OrtException {
+        ensureOpen();
+        if (rows == buffers.maxRows) {
+            session.run(buffers.fullInputs, Set.of(), buffers.fullOutputs).close();
+            return;
+        }
+        int width = manifest.width();
+        FloatBuffer in = buffers.input.duplicate().position(0).limit(rows * width).slice();
+        FloatBuffer out =
+                buffers.output.duplicate().position(0).limit(rows * outputColumns).slice();
+        try (OnnxTensor inTensor = OnnxTensor.createTensor(env, in, new long[] {rows, width});
+                OnnxTensor outTensor = OnnxTensor.createTensor(env, out, outputShape(rows))) {
+            session.run(
+                            Map.of(manifest.input(), inTensor),
+                            Set.of(),
+                            Map.of(manifest.output(), outTensor))
+                    .close();
         }
     }
 

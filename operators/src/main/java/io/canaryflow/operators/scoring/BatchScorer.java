@@ -68,11 +68,13 @@ public final class BatchScorer implements AutoCloseable {
     private final int maxBatch;
     private final SessionCache cache;
     private final LongSupplier nanoClock;
+    private final LongSupplier millisClock;
     private final LoadListener listener;
     private final Map<String, Map<String, Batch>> batches = new HashMap<>();
     private final List<SessionCache.Lease> leases = new ArrayList<>();
     private int buffered;
     private long shadowSkipped;
+    private Batch lastBatch;
 
     public BatchScorer(
             ModelRepository repository,
@@ -81,6 +83,7 @@ public final class BatchScorer implements AutoCloseable {
             int maxBatch,
             SessionCache cache,
             LongSupplier nanoClock,
+            LongSupplier millisClock,
             LoadListener listener) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
@@ -91,6 +94,7 @@ public final class BatchScorer implements AutoCloseable {
         this.maxBatch = maxBatch;
         this.cache = cache;
         this.nanoClock = nanoClock;
+        this.millisClock = millisClock;
         this.listener = listener;
     }
 
@@ -103,15 +107,21 @@ public final class BatchScorer implements AutoCloseable {
         final int[] columns;
         final int width;
         final int outputColumns;
+        final ModelSession.Buffers buffers;
         final FloatBuffer input;
-        final float[] outputs;
+        ModelSession.Buffers single;
         final RoutedEvent[] events;
         final String[] fallbackFrom;
         final long[] enqueuedNanos;
         int size;
         long firstEnqueuedMillis;
 
-        Batch(String experiment, ModelVersion id, ModelSession session, String error) {
+        Batch(
+                String experiment,
+                ModelVersion id,
+                ModelSession session,
+                ModelSession.Buffers buffers,
+                String error) {
             this.experiment = experiment;
             this.id = id;
             this.session = session;
@@ -119,8 +129,8 @@ public final class BatchScorer implements AutoCloseable {
             if (session == null) {
                 columns = null;
                 width = outputColumns = 0;
+                this.buffers = null;
                 input = null;
-                outputs = null;
                 events = null;
                 fallbackFrom = null;
                 enqueuedNanos = null;
@@ -128,8 +138,8 @@ public final class BatchScorer implements AutoCloseable {
                 columns = schemas.get(experiment).columnsFor(session.manifest().features());
                 width = columns.length;
                 outputColumns = session.outputColumns();
-                input = ModelSession.newInputBuffer(maxBatch, width);
-                outputs = new float[maxBatch * outputColumns];
+                this.buffers = buffers;
+                input = buffers.input();
                 events = new RoutedEvent[maxBatch];
                 fallbackFrom = new String[maxBatch];
                 enqueuedNanos = new long[maxBatch];
@@ -139,6 +149,15 @@ public final class BatchScorer implements AutoCloseable {
         boolean usable() {
             return session != null;
         }
+
+        void close() {
+            if (buffers != null) {
+                buffers.close();
+            }
+            if (single != null) {
+                single.close();
+            }
+        }
     }
 
     /** Loads a version now rather than on its first event, so it is warm before traffic arrives. */
@@ -147,6 +166,19 @@ public final class BatchScorer implements AutoCloseable {
     }
 
     private Batch batch(String experiment, String model, String version) {
+        // Consecutive events mostly go to the same version: skip the two map lookups then.
+        Batch last = lastBatch;
+        if (last != null
+                && last.experiment.equals(experiment)
+                && last.id.version().equals(version)) {
+            return last;
+        }
+        Batch found = lookup(experiment, model, version);
+        lastBatch = found;
+        return found;
+    }
+
+    private Batch lookup(String experiment, String model, String version) {
         Map<String, Batch> perVersion = batches.computeIfAbsent(experiment, e -> new HashMap<>());
         Batch batch = perVersion.get(version);
         if (batch == null) {
@@ -165,7 +197,13 @@ public final class BatchScorer implements AutoCloseable {
             ModelArtifact artifact = repository.read(id);
             SessionCache.Lease lease = cache.acquire(artifact, sessionConfig);
             try {
-                Batch batch = new Batch(experiment, id, lease.session(), null);
+                Batch batch =
+                        new Batch(
+                                experiment,
+                                id,
+                                lease.session(),
+                                lease.session().newBuffers(maxBatch),
+                                null);
                 leases.add(lease);
                 listener.loaded(experiment, id, lease.session());
                 return batch;
@@ -174,21 +212,28 @@ public final class BatchScorer implements AutoCloseable {
                 throw new ModelLoadException(
                         String.format("model %s does not fit experiment: %s", id, e.getMessage()),
                         e);
+            } catch (OrtException e) {
+                lease.close();
+                throw new ModelLoadException(
+                        String.format(
+                                "cannot allocate batch buffers for %s: %s", id, e.getMessage()),
+                        e);
             }
         } catch (ModelLoadException e) {
             error = e.getMessage();
         }
         LOG.error("model {} is not loadable for experiment {}: {}", id, experiment, error);
         listener.failed(experiment, id, error);
-        return new Batch(experiment, id, null, error);
+        return new Batch(experiment, id, null, null, error);
     }
 
     /**
      * Adds one routed event; scores its batch if that made it full.
      *
-     * @param nowMillis processing time, stamped on predictions and used for batch deadlines
+     * <p>Reads the nano clock once per event (for its latency) and the processing-time clock only
+     * when the event opens a batch, fills one, or fails.
      */
-    public void add(RoutedEvent routed, long nowMillis, Emitter out) {
+    public void add(RoutedEvent routed, Emitter out) {
         FeatureEvent event = routed.event();
         Batch batch = batch(event.experiment(), routed.model(), routed.version());
         String fallbackFrom = null;
@@ -214,7 +259,7 @@ public final class BatchScorer implements AutoCloseable {
                                                         + fallback.id
                                                         + " neither: "
                                                         + fallback.error),
-                                nowMillis));
+                                millisClock.getAsLong()));
                 return;
             } else {
                 shadowSkipped++;
@@ -231,12 +276,12 @@ public final class BatchScorer implements AutoCloseable {
         batch.fallbackFrom[row] = fallbackFrom;
         batch.enqueuedNanos[row] = nanoClock.getAsLong();
         if (row == 0) {
-            batch.firstEnqueuedMillis = nowMillis;
+            batch.firstEnqueuedMillis = millisClock.getAsLong();
         }
         batch.size++;
         buffered++;
         if (batch.size == maxBatch) {
-            score(batch, nowMillis, out);
+            score(batch, millisClock.getAsLong(), out);
         }
     }
 
@@ -288,8 +333,8 @@ public final class BatchScorer implements AutoCloseable {
     private void score(Batch batch, long nowMillis, Emitter out) {
         int rows = batch.size;
         try {
-            batch.session.run(batch.input, rows, batch.outputs);
-            emit(batch, 0, rows, batch.outputs, nowMillis, out);
+            batch.session.run(batch.buffers, rows);
+            emit(batch, 0, rows, batch.buffers, nowMillis, out);
         } catch (OrtException | RuntimeException e) {
             LOG.warn(
                     "model {} failed a batch of {} rows, retrying row by row: {}",
@@ -305,15 +350,16 @@ public final class BatchScorer implements AutoCloseable {
     }
 
     private void retryRows(Batch batch, long nowMillis, Emitter out) {
-        FloatBuffer single = ModelSession.newInputBuffer(1, batch.width);
-        float[] outputs = new float[batch.outputColumns];
         for (int r = 0; r < batch.size; r++) {
-            for (int c = 0; c < batch.width; c++) {
-                single.put(c, batch.input.get(r * batch.width + c));
-            }
             try {
-                batch.session.run(single, 1, outputs);
-                emit(batch, r, 1, outputs, nowMillis, out);
+                if (batch.single == null) {
+                    batch.single = batch.session.newBuffers(1);
+                }
+                for (int c = 0; c < batch.width; c++) {
+                    batch.single.input().put(c, batch.input.get(r * batch.width + c));
+                }
+                batch.session.run(batch.single, 1);
+                emit(batch, r, 1, batch.single, nowMillis, out);
             } catch (OrtException | RuntimeException e) {
                 if (batch.events[r].served()) {
                     out.deadLetter(
@@ -330,17 +376,24 @@ public final class BatchScorer implements AutoCloseable {
         }
     }
 
-    /** Emits batch rows {@code first .. first+rows}, whose outputs start at {@code outputs[0]}. */
+    /**
+     * Emits batch rows {@code first .. first+rows}, whose outputs are rows {@code 0..rows} of
+     * {@code from}.
+     */
     private void emit(
-            Batch batch, int first, int rows, float[] outputs, long nowMillis, Emitter out) {
+            Batch batch,
+            int first,
+            int rows,
+            ModelSession.Buffers from,
+            long nowMillis,
+            Emitter out) {
         long done = nanoClock.getAsLong();
         int columns = batch.outputColumns;
         int scoreColumn = batch.session.manifest().scoreColumn();
         for (int i = 0; i < rows; i++) {
             int r = first + i;
-            int o = i * columns;
             RoutedEvent routed = batch.events[r];
-            float score = outputs[o + scoreColumn];
+            float score = from.output(i, scoreColumn);
             if (!Float.isFinite(score)) {
                 if (routed.served()) {
                     out.deadLetter(
@@ -355,7 +408,10 @@ public final class BatchScorer implements AutoCloseable {
                 }
                 continue;
             }
-            float[] row = Arrays.copyOfRange(outputs, o, o + columns);
+            float[] row = new float[columns];
+            for (int c = 0; c < columns; c++) {
+                row[c] = from.output(i, c);
+            }
             FeatureEvent event = routed.event();
             out.prediction(
                     new Prediction(
@@ -385,10 +441,14 @@ public final class BatchScorer implements AutoCloseable {
 
     @Override
     public void close() {
+        for (Map<String, Batch> perVersion : batches.values()) {
+            perVersion.values().forEach(Batch::close);
+        }
         for (SessionCache.Lease lease : leases) {
             lease.close();
         }
         leases.clear();
         batches.clear();
+        lastBatch = null;
     }
 }

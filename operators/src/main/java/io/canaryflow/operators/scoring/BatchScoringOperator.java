@@ -101,6 +101,7 @@ public class BatchScoringOperator extends AbstractStreamOperator<Prediction>
                         maxBatch,
                         SessionCache.shared(),
                         System::nanoTime,
+                        () -> getProcessingTimeService().getCurrentProcessingTime(),
                         new BatchScorer.LoadListener() {
                             @Override
                             public void loaded(
@@ -133,8 +134,7 @@ public class BatchScoringOperator extends AbstractStreamOperator<Prediction>
 
     @Override
     public void processElement(StreamRecord<RoutedEvent> element) {
-        long now = getProcessingTimeService().getCurrentProcessingTime();
-        scorer.add(element.getValue(), now, emitter);
+        scorer.add(element.getValue(), emitter);
         armTimer();
     }
 

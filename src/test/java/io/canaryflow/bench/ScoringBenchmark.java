@@ -1,0 +1,335 @@
+package io.canaryflow.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import io.canaryflow.modelloader.Manifest;
+import io.canaryflow.modelloader.ModelArtifact;
+import io.canaryflow.modelloader.ModelRepository;
+import io.canaryflow.modelloader.ModelSession;
+import io.canaryflow.modelloader.ModelVersion;
+import io.canaryflow.modelloader.SessionCache;
+import io.canaryflow.modelloader.SessionConfig;
+import io.canaryflow.modelloader.synthetic.SyntheticFraud;
+import io.canaryflow.modelloader.tools.DemoModels;
+import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.records.Arm;
+import io.canaryflow.operators.records.FeatureEvent;
+import io.canaryflow.operators.records.Prediction;
+import io.canaryflow.operators.records.RoutedEvent;
+import io.canaryflow.operators.records.SourceRecord;
+import io.canaryflow.operators.routing.RolloutPlan;
+import io.canaryflow.operators.scoring.BatchScorer;
+import io.canaryflow.operators.scoring.BatchScoringOperator;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+
+/**
+ * Scoring throughput, as a ratio against raw ONNX Runtime on the same model, batch size and
+ * machine, measured in the same run: raw = a tight loop of {@code run()} over a reused direct
+ * buffer; scorer = {@link BatchScoringOperator} fed routed events one by one (gathering features
+ * into its batch buffer, scoring, building and emitting predictions), in Flink's operator test
+ * harness. Rounds alternate raw and scorer; the median of each is reported.
+ *
+ * <p>Run with {@code bin/benchmark} (or {@code bin/benchmark scoring}).
+ */
+public final class ScoringBenchmark {
+    static final int[] BATCHES = {1, 64, 256, 1024};
+    static final int ROUNDS = 5;
+    static final long ROUND_NANOS = 1_000_000_000L;
+
+    public static void main(String[] args) throws Exception {
+        Path repo = Files.createTempDirectory("canaryflow-bench-models");
+        DemoModels.generate(repo, 7, 40_000, 10_000);
+        ModelRepository repository = ModelRepository.at(repo.toString());
+        List<String> lines = new ArrayList<>();
+        lines.add(
+                "| model | batch | raw ONNX Runtime rows/s | scorer (BatchScorer) rows/s | ratio | scorer operator in harness rows/s | ratio |");
+        lines.add("|---|---:|---:|---:|---:|---:|---:|");
+        for (String version : List.of(DemoModels.BASELINE, DemoModels.GOOD_CANDIDATE)) {
+            ModelArtifact artifact = repository.read(new ModelVersion(DemoModels.MODEL, version));
+            float[][] rows = rows(4096);
+            for (int batch : BATCHES) {
+                double[] raw = new double[ROUNDS];
+                double[] core = new double[ROUNDS];
+                double[] scorer = new double[ROUNDS];
+                for (int r = 0; r < ROUNDS; r++) {
+                    raw[r] = rawOrt(artifact, rows, batch);
+                    core[r] = core(repository, version, rows, batch);
+                    scorer[r] = operator(repository, version, rows, batch);
+                }
+                double rawMedian = median(raw);
+                double coreMedian = median(core);
+                double scorerMedian = median(scorer);
+                String line =
+                        String.format(
+                                "| %s/%s | %d | %,.0f | %,.0f | %.2f | %,.0f | %.2f |",
+                                DemoModels.MODEL,
+                                version,
+                                batch,
+                                rawMedian,
+                                coreMedian,
+                                coreMedian / rawMedian,
+                                scorerMedian,
+                                scorerMedian / rawMedian);
+                System.out.println(line);
+                lines.add(line);
+            }
+        }
+        System.out.println();
+        System.out.println(String.join("\n", lines));
+    }
+
+    static float[][] rows(int n) {
+        SyntheticFraud data = new SyntheticFraud(3);
+        float[][] rows = new float[n][];
+        for (int i = 0; i < n; i++) {
+            double[] d = data.next().features();
+            rows[i] = new float[d.length];
+            for (int c = 0; c < d.length; c++) {
+                rows[i][c] = (float) d[c];
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * Raw ONNX Runtime: one session, input and output tensors created once over direct buffers (the
+     * output pinned, so ORT writes into it), {@code run()} in a tight loop, every score read.
+     */
+    static double rawOrt(ModelArtifact artifact, float[][] rows, int batch) throws Exception {
+        Manifest m = artifact.manifest();
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(1);
+            options.setInterOpNumThreads(1);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession session = env.createSession(artifact.modelBytes(), options)) {
+                int width = m.width();
+                FloatBuffer input = ModelSession.newInputBuffer(batch, width);
+                for (int r = 0; r < batch; r++) {
+                    input.put(r * width, rows[r % rows.length]);
+                }
+                FloatBuffer output = ModelSession.newInputBuffer(batch, 2);
+                try (OnnxTensor in =
+                                OnnxTensor.createTensor(env, input, new long[] {batch, width});
+                        OnnxTensor out =
+                                OnnxTensor.createTensor(env, output, new long[] {batch, 2})) {
+                    Map<String, OnnxTensor> inputs = Map.of(m.input(), in);
+                    Map<String, OnnxTensor> pinned = Map.of(m.output(), out);
+                    double sink = 0;
+                    long warmUpUntil = System.nanoTime() + ROUND_NANOS / 4;
+                    while (System.nanoTime() < warmUpUntil) {
+                        session.run(inputs, Set.of(), pinned).close();
+                    }
+                    long rowsDone = 0;
+                    long start = System.nanoTime();
+                    long end = start + ROUND_NANOS;
+                    long now;
+                    do {
+                        session.run(inputs, Set.of(), pinned).close();
+                        for (int r = 0; r < batch; r++) {
+                            sink += output.get(r * 2 + m.scoreColumn());
+                        }
+                        rowsDone += batch;
+                        now = System.nanoTime();
+                    } while (now < end);
+                    if (Double.isNaN(sink)) {
+                        throw new IllegalStateException("NaN score");
+                    }
+                    return rowsDone * 1e9 / (now - start);
+                }
+            }
+        }
+    }
+
+    static RoutedEvent[] events(String version, float[][] rows) {
+        RoutedEvent[] events = new RoutedEvent[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            FeatureEvent e =
+                    new FeatureEvent(
+                            "e-" + i,
+                            "u-" + i,
+                            "bench",
+                            i,
+                            rows[i],
+                            Map.of(),
+                            new SourceRecord(null, null, "features", 0, i, i));
+            events[i] =
+                    new RoutedEvent(
+                            e,
+                            DemoModels.MODEL,
+                            version,
+                            Arm.BASELINE,
+                            true,
+                            null,
+                            "bench-plan",
+                            1);
+        }
+        return events;
+    }
+
+    /**
+     * The scorer's Flink-free core with max-batch = {@code batch}; predictions go to a counting
+     * sink.
+     */
+    static double core(ModelRepository repository, String version, float[][] rows, int batch)
+            throws Exception {
+        Map<String, ExperimentSchema> schemas =
+                Map.of(
+                        "bench",
+                        new ExperimentSchema("bench", DemoModels.MODEL, SyntheticFraud.FEATURES));
+        RoutedEvent[] events = events(version, rows);
+        long[] sink = new long[2];
+        BatchScorer.Emitter emitter =
+                new BatchScorer.Emitter() {
+                    @Override
+                    public void prediction(Prediction p) {
+                        sink[0] += p.latencyUs();
+                    }
+
+                    @Override
+                    public void deadLetter(io.canaryflow.operators.records.DeadLetter d) {
+                        sink[1]++;
+                    }
+                };
+        try (BatchScorer scorer =
+                new BatchScorer(
+                        repository,
+                        new SessionConfig(io.canaryflow.modelloader.Device.CPU, 0, 1, 3),
+                        schemas,
+                        batch,
+                        SessionCache.shared(),
+                        System::nanoTime,
+                        System::currentTimeMillis,
+                        new BatchScorer.LoadListener() {
+                            @Override
+                            public void loaded(
+                                    String experiment, ModelVersion id, ModelSession session) {}
+
+                            @Override
+                            public void failed(String experiment, ModelVersion id, String error) {
+                                throw new IllegalStateException(error);
+                            }
+                        })) {
+            long warmUpUntil = System.nanoTime() + ROUND_NANOS / 4;
+            int i = 0;
+            while (System.nanoTime() < warmUpUntil) {
+                scorer.add(events[i], emitter);
+                i = (i + 1) % events.length;
+            }
+            long rowsDone = 0;
+            long start = System.nanoTime();
+            long end = start + ROUND_NANOS;
+            long now;
+            do {
+                for (int k = 0; k < batch; k++) {
+                    scorer.add(events[i], emitter);
+                    i = (i + 1) % events.length;
+                }
+                rowsDone += batch;
+                now = System.nanoTime();
+            } while (now < end);
+            if (sink[1] > 0) {
+                throw new IllegalStateException(sink[1] + " rows failed");
+            }
+            return rowsDone * 1e9 / (now - start);
+        }
+    }
+
+    /** The scorer operator with max-batch = {@code batch}, fed one routed event at a time. */
+    static double operator(ModelRepository repository, String version, float[][] rows, int batch)
+            throws Exception {
+        Map<String, ExperimentSchema> schemas =
+                Map.of(
+                        "bench",
+                        new ExperimentSchema("bench", DemoModels.MODEL, SyntheticFraud.FEATURES));
+        RolloutPlan plan =
+                new RolloutPlan(
+                        "bench-plan",
+                        "bench",
+                        DemoModels.MODEL,
+                        RolloutPlan.Mode.CANARY,
+                        "s",
+                        version,
+                        version,
+                        0,
+                        null);
+        RoutedEvent[] events = new RoutedEvent[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            FeatureEvent e =
+                    new FeatureEvent(
+                            "e-" + i,
+                            "u-" + i,
+                            "bench",
+                            i,
+                            rows[i],
+                            Map.of(),
+                            new SourceRecord(null, null, "features", 0, i, i));
+            events[i] =
+                    new RoutedEvent(
+                            e,
+                            DemoModels.MODEL,
+                            version,
+                            Arm.BASELINE,
+                            true,
+                            null,
+                            "bench-plan",
+                            1);
+        }
+        try (OneInputStreamOperatorTestHarness<RoutedEvent, Prediction> harness =
+                new OneInputStreamOperatorTestHarness<>(
+                        new BatchScoringOperator(
+                                repository,
+                                new SessionConfig(io.canaryflow.modelloader.Device.CPU, 0, 1, 3),
+                                schemas,
+                                List.of(plan),
+                                batch,
+                                60_000))) {
+            harness.open();
+            long warmUpUntil = System.nanoTime() + ROUND_NANOS / 4;
+            int i = 0;
+            while (System.nanoTime() < warmUpUntil) {
+                i = feed(harness, events, i, batch);
+            }
+            long rowsDone = 0;
+            long start = System.nanoTime();
+            long end = start + ROUND_NANOS;
+            long now;
+            do {
+                i = feed(harness, events, i, batch);
+                rowsDone += batch;
+                now = System.nanoTime();
+            } while (now < end);
+            return rowsDone * 1e9 / (now - start);
+        }
+    }
+
+    /** Feeds one batch worth of events (which fills and scores exactly one batch). */
+    static int feed(
+            OneInputStreamOperatorTestHarness<RoutedEvent, Prediction> harness,
+            RoutedEvent[] events,
+            int i,
+            int batch)
+            throws Exception {
+        for (int k = 0; k < batch; k++) {
+            harness.processElement(events[i], 0);
+            i = (i + 1) % events.length;
+        }
+        harness.getOutput().clear();
+        return i;
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
