@@ -1,0 +1,125 @@
+package io.canaryflow.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.canaryflow.jobs.InferenceJob;
+import io.canaryflow.jobs.Pipeline;
+import io.canaryflow.jobs.config.JobConfig;
+import io.canaryflow.modelloader.synthetic.SyntheticFraud;
+import io.canaryflow.modelloader.tools.DemoModels;
+import io.canaryflow.operators.records.FeatureEventJson;
+import io.canaryflow.testing.KafkaTestCluster;
+import io.canaryflow.testing.TestModels;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * End-to-end events/s through Kafka on this machine: a real in-process broker, the real inference
+ * job (decode, route, batched ONNX scoring, exactly-once Kafka sinks, RocksDB, checkpoints every 2
+ * s) on a local Flink with parallelism 2. The events are produced first; the job then drains them
+ * (bounded source). Throughput = events / (last scored_at − first scored_at), i.e. steady state
+ * without job start-up; wall time including start-up is reported too.
+ *
+ * <p>Run with {@code bin/benchmark e2e}.
+ */
+public final class EndToEndBenchmark {
+    public static void main(String[] args) throws Exception {
+        int events = args.length > 0 ? Integer.parseInt(args[0]) : 400_000;
+        Path work = Files.createTempDirectory("canaryflow-bench-e2e");
+        try (KafkaTestCluster kafka = KafkaTestCluster.start()) {
+            TestModels.generate(work.resolve("models"));
+            for (String t : List.of("features", "predictions", "dead-letters")) {
+                kafka.createTopic(t, 2);
+            }
+            produce(kafka, events);
+
+            Map<String, String> c = new LinkedHashMap<>();
+            c.put("job.parallelism", "2");
+            c.put("kafka.bootstrap-servers", kafka.bootstrapServers());
+            c.put("kafka.bounded", "true");
+            c.put("kafka.starting-offsets", "earliest");
+            c.put("models.repository", work.resolve("models").toString());
+            c.put("checkpoint.interval", "2 s");
+            c.put("checkpoint.directory", work.resolve("checkpoints").toUri().toString());
+            c.put("experiments.fraud.model", DemoModels.MODEL);
+            c.put("experiments.fraud.baseline", DemoModels.BASELINE);
+            c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
+            c.put("experiments.fraud.canary-percent", "10");
+            JobConfig config = JobConfig.fromFlat(c);
+            Configuration flink = Pipeline.flinkConfiguration(config);
+            flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.createLocalEnvironment(flink);
+            InferenceJob.build(env, config);
+            long started = System.nanoTime();
+            env.execute("e2e-benchmark");
+            double wall = (System.nanoTime() - started) / 1e9;
+
+            List<ConsumerRecord<byte[], byte[]>> out =
+                    kafka.readCommitted(
+                            "predictions", events, Duration.ofSeconds(2), Duration.ofMinutes(5));
+            ObjectMapper json = new ObjectMapper();
+            long first = Long.MAX_VALUE;
+            long last = Long.MIN_VALUE;
+            long[] latencies = new long[out.size()];
+            int i = 0;
+            for (ConsumerRecord<byte[], byte[]> r : out) {
+                JsonNode p = json.readTree(r.value());
+                first = Math.min(first, p.get("scored_at").asLong());
+                last = Math.max(last, p.get("scored_at").asLong());
+                latencies[i++] = p.get("latency_us").asLong();
+            }
+            java.util.Arrays.sort(latencies);
+            if (out.size() != events) {
+                throw new IllegalStateException(
+                        "expected " + events + " predictions, read " + out.size());
+            }
+            double steady = (last - first) / 1e3;
+            System.out.printf(
+                    "%n| events | parallelism | steady-state events/s | wall time incl. start-up (s) | events/s incl. start-up | scoring latency p50 / p99 (µs) |%n"
+                            + "|---:|---:|---:|---:|---:|---:|%n| %,d | 2 | %,.0f | %.1f | %,.0f | %d / %d |%n",
+                    events,
+                    events / steady,
+                    wall,
+                    events / wall,
+                    latencies[latencies.length / 2],
+                    latencies[(int) (latencies.length * 0.99)]);
+        }
+    }
+
+    static void produce(KafkaTestCluster kafka, int events) {
+        SyntheticFraud data = new SyntheticFraud(11);
+        FeatureEventJson json = new FeatureEventJson();
+        List<byte[][]> chunk = new ArrayList<>();
+        for (int i = 0; i < events; i++) {
+            String unit = "user-" + (i % 50_000);
+            chunk.add(
+                    new byte[][] {
+                        unit.getBytes(StandardCharsets.UTF_8),
+                        json.write(
+                                "e-" + i,
+                                unit,
+                                "fraud",
+                                1_700_000_000_000L + i,
+                                SyntheticFraud.FEATURES,
+                                data.next().features(),
+                                Map.of("country", "DE"))
+                    });
+            if (chunk.size() == 50_000) {
+                kafka.produce("features", chunk);
+                chunk.clear();
+            }
+        }
+        kafka.produce("features", chunk);
+    }
+}
