@@ -9,10 +9,8 @@ import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.modelloader.synthetic.SyntheticFraud;
 import io.canaryflow.modelloader.tools.DemoModels;
 import io.canaryflow.operators.records.FeatureEventJson;
-import io.canaryflow.operators.routing.Buckets;
-import io.canaryflow.operators.routing.RolloutPlan;
-import io.canaryflow.operators.routing.Router;
 import io.canaryflow.testing.JobRun;
+import io.canaryflow.testing.KafkaClients;
 import io.canaryflow.testing.KafkaTestCluster;
 import io.canaryflow.testing.TestModels;
 import java.nio.charset.StandardCharsets;
@@ -21,11 +19,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectMiniCluster;
@@ -65,8 +61,12 @@ class InferenceJobITCase {
         kafka.close();
     }
 
-    /** A job configuration for one test: its own topics, group and transactional ids. */
     static Map<String, String> config(String name) throws Exception {
+        return config(kafka.clients(), work, name);
+    }
+
+    /** A job configuration for one test: its own topics, group and transactional ids. */
+    static Map<String, String> config(KafkaClients kafka, Path work, String name) throws Exception {
         for (String topic : List.of("features", "predictions", "dead-letters")) {
             kafka.createTopic(name + "-" + topic, topic.equals("features") ? 2 : 1);
         }
@@ -80,7 +80,7 @@ class InferenceJobITCase {
         c.put("kafka.topics.features", name + "-features");
         c.put("kafka.topics.predictions", name + "-predictions");
         c.put("kafka.topics.dead-letters", name + "-dead-letters");
-        c.put("models.repository", repository.uri());
+        c.put("models.repository", work.resolve("models").toString());
         c.put("checkpoint.interval", "500 ms");
         c.put("checkpoint.directory", work.resolve("checkpoints-" + name).toUri().toString());
         return c;
@@ -90,6 +90,11 @@ class InferenceJobITCase {
 
     static List<Sent> sendEvents(
             String topic, String experiment, int events, int units, long seed) {
+        return sendEvents(kafka.clients(), topic, experiment, events, units, seed);
+    }
+
+    static List<Sent> sendEvents(
+            KafkaClients kafka, String topic, String experiment, int events, int units, long seed) {
         SyntheticFraud data = new SyntheticFraud(seed);
         FeatureEventJson json = new FeatureEventJson();
         List<Sent> sent = new ArrayList<>();
@@ -131,83 +136,7 @@ class InferenceJobITCase {
     @Test
     void shouldScoreEveryEventExactlyOnceOnItsUnitsArmWithOnnxRuntimesScores(
             @InjectMiniCluster MiniCluster cluster) throws Exception {
-        String name = "canary";
-        Map<String, String> c = config(name);
-        c.put("experiments.fraud.model", DemoModels.MODEL);
-        c.put("experiments.fraud.salt", "it-salt");
-        c.put("experiments.fraud.baseline", DemoModels.BASELINE);
-        c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
-        c.put("experiments.fraud.canary-percent", "20");
-        JobConfig config = JobConfig.fromFlat(c);
-        int units = 400;
-        List<Sent> sent = sendEvents(name + "-features", "fraud", 2_000, units, 1);
-
-        assertThat(JobRun.runToCompletion(cluster, config, JOB_TIMEOUT)).isZero();
-
-        List<JsonNode> predictions =
-                values(
-                        kafka.readCommitted(
-                                name + "-predictions",
-                                sent.size(),
-                                Duration.ofSeconds(2),
-                                Duration.ofMinutes(1)));
-        assertThat(predictions).hasSize(sent.size());
-        Set<String> ids = new HashSet<>();
-        predictions.forEach(p -> ids.add(p.get("event_id").asText()));
-        assertThat(ids).hasSize(sent.size()).containsAll(sent.stream().map(Sent::eventId).toList());
-
-        // Every prediction is on the arm the router gives its unit under the plan's salt.
-        RolloutPlan plan = config.plans().get(0);
-        Buckets buckets = new Buckets();
-        Map<String, String> armOfUnit = new HashMap<>();
-        for (JsonNode p : predictions) {
-            String unit = p.get("unit").asText();
-            Router.Assignment expected =
-                    Router.assign(plan, buckets.bucket("it-salt", unit)).get(0);
-            assertThat(p.get("arm").asText()).isEqualTo(expected.arm().wireName());
-            assertThat(p.get("version").asText()).isEqualTo(expected.version());
-            assertThat(p.get("plan_id").asText()).isEqualTo(plan.planId());
-            assertThat(p.get("served").asBoolean()).isTrue();
-            String previous = armOfUnit.put(unit, p.get("arm").asText());
-            assertThat(previous == null || previous.equals(p.get("arm").asText())).isTrue();
-        }
-        // The split over units matches the plan within a binomial tolerance (4 standard
-        // deviations).
-        long candidateUnits = armOfUnit.values().stream().filter("candidate"::equals).count();
-        long controlUnits = armOfUnit.values().stream().filter("control"::equals).count();
-        double sd = Math.sqrt(units * 0.2 * 0.8);
-        assertThat((double) candidateUnits).isBetween(units * 0.2 - 4 * sd, units * 0.2 + 4 * sd);
-        assertThat((double) controlUnits).isBetween(units * 0.2 - 4 * sd, units * 0.2 + 4 * sd);
-        assertThat(armOfUnit).hasSize(units);
-
-        // Scores equal a direct ONNX Runtime call on the same rows.
-        Map<String, Sent> byId = new HashMap<>();
-        sent.forEach(s -> byId.put(s.eventId(), s));
-        for (String version : List.of(DemoModels.BASELINE, DemoModels.GOOD_CANDIDATE)) {
-            List<JsonNode> ofVersion =
-                    predictions.stream()
-                            .filter(p -> p.get("version").asText().equals(version))
-                            .toList();
-            assertThat(ofVersion).isNotEmpty();
-            float[] direct =
-                    TestModels.directScores(
-                            repository,
-                            version,
-                            ofVersion.stream()
-                                    .map(p -> byId.get(p.get("event_id").asText()).features())
-                                    .toList());
-            for (int i = 0; i < direct.length; i++) {
-                assertThat(ofVersion.get(i).get("score").floatValue())
-                        .isCloseTo(direct[i], org.assertj.core.data.Offset.offset(1e-6f));
-            }
-        }
-        assertThat(
-                        kafka.readCommitted(
-                                name + "-dead-letters",
-                                0,
-                                Duration.ofSeconds(1),
-                                Duration.ofSeconds(5)))
-                .isEmpty();
+        CanaryScenario.run(cluster, kafka.clients(), repository, work, "canary");
     }
 
     @Test
