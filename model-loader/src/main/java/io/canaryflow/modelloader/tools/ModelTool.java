@@ -31,7 +31,16 @@ public final class ModelTool {
 
     private ModelTool() {}
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (Exception e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         if (args.length == 0) {
             System.err.println(USAGE);
             System.exit(2);
