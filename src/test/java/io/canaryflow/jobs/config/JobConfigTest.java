@@ -171,4 +171,15 @@ class JobConfigTest {
         assertThatThrownBy(() -> InferenceJob.parseArgs(new String[] {"--config", "/nope.yaml"}))
                 .hasMessageContaining("'/nope.yaml' cannot be read");
     }
+
+    @Test
+    void shouldDocumentEveryOptionAndExperimentFieldInTheReadme() throws Exception {
+        String readme = java.nio.file.Files.readString(Path.of("..", "README.md"));
+        for (ConfigOption<?> option : JobOptions.all()) {
+            assertThat(readme).as(option.key()).contains("| `" + option.key() + "` |");
+        }
+        for (String field : ExperimentConfig.FIELDS) {
+            assertThat(readme).as(field).contains("`" + field + "`");
+        }
+    }
 }

@@ -34,6 +34,9 @@ public final class ModelTool {
     public static void main(String[] args) {
         try {
             run(args);
+        } catch (java.nio.file.NoSuchFileException e) {
+            System.err.println("error: no such file: " + e.getFile());
+            System.exit(1);
         } catch (Exception e) {
             System.err.println("error: " + e.getMessage());
             System.exit(1);
