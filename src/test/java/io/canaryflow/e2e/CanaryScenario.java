@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /** The canary scoring scenario, run against whichever Kafka a test brings. */
 final class CanaryScenario {
@@ -37,6 +38,7 @@ final class CanaryScenario {
             Path work,
             String name)
             throws Exception {
+        long started = System.currentTimeMillis();
         Map<String, String> c = InferenceJobITCase.config(kafka, work, name);
         c.put("experiments.fraud.model", DemoModels.MODEL);
         c.put("experiments.fraud.salt", "it-salt");
@@ -51,14 +53,20 @@ final class CanaryScenario {
         assertThat(JobRun.runToCompletion(cluster, config, InferenceJobITCase.JOB_TIMEOUT))
                 .isZero();
 
-        List<JsonNode> predictions =
-                InferenceJobITCase.values(
-                        kafka.readCommitted(
-                                name + "-predictions",
-                                sent.size(),
-                                Duration.ofSeconds(2),
-                                Duration.ofMinutes(1)));
+        List<ConsumerRecord<byte[], byte[]>> records =
+                kafka.readCommitted(
+                        name + "-predictions",
+                        sent.size(),
+                        Duration.ofSeconds(2),
+                        Duration.ofMinutes(1));
+        // Kafka timestamps are scoring time, not the (2023) event time, which time-based retention
+        // would delete at once.
+        assertThat(records)
+                .allSatisfy(r -> assertThat(r.timestamp()).isGreaterThanOrEqualTo(started));
+        List<JsonNode> predictions = InferenceJobITCase.values(records);
         assertThat(predictions).hasSize(sent.size());
+        assertThat(predictions)
+                .allSatisfy(p -> assertThat(p.get("ts").asLong()).isLessThan(started));
         Set<String> ids = new HashSet<>();
         predictions.forEach(p -> ids.add(p.get("event_id").asText()));
         assertThat(ids)

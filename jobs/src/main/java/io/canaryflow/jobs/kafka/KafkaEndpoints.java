@@ -8,10 +8,8 @@ import io.canaryflow.operators.records.DeadLetterSchema;
 import io.canaryflow.operators.records.Prediction;
 import io.canaryflow.operators.records.PredictionSchema;
 import io.canaryflow.operators.records.SourceRecord;
-import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -68,8 +66,11 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
         return sink(
                 config.get(JobOptions.PREDICTIONS_TOPIC),
                 "predictions",
-                p -> p.unit(),
-                new PredictionSchema());
+                new KeyedJsonRecords<>(
+                        config.get(JobOptions.PREDICTIONS_TOPIC),
+                        Prediction::unit,
+                        Prediction::scoredAt,
+                        new PredictionSchema()));
     }
 
     @Override
@@ -77,38 +78,25 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
         return sink(
                 config.get(JobOptions.DEAD_LETTERS_TOPIC),
                 "dead-letters",
-                d -> d.eventId() == null ? null : d.eventId(),
-                new DeadLetterSchema());
+                new KeyedJsonRecords<>(
+                        config.get(JobOptions.DEAD_LETTERS_TOPIC),
+                        DeadLetter::eventId,
+                        DeadLetter::at,
+                        new DeadLetterSchema()));
     }
 
-    /** Key of an output record, or null. */
-    private interface KeyOf<T> extends java.io.Serializable {
-        String key(T value);
-    }
-
-    private <T> Sink<T> sink(
-            String topic, String name, KeyOf<T> keyOf, SerializationSchema<T> value) {
+    private <T> Sink<T> sink(String topic, String name, KafkaRecordSerializationSchema<T> records) {
         Properties producer = config.kafkaProperties();
         producer.setProperty(
                 ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
                 String.valueOf(config.get(JobOptions.TRANSACTION_TIMEOUT).toMillis()));
-        SerializationSchema<T> key =
-                v -> {
-                    String k = keyOf.key(v);
-                    return k == null ? null : k.getBytes(StandardCharsets.UTF_8);
-                };
         return KafkaSink.<T>builder()
                 .setBootstrapServers(config.get(JobOptions.BOOTSTRAP_SERVERS))
                 .setKafkaProducerConfig(producer)
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(
                         config.get(JobOptions.TRANSACTIONAL_ID_PREFIX) + "-" + name)
-                .setRecordSerializer(
-                        KafkaRecordSerializationSchema.<T>builder()
-                                .setTopic(topic)
-                                .setKeySerializationSchema(key)
-                                .setValueSerializationSchema(value)
-                                .build())
+                .setRecordSerializer(records)
                 .build();
     }
 }
