@@ -124,27 +124,20 @@ public final class ScoringBenchmark {
                                 OnnxTensor.createTensor(env, output, new long[] {batch, 2})) {
                     Map<String, OnnxTensor> inputs = Map.of(m.input(), in);
                     Map<String, OnnxTensor> pinned = Map.of(m.output(), out);
-                    double sink = 0;
-                    long warmUpUntil = System.nanoTime() + ROUND_NANOS / 4;
-                    while (System.nanoTime() < warmUpUntil) {
-                        session.run(inputs, Set.of(), pinned).close();
-                    }
-                    long rowsDone = 0;
-                    long start = System.nanoTime();
-                    long end = start + ROUND_NANOS;
-                    long now;
-                    do {
-                        session.run(inputs, Set.of(), pinned).close();
-                        for (int r = 0; r < batch; r++) {
-                            sink += output.get(r * 2 + m.scoreColumn());
-                        }
-                        rowsDone += batch;
-                        now = System.nanoTime();
-                    } while (now < end);
-                    if (Double.isNaN(sink)) {
+                    double[] sink = new double[1];
+                    double rate =
+                            rowsPerSecond(
+                                    batch,
+                                    () -> {
+                                        session.run(inputs, Set.of(), pinned).close();
+                                        for (int r = 0; r < batch; r++) {
+                                            sink[0] += output.get(r * 2 + m.scoreColumn());
+                                        }
+                                    });
+                    if (Double.isNaN(sink[0])) {
                         throw new IllegalStateException("NaN score");
                     }
-                    return rowsDone * 1e9 / (now - start);
+                    return rate;
                 }
             }
         }
@@ -219,28 +212,20 @@ public final class ScoringBenchmark {
                                 throw new IllegalStateException(error);
                             }
                         })) {
-            long warmUpUntil = System.nanoTime() + ROUND_NANOS / 4;
-            int i = 0;
-            while (System.nanoTime() < warmUpUntil) {
-                scorer.add(events[i], emitter);
-                i = (i + 1) % events.length;
-            }
-            long rowsDone = 0;
-            long start = System.nanoTime();
-            long end = start + ROUND_NANOS;
-            long now;
-            do {
-                for (int k = 0; k < batch; k++) {
-                    scorer.add(events[i], emitter);
-                    i = (i + 1) % events.length;
-                }
-                rowsDone += batch;
-                now = System.nanoTime();
-            } while (now < end);
+            int[] next = new int[1];
+            double rate =
+                    rowsPerSecond(
+                            batch,
+                            () -> {
+                                for (int k = 0; k < batch; k++) {
+                                    scorer.add(events[next[0]], emitter);
+                                    next[0] = (next[0] + 1) % events.length;
+                                }
+                            });
             if (sink[1] > 0) {
                 throw new IllegalStateException(sink[1] + " rows failed");
             }
-            return rowsDone * 1e9 / (now - start);
+            return rate;
         }
     }
 
@@ -294,21 +279,8 @@ public final class ScoringBenchmark {
                                 batch,
                                 60_000))) {
             harness.open();
-            long warmUpUntil = System.nanoTime() + ROUND_NANOS / 4;
-            int i = 0;
-            while (System.nanoTime() < warmUpUntil) {
-                i = feed(harness, events, i, batch);
-            }
-            long rowsDone = 0;
-            long start = System.nanoTime();
-            long end = start + ROUND_NANOS;
-            long now;
-            do {
-                i = feed(harness, events, i, batch);
-                rowsDone += batch;
-                now = System.nanoTime();
-            } while (now < end);
-            return rowsDone * 1e9 / (now - start);
+            int[] next = new int[1];
+            return rowsPerSecond(batch, () -> next[0] = feed(harness, events, next[0], batch));
         }
     }
 
@@ -325,6 +297,29 @@ public final class ScoringBenchmark {
         }
         harness.getOutput().clear();
         return i;
+    }
+
+    /** One call of a measured loop, scoring {@code rows} rows. */
+    interface Call {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code call} for a quarter round to warm up, then for a round; rows per second. */
+    static double rowsPerSecond(int rowsPerCall, Call call) throws Exception {
+        long warmUpUntil = System.nanoTime() + ROUND_NANOS / 4;
+        while (System.nanoTime() < warmUpUntil) {
+            call.run();
+        }
+        long rows = 0;
+        long start = System.nanoTime();
+        long end = start + ROUND_NANOS;
+        long now;
+        do {
+            call.run();
+            rows += rowsPerCall;
+            now = System.nanoTime();
+        } while (now < end);
+        return rows * 1e9 / (now - start);
     }
 
     static double median(double[] values) {
