@@ -1,0 +1,94 @@
+package io.canaryflow.operators.drift;
+
+/**
+ * Pearson's χ² tests over categories (or bins), with p-values from the χ² distribution.
+ *
+ * <ul>
+ *   <li>{@link #goodnessOfFit}: observed counts against expected fractions, {@code k − 1} degrees
+ *       of freedom over the categories with a non-zero expected fraction;
+ *   <li>{@link #homogeneity}: two samples' counts over the same categories (a 2 × k contingency
+ *       table), {@code k − 1} degrees of freedom over the categories seen at least once.
+ * </ul>
+ *
+ * The χ² approximation wants expected counts of about 5 or more per category; callers apply their
+ * minimum counts before judging.
+ */
+public final class ChiSquare {
+    /**
+     * @param statistic χ²; NaN with no observations; +∞ if a category expected never to occur was
+     *     observed
+     * @param degreesOfFreedom categories used minus one
+     * @param pValue upper-tail probability; NaN with no observations or no degrees of freedom
+     */
+    public record Result(
+            double statistic, int degreesOfFreedom, double pValue, long observations) {}
+
+    private ChiSquare() {}
+
+    public static Result goodnessOfFit(long[] observed, double[] expectedFractions) {
+        if (observed.length != expectedFractions.length) {
+            throw new IllegalArgumentException(
+                    observed.length + " categories against " + expectedFractions.length);
+        }
+        long n = 0;
+        double total = 0;
+        for (int i = 0; i < observed.length; i++) {
+            n += observed[i];
+            total += expectedFractions[i];
+        }
+        if (n == 0) {
+            return new Result(Double.NaN, 0, Double.NaN, 0);
+        }
+        double chi2 = 0;
+        int used = 0;
+        for (int i = 0; i < observed.length; i++) {
+            double expected = n * expectedFractions[i] / total;
+            if (expected == 0) {
+                if (observed[i] > 0) {
+                    return new Result(Double.POSITIVE_INFINITY, observed.length - 1, 0, n);
+                }
+                continue;
+            }
+            used++;
+            double diff = observed[i] - expected;
+            chi2 += diff * diff / expected;
+        }
+        int df = used - 1;
+        return new Result(
+                chi2, df, df > 0 ? SpecialFunctions.chiSquareSurvival(chi2, df) : Double.NaN, n);
+    }
+
+    public static Result homogeneity(long[] a, long[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException(a.length + " categories against " + b.length);
+        }
+        long na = 0;
+        long nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            na += a[i];
+            nb += b[i];
+        }
+        if (na == 0 || nb == 0) {
+            return new Result(Double.NaN, 0, Double.NaN, na + nb);
+        }
+        double n = na + nb;
+        double chi2 = 0;
+        int used = 0;
+        for (int i = 0; i < a.length; i++) {
+            double column = a[i] + b[i];
+            if (column == 0) {
+                continue;
+            }
+            used++;
+            double ea = column * na / n;
+            double eb = column * nb / n;
+            chi2 += (a[i] - ea) * (a[i] - ea) / ea + (b[i] - eb) * (b[i] - eb) / eb;
+        }
+        int df = used - 1;
+        return new Result(
+                chi2,
+                df,
+                df > 0 ? SpecialFunctions.chiSquareSurvival(chi2, df) : Double.NaN,
+                na + nb);
+    }
+}
