@@ -4,11 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.canaryflow.jobs.Pipeline;
 import io.canaryflow.jobs.config.JobConfig;
 import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.modelloader.synthetic.SyntheticFraud;
 import io.canaryflow.modelloader.tools.DemoModels;
+import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.FeatureEventJson;
+import io.canaryflow.operators.records.Prediction;
+import io.canaryflow.operators.records.SourceRecord;
+import io.canaryflow.testing.FailOnceAfterCheckpoint;
 import io.canaryflow.testing.JobRun;
 import io.canaryflow.testing.KafkaClients;
 import io.canaryflow.testing.KafkaTestCluster;
@@ -19,11 +24,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -292,6 +302,64 @@ class InferenceJobITCase {
                                 Duration.ofSeconds(1),
                                 Duration.ofSeconds(5)))
                 .isEmpty();
+    }
+
+    @Test
+    void shouldNeitherLoseNorDuplicateAPredictionWhenATaskFailsMidStream(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
+        String name = "recovery";
+        Map<String, String> c = config(name);
+        c.put("experiments.fraud.model", DemoModels.MODEL);
+        c.put("experiments.fraud.baseline", DemoModels.BASELINE);
+        c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
+        c.put("experiments.fraud.canary-percent", "30");
+        c.put("checkpoint.interval", "100 ms");
+        JobConfig config = JobConfig.fromFlat(c);
+        int events = 60_000;
+        sendEvents(name + "-features", "fraud", events, 1_000, 4);
+        FailOnceAfterCheckpoint.reset();
+
+        int restarts =
+                JobRun.runToCompletion(
+                        cluster,
+                        config,
+                        JOB_TIMEOUT,
+                        kafkaEndpoints ->
+                                new Pipeline.Endpoints() {
+                                    @Override
+                                    public DataStream<SourceRecord> features(
+                                            StreamExecutionEnvironment env) {
+                                        return kafkaEndpoints
+                                                .features(env)
+                                                .map(new FailOnceAfterCheckpoint<>(events / 4))
+                                                .uid("inject-failure")
+                                                .name("inject failure");
+                                    }
+
+                                    @Override
+                                    public Sink<Prediction> predictions() {
+                                        return kafkaEndpoints.predictions();
+                                    }
+
+                                    @Override
+                                    public Sink<DeadLetter> deadLetters() {
+                                        return kafkaEndpoints.deadLetters();
+                                    }
+                                });
+
+        assertThat(FailOnceAfterCheckpoint.FAILED).isTrue();
+        assertThat(restarts).isPositive();
+        List<JsonNode> predictions =
+                values(
+                        kafka.readCommitted(
+                                name + "-predictions",
+                                events,
+                                Duration.ofSeconds(3),
+                                Duration.ofMinutes(1)));
+        Set<String> ids = new HashSet<>();
+        predictions.forEach(p -> ids.add(p.get("event_id").asText()));
+        assertThat(ids).hasSize(events);
+        assertThat(predictions).hasSize(events);
     }
 
     static void copyVersion(Path models, String version) throws Exception {

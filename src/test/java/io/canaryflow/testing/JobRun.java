@@ -3,8 +3,10 @@ package io.canaryflow.testing;
 import io.canaryflow.jobs.InferenceJob;
 import io.canaryflow.jobs.Pipeline;
 import io.canaryflow.jobs.config.JobConfig;
+import io.canaryflow.jobs.kafka.KafkaEndpoints;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -25,13 +27,25 @@ public final class JobRun {
      */
     public static int runToCompletion(MiniCluster cluster, JobConfig config, Duration timeout)
             throws Exception {
+        return runToCompletion(cluster, config, timeout, UnaryOperator.identity());
+    }
+
+    /**
+     * As above, with the job's Kafka endpoints decorated by {@code endpoints} (fault injection).
+     */
+    public static int runToCompletion(
+            MiniCluster cluster,
+            JobConfig config,
+            Duration timeout,
+            UnaryOperator<Pipeline.Endpoints> endpoints)
+            throws Exception {
         Configuration flink = Pipeline.flinkConfiguration(config);
         flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 5);
         flink.set(
                 RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-        InferenceJob.build(env, config);
+        InferenceJob.build(env, config, endpoints.apply(new KafkaEndpoints(config)));
         JobClient client = env.executeAsync("it-" + config.plans().get(0).experiment());
         JobID id = client.getJobID();
         client.getJobExecutionResult().get(timeout.toMillis(), TimeUnit.MILLISECONDS);

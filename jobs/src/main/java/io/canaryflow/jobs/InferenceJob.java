@@ -41,8 +41,14 @@ public final class InferenceJob {
 
     /** Wires the pipeline to Kafka on {@code env}; the caller executes it. */
     public static void build(StreamExecutionEnvironment env, JobConfig config) {
+        build(env, config, new KafkaEndpoints(config));
+    }
+
+    /** Wires the pipeline to {@code endpoints} on {@code env}; the caller executes it. */
+    public static void build(
+            StreamExecutionEnvironment env, JobConfig config, Pipeline.Endpoints endpoints) {
         env.setParallelism(config.get(JobOptions.PARALLELISM));
-        Pipeline.build(env, new KafkaEndpoints(config), config, Pipeline.schemas(config));
+        Pipeline.build(env, endpoints, config, Pipeline.schemas(config));
     }
 
     /** {@code --config FILE} plus {@code --key value} or {@code --key=value} overrides. */

@@ -7,6 +7,7 @@ import io.canaryflow.modelloader.Manifest;
 import io.canaryflow.modelloader.ModelLoadException;
 import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.modelloader.ModelVersion;
+import io.canaryflow.operators.Outputs;
 import io.canaryflow.operators.decode.DecodeFunction;
 import io.canaryflow.operators.decode.ExperimentSchema;
 import io.canaryflow.operators.records.DeadLetter;
@@ -56,7 +57,7 @@ public final class Pipeline {
     }
 
     /** The pipeline's outputs, before their sinks. */
-    public record Outputs(DataStream<Prediction> predictions, DataStream<DeadLetter> deadLetters) {}
+    public record Streams(DataStream<Prediction> predictions, DataStream<DeadLetter> deadLetters) {}
 
     /**
      * Flink settings the job needs: checkpointing (exactly-once output depends on it), the state
@@ -122,7 +123,7 @@ public final class Pipeline {
     }
 
     /** Builds the topology on {@code env} and attaches the sinks of {@code endpoints}. */
-    public static Outputs build(
+    public static Streams build(
             StreamExecutionEnvironment env,
             Endpoints endpoints,
             JobConfig config,
@@ -178,11 +179,10 @@ public final class Pipeline {
                         .uid("score");
 
         DataStream<DeadLetter> deadLetters =
-                decoded.getSideOutput(io.canaryflow.operators.Outputs.DEAD_LETTERS)
+                decoded.getSideOutput(Outputs.DEAD_LETTERS)
                         .union(
-                                routed.getSideOutput(io.canaryflow.operators.Outputs.DEAD_LETTERS),
-                                predictions.getSideOutput(
-                                        io.canaryflow.operators.Outputs.DEAD_LETTERS));
+                                routed.getSideOutput(Outputs.DEAD_LETTERS),
+                                predictions.getSideOutput(Outputs.DEAD_LETTERS));
 
         predictions
                 .sinkTo(endpoints.predictions())
@@ -192,6 +192,6 @@ public final class Pipeline {
                 .sinkTo(endpoints.deadLetters())
                 .uid("dead-letters-sink")
                 .name("dead letters (Kafka)");
-        return new Outputs(predictions, deadLetters);
+        return new Streams(predictions, deadLetters);
     }
 }
