@@ -39,10 +39,14 @@ import org.apache.kafka.clients.admin.NewTopic;
  * --work DIR                     models, logs, checkpoints (default target/demo)
  * --config FILE                  job configuration (default configs/demo.yaml)
  * --web-port N                   Flink web UI port (default 8081)
+ * --metrics-port N               Prometheus endpoint port (default 9249)
  * --bad-every N                  one deliberately bad record every N events (default 500; 0 = none)
  * </pre>
  */
 public final class DemoMain {
+    private static final String PROMETHEUS_REPORTER =
+            "org.apache.flink.metrics.prometheus.PrometheusReporterFactory";
+
     private DemoMain() {}
 
     public static void main(String[] args) throws Exception {
@@ -51,6 +55,7 @@ public final class DemoMain {
         int rate = Integer.parseInt(o.getOrDefault("rate", "2000"));
         long seconds = Long.parseLong(o.getOrDefault("seconds", "0"));
         int webPort = Integer.parseInt(o.getOrDefault("web-port", "8081"));
+        int metricsPort = Integer.parseInt(o.getOrDefault("metrics-port", "9249"));
         int badEvery = Integer.parseInt(o.getOrDefault("bad-every", "500"));
         Files.createDirectories(work);
 
@@ -90,12 +95,15 @@ public final class DemoMain {
         Configuration flink = Pipeline.flinkConfiguration(config);
         flink.set(RestOptions.PORT, webPort);
         flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
+        flink.setString("metrics.reporter.prom.factory.class", PROMETHEUS_REPORTER);
+        flink.setString("metrics.reporter.prom.port", String.valueOf(metricsPort));
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
         InferenceJob.build(env, config);
         JobClient job = env.executeAsync(config.get(JobOptions.JOB_NAME));
         awaitRunning(job);
         say("Flink job %s running — web UI http://localhost:%d", job.getJobID(), webPort);
+        say("Prometheus metrics on http://localhost:%d/metrics (canaryflow_* series)", metricsPort);
         for (RolloutPlan plan : config.plans()) {
             say(
                     "  experiment %-13s %s: baseline %s, candidate %s%s",
