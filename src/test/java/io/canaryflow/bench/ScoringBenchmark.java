@@ -44,6 +44,10 @@ public final class ScoringBenchmark {
     static final int[] BATCHES = {1, 64, 256, 1024};
     static final int ROUNDS = 5;
     static final long ROUND_NANOS = 1_000_000_000L;
+    static final Map<String, ExperimentSchema> SCHEMAS =
+            Map.of(
+                    "bench",
+                    new ExperimentSchema("bench", DemoModels.MODEL, SyntheticFraud.FEATURES));
 
     public static void main(String[] args) throws Exception {
         Path repo = Files.createTempDirectory("canaryflow-bench-models");
@@ -175,10 +179,6 @@ public final class ScoringBenchmark {
      */
     static double core(ModelRepository repository, String version, float[][] rows, int batch)
             throws Exception {
-        Map<String, ExperimentSchema> schemas =
-                Map.of(
-                        "bench",
-                        new ExperimentSchema("bench", DemoModels.MODEL, SyntheticFraud.FEATURES));
         RoutedEvent[] events = events(version, rows);
         long[] sink = new long[2];
         BatchScorer.Emitter emitter =
@@ -197,7 +197,7 @@ public final class ScoringBenchmark {
                 new BatchScorer(
                         repository,
                         new SessionConfig(io.canaryflow.modelloader.Device.CPU, 0, 1, 3),
-                        schemas,
+                        SCHEMAS,
                         batch,
                         SessionCache.shared(),
                         System::nanoTime,
@@ -232,10 +232,6 @@ public final class ScoringBenchmark {
     /** The scorer operator with max-batch = {@code batch}, fed one routed event at a time. */
     static double operator(ModelRepository repository, String version, float[][] rows, int batch)
             throws Exception {
-        Map<String, ExperimentSchema> schemas =
-                Map.of(
-                        "bench",
-                        new ExperimentSchema("bench", DemoModels.MODEL, SyntheticFraud.FEATURES));
         RolloutPlan plan =
                 new RolloutPlan(
                         "bench-plan",
@@ -247,34 +243,13 @@ public final class ScoringBenchmark {
                         version,
                         0,
                         null);
-        RoutedEvent[] events = new RoutedEvent[rows.length];
-        for (int i = 0; i < rows.length; i++) {
-            FeatureEvent e =
-                    new FeatureEvent(
-                            "e-" + i,
-                            "u-" + i,
-                            "bench",
-                            i,
-                            rows[i],
-                            Map.of(),
-                            new SourceRecord(null, null, "features", 0, i, i));
-            events[i] =
-                    new RoutedEvent(
-                            e,
-                            DemoModels.MODEL,
-                            version,
-                            Arm.BASELINE,
-                            true,
-                            null,
-                            "bench-plan",
-                            1);
-        }
+        RoutedEvent[] events = events(version, rows);
         try (OneInputStreamOperatorTestHarness<RoutedEvent, Prediction> harness =
                 new OneInputStreamOperatorTestHarness<>(
                         new BatchScoringOperator(
                                 repository,
                                 new SessionConfig(io.canaryflow.modelloader.Device.CPU, 0, 1, 3),
-                                schemas,
+                                SCHEMAS,
                                 List.of(plan),
                                 batch,
                                 60_000))) {
