@@ -9,6 +9,7 @@ import io.canaryflow.jobs.config.JobConfig;
 import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.modelloader.synthetic.SyntheticFraud;
 import io.canaryflow.modelloader.tools.DemoModels;
+import io.canaryflow.operators.monitoring.MonitoringRecord;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.FeatureEventJson;
 import io.canaryflow.operators.records.Prediction;
@@ -77,7 +78,7 @@ class InferenceJobITCase {
 
     /** A job configuration for one test: its own topics, group and transactional ids. */
     static Map<String, String> config(KafkaClients kafka, Path work, String name) throws Exception {
-        for (String topic : List.of("features", "predictions", "dead-letters")) {
+        for (String topic : List.of("features", "predictions", "dead-letters", "monitoring")) {
             kafka.createTopic(name + "-" + topic, topic.equals("features") ? 2 : 1);
         }
         Map<String, String> c = new LinkedHashMap<>();
@@ -90,6 +91,7 @@ class InferenceJobITCase {
         c.put("kafka.topics.features", name + "-features");
         c.put("kafka.topics.predictions", name + "-predictions");
         c.put("kafka.topics.dead-letters", name + "-dead-letters");
+        c.put("kafka.topics.monitoring", name + "-monitoring");
         c.put("models.repository", work.resolve("models").toString());
         c.put("checkpoint.interval", "500 ms");
         c.put("checkpoint.directory", work.resolve("checkpoints-" + name).toUri().toString());
@@ -345,6 +347,11 @@ class InferenceJobITCase {
                                     public Sink<DeadLetter> deadLetters() {
                                         return kafkaEndpoints.deadLetters();
                                     }
+
+                                    @Override
+                                    public Sink<MonitoringRecord> monitoring() {
+                                        return kafkaEndpoints.monitoring();
+                                    }
                                 });
 
         assertThat(FailOnceAfterCheckpoint.FAILED).isTrue();
@@ -360,6 +367,89 @@ class InferenceJobITCase {
         predictions.forEach(p -> ids.add(p.get("event_id").asText()));
         assertThat(ids).hasSize(events);
         assertThat(predictions).hasSize(events);
+    }
+
+    @Test
+    void shouldReportPsiAlertForTheShiftedFeatureOnlyAndOnlyAfterTheShift(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
+        String name = "drift";
+        Map<String, String> c = config(name);
+        c.put("experiments.fraud.model", DemoModels.MODEL);
+        c.put("experiments.fraud.baseline", DemoModels.BASELINE);
+        c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
+        c.put("experiments.fraud.canary-percent", "20");
+        c.put("monitoring.window", "1 s");
+        JobConfig config = JobConfig.fromFlat(c);
+        // 8 one-second windows of 1,000 events; from the fifth on, 'amount' is shifted by +1
+        // (about one standard deviation of its distribution).
+        int events = 8_000;
+        int amount = SyntheticFraud.FEATURES.indexOf("amount");
+        SyntheticFraud data = new SyntheticFraud(21);
+        FeatureEventJson json = new FeatureEventJson();
+        List<byte[][]> records = new ArrayList<>();
+        long base = 1_700_000_000_000L;
+        for (int i = 0; i < events; i++) {
+            double[] row = data.next().features();
+            if (i >= events / 2) {
+                row[amount] += 1.0;
+            }
+            String unit = "user-" + (i % 1_000);
+            records.add(
+                    new byte[][] {
+                        unit.getBytes(StandardCharsets.UTF_8),
+                        json.write(
+                                "d-" + i,
+                                unit,
+                                "fraud",
+                                base + i,
+                                SyntheticFraud.FEATURES,
+                                row,
+                                Map.of())
+                    });
+        }
+        kafka.produce(name + "-features", records);
+
+        assertThat(JobRun.runToCompletion(cluster, config, JOB_TIMEOUT)).isZero();
+
+        List<JsonNode> reports =
+                values(
+                        kafka.readCommitted(
+                                name + "-monitoring",
+                                24,
+                                Duration.ofSeconds(2),
+                                Duration.ofMinutes(1)));
+        List<JsonNode> baseline =
+                reports.stream()
+                        .filter(r -> r.get("arm").asText().equals("baseline"))
+                        .sorted(
+                                java.util.Comparator.comparingLong(
+                                        r -> r.get("window_start").asLong()))
+                        .toList();
+        assertThat(baseline).hasSize(8);
+        long total = 0;
+        for (JsonNode r : reports) {
+            total += r.get("n").asLong();
+        }
+        assertThat(total).isEqualTo(events);
+        for (int w = 0; w < 8; w++) {
+            JsonNode report = baseline.get(w);
+            assertThat(report.get("window_start").asLong()).isEqualTo(base + w * 1_000L);
+            assertThat(report.get("version").asText()).isEqualTo(DemoModels.BASELINE);
+            JsonNode features = report.get("features");
+            for (String feature : SyntheticFraud.FEATURES) {
+                JsonNode f = features.get(feature);
+                assertThat(f.get("n").asLong()).isEqualTo(report.get("n").asLong());
+                double psi = f.get("psi").asDouble();
+                if (feature.equals("amount") && w >= 4) {
+                    assertThat(psi).as("window %d %s", w, feature).isGreaterThan(0.25);
+                    assertThat(f.get("level").asText()).isEqualTo("ALERT");
+                } else {
+                    assertThat(psi).as("window %d %s", w, feature).isLessThan(0.1);
+                    assertThat(f.get("level").asText()).isEqualTo("OK");
+                }
+            }
+            assertThat(report.get("latency_us").get("p99").asDouble()).isPositive();
+        }
     }
 
     static void copyVersion(Path models, String version) throws Exception {

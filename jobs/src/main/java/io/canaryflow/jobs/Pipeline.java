@@ -10,6 +10,10 @@ import io.canaryflow.modelloader.ModelVersion;
 import io.canaryflow.operators.Outputs;
 import io.canaryflow.operators.decode.DecodeFunction;
 import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.monitoring.LocalMonitorOperator;
+import io.canaryflow.operators.monitoring.MonitoringRecord;
+import io.canaryflow.operators.monitoring.WindowMergeFunction;
+import io.canaryflow.operators.monitoring.WindowPartial;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.FeatureEvent;
 import io.canaryflow.operators.records.Prediction;
@@ -54,10 +58,15 @@ public final class Pipeline {
         Sink<Prediction> predictions();
 
         Sink<DeadLetter> deadLetters();
+
+        Sink<MonitoringRecord> monitoring();
     }
 
     /** The pipeline's outputs, before their sinks. */
-    public record Streams(DataStream<Prediction> predictions, DataStream<DeadLetter> deadLetters) {}
+    public record Streams(
+            DataStream<Prediction> predictions,
+            DataStream<DeadLetter> deadLetters,
+            DataStream<MonitoringRecord> monitoring) {}
 
     /**
      * Flink settings the job needs: checkpointing (exactly-once output depends on it), the state
@@ -184,6 +193,25 @@ public final class Pipeline {
                                 routed.getSideOutput(Outputs.DEAD_LETTERS),
                                 predictions.getSideOutput(Outputs.DEAD_LETTERS));
 
+        ModelRepository repository = ModelRepository.at(config.get(JobOptions.MODEL_REPOSITORY));
+        DataStream<MonitoringRecord> monitoring =
+                predictions
+                        .transform(
+                                "monitor (window pre-aggregation)",
+                                TypeInformation.of(WindowPartial.class),
+                                new LocalMonitorOperator(
+                                        repository,
+                                        schemas,
+                                        config.get(JobOptions.MONITORING_WINDOW).toMillis()))
+                        .uid("monitor-local")
+                        .keyBy(WindowPartial::key)
+                        .process(
+                                new WindowMergeFunction(
+                                        repository, schemas, config.driftThresholds()))
+                        .uid("monitor-merge")
+                        .name("monitor (window reports)");
+        monitoring.sinkTo(endpoints.monitoring()).uid("monitoring-sink").name("monitoring (Kafka)");
+
         predictions
                 .sinkTo(endpoints.predictions())
                 .uid("predictions-sink")
@@ -192,6 +220,6 @@ public final class Pipeline {
                 .sinkTo(endpoints.deadLetters())
                 .uid("dead-letters-sink")
                 .name("dead letters (Kafka)");
-        return new Streams(predictions, deadLetters);
+        return new Streams(predictions, deadLetters, monitoring);
     }
 }

@@ -172,6 +172,15 @@ public final class JobConfig implements Serializable {
                         "key 'scoring.max-batch' must be at most 65536, got "
                                 + conf.get(JobOptions.MAX_BATCH));
             }
+            atLeast(conf, JobOptions.MONITORING_MIN_COUNT, 1, problems);
+            positive(conf, JobOptions.MONITORING_WINDOW, problems);
+            if (!(conf.get(JobOptions.PSI_WARN) > 0
+                    && conf.get(JobOptions.PSI_ALERT) >= conf.get(JobOptions.PSI_WARN))) {
+                problems.add(
+                        String.format(
+                                "keys 'monitoring.psi-warn' and 'monitoring.psi-alert' need 0 < warn <= alert, got %s and %s",
+                                conf.get(JobOptions.PSI_WARN), conf.get(JobOptions.PSI_ALERT)));
+            }
             if (conf.get(JobOptions.MAX_DELAY).isNegative()) {
                 problems.add("key 'scoring.max-delay' must not be negative");
             }
@@ -274,6 +283,15 @@ public final class JobConfig implements Serializable {
 
     public List<RolloutPlan> plans() {
         return plans;
+    }
+
+    /** Drift thresholds for monitoring reports. */
+    public io.canaryflow.operators.drift.DriftMeasures.Thresholds driftThresholds() {
+        return new io.canaryflow.operators.drift.DriftMeasures.Thresholds(
+                get(JobOptions.PSI_WARN),
+                get(JobOptions.PSI_ALERT),
+                get(JobOptions.MONITORING_MIN_COUNT),
+                io.canaryflow.operators.drift.Psi.DEFAULT_EPSILON);
     }
 
     public SessionConfig sessionConfig() {

@@ -90,6 +90,39 @@ public final class JobOptions {
                     .defaultValue("dead-letters")
                     .withDescription("Topic of dead letters (output, exactly once).");
 
+    public static final ConfigOption<String> MONITORING_TOPIC =
+            ConfigOptions.key("kafka.topics.monitoring")
+                    .stringType()
+                    .defaultValue("monitoring")
+                    .withDescription(
+                            "Topic of per-window monitoring reports (output, exactly once).");
+
+    public static final ConfigOption<Duration> MONITORING_WINDOW =
+            ConfigOptions.key("monitoring.window")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(1))
+                    .withDescription(
+                            "Length of the tumbling event-time windows monitoring reports on.");
+
+    public static final ConfigOption<Integer> MONITORING_MIN_COUNT =
+            ConfigOptions.key("monitoring.min-count")
+                    .intType()
+                    .defaultValue(100)
+                    .withDescription(
+                            "Fewer observations in a window and a measure is reported as INSUFFICIENT.");
+
+    public static final ConfigOption<Double> PSI_WARN =
+            ConfigOptions.key("monitoring.psi-warn")
+                    .doubleType()
+                    .defaultValue(0.1)
+                    .withDescription("PSI at or above this is WARN.");
+
+    public static final ConfigOption<Double> PSI_ALERT =
+            ConfigOptions.key("monitoring.psi-alert")
+                    .doubleType()
+                    .defaultValue(0.25)
+                    .withDescription("PSI at or above this is ALERT.");
+
     public static final ConfigOption<String> MODEL_REPOSITORY =
             ConfigOptions.key("models.repository")
                     .stringType()

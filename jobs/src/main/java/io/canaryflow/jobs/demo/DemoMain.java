@@ -207,7 +207,8 @@ public final class DemoMain {
                     List.of(
                             config.get(JobOptions.FEATURES_TOPIC),
                             config.get(JobOptions.PREDICTIONS_TOPIC),
-                            config.get(JobOptions.DEAD_LETTERS_TOPIC))) {
+                            config.get(JobOptions.DEAD_LETTERS_TOPIC),
+                            config.get(JobOptions.MONITORING_TOPIC))) {
                 if (!existing.contains(topic)) {
                     missing.add(new NewTopic(topic, 2, (short) 1));
                 }

@@ -3,6 +3,8 @@ package io.canaryflow.jobs.kafka;
 import io.canaryflow.jobs.Pipeline;
 import io.canaryflow.jobs.config.JobConfig;
 import io.canaryflow.jobs.config.JobOptions;
+import io.canaryflow.operators.monitoring.MonitoringRecord;
+import io.canaryflow.operators.monitoring.MonitoringSchema;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.DeadLetterSchema;
 import io.canaryflow.operators.records.Prediction;
@@ -83,6 +85,18 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
                         DeadLetter::eventId,
                         DeadLetter::at,
                         new DeadLetterSchema()));
+    }
+
+    @Override
+    public Sink<MonitoringRecord> monitoring() {
+        return sink(
+                config.get(JobOptions.MONITORING_TOPIC),
+                "monitoring",
+                new KeyedJsonRecords<>(
+                        config.get(JobOptions.MONITORING_TOPIC),
+                        MonitoringRecord::experiment,
+                        MonitoringRecord::windowEnd,
+                        new MonitoringSchema()));
     }
 
     private <T> Sink<T> sink(String topic, String name, KafkaRecordSerializationSchema<T> records) {

@@ -19,7 +19,8 @@ public final class DriftMeasures {
     }
 
     /** Thresholds: PSI at or above {@code warn} warns, at or above {@code alert} alerts. */
-    public record Thresholds(double warn, double alert, long minCount, double epsilon) {
+    public record Thresholds(double warn, double alert, long minCount, double epsilon)
+            implements java.io.Serializable {
         public Thresholds {
             if (!(warn > 0 && alert >= warn)) {
                 throw new IllegalArgumentException(

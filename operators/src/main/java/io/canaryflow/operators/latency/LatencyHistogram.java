@@ -76,6 +76,45 @@ public final class LatencyHistogram implements Serializable {
         max = Math.max(max, other.max);
     }
 
+    /** Non-empty buckets as {@code [indices, counts]} plus sum, min, max: a compact wire form. */
+    public Sparse toSparse() {
+        int used = 0;
+        for (long c : counts) {
+            if (c != 0) {
+                used++;
+            }
+        }
+        int[] indices = new int[used];
+        long[] values = new long[used];
+        int k = 0;
+        for (int i = 0; i < BUCKETS; i++) {
+            if (counts[i] != 0) {
+                indices[k] = i;
+                values[k++] = counts[i];
+            }
+        }
+        return new Sparse(indices, values, sum, n == 0 ? -1 : min, n == 0 ? -1 : max);
+    }
+
+    /** The histogram a {@link #toSparse} form describes. */
+    public static LatencyHistogram fromSparse(Sparse sparse) {
+        LatencyHistogram h = new LatencyHistogram();
+        for (int k = 0; k < sparse.indices().length; k++) {
+            h.counts[sparse.indices()[k]] = sparse.counts()[k];
+            h.n += sparse.counts()[k];
+        }
+        h.sum = sparse.sum();
+        if (h.n > 0) {
+            h.min = sparse.min();
+            h.max = sparse.max();
+        }
+        return h;
+    }
+
+    /** Compact form of a histogram; min and max are -1 when it is empty. */
+    public record Sparse(int[] indices, long[] counts, long sum, long min, long max)
+            implements Serializable {}
+
     public long count() {
         return n;
     }

@@ -9,6 +9,8 @@ package io.canaryflow.operators.records;
  *     wait for its micro-batch)
  * @param fallbackFrom the version the router chose if it could not be loaded and the fallback
  *     served instead, else null
+ * @param features the event's features in experiment-schema order, for monitoring; not written to
+ *     the predictions topic; may be null
  */
 public record Prediction(
         String eventId,
@@ -25,4 +27,5 @@ public record Prediction(
         long latencyUs,
         String planId,
         int bucket,
-        String fallbackFrom) {}
+        String fallbackFrom,
+        float[] features) {}

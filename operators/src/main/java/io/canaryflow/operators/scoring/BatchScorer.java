@@ -429,7 +429,8 @@ public final class BatchScorer implements AutoCloseable {
                             Math.max(0, (done - batch.enqueuedNanos[r]) / 1_000),
                             routed.planId(),
                             routed.bucket(),
-                            batch.fallbackFrom[r]));
+                            batch.fallbackFrom[r],
+                            event.features()));
         }
     }
 

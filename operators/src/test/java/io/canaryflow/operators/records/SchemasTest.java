@@ -29,6 +29,7 @@ class SchemasTest {
                         321L,
                         "plan-1",
                         17,
+                        null,
                         null);
         JsonNode n = JSON.readTree(new PredictionSchema().serialize(p));
         assertThat(n.get("event_id").asText()).isEqualTo("e-1");

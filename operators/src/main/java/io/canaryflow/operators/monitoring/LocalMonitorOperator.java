@@ -1,0 +1,107 @@
+package io.canaryflow.operators.monitoring;
+
+import io.canaryflow.modelloader.ModelRepository;
+import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.records.Prediction;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * First stage of monitoring, chained after the scorer: counts each prediction into its (experiment,
+ * version, arm, tumbling event-time window) aggregate on the heap, and emits each aggregate as a
+ * {@link WindowPartial} when the watermark passes the window's end — before passing the watermark
+ * on, so the merge downstream has every partial when its timer fires.
+ *
+ * <p>A prediction whose window has already been emitted (later than the watermark allows) is not
+ * counted into any window; metric {@code canaryflow.monitorLate} counts it. Predictions of a
+ * version whose manifest cannot be read count in {@code canaryflow.monitorUnreferenced}.
+ */
+public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
+        implements OneInputStreamOperator<Prediction, WindowPartial> {
+    private static final long serialVersionUID = 1L;
+
+    private final ModelRepository repository;
+    private final Map<String, ExperimentSchema> schemas;
+    private final long windowMillis;
+
+    private transient MonitorReferences references;
+    private transient Map<String, WindowAggregate> open;
+    private transient long watermark;
+    private transient Counter late;
+    private transient Counter unreferenced;
+
+    public LocalMonitorOperator(
+            ModelRepository repository, Map<String, ExperimentSchema> schemas, long windowMillis) {
+        if (windowMillis < 1) {
+            throw new IllegalArgumentException("window must be at least 1 ms, got " + windowMillis);
+        }
+        this.repository = repository;
+        this.schemas = Map.copyOf(schemas);
+        this.windowMillis = windowMillis;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        references = new MonitorReferences(repository, schemas);
+        open = new HashMap<>();
+        watermark = Long.MIN_VALUE;
+        late = getMetricGroup().addGroup("canaryflow").counter("monitorLate");
+        unreferenced = getMetricGroup().addGroup("canaryflow").counter("monitorUnreferenced");
+    }
+
+    @Override
+    public void processElement(StreamRecord<Prediction> element) {
+        Prediction p = element.getValue();
+        long start = Math.floorDiv(p.ts(), windowMillis) * windowMillis;
+        long end = start + windowMillis;
+        if (end - 1 <= watermark) {
+            late.inc();
+            return;
+        }
+        String key =
+                p.experiment()
+                        + '\u0000'
+                        + p.version()
+                        + '\u0000'
+                        + p.arm().wireName()
+                        + '\u0000'
+                        + start;
+        WindowAggregate aggregate = open.get(key);
+        if (aggregate == null) {
+            MonitorReferences.Version v = references.of(p.experiment(), p.model(), p.version());
+            if (v == null) {
+                unreferenced.inc();
+                return;
+            }
+            aggregate = new WindowAggregate(p, start, end, v);
+            open.put(key, aggregate);
+        }
+        aggregate.add(p);
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        watermark = mark.getTimestamp();
+        for (Iterator<WindowAggregate> it = open.values().iterator(); it.hasNext(); ) {
+            WindowAggregate aggregate = it.next();
+            if (aggregate.windowEnd() - 1 <= watermark) {
+                output.collect(
+                        new StreamRecord<>(aggregate.toPartial(), aggregate.windowEnd() - 1));
+                it.remove();
+            }
+        }
+        super.processWatermark(mark);
+    }
+
+    /** Windows currently aggregating, for tests and metrics. */
+    int openWindows() {
+        return open.size();
+    }
+}
