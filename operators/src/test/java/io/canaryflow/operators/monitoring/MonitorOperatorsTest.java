@@ -1,0 +1,197 @@
+package io.canaryflow.operators.monitoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.canaryflow.modelloader.ModelRepository;
+import io.canaryflow.modelloader.synthetic.SyntheticFraud;
+import io.canaryflow.modelloader.tools.DemoModels;
+import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.drift.DriftMeasures;
+import io.canaryflow.operators.records.Arm;
+import io.canaryflow.operators.records.Prediction;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MonitorOperatorsTest {
+    @TempDir static Path repo;
+    static ModelRepository repository;
+    static final Map<String, ExperimentSchema> SCHEMAS =
+            Map.of(
+                    "fraud",
+                    new ExperimentSchema("fraud", DemoModels.MODEL, SyntheticFraud.FEATURES));
+    static final DriftMeasures.Thresholds THRESHOLDS =
+            new DriftMeasures.Thresholds(0.1, 0.25, 5, 1e-4);
+
+    @BeforeAll
+    static void models() throws Exception {
+        DemoModels.generate(repo, 1, 3_000, 1_000);
+        repository = ModelRepository.at(repo.toString());
+    }
+
+    final SyntheticFraud data = new SyntheticFraud(8);
+
+    Prediction prediction(long ts, Arm arm) {
+        double[] row = data.next().features();
+        float[] f = new float[row.length];
+        for (int i = 0; i < row.length; i++) {
+            f[i] = (float) row[i];
+        }
+        return new Prediction(
+                "e-" + ts,
+                "u",
+                "fraud",
+                DemoModels.MODEL,
+                DemoModels.BASELINE,
+                arm,
+                true,
+                0.1f,
+                new float[] {0.9f, 0.1f},
+                ts,
+                ts,
+                1_000,
+                "p",
+                1,
+                null,
+                f);
+    }
+
+    static List<WindowPartial> partials(
+            OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h) {
+        List<WindowPartial> out = new ArrayList<>();
+        for (Object o : h.getOutput()) {
+            if (o instanceof StreamRecord<?> r) {
+                out.add((WindowPartial) r.getValue());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void shouldEmitAWindowOnlyOnceTheWatermarkPassesItsEndAndDropLaterEventsAsLate()
+            throws Exception {
+        LocalMonitorOperator operator = new LocalMonitorOperator(repository, SCHEMAS, 1_000);
+        try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
+                new OneInputStreamOperatorTestHarness<>(operator)) {
+            h.open();
+            for (long ts = 0; ts < 2_000; ts += 100) {
+                h.processElement(prediction(ts, ts % 200 == 0 ? Arm.BASELINE : Arm.CANDIDATE), ts);
+            }
+            assertThat(operator.openWindows()).isEqualTo(4); // 2 windows x 2 arms
+            h.processWatermark(new Watermark(998));
+            assertThat(partials(h)).isEmpty();
+            h.processWatermark(new Watermark(999));
+            List<WindowPartial> first = partials(h);
+            assertThat(first)
+                    .hasSize(2)
+                    .allSatisfy(
+                            p -> {
+                                assertThat(p.windowStart()).isZero();
+                                assertThat(p.windowEnd()).isEqualTo(1_000);
+                                assertThat(p.count()).isEqualTo(5);
+                                assertThat(java.util.Arrays.stream(p.featureCounts()[1]).sum())
+                                        .isEqualTo(5);
+                            });
+            assertThat(first)
+                    .extracting(WindowPartial::arm)
+                    .containsExactlyInAnyOrder("baseline", "candidate");
+            // The partials precede the watermark, so the merge downstream has them when it fires.
+            assertThat(h.getOutput().toArray()[h.getOutput().size() - 1])
+                    .isEqualTo(new Watermark(999));
+
+            h.processElement(prediction(500, Arm.BASELINE), 500); // its window is gone: late
+            assertThat(operator.openWindows()).isEqualTo(2);
+            h.processWatermark(new Watermark(Long.MAX_VALUE));
+            assertThat(partials(h)).hasSize(4);
+            assertThat(partials(h).stream().mapToLong(WindowPartial::count).sum()).isEqualTo(20);
+            assertThat(operator.openWindows()).isZero();
+        }
+    }
+
+    @Test
+    void shouldAddUpPartialsOfAWindowAndReportWhenItsTimerFiresKeepingNoState() throws Exception {
+        LocalMonitorOperator a = new LocalMonitorOperator(repository, SCHEMAS, 1_000);
+        LocalMonitorOperator b = new LocalMonitorOperator(repository, SCHEMAS, 1_000);
+        List<WindowPartial> parts = new ArrayList<>();
+        for (LocalMonitorOperator op : List.of(a, b)) {
+            try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
+                    new OneInputStreamOperatorTestHarness<>(op)) {
+                h.open();
+                for (long ts = 0; ts < 1_000; ts += 50) {
+                    h.processElement(prediction(ts, Arm.CONTROL), ts);
+                }
+                h.processWatermark(new Watermark(Long.MAX_VALUE));
+                parts.addAll(partials(h));
+            }
+        }
+        assertThat(parts).hasSize(2);
+
+        try (KeyedOneInputStreamOperatorTestHarness<String, WindowPartial, MonitoringRecord> h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(
+                                new WindowMergeFunction(repository, SCHEMAS, THRESHOLDS)),
+                        WindowPartial::key,
+                        Types.STRING)) {
+            h.open();
+            h.processElement(parts.get(0), 999);
+            h.processElement(parts.get(1), 999);
+            assertThat(h.numEventTimeTimers()).isEqualTo(1);
+            assertThat(h.numKeyedStateEntries()).isEqualTo(1);
+            h.processWatermark(new Watermark(998));
+            assertThat(h.extractOutputValues()).isEmpty();
+            h.processWatermark(new Watermark(999));
+            List<MonitoringRecord> out = h.extractOutputValues();
+            assertThat(out)
+                    .singleElement()
+                    .satisfies(
+                            r -> {
+                                assertThat(r.count()).isEqualTo(40);
+                                assertThat(r.arm()).isEqualTo("control");
+                                assertThat(r.featureNames())
+                                        .containsExactlyElementsOf(SyntheticFraud.FEATURES);
+                                assertThat(r.featureDrift())
+                                        .allSatisfy(d -> assertThat(d.n()).isEqualTo(40));
+                                assertThat(r.scoreDrift().n()).isEqualTo(40);
+                                assertThat(r.latencyP99Us()).isEqualTo(1_000);
+                            });
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(h.numEventTimeTimers()).isZero();
+        }
+    }
+
+    @Test
+    void shouldReportAWindowWithTooFewObservationsAsInsufficient() throws Exception {
+        LocalMonitorOperator op = new LocalMonitorOperator(repository, SCHEMAS, 1_000);
+        WindowPartial partial;
+        try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
+                new OneInputStreamOperatorTestHarness<>(op)) {
+            h.open();
+            h.processElement(prediction(10, Arm.SHADOW), 10);
+            h.processWatermark(new Watermark(Long.MAX_VALUE));
+            partial = partials(h).get(0);
+        }
+        MonitoringRecord r =
+                WindowAggregate.report(
+                        partial,
+                        new MonitorReferences(repository, SCHEMAS)
+                                .of("fraud", DemoModels.MODEL, DemoModels.BASELINE),
+                        THRESHOLDS);
+        assertThat(r.count()).isEqualTo(1);
+        assertThat(r.featureDrift())
+                .allSatisfy(
+                        d -> {
+                            assertThat(d.level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT);
+                            assertThat(d.psi()).isNaN();
+                        });
+    }
+}
