@@ -41,6 +41,8 @@ import org.apache.kafka.clients.admin.NewTopic;
  * --web-port N                   Flink web UI port (default 8081)
  * --metrics-port N               Prometheus endpoint port (default 9249)
  * --bad-every N                  one deliberately bad record every N events (default 500; 0 = none)
+ * --shift-after N                after N seconds shift 'amount' by about one standard deviation, so
+ *                                that the monitor reports drift (default 60; 0 = never)
  * </pre>
  */
 public final class DemoMain {
@@ -57,6 +59,7 @@ public final class DemoMain {
         int webPort = Integer.parseInt(o.getOrDefault("web-port", "8081"));
         int metricsPort = Integer.parseInt(o.getOrDefault("metrics-port", "9249"));
         int badEvery = Integer.parseInt(o.getOrDefault("bad-every", "500"));
+        long shiftAfter = Long.parseLong(o.getOrDefault("shift-after", "60"));
         Files.createDirectories(work);
 
         say("Canaryflow demo — work directory %s", work);
@@ -124,18 +127,25 @@ public final class DemoMain {
                         experiments,
                         rate,
                         badEvery,
-                        5_000);
+                        5_000,
+                        shiftAfter);
         LiveView view =
                 new LiveView(
                         bootstrap,
                         config.get(JobOptions.PREDICTIONS_TOPIC),
                         config.get(JobOptions.DEAD_LETTERS_TOPIC),
+                        config.get(JobOptions.MONITORING_TOPIC),
                         producer::produced,
                         System.out,
                         Duration.ofSeconds(3));
         Thread producerThread = new Thread(producer, "demo-producer");
         Thread viewThread = new Thread(view, "demo-view");
         say("producing %,d events/s (one bad record in %d); Ctrl-C to stop", rate, badEvery);
+        if (shiftAfter > 0) {
+            say(
+                    "after %d s '%s' shifts by +%.1f: watch the monitor lines turn to ALERT",
+                    shiftAfter, SyntheticProducer.SHIFTED_FEATURE, SyntheticProducer.SHIFT);
+        }
         producerThread.start();
         viewThread.start();
 

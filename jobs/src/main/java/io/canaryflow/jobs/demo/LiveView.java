@@ -25,9 +25,13 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 final class LiveView implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final java.time.format.DateTimeFormatter TIME =
+            java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")
+                    .withZone(java.time.ZoneId.systemDefault());
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String predictionsTopic;
+    private final String monitoringTopic;
     private final LongSupplier produced;
     private final PrintStream out;
     private final Duration every;
@@ -69,6 +73,7 @@ final class LiveView implements Runnable {
             String bootstrapServers,
             String predictionsTopic,
             String deadLettersTopic,
+            String monitoringTopic,
             LongSupplier produced,
             PrintStream out,
             Duration every) {
@@ -79,7 +84,8 @@ final class LiveView implements Runnable {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         this.consumer =
                 new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        this.consumer.subscribe(List.of(predictionsTopic, deadLettersTopic));
+        this.consumer.subscribe(List.of(predictionsTopic, deadLettersTopic, monitoringTopic));
+        this.monitoringTopic = monitoringTopic;
         this.predictionsTopic = predictionsTopic;
         this.produced = produced;
         this.out = out;
@@ -124,7 +130,9 @@ final class LiveView implements Runnable {
         } catch (IOException e) {
             return;
         }
-        if (r.topic().equals(predictionsTopic)) {
+        if (r.topic().equals(monitoringTopic)) {
+            printReport(n);
+        } else if (r.topic().equals(predictionsTopic)) {
             predictions++;
             String key =
                     String.format(
@@ -178,6 +186,40 @@ final class LiveView implements Runnable {
                                                 : String.valueOf(a.percentile(0.99)))));
         out.println(String.join(System.lineSeparator(), lines));
         out.flush();
+    }
+
+    /** One line per window report: the most drifted feature, the score's drift, latency. */
+    private void printReport(JsonNode n) {
+        String worst = "-";
+        double worstPsi = -1;
+        String worstLevel = "";
+        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = n.path("features").fields();
+                it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            double psi = f.getValue().path("psi").asDouble(-1);
+            if (psi > worstPsi) {
+                worstPsi = psi;
+                worst = f.getKey();
+                worstLevel = f.getValue().path("level").asText();
+            }
+        }
+        JsonNode score = n.path("score");
+        out.println(
+                String.format(
+                        "  monitor | window %s +%ds  %-13s %-7s %-9s n=%-6d max feature PSI %-14s %7.3f %-12s score PSI %7.3f %-12s p99 %s us",
+                        TIME.format(
+                                java.time.Instant.ofEpochMilli(n.path("window_start").asLong())),
+                        (n.path("window_end").asLong() - n.path("window_start").asLong()) / 1000,
+                        n.path("experiment").asText(),
+                        n.path("version").asText(),
+                        n.path("arm").asText(),
+                        n.path("n").asLong(),
+                        worst,
+                        worstPsi,
+                        worstLevel,
+                        score.path("psi").asDouble(Double.NaN),
+                        score.path("level").asText(),
+                        n.path("latency_us").path("p99").asText()));
     }
 
     void stop() {

@@ -30,6 +30,13 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
     private final AtomicLong produced = new AtomicLong();
     private final AtomicLong bad = new AtomicLong();
     private volatile boolean running = true;
+    private final long shiftAfterNanos;
+    private volatile boolean shifted;
+
+    /** The feature the drift phase shifts, and by how much (about one standard deviation). */
+    static final String SHIFTED_FEATURE = "amount";
+
+    static final double SHIFT = 1.0;
 
     SyntheticProducer(
             String bootstrapServers,
@@ -37,7 +44,8 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
             List<String> experiments,
             int ratePerSecond,
             int badEvery,
-            int units) {
+            int units,
+            long shiftAfterSeconds) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
@@ -49,10 +57,17 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
         this.ratePerSecond = ratePerSecond;
         this.badEvery = badEvery;
         this.units = units;
+        this.shiftAfterNanos =
+                shiftAfterSeconds <= 0 ? Long.MAX_VALUE : shiftAfterSeconds * 1_000_000_000L;
     }
 
     long produced() {
         return produced.get();
+    }
+
+    /** Whether the drift phase has started. */
+    boolean shifted() {
+        return shifted;
     }
 
     long bad() {
@@ -72,6 +87,10 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
                 sleep(5);
                 continue;
             }
+            if (!shifted && System.nanoTime() - started >= shiftAfterNanos) {
+                shifted = true;
+            }
+            int shiftedColumn = SyntheticFraud.FEATURES.indexOf(SHIFTED_FEATURE);
             while (sequence < due && running) {
                 String unit = "user-" + random.nextInt(units);
                 String experiment = experiments.get((int) (sequence % experiments.size()));
@@ -81,6 +100,10 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
                     value = badRecord(id, unit, experiment, sequence / badEvery);
                     bad.incrementAndGet();
                 } else {
+                    double[] features = data.next().features();
+                    if (shifted) {
+                        features[shiftedColumn] += SHIFT;
+                    }
                     value =
                             json.write(
                                     id,
@@ -88,7 +111,7 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
                                     experiment,
                                     System.currentTimeMillis(),
                                     SyntheticFraud.FEATURES,
-                                    data.next().features(),
+                                    features,
                                     Map.of("country", COUNTRIES[random.nextInt(COUNTRIES.length)]));
                 }
                 producer.send(
