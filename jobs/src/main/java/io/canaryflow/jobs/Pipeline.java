@@ -62,7 +62,7 @@ public final class Pipeline {
         Sink<MonitoringRecord> monitoring();
     }
 
-    /** The pipeline's outputs, before their sinks. */
+    /** The pipeline's outputs, before their sinks; {@code monitoring} is null when disabled. */
     public record Streams(
             DataStream<Prediction> predictions,
             DataStream<DeadLetter> deadLetters,
@@ -193,24 +193,32 @@ public final class Pipeline {
                                 routed.getSideOutput(Outputs.DEAD_LETTERS),
                                 predictions.getSideOutput(Outputs.DEAD_LETTERS));
 
-        ModelRepository repository = ModelRepository.at(config.get(JobOptions.MODEL_REPOSITORY));
-        DataStream<MonitoringRecord> monitoring =
-                predictions
-                        .transform(
-                                "monitor (window pre-aggregation)",
-                                TypeInformation.of(WindowPartial.class),
-                                new LocalMonitorOperator(
-                                        repository,
-                                        schemas,
-                                        config.get(JobOptions.MONITORING_WINDOW).toMillis()))
-                        .uid("monitor-local")
-                        .keyBy(WindowPartial::key)
-                        .process(
-                                new WindowMergeFunction(
-                                        repository, schemas, config.driftThresholds()))
-                        .uid("monitor-merge")
-                        .name("monitor (window reports)");
-        monitoring.sinkTo(endpoints.monitoring()).uid("monitoring-sink").name("monitoring (Kafka)");
+        DataStream<MonitoringRecord> monitoring = null;
+        if (config.get(JobOptions.MONITORING_ENABLED)) {
+            ModelRepository repository =
+                    ModelRepository.at(config.get(JobOptions.MODEL_REPOSITORY));
+            monitoring =
+                    predictions
+                            .transform(
+                                    "monitor (window pre-aggregation)",
+                                    TypeInformation.of(WindowPartial.class),
+                                    new LocalMonitorOperator(
+                                            repository,
+                                            schemas,
+                                            config.get(JobOptions.MONITORING_WINDOW).toMillis(),
+                                            config.get(JobOptions.MONITORING_SAMPLE_RATE)))
+                            .uid("monitor-local")
+                            .keyBy(WindowPartial::key)
+                            .process(
+                                    new WindowMergeFunction(
+                                            repository, schemas, config.driftThresholds()))
+                            .uid("monitor-merge")
+                            .name("monitor (window reports)");
+            monitoring
+                    .sinkTo(endpoints.monitoring())
+                    .uid("monitoring-sink")
+                    .name("monitoring (Kafka)");
+        }
 
         predictions
                 .sinkTo(endpoints.predictions())

@@ -173,6 +173,10 @@ public final class JobConfig implements Serializable {
                                 + conf.get(JobOptions.MAX_BATCH));
             }
             atLeast(conf, JobOptions.MONITORING_MIN_COUNT, 1, problems);
+            double rate = conf.get(JobOptions.MONITORING_SAMPLE_RATE);
+            if (!(rate > 0 && rate <= 1)) {
+                problems.add("key 'monitoring.sample-rate' must be in (0, 1], got " + rate);
+            }
             positive(conf, JobOptions.MONITORING_WINDOW, problems);
             if (!(conf.get(JobOptions.PSI_WARN) > 0
                     && conf.get(JobOptions.PSI_ALERT) >= conf.get(JobOptions.PSI_WARN))) {

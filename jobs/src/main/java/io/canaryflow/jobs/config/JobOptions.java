@@ -97,6 +97,20 @@ public final class JobOptions {
                     .withDescription(
                             "Topic of per-window monitoring reports (output, exactly once).");
 
+    public static final ConfigOption<Boolean> MONITORING_ENABLED =
+            ConfigOptions.key("monitoring.enabled")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Whether the job reports per-window drift, counts and latency.");
+
+    public static final ConfigOption<Double> MONITORING_SAMPLE_RATE =
+            ConfigOptions.key("monitoring.sample-rate")
+                    .doubleType()
+                    .defaultValue(1.0)
+                    .withDescription(
+                            "Share of predictions whose features enter the drift histograms, in (0, 1]; chosen by a hash of the event id, so the same events are sampled on every replay. Counts, score drift and latency use every prediction.");
+
     public static final ConfigOption<Duration> MONITORING_WINDOW =
             ConfigOptions.key("monitoring.window")
                     .durationType()

@@ -29,6 +29,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     private final ModelRepository repository;
     private final Map<String, ExperimentSchema> schemas;
     private final long windowMillis;
+    private final int sampleThreshold;
 
     private transient MonitorReferences references;
     private transient Map<String, WindowAggregate> open;
@@ -38,12 +39,39 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
 
     public LocalMonitorOperator(
             ModelRepository repository, Map<String, ExperimentSchema> schemas, long windowMillis) {
+        this(repository, schemas, windowMillis, 1.0);
+    }
+
+    /**
+     * @param sampleRate share of predictions, in (0, 1], whose features enter the drift histograms,
+     *     chosen by a hash of the event id (the same events on every replay); counts, score and
+     *     latency always take every prediction
+     */
+    public LocalMonitorOperator(
+            ModelRepository repository,
+            Map<String, ExperimentSchema> schemas,
+            long windowMillis,
+            double sampleRate) {
         if (windowMillis < 1) {
             throw new IllegalArgumentException("window must be at least 1 ms, got " + windowMillis);
         }
         this.repository = repository;
         this.schemas = Map.copyOf(schemas);
         this.windowMillis = windowMillis;
+        if (!(sampleRate > 0 && sampleRate <= 1)) {
+            throw new IllegalArgumentException("sample rate must be in (0, 1], got " + sampleRate);
+        }
+        this.sampleThreshold = (int) Math.round(sampleRate * SAMPLE_BUCKETS);
+    }
+
+    private static final int SAMPLE_BUCKETS = 1 << 16;
+
+    private boolean sampled(Prediction p) {
+        if (sampleThreshold >= SAMPLE_BUCKETS) {
+            return true;
+        }
+        int h = p.eventId().hashCode() * 0x9E3779B9; // spread String.hashCode's low bits
+        return (h >>> 16) < sampleThreshold;
     }
 
     @Override
@@ -83,7 +111,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
             aggregate = new WindowAggregate(p, start, end, v);
             open.put(key, aggregate);
         }
-        aggregate.add(p);
+        aggregate.add(p, sampled(p));
     }
 
     @Override

@@ -39,9 +39,10 @@ final class WindowAggregate {
         return windowEnd;
     }
 
-    void add(Prediction p) {
+    /** Counts a prediction; its features enter the drift histograms only when {@code sampled}. */
+    void add(Prediction p, boolean sampled) {
         float[] values = p.features();
-        if (values != null) {
+        if (sampled && values != null) {
             for (int f = 0; f < features && f < values.length; f++) {
                 histograms.add(f, values[f]);
             }

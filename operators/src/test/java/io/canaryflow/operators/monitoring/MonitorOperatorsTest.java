@@ -194,4 +194,51 @@ class MonitorOperatorsTest {
                             assertThat(d.psi()).isNaN();
                         });
     }
+
+    @Test
+    void shouldSampleFeaturesByEventIdButCountEveryPrediction() throws Exception {
+        long[] sampled = new long[2];
+        for (int run = 0; run < 2; run++) {
+            SyntheticFraud replay = new SyntheticFraud(31);
+            LocalMonitorOperator op = new LocalMonitorOperator(repository, SCHEMAS, 100_000, 0.25);
+            try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
+                    new OneInputStreamOperatorTestHarness<>(op)) {
+                h.open();
+                for (long ts = 0; ts < 4_000; ts++) {
+                    double[] row = replay.next().features();
+                    float[] f = new float[row.length];
+                    for (int i = 0; i < row.length; i++) {
+                        f[i] = (float) row[i];
+                    }
+                    h.processElement(
+                            new Prediction(
+                                    "event-" + ts,
+                                    "u",
+                                    "fraud",
+                                    DemoModels.MODEL,
+                                    DemoModels.BASELINE,
+                                    Arm.BASELINE,
+                                    true,
+                                    0.1f,
+                                    new float[] {0.9f, 0.1f},
+                                    ts,
+                                    ts,
+                                    10,
+                                    "p",
+                                    1,
+                                    null,
+                                    f),
+                            ts);
+                }
+                h.processWatermark(new Watermark(Long.MAX_VALUE));
+                WindowPartial p = partials(h).get(0);
+                assertThat(p.count()).isEqualTo(4_000);
+                assertThat(java.util.Arrays.stream(p.scoreCounts()).sum()).isEqualTo(4_000);
+                sampled[run] = java.util.Arrays.stream(p.featureCounts()[0]).sum();
+            }
+        }
+        // Binomial(4000, 0.25): mean 1000, standard deviation 27.4; 4 standard deviations.
+        assertThat(sampled[0]).isBetween(890L, 1110L);
+        assertThat(sampled[1]).isEqualTo(sampled[0]);
+    }
 }
