@@ -208,7 +208,7 @@ public final class Pipeline {
                                             config.get(JobOptions.MONITORING_WINDOW).toMillis(),
                                             config.get(JobOptions.MONITORING_SAMPLE_RATE)))
                             .uid("monitor-local")
-                            .keyBy(WindowPartial::key)
+                            .keyBy(WindowPartial::seriesKey)
                             .process(
                                     new WindowMergeFunction(
                                             repository, schemas, config.driftThresholds()))

@@ -23,7 +23,12 @@ public record WindowPartial(
 
     /** The key partials of one window share. */
     public String key() {
-        return experiment + '\u0000' + version + '\u0000' + arm + '\u0000' + windowStart;
+        return seriesKey() + '\u0000' + windowStart;
+    }
+
+    /** The key of the (experiment, version, arm) series the window belongs to. */
+    public String seriesKey() {
+        return experiment + '\u0000' + version + '\u0000' + arm;
     }
 
     /** The sum of this partial and another of the same window. */

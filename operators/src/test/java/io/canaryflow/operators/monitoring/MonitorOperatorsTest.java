@@ -140,7 +140,7 @@ class MonitorOperatorsTest {
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new KeyedProcessOperator<>(
                                 new WindowMergeFunction(repository, SCHEMAS, THRESHOLDS)),
-                        WindowPartial::key,
+                        WindowPartial::seriesKey,
                         Types.STRING)) {
             h.open();
             h.processElement(parts.get(0), 999);
