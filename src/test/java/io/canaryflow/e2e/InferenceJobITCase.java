@@ -367,6 +367,18 @@ class InferenceJobITCase {
         predictions.forEach(p -> ids.add(p.get("event_id").asText()));
         assertThat(ids).hasSize(events);
         assertThat(predictions).hasSize(events);
+        // The monitoring windows count every event once as well, across the failure.
+        long monitored = 0;
+        for (JsonNode report :
+                values(
+                        kafka.readCommitted(
+                                name + "-monitoring",
+                                1,
+                                Duration.ofSeconds(3),
+                                Duration.ofMinutes(1)))) {
+            monitored += report.get("n").asLong();
+        }
+        assertThat(monitored).isEqualTo(events);
     }
 
     @Test

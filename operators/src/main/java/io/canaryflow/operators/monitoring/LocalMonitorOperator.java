@@ -128,6 +128,20 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         super.processWatermark(mark);
     }
 
+    /**
+     * Emits every open aggregate as a partial before the checkpoint barrier: the merge downstream
+     * keeps partials in checkpointed state, so counts survive a failure, and the events after the
+     * checkpoint, replayed on recovery, are counted once. This operator itself keeps no state.
+     */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        for (WindowAggregate aggregate : open.values()) {
+            output.collect(new StreamRecord<>(aggregate.toPartial(), aggregate.windowEnd() - 1));
+        }
+        open.clear();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
     /** Windows currently aggregating, for tests and metrics. */
     int openWindows() {
         return open.size();

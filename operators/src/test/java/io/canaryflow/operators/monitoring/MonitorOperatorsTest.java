@@ -241,4 +241,31 @@ class MonitorOperatorsTest {
         assertThat(sampled[0]).isBetween(890L, 1110L);
         assertThat(sampled[1]).isEqualTo(sampled[0]);
     }
+
+    @Test
+    void shouldHandOpenWindowsDownstreamBeforeACheckpointBarrierAndKeepNoStateItself()
+            throws Exception {
+        LocalMonitorOperator op = new LocalMonitorOperator(repository, SCHEMAS, 60_000);
+        try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
+                new OneInputStreamOperatorTestHarness<>(op)) {
+            h.open();
+            for (long ts = 0; ts < 30; ts++) {
+                h.processElement(prediction(ts, Arm.BASELINE), ts);
+            }
+            h.prepareSnapshotPreBarrier(1);
+            assertThat(partials(h))
+                    .singleElement()
+                    .satisfies(p -> assertThat(p.count()).isEqualTo(30));
+            assertThat(op.openWindows()).isZero();
+            var snapshot = h.snapshot(1, 1);
+            assertThat(snapshot.getManagedOperatorState()).isEmpty();
+            for (long ts = 30; ts < 50; ts++) {
+                h.processElement(prediction(ts, Arm.BASELINE), ts);
+            }
+            h.processWatermark(new Watermark(Long.MAX_VALUE));
+            List<WindowPartial> all = partials(h);
+            assertThat(all).hasSize(2);
+            assertThat(all.get(0).plus(all.get(1)).count()).isEqualTo(50);
+        }
+    }
 }
