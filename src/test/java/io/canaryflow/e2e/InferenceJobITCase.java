@@ -423,13 +423,14 @@ class InferenceJobITCase {
 
         assertThat(JobRun.runToCompletion(cluster, config, JOB_TIMEOUT)).isZero();
 
-        List<JsonNode> reports =
-                values(
-                        kafka.readCommitted(
-                                name + "-monitoring",
-                                24,
-                                Duration.ofSeconds(2),
-                                Duration.ofMinutes(1)));
+        long started = System.currentTimeMillis() - 60_000;
+        List<ConsumerRecord<byte[], byte[]>> reported =
+                kafka.readCommitted(
+                        name + "-monitoring", 24, Duration.ofSeconds(2), Duration.ofMinutes(1));
+        // Report time, not the (2023) window time, is the Kafka timestamp: retention must not
+        // see it.
+        assertThat(reported).allSatisfy(r -> assertThat(r.timestamp()).isGreaterThan(started));
+        List<JsonNode> reports = values(reported);
         List<JsonNode> baseline =
                 reports.stream()
                         .filter(r -> r.get("arm").asText().equals("baseline"))

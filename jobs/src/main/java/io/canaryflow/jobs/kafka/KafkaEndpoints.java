@@ -95,7 +95,7 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
                 new KeyedJsonRecords<>(
                         config.get(JobOptions.MONITORING_TOPIC),
                         MonitoringRecord::experiment,
-                        MonitoringRecord::windowEnd,
+                        MonitoringRecord::reportedAt,
                         new MonitoringSchema()));
     }
 

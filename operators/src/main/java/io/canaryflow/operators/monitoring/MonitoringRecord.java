@@ -10,6 +10,8 @@ import io.canaryflow.operators.drift.DriftMeasures;
  * @param scoreDrift drift of the score against the manifest's reference score distribution
  * @param latencyP50Us nearest-rank scoring latency percentiles, within 1/256 (see {@code
  *     LatencyHistogram}); NaN for an empty window
+ * @param reportedAt processing time of the report, epoch milliseconds (also its Kafka timestamp:
+ *     window times are event times, which broker time retention must not see)
  */
 public record MonitoringRecord(
         String experiment,
@@ -25,4 +27,5 @@ public record MonitoringRecord(
         double latencyP50Us,
         double latencyP95Us,
         double latencyP99Us,
-        DriftMeasures.Thresholds thresholds) {}
+        DriftMeasures.Thresholds thresholds,
+        long reportedAt) {}

@@ -76,7 +76,10 @@ final class WindowAggregate {
 
     /** The report of a complete window. */
     static MonitoringRecord report(
-            WindowPartial w, MonitorReferences.Version references, DriftMeasures.Thresholds t) {
+            WindowPartial w,
+            MonitorReferences.Version references,
+            DriftMeasures.Thresholds t,
+            long reportedAt) {
         List<String> names = new ArrayList<>();
         List<DriftMeasures.Result> drift = new ArrayList<>();
         for (int f = 0; f < w.featureCounts().length; f++) {
@@ -110,6 +113,7 @@ final class WindowAggregate {
                 latency.percentile(0.5),
                 latency.percentile(0.95),
                 latency.percentile(0.99),
-                t);
+                t,
+                reportedAt);
     }
 }

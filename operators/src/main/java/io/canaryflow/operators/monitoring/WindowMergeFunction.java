@@ -82,7 +82,9 @@ public class WindowMergeFunction
         MonitorReferences.Version v =
                 references.of(window.experiment(), window.model(), window.version());
         if (v != null) {
-            MonitoringRecord report = WindowAggregate.report(window, v, thresholds);
+            MonitoringRecord report =
+                    WindowAggregate.report(
+                            window, v, thresholds, ctx.timerService().currentProcessingTime());
             publish(report);
             out.collect(report);
         }

@@ -185,7 +185,8 @@ class MonitorOperatorsTest {
                         partial,
                         new MonitorReferences(repository, SCHEMAS)
                                 .of("fraud", DemoModels.MODEL, DemoModels.BASELINE),
-                        THRESHOLDS);
+                        THRESHOLDS,
+                        0);
         assertThat(r.count()).isEqualTo(1);
         assertThat(r.featureDrift())
                 .allSatisfy(
