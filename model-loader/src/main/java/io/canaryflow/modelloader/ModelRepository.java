@@ -87,7 +87,7 @@ public final class ModelRepository implements Serializable {
         } catch (IOException e) {
             throw new ModelLoadException(
                     String.format(
-                            "manifest %s is not valid: %s", store().describe(path), messageOf(e)),
+                            "manifest %s is not valid: %s", store().describe(path), e.getMessage()),
                     e);
         }
         if (!manifest.model().equals(id.model()) || !manifest.version().equals(id.version())) {
@@ -130,10 +130,6 @@ public final class ModelRepository implements Serializable {
         } catch (IOException e) {
             throw new IllegalStateException("manifest cannot be serialized", e);
         }
-    }
-
-    private static String messageOf(IOException e) {
-        return e.getMessage();
     }
 
     @Override

@@ -1,11 +1,9 @@
 package io.canaryflow.jobs.config;
 
+import io.canaryflow.modelloader.Checksums;
 import io.canaryflow.operators.routing.RolloutPlan;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -100,14 +98,9 @@ public final class ExperimentConfig {
     }
 
     private static String hash(String name, TreeMap<String, String> fields) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(name.getBytes(StandardCharsets.UTF_8));
-            fields.forEach(
-                    (k, v) -> sha.update((k + "=" + v + "\n").getBytes(StandardCharsets.UTF_8)));
-            return HexFormat.of().formatHex(sha.digest()).substring(0, 12);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        StringBuilder canonical = new StringBuilder(name);
+        fields.forEach((k, v) -> canonical.append(k).append('=').append(v).append('\n'));
+        return Checksums.sha256Hex(canonical.toString().getBytes(StandardCharsets.UTF_8))
+                .substring(0, 12);
     }
 }

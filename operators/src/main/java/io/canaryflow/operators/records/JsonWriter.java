@@ -8,16 +8,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /** Writes one JSON document at a time into a reused buffer. Not thread-safe. */
-final class JsonWriter {
+public final class JsonWriter {
     /** Body of one document. */
-    interface Body {
+    public interface Body {
         void write(JsonGenerator json) throws IOException;
     }
 
     private static final JsonFactory FACTORY = new JsonFactory();
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
 
-    byte[] write(Body body) {
+    public byte[] write(Body body) {
         buffer.reset();
         try (JsonGenerator json = FACTORY.createGenerator(buffer, JsonEncoding.UTF8)) {
             body.write(json);
