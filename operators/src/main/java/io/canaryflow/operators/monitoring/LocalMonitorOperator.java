@@ -36,6 +36,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     private transient long watermark;
     private transient Counter late;
     private transient Counter unreferenced;
+    private transient WindowAggregate lastAggregate;
 
     public LocalMonitorOperator(
             ModelRepository repository, Map<String, ExperimentSchema> schemas, long windowMillis) {
@@ -93,6 +94,12 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
             late.inc();
             return;
         }
+        // Consecutive predictions mostly share a window: skip building the map key then.
+        WindowAggregate last = lastAggregate;
+        if (last != null && last.holds(p, start)) {
+            last.add(p, sampled(p));
+            return;
+        }
         String key =
                 p.experiment()
                         + '\u0000'
@@ -111,6 +118,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
             aggregate = new WindowAggregate(p, start, end, v);
             open.put(key, aggregate);
         }
+        lastAggregate = aggregate;
         aggregate.add(p, sampled(p));
     }
 
@@ -123,6 +131,9 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
                 output.collect(
                         new StreamRecord<>(aggregate.toPartial(), aggregate.windowEnd() - 1));
                 it.remove();
+                if (aggregate == lastAggregate) {
+                    lastAggregate = null;
+                }
             }
         }
         super.processWatermark(mark);
@@ -139,6 +150,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
             output.collect(new StreamRecord<>(aggregate.toPartial(), aggregate.windowEnd() - 1));
         }
         open.clear();
+        lastAggregate = null;
         super.prepareSnapshotPreBarrier(checkpointId);
     }
 

@@ -35,6 +35,14 @@ final class WindowAggregate {
         this.features = references.features().size();
     }
 
+    /** Whether {@code p}, in the window starting at {@code start}, belongs to this aggregate. */
+    boolean holds(Prediction p, long start) {
+        return windowStart == start
+                && experiment.equals(p.experiment())
+                && version.equals(p.version())
+                && arm.equals(p.arm().wireName());
+    }
+
     long windowEnd() {
         return windowEnd;
     }
