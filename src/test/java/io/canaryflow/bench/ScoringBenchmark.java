@@ -192,6 +192,11 @@ public final class ScoringBenchmark {
                     public void deadLetter(io.canaryflow.operators.records.DeadLetter d) {
                         sink[1]++;
                     }
+
+                    @Override
+                    public void failure(Prediction failed) {
+                        sink[1]++;
+                    }
                 };
         try (BatchScorer scorer =
                 new BatchScorer(

@@ -339,6 +339,12 @@ class InferenceJobITCase {
                                     }
 
                                     @Override
+                                    public DataStream<SourceRecord> labels(
+                                            StreamExecutionEnvironment env) {
+                                        return kafkaEndpoints.labels(env);
+                                    }
+
+                                    @Override
                                     public Sink<Prediction> predictions() {
                                         return kafkaEndpoints.predictions();
                                     }

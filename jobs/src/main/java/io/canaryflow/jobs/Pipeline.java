@@ -10,12 +10,19 @@ import io.canaryflow.modelloader.ModelVersion;
 import io.canaryflow.operators.Outputs;
 import io.canaryflow.operators.decode.DecodeFunction;
 import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.decode.LabelDecodeFunction;
+import io.canaryflow.operators.monitoring.AwaitingLabel;
+import io.canaryflow.operators.monitoring.LabelJoinOperator;
+import io.canaryflow.operators.monitoring.LabelPartial;
 import io.canaryflow.operators.monitoring.LocalMonitorOperator;
+import io.canaryflow.operators.monitoring.MonitorPartial;
+import io.canaryflow.operators.monitoring.MonitorSettings;
 import io.canaryflow.operators.monitoring.MonitoringRecord;
 import io.canaryflow.operators.monitoring.WindowMergeFunction;
 import io.canaryflow.operators.monitoring.WindowPartial;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.FeatureEvent;
+import io.canaryflow.operators.records.Label;
 import io.canaryflow.operators.records.Prediction;
 import io.canaryflow.operators.records.RoutedEvent;
 import io.canaryflow.operators.records.SourceRecord;
@@ -54,6 +61,9 @@ public final class Pipeline {
     /** Where the pipeline reads and writes. */
     public interface Endpoints {
         DataStream<SourceRecord> features(StreamExecutionEnvironment env);
+
+        /** Raw label records; only asked for when labels are enabled. */
+        DataStream<SourceRecord> labels(StreamExecutionEnvironment env);
 
         Sink<Prediction> predictions();
 
@@ -174,7 +184,8 @@ public final class Pipeline {
                         .uid("route")
                         .name("route");
 
-        SingleOutputStreamOperator<Prediction> predictions =
+        // Every scoring outcome: predictions, and failures of a version to score (monitoring only).
+        SingleOutputStreamOperator<Prediction> outcomes =
                 routed.transform(
                                 "score (ONNX Runtime)",
                                 TypeInformation.of(Prediction.class),
@@ -186,39 +197,24 @@ public final class Pipeline {
                                         config.get(JobOptions.MAX_BATCH),
                                         config.get(JobOptions.MAX_DELAY).toMillis()))
                         .uid("score");
+        DataStream<Prediction> predictions =
+                outcomes.filter(Prediction::scored).uid("predictions-only").name("predictions");
 
-        DataStream<DeadLetter> deadLetters =
-                decoded.getSideOutput(Outputs.DEAD_LETTERS)
-                        .union(
-                                routed.getSideOutput(Outputs.DEAD_LETTERS),
-                                predictions.getSideOutput(Outputs.DEAD_LETTERS));
+        List<DataStream<DeadLetter>> deadLetterStreams = new ArrayList<>();
+        deadLetterStreams.add(routed.getSideOutput(Outputs.DEAD_LETTERS));
+        deadLetterStreams.add(outcomes.getSideOutput(Outputs.DEAD_LETTERS));
 
         DataStream<MonitoringRecord> monitoring = null;
         if (config.get(JobOptions.MONITORING_ENABLED)) {
-            ModelRepository repository =
-                    ModelRepository.at(config.get(JobOptions.MODEL_REPOSITORY));
-            monitoring =
-                    predictions
-                            .transform(
-                                    "monitor (window pre-aggregation)",
-                                    TypeInformation.of(WindowPartial.class),
-                                    new LocalMonitorOperator(
-                                            repository,
-                                            schemas,
-                                            config.get(JobOptions.MONITORING_WINDOW).toMillis(),
-                                            config.get(JobOptions.MONITORING_SAMPLE_RATE)))
-                            .uid("monitor-local")
-                            .keyBy(WindowPartial::seriesKey)
-                            .process(
-                                    new WindowMergeFunction(
-                                            repository, schemas, config.driftThresholds()))
-                            .uid("monitor-merge")
-                            .name("monitor (window reports)");
+            monitoring = monitoring(env, endpoints, config, schemas, outcomes, deadLetterStreams);
             monitoring
                     .sinkTo(endpoints.monitoring())
                     .uid("monitoring-sink")
                     .name("monitoring (Kafka)");
         }
+        DataStream<DeadLetter> deadLetters =
+                decoded.getSideOutput(Outputs.DEAD_LETTERS)
+                        .union(deadLetterStreams.toArray(DataStream[]::new));
 
         predictions
                 .sinkTo(endpoints.predictions())
@@ -229,5 +225,80 @@ public final class Pipeline {
                 .uid("dead-letters-sink")
                 .name("dead letters (Kafka)");
         return new Streams(predictions, deadLetters, monitoring);
+    }
+
+    /**
+     * Monitoring: window counts pre-aggregated in the scoring task, label outcomes from the label
+     * join (when enabled), both merged per experiment into one report per (version, arm, window).
+     */
+    private static DataStream<MonitoringRecord> monitoring(
+            StreamExecutionEnvironment env,
+            Endpoints endpoints,
+            JobConfig config,
+            Map<String, ExperimentSchema> schemas,
+            DataStream<Prediction> outcomes,
+            List<DataStream<DeadLetter>> deadLetters) {
+        ModelRepository repository = ModelRepository.at(config.get(JobOptions.MODEL_REPOSITORY));
+        MonitorSettings settings = config.monitorSettings();
+        Map<String, String> sharedScoreVersions = new LinkedHashMap<>();
+        config.plans().forEach(p -> sharedScoreVersions.put(p.experiment(), p.baseline()));
+        DataStream<WindowPartial> partials =
+                outcomes.transform(
+                                "monitor (window pre-aggregation)",
+                                TypeInformation.of(WindowPartial.class),
+                                new LocalMonitorOperator(
+                                        repository, schemas, sharedScoreVersions, settings))
+                        .uid("monitor-local");
+        DataStream<MonitorPartial> merged =
+                partials.map(MonitorPartial::of).uid("monitor-windows").name("window partials");
+        boolean labels = config.get(JobOptions.LABELS_ENABLED);
+        if (labels) {
+            SingleOutputStreamOperator<Label> decodedLabels =
+                    endpoints
+                            .labels(env)
+                            .process(
+                                    new LabelDecodeFunction(
+                                            config.get(JobOptions.MAX_RECORD_BYTES)))
+                            .uid("decode-labels")
+                            .name("decode labels");
+            deadLetters.add(decodedLabels.getSideOutput(Outputs.DEAD_LETTERS));
+            DataStream<Label> timedLabels =
+                    decodedLabels
+                            .assignTimestampsAndWatermarks(
+                                    WatermarkStrategy.<Label>forBoundedOutOfOrderness(
+                                                    config.get(JobOptions.MAX_OUT_OF_ORDERNESS))
+                                            .withTimestampAssigner((label, previous) -> label.ts())
+                                            .withIdleness(config.get(JobOptions.IDLE_TIMEOUT)))
+                            .uid("labels-event-time")
+                            .name("labels event time");
+            DataStream<AwaitingLabel> awaiting =
+                    outcomes.filter(Prediction::scored)
+                            .uid("labelled-predictions")
+                            .name("predictions to label")
+                            .map(AwaitingLabel::of)
+                            .uid("awaiting-label")
+                            .name("await label");
+            DataStream<MonitorPartial> labelOutcomes =
+                    awaiting.keyBy(AwaitingLabel::eventId)
+                            .connect(timedLabels.keyBy(Label::eventId))
+                            .transform(
+                                    "join labels",
+                                    TypeInformation.of(LabelPartial.class),
+                                    new LabelJoinOperator(
+                                            settings.windowMillis(),
+                                            config.get(JobOptions.LABEL_HORIZON).toMillis(),
+                                            settings.labelThreshold()))
+                            .uid("label-join")
+                            .map(MonitorPartial::of)
+                            .uid("monitor-labels")
+                            .name("label partials");
+            merged = merged.union(labelOutcomes);
+        }
+        return merged.keyBy(MonitorPartial::experiment)
+                .process(
+                        new WindowMergeFunction(
+                                repository, schemas, sharedScoreVersions, settings, labels))
+                .uid("monitor-merge")
+                .name("monitor (window reports)");
     }
 }

@@ -48,8 +48,16 @@ class DemoModelsTest {
             total += f;
         }
         assertThat(total).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
-        // Binary features collapse to one edge: the zeros and the ones.
-        assertThat(m.referenceFeatures().get("night").edges()).containsExactly(1.0);
+        // Binary features are categorical: the zeros, the ones, and a bin for any other value.
+        ReferenceBins night = m.referenceFeatures().get("night");
+        assertThat(night.categorical()).isTrue();
+        assertThat(night.categories()).containsExactly(0.0, 1.0);
+        assertThat(night.fractions()).hasSize(3);
+        assertThat(night.fractions()[2]).isZero();
+        assertThat(night.binOf(0.0)).isZero();
+        assertThat(night.binOf(1.0)).isEqualTo(1);
+        assertThat(night.binOf(0.5)).isEqualTo(2);
+        assertThat(m.referenceFeatures().get("amount").categorical()).isFalse();
     }
 
     @Test

@@ -55,4 +55,24 @@ class ReferenceBinsTest {
         assertThatThrownBy(() -> new ReferenceBins(new double[] {1}, new double[] {1}, 3))
                 .hasMessageContaining("1 edges need 2 fractions");
     }
+
+    @Test
+    void shouldMakeFewDistinctIntegersCategoricalWithAnOtherBin() throws Exception {
+        double[] sample = {0, 0, 0, 1, 1, 3, 3, 3, 3, 3};
+        ReferenceBins bins = ReferenceBins.fromSample(sample, 10, 5);
+        assertThat(bins.categories()).containsExactly(0.0, 1.0, 3.0);
+        assertThat(bins.fractions()).containsExactly(0.3, 0.2, 0.5, 0.0);
+        assertThat(bins.binOf(3)).isEqualTo(2);
+        assertThat(bins.binOf(2)).isEqualTo(3); // unseen: the other bin
+        // Too many distinct values, or non-integers: quantile bins.
+        assertThat(ReferenceBins.fromSample(sample, 10, 2).categorical()).isFalse();
+        assertThat(ReferenceBins.fromSample(new double[] {0.5, 1.5}, 10, 5).categorical())
+                .isFalse();
+        // Survives the manifest's JSON.
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertThat(json.readValue(json.writeValueAsString(bins), ReferenceBins.class))
+                .isEqualTo(bins);
+        assertThat(json.writeValueAsString(ReferenceBins.fromSample(sample, 3)))
+                .doesNotContain("categories");
+    }
 }

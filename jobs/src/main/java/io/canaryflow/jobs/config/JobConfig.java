@@ -185,6 +185,24 @@ public final class JobConfig implements Serializable {
                                 "keys 'monitoring.psi-warn' and 'monitoring.psi-alert' need 0 < warn <= alert, got %s and %s",
                                 conf.get(JobOptions.PSI_WARN), conf.get(JobOptions.PSI_ALERT)));
             }
+            positive(conf, JobOptions.MONITORING_TIMEOUT, problems);
+            positive(conf, JobOptions.LABEL_HORIZON, problems);
+            atLeast(conf, JobOptions.SEGMENT_MAX_VALUES, 1, problems);
+            levels(conf, JobOptions.ERROR_RATE_WARN, JobOptions.ERROR_RATE_ALERT, problems);
+            levels(conf, JobOptions.LABEL_ERROR_WARN, JobOptions.LABEL_ERROR_ALERT, problems);
+            if (conf.get(JobOptions.LATENCY_P99_ALERT)
+                            .compareTo(conf.get(JobOptions.LATENCY_P99_WARN))
+                    < 0) {
+                problems.add(
+                        "keys 'monitoring.latency-p99-warn' and 'monitoring.latency-p99-alert' need warn <= alert");
+            }
+            double q = conf.get(JobOptions.FALSE_DISCOVERY_RATE);
+            if (!(q > 0 && q < 1)) {
+                problems.add("key 'monitoring.false-discovery-rate' must be in (0, 1), got " + q);
+            }
+            if (conf.get(JobOptions.LABELS_ENABLED) && !conf.get(JobOptions.MONITORING_ENABLED)) {
+                problems.add("key 'labels.enabled' needs 'monitoring.enabled: true'");
+            }
             if (conf.get(JobOptions.MAX_DELAY).isNegative()) {
                 problems.add("key 'scoring.max-delay' must not be negative");
             }
@@ -242,6 +260,19 @@ public final class JobConfig implements Serializable {
         }
     }
 
+    private static void levels(
+            Configuration conf,
+            ConfigOption<Double> warn,
+            ConfigOption<Double> alert,
+            List<String> problems) {
+        if (!(conf.get(warn) >= 0 && conf.get(alert) >= conf.get(warn))) {
+            problems.add(
+                    String.format(
+                            "keys '%s' and '%s' need 0 <= warn <= alert, got %s and %s",
+                            warn.key(), alert.key(), conf.get(warn), conf.get(alert)));
+        }
+    }
+
     private static String suggestion(String key, Iterable<String> known) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
@@ -287,6 +318,26 @@ public final class JobConfig implements Serializable {
 
     public List<RolloutPlan> plans() {
         return plans;
+    }
+
+    /** Monitoring's settings: windows, thresholds, segments, labels. */
+    public io.canaryflow.operators.monitoring.MonitorSettings monitorSettings() {
+        return new io.canaryflow.operators.monitoring.MonitorSettings(
+                get(JobOptions.MONITORING_WINDOW).toMillis(),
+                get(JobOptions.MONITORING_SAMPLE_RATE),
+                get(JobOptions.MONITORING_TIMEOUT).toNanos() / 1_000,
+                driftThresholds(),
+                new io.canaryflow.operators.monitoring.MonitorSettings.Levels(
+                        get(JobOptions.ERROR_RATE_WARN), get(JobOptions.ERROR_RATE_ALERT)),
+                new io.canaryflow.operators.monitoring.MonitorSettings.Levels(
+                        get(JobOptions.LATENCY_P99_WARN).toNanos() / 1_000.0,
+                        get(JobOptions.LATENCY_P99_ALERT).toNanos() / 1_000.0),
+                new io.canaryflow.operators.monitoring.MonitorSettings.Levels(
+                        get(JobOptions.LABEL_ERROR_WARN), get(JobOptions.LABEL_ERROR_ALERT)),
+                get(JobOptions.LABEL_THRESHOLD),
+                get(JobOptions.MONITORING_SEGMENTS),
+                get(JobOptions.SEGMENT_MAX_VALUES),
+                get(JobOptions.FALSE_DISCOVERY_RATE));
     }
 
     /** Drift thresholds for monitoring reports. */

@@ -137,6 +137,100 @@ public final class JobOptions {
                     .defaultValue(0.25)
                     .withDescription("PSI at or above this is ALERT.");
 
+    public static final ConfigOption<Duration> MONITORING_TIMEOUT =
+            ConfigOptions.key("monitoring.timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(1))
+                    .withDescription(
+                            "A prediction whose scoring latency exceeds this counts as a timeout, an inference error of its version.");
+
+    public static final ConfigOption<Double> ERROR_RATE_WARN =
+            ConfigOptions.key("monitoring.error-rate-warn")
+                    .doubleType()
+                    .defaultValue(0.01)
+                    .withDescription(
+                            "Inference error rate (failed or timed-out scorings / attempts) at or above this is WARN.");
+
+    public static final ConfigOption<Double> ERROR_RATE_ALERT =
+            ConfigOptions.key("monitoring.error-rate-alert")
+                    .doubleType()
+                    .defaultValue(0.05)
+                    .withDescription("Inference error rate at or above this is ALERT.");
+
+    public static final ConfigOption<Duration> LATENCY_P99_WARN =
+            ConfigOptions.key("monitoring.latency-p99-warn")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(50))
+                    .withDescription("p99 scoring latency at or above this is WARN.");
+
+    public static final ConfigOption<Duration> LATENCY_P99_ALERT =
+            ConfigOptions.key("monitoring.latency-p99-alert")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(200))
+                    .withDescription("p99 scoring latency at or above this is ALERT.");
+
+    public static final ConfigOption<List<String>> MONITORING_SEGMENTS =
+            ConfigOptions.key("monitoring.segments")
+                    .stringType()
+                    .asList()
+                    .defaultValues()
+                    .withDescription(
+                            "Event 'segment' fields drift is also measured per value of (e.g. [country, device]).");
+
+    public static final ConfigOption<Integer> SEGMENT_MAX_VALUES =
+            ConfigOptions.key("monitoring.segment-max-values")
+                    .intType()
+                    .defaultValue(20)
+                    .withDescription(
+                            "Distinct values per segment field, window and subtask that are measured apart; further values are measured together as '__other__'.");
+
+    public static final ConfigOption<Double> FALSE_DISCOVERY_RATE =
+            ConfigOptions.key("monitoring.false-discovery-rate")
+                    .doubleType()
+                    .defaultValue(0.05)
+                    .withDescription(
+                            "Benjamini-Hochberg q across the features x segments of a window; only discoveries are leveled WARN/ALERT.");
+
+    public static final ConfigOption<Boolean> LABELS_ENABLED =
+            ConfigOptions.key("labels.enabled")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Whether the job reads the labels topic and joins labels to predictions by event_id (needs monitoring.enabled).");
+
+    public static final ConfigOption<String> LABELS_TOPIC =
+            ConfigOptions.key("kafka.topics.labels")
+                    .stringType()
+                    .defaultValue("labels")
+                    .withDescription("Topic of ground-truth labels (input, when labels.enabled).");
+
+    public static final ConfigOption<Duration> LABEL_HORIZON =
+            ConfigOptions.key("labels.horizon")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(1))
+                    .withDescription(
+                            "How long after its event a prediction waits for its label (event time); later labels count as late. Also the TTL of the join state.");
+
+    public static final ConfigOption<Double> LABEL_THRESHOLD =
+            ConfigOptions.key("labels.threshold")
+                    .doubleType()
+                    .defaultValue(0.5)
+                    .withDescription(
+                            "A classifier's score at or above this predicts the positive class (for the misclassification rate).");
+
+    public static final ConfigOption<Double> LABEL_ERROR_WARN =
+            ConfigOptions.key("labels.error-warn")
+                    .doubleType()
+                    .defaultValue(0.25)
+                    .withDescription(
+                            "Misclassification rate (classifiers) or MAE (regressors) at or above this is WARN; set it for your model.");
+
+    public static final ConfigOption<Double> LABEL_ERROR_ALERT =
+            ConfigOptions.key("labels.error-alert")
+                    .doubleType()
+                    .defaultValue(0.4)
+                    .withDescription("Misclassification rate or MAE at or above this is ALERT.");
+
     public static final ConfigOption<String> MODEL_REPOSITORY =
             ConfigOptions.key("models.repository")
                     .stringType()

@@ -38,21 +38,31 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
 
     @Override
     public DataStream<SourceRecord> features(StreamExecutionEnvironment env) {
+        return source(env, config.get(JobOptions.FEATURES_TOPIC), "features");
+    }
+
+    @Override
+    public DataStream<SourceRecord> labels(StreamExecutionEnvironment env) {
+        return source(env, config.get(JobOptions.LABELS_TOPIC), "labels");
+    }
+
+    private DataStream<SourceRecord> source(
+            StreamExecutionEnvironment env, String topic, String name) {
         KafkaSourceBuilder<SourceRecord> builder =
                 KafkaSource.<SourceRecord>builder()
                         .setBootstrapServers(config.get(JobOptions.BOOTSTRAP_SERVERS))
-                        .setTopics(config.get(JobOptions.FEATURES_TOPIC))
+                        .setTopics(topic)
                         .setGroupId(config.get(JobOptions.GROUP_ID))
                         .setStartingOffsets(startingOffsets())
                         .setDeserializer(new SourceRecordDeserializer())
                         .setProperties(config.kafkaProperties())
-                        // Producers of features may be transactional: never read aborted data.
+                        // Producers may be transactional: never read aborted data.
                         .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         if (config.get(JobOptions.BOUNDED)) {
             builder.setBounded(OffsetsInitializer.latest());
         }
-        return env.fromSource(builder.build(), WatermarkStrategy.noWatermarks(), "features (Kafka)")
-                .uid("features-source");
+        return env.fromSource(builder.build(), WatermarkStrategy.noWatermarks(), name + " (Kafka)")
+                .uid(name + "-source");
     }
 
     private OffsetsInitializer startingOffsets() {

@@ -19,11 +19,15 @@ import java.util.Map;
 
 /**
  * Builds a version's manifest from its ONNX file and a reference sample: checksum, input and output
- * names read from the model, reference quantile bins for every feature, and reference bins of the
+ * names read from the model, reference quantile bins for every feature (categorical bins for a
+ * feature with at most {@link #MAX_CATEGORIES} distinct integral values), and reference bins of the
  * score computed by running the model itself on the sample. With labels, records holdout AUC and
  * log-loss as metrics.
  */
 public final class ManifestBuilder {
+    /** A feature with at most this many distinct values, all integers, is categorical. */
+    public static final int MAX_CATEGORIES = 10;
+
     public static final int DEFAULT_BINS = 10;
 
     private ManifestBuilder() {}
@@ -58,7 +62,7 @@ public final class ManifestBuilder {
         for (int f = 0; f < reference.features().size(); f++) {
             featureBins.put(
                     reference.features().get(f),
-                    ReferenceBins.fromSample(reference.column(f), bins));
+                    ReferenceBins.fromSample(reference.column(f), bins, MAX_CATEGORIES));
         }
         String sha = Checksums.sha256Hex(model);
         Manifest provisional =

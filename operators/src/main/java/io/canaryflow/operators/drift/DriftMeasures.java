@@ -4,10 +4,11 @@ import io.canaryflow.modelloader.ReferenceBins;
 
 /**
  * One quantity's drift against its reference bins: PSI (ε for empty bins, reported), binned
- * two-sample KS against the reference sample's counts (see {@link KolmogorovSmirnov#binned} for
- * what binning costs), and Jensen-Shannon divergence. Below {@code minCount} finite observations
- * the measures are not computed: {@link Result#insufficient()} is true, the values NaN and the
- * level {@link Level#INSUFFICIENT}.
+ * two-sample KS against the reference sample's counts for numeric quantities (see {@link
+ * KolmogorovSmirnov#binned} for what binning costs) or χ² homogeneity for categorical ones, and
+ * Jensen-Shannon divergence. Below {@code minCount} finite observations the measures are not
+ * computed: {@link Result#insufficient()} is true, the values NaN and the level {@link
+ * Level#INSUFFICIENT}.
  */
 public final class DriftMeasures {
     /** How a PSI value reads against the thresholds. */
@@ -41,44 +42,96 @@ public final class DriftMeasures {
     /**
      * @param n finite observations
      * @param nonFinite non-finite observations, not binned
+     * @param categorical whether the quantity is categorical: then the test is χ² (homogeneity of
+     *     the window's and the reference's category counts) and KS is not computed (NaN)
+     * @param ksStatistic binned two-sample KS D (numeric quantities)
+     * @param chiSquare χ² homogeneity statistic (categorical quantities), with {@code chiSquareDf}
+     *     degrees of freedom and p-value {@code chiSquarePValue}
      */
     public record Result(
             long n,
             long nonFinite,
             boolean insufficient,
+            boolean categorical,
             double psi,
             int psiEmptyBins,
             double ksStatistic,
             double ksPValue,
+            double chiSquare,
+            int chiSquareDf,
+            double chiSquarePValue,
             double jensenShannon,
-            Level level) {}
+            Level level) {
+
+        /** The p-value of the quantity's test: χ² for categorical ones, else KS. */
+        public double pValue() {
+            return categorical ? chiSquarePValue : ksPValue;
+        }
+    }
 
     private DriftMeasures() {}
 
+    /** Drift of a window's bin counts against a manifest's reference bins. */
     public static Result compare(
             ReferenceBins reference, long[] counts, long nonFinite, Thresholds t) {
-        long n = 0;
-        for (long c : counts) {
-            n += c;
-        }
-        if (n < t.minCount()) {
-            return new Result(
-                    n,
-                    nonFinite,
-                    true,
-                    Double.NaN,
-                    0,
-                    Double.NaN,
-                    Double.NaN,
-                    Double.NaN,
-                    Level.INSUFFICIENT);
-        }
-        Psi.Result psi = Psi.of(counts, reference.fractions(), t.epsilon());
         long[] referenceCounts = new long[reference.bins()];
         for (int i = 0; i < referenceCounts.length; i++) {
             referenceCounts[i] = Math.round(reference.fractions()[i] * reference.n());
         }
-        KolmogorovSmirnov.Result ks = KolmogorovSmirnov.binned(counts, referenceCounts);
+        return compare(
+                counts,
+                nonFinite,
+                reference.fractions(),
+                referenceCounts,
+                reference.categorical(),
+                t);
+    }
+
+    /**
+     * Drift of one window's bin counts against another's over the same bins (a candidate against
+     * its control cohort): PSI against the other's fractions, two-sample tests on both counts.
+     * Insufficient unless both have {@code minCount} observations.
+     */
+    public static Result between(
+            long[] counts, long nonFinite, long[] otherCounts, boolean categorical, Thresholds t) {
+        long m = sum(otherCounts);
+        double[] fractions = new double[otherCounts.length];
+        for (int i = 0; i < fractions.length; i++) {
+            fractions[i] = m == 0 ? 0 : (double) otherCounts[i] / m;
+        }
+        if (m < t.minCount()) {
+            return insufficient(sum(counts), nonFinite, categorical);
+        }
+        return compare(counts, nonFinite, fractions, otherCounts, categorical, t);
+    }
+
+    private static Result compare(
+            long[] counts,
+            long nonFinite,
+            double[] referenceFractions,
+            long[] referenceCounts,
+            boolean categorical,
+            Thresholds t) {
+        long n = sum(counts);
+        if (n < t.minCount()) {
+            return insufficient(n, nonFinite, categorical);
+        }
+        Psi.Result psi = Psi.of(counts, referenceFractions, t.epsilon());
+        double ksD = Double.NaN;
+        double ksP = Double.NaN;
+        double chi2 = Double.NaN;
+        int df = 0;
+        double chi2P = Double.NaN;
+        if (categorical) {
+            ChiSquare.Result c = ChiSquare.homogeneity(counts, referenceCounts);
+            chi2 = c.statistic();
+            df = c.degreesOfFreedom();
+            chi2P = c.pValue();
+        } else {
+            KolmogorovSmirnov.Result ks = KolmogorovSmirnov.binned(counts, referenceCounts);
+            ksD = ks.statistic();
+            ksP = ks.pValue();
+        }
         double js = JensenShannon.divergence(counts, referenceCounts);
         Level level =
                 psi.value() >= t.alert()
@@ -88,11 +141,40 @@ public final class DriftMeasures {
                 n,
                 nonFinite,
                 false,
+                categorical,
                 psi.value(),
                 psi.emptyBins(),
-                ks.statistic(),
-                ks.pValue(),
+                ksD,
+                ksP,
+                chi2,
+                df,
+                chi2P,
                 js,
                 level);
+    }
+
+    private static Result insufficient(long n, long nonFinite, boolean categorical) {
+        return new Result(
+                n,
+                nonFinite,
+                true,
+                categorical,
+                Double.NaN,
+                0,
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                0,
+                Double.NaN,
+                Double.NaN,
+                Level.INSUFFICIENT);
+    }
+
+    private static long sum(long[] counts) {
+        long n = 0;
+        for (long c : counts) {
+            n += c;
+        }
+        return n;
     }
 }

@@ -13,10 +13,10 @@ import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
- * First stage of monitoring, chained after the scorer: counts each prediction into its (experiment,
- * version, arm, tumbling event-time window) aggregate on the heap, and emits each aggregate as a
- * {@link WindowPartial} when the watermark passes the window's end — before passing the watermark
- * on, so the merge downstream has every partial when its timer fires.
+ * First stage of monitoring, chained after the scorer: counts each prediction (and each scoring
+ * failure) into its (experiment, version, arm, tumbling event-time window) aggregate on the heap,
+ * and emits each aggregate as a {@link WindowPartial} when the watermark passes the window's end —
+ * before passing the watermark on, so the merge downstream has every partial when its timer fires.
  *
  * <p>A prediction whose window has already been emitted (later than the watermark allows) is not
  * counted into any window; metric {@code canaryflow.monitorLate} counts it. Predictions of a
@@ -28,6 +28,8 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
 
     private final ModelRepository repository;
     private final Map<String, ExperimentSchema> schemas;
+    private final Map<String, String> sharedScoreVersions;
+    private final MonitorSettings settings;
     private final long windowMillis;
     private final int sampleThreshold;
 
@@ -38,31 +40,25 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     private transient Counter unreferenced;
     private transient WindowAggregate lastAggregate;
 
-    public LocalMonitorOperator(
-            ModelRepository repository, Map<String, ExperimentSchema> schemas, long windowMillis) {
-        this(repository, schemas, windowMillis, 1.0);
-    }
-
     /**
-     * @param sampleRate share of predictions, in (0, 1], whose features enter the drift histograms,
-     *     chosen by a hash of the event id (the same events on every replay); counts, score and
-     *     latency always take every prediction
+     * @param sharedScoreVersions per experiment, the version whose reference score bins every arm's
+     *     score is also binned on, for comparisons between arms (the configured baseline)
+     * @param settings window length, timeout, segments; {@code sampleRate} is the share of
+     *     predictions whose features enter the drift histograms, chosen by a hash of the event id
+     *     (the same events on every replay); counts, score, latency and errors take every
+     *     prediction
      */
     public LocalMonitorOperator(
             ModelRepository repository,
             Map<String, ExperimentSchema> schemas,
-            long windowMillis,
-            double sampleRate) {
-        if (windowMillis < 1) {
-            throw new IllegalArgumentException("window must be at least 1 ms, got " + windowMillis);
-        }
+            Map<String, String> sharedScoreVersions,
+            MonitorSettings settings) {
         this.repository = repository;
         this.schemas = Map.copyOf(schemas);
-        this.windowMillis = windowMillis;
-        if (!(sampleRate > 0 && sampleRate <= 1)) {
-            throw new IllegalArgumentException("sample rate must be in (0, 1], got " + sampleRate);
-        }
-        this.sampleThreshold = (int) Math.round(sampleRate * SAMPLE_BUCKETS);
+        this.sharedScoreVersions = Map.copyOf(sharedScoreVersions);
+        this.settings = settings;
+        this.windowMillis = settings.windowMillis();
+        this.sampleThreshold = (int) Math.round(settings.sampleRate() * SAMPLE_BUCKETS);
     }
 
     private static final int SAMPLE_BUCKETS = 1 << 16;
@@ -78,7 +74,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     @Override
     public void open() throws Exception {
         super.open();
-        references = new MonitorReferences(repository, schemas);
+        references = new MonitorReferences(repository, schemas, sharedScoreVersions);
         open = new HashMap<>();
         watermark = Long.MIN_VALUE;
         late = getMetricGroup().addGroup("canaryflow").counter("monitorLate");
@@ -115,7 +111,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
                 unreferenced.inc();
                 return;
             }
-            aggregate = new WindowAggregate(p, start, end, v);
+            aggregate = new WindowAggregate(p, start, end, v, settings);
             open.put(key, aggregate);
         }
         lastAggregate = aggregate;

@@ -5,11 +5,23 @@ import io.canaryflow.operators.drift.DriftMeasures;
 /**
  * What the monitor reports for one (experiment, version, arm, event-time window).
  *
+ * @param count predictions scored in the window
  * @param featureNames features with a reference in the version's manifest, schema order
  * @param featureDrift drift of each of {@code featureNames} against its reference
  * @param scoreDrift drift of the score against the manifest's reference score distribution
+ * @param scoreVersusArm drift of the score against the arm it is compared with in the same window
+ *     (a candidate against the control cohort, a shadow against the served baseline), on the
+ *     experiment's shared score bins; null for arms that are not compared or when that arm saw
+ *     nothing in the window
+ * @param comparedArm the arm {@code scoreVersusArm} compares with, {@code control} or {@code
+ *     baseline}; null with it
  * @param latencyP50Us nearest-rank scoring latency percentiles, within 1/256 (see {@code
  *     LatencyHistogram}); NaN for an empty window
+ * @param latencyLevel the p99 against its levels
+ * @param errors inference errors of the version in this arm
+ * @param labels label outcomes known in this window; null when labels are not joined
+ * @param segments drift per segment value and quantity, with Benjamini-Hochberg control
+ * @param settings the settings, and so the thresholds, in force
  * @param reportedAt processing time of the report, epoch milliseconds (also its Kafka timestamp:
  *     window times are event times, which broker time retention must not see)
  */
@@ -24,8 +36,72 @@ public record MonitoringRecord(
         String[] featureNames,
         DriftMeasures.Result[] featureDrift,
         DriftMeasures.Result scoreDrift,
+        DriftMeasures.Result scoreVersusArm,
+        String comparedArm,
         double latencyP50Us,
         double latencyP95Us,
         double latencyP99Us,
-        DriftMeasures.Thresholds thresholds,
-        long reportedAt) {}
+        DriftMeasures.Level latencyLevel,
+        Errors errors,
+        Labels labels,
+        SegmentDrift[] segments,
+        MonitorSettings settings,
+        long reportedAt) {
+
+    /**
+     * Inference errors: scoring attempts that failed, by kind, and predictions later than the
+     * timeout.
+     *
+     * @param attempts predictions plus failures
+     * @param failures by {@link io.canaryflow.operators.records.ScoringFailure} ordinal
+     * @param rate (failures + timeouts) / attempts; NaN with no attempts
+     */
+    public record Errors(
+            long attempts,
+            long[] failures,
+            long timeouts,
+            double rate,
+            DriftMeasures.Level level) {}
+
+    /**
+     * Label outcomes that became known in this window (see {@link LabelPartial}).
+     *
+     * @param kind {@code classifier} or {@code regressor}: which of the error measures applies
+     * @param pending predictions of this version and arm still waiting for a label at the window's
+     *     end, their horizon not yet passed
+     * @param errorRate misclassification rate at the threshold (classifier) over {@code joined};
+     *     NaN below the minimum count
+     * @param logLoss mean log-loss (classifier); NaN below the minimum count
+     * @param mae mean absolute error |label - score|; NaN below the minimum count
+     * @param level {@code errorRate} (classifier) or {@code mae} (regressor) against its levels
+     */
+    public record Labels(
+            String kind,
+            long opened,
+            long joined,
+            long pending,
+            long expired,
+            long late,
+            double errorRate,
+            double logLoss,
+            double mae,
+            DriftMeasures.Level level) {}
+
+    /**
+     * One quantity's drift within one segment value.
+     *
+     * @param segment {@code field=value}
+     * @param quantity a feature name, or {@code score}
+     * @param adjustedP the Benjamini-Hochberg adjusted p-value across every segment × quantity test
+     *     of this report; NaN when insufficient
+     * @param discovery whether the test is a discovery at the configured false discovery rate
+     * @param level {@code OK} unless a discovery, then the PSI against its thresholds
+     */
+    public record SegmentDrift(
+            String segment,
+            String quantity,
+            DriftMeasures.Result drift,
+            double adjustedP,
+            boolean discovery,
+            DriftMeasures.Level level) {}
+}

@@ -3,10 +3,11 @@ package io.canaryflow.operators.monitoring;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.canaryflow.operators.drift.DriftMeasures;
 import io.canaryflow.operators.records.JsonWriter;
+import io.canaryflow.operators.records.ScoringFailure;
 import java.io.IOException;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 
-/** Writes a {@link MonitoringRecord} as the {@code monitoring} topic's JSON. */
+/** Writes a {@link MonitoringRecord} as the {@code monitoring} topic's JSON (see the README). */
 public final class MonitoringSchema implements SerializationSchema<MonitoringRecord> {
     private static final long serialVersionUID = 1L;
     private transient JsonWriter writer;
@@ -39,19 +40,87 @@ public final class MonitoringSchema implements SerializationSchema<MonitoringRec
             json.writeFieldName("score");
             drift(json, r.scoreDrift());
         }
+        if (r.scoreVersusArm() != null) {
+            json.writeObjectFieldStart("score_versus_arm");
+            json.writeStringField("arm", r.comparedArm());
+            json.writeFieldName("drift");
+            drift(json, r.scoreVersusArm());
+            json.writeEndObject();
+        }
         json.writeObjectFieldStart("latency_us");
         number(json, "p50", r.latencyP50Us());
         number(json, "p95", r.latencyP95Us());
         number(json, "p99", r.latencyP99Us());
+        json.writeStringField("level", r.latencyLevel().name());
         json.writeStringField("accuracy", "nearest-rank, within 1/256 relative");
         json.writeEndObject();
-        DriftMeasures.Thresholds t = r.thresholds();
+        errors(json, r.errors());
+        if (r.labels() != null) {
+            labels(json, r.labels());
+        }
+        json.writeArrayFieldStart("segments");
+        for (MonitoringRecord.SegmentDrift s : r.segments()) {
+            json.writeStartObject();
+            json.writeStringField("segment", s.segment());
+            json.writeStringField("quantity", s.quantity());
+            json.writeStringField("level", s.level().name());
+            json.writeBooleanField("discovery", s.discovery());
+            number(json, "bh_adjusted_p", s.adjustedP());
+            json.writeFieldName("drift");
+            drift(json, s.drift());
+            json.writeEndObject();
+        }
+        json.writeEndArray();
+        thresholds(json, r.settings());
+        json.writeEndObject();
+    }
+
+    private static void errors(JsonGenerator json, MonitoringRecord.Errors e) throws IOException {
+        json.writeObjectFieldStart("errors");
+        json.writeNumberField("attempts", e.attempts());
+        for (ScoringFailure f : ScoringFailure.values()) {
+            json.writeNumberField(f.wireName(), e.failures()[f.ordinal()]);
+        }
+        json.writeNumberField("timeout", e.timeouts());
+        number(json, "rate", e.rate());
+        json.writeStringField("level", e.level().name());
+        json.writeEndObject();
+    }
+
+    private static void labels(JsonGenerator json, MonitoringRecord.Labels l) throws IOException {
+        json.writeObjectFieldStart("labels");
+        json.writeStringField("kind", l.kind());
+        json.writeNumberField("opened", l.opened());
+        json.writeNumberField("joined", l.joined());
+        json.writeNumberField("pending", l.pending());
+        json.writeNumberField("expired", l.expired());
+        json.writeNumberField("late", l.late());
+        if ("classifier".equals(l.kind())) {
+            number(json, "error_rate", l.errorRate());
+            number(json, "log_loss", l.logLoss());
+        }
+        number(json, "mae", l.mae());
+        json.writeStringField("level", l.level().name());
+        json.writeEndObject();
+    }
+
+    private static void thresholds(JsonGenerator json, MonitorSettings s) throws IOException {
+        DriftMeasures.Thresholds t = s.drift();
         json.writeObjectFieldStart("thresholds");
         json.writeNumberField("psi_warn", t.warn());
         json.writeNumberField("psi_alert", t.alert());
         json.writeNumberField("min_count", t.minCount());
         json.writeNumberField("psi_epsilon", t.epsilon());
-        json.writeEndObject();
+        json.writeNumberField("error_rate_warn", s.errorRate().warn());
+        json.writeNumberField("error_rate_alert", s.errorRate().alert());
+        json.writeNumberField("timeout_us", s.timeoutMicros());
+        json.writeNumberField("latency_p99_warn_us", s.latencyP99Micros().warn());
+        json.writeNumberField("latency_p99_alert_us", s.latencyP99Micros().alert());
+        json.writeNumberField("label_error_warn", s.labelError().warn());
+        json.writeNumberField("label_error_alert", s.labelError().alert());
+        json.writeNumberField("label_threshold", s.labelThreshold());
+        json.writeNumberField("false_discovery_rate", s.falseDiscoveryRate());
+        json.writeNumberField("sample_rate", s.sampleRate());
         json.writeEndObject();
     }
 
@@ -63,17 +132,24 @@ public final class MonitoringSchema implements SerializationSchema<MonitoringRec
         if (!d.insufficient()) {
             json.writeNumberField("psi", d.psi());
             json.writeNumberField("psi_empty_bins", d.psiEmptyBins());
-            json.writeNumberField("ks", d.ksStatistic());
-            json.writeNumberField("ks_p", d.ksPValue());
-            json.writeStringField(
-                    "ks_method", "binned at reference edges (lower bound of D), asymptotic p");
+            if (d.categorical()) {
+                number(json, "chi2", d.chiSquare());
+                json.writeNumberField("chi2_df", d.chiSquareDf());
+                number(json, "chi2_p", d.chiSquarePValue());
+                json.writeStringField("test", "chi-square homogeneity of category counts");
+            } else {
+                json.writeNumberField("ks", d.ksStatistic());
+                json.writeNumberField("ks_p", d.ksPValue());
+                json.writeStringField(
+                        "test", "KS binned at reference edges (lower bound of D), asymptotic p");
+            }
             json.writeNumberField("js", d.jensenShannon());
         }
         json.writeEndObject();
     }
 
     private static void number(JsonGenerator json, String name, double v) throws IOException {
-        if (Double.isNaN(v)) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
             json.writeNullField(name);
         } else {
             json.writeNumberField(name, v);

@@ -1,11 +1,13 @@
 package io.canaryflow.operators.monitoring;
 
-import io.canaryflow.operators.drift.DriftMeasures;
 import io.canaryflow.operators.drift.Histograms;
 import io.canaryflow.operators.latency.LatencyHistogram;
 import io.canaryflow.operators.records.Prediction;
-import java.util.ArrayList;
+import io.canaryflow.operators.records.ScoringFailure;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** A window's counts on the heap: one update per prediction, no state backend access. */
 final class WindowAggregate {
@@ -15,24 +17,37 @@ final class WindowAggregate {
     private final String arm;
     private final long windowStart;
     private final long windowEnd;
+    private final List<io.canaryflow.modelloader.ReferenceBins> binning;
     private final Histograms histograms;
     private final LatencyHistogram latency = new LatencyHistogram();
     private final int features;
+    private final long timeoutMicros;
+    private final List<String> segmentFields;
+    private final int maxSegmentValues;
+    private final Map<String, Histograms> segments = new LinkedHashMap<>();
+    private final Map<String, Integer> segmentValues = new HashMap<>();
+    private final long[] failures = new long[ScoringFailure.values().length];
+    private long timeouts;
     private long count;
 
     WindowAggregate(
             Prediction first,
             long windowStart,
             long windowEnd,
-            MonitorReferences.Version references) {
+            MonitorReferences.Version references,
+            MonitorSettings settings) {
         this.experiment = first.experiment();
         this.model = first.model();
         this.version = first.version();
         this.arm = first.arm().wireName();
         this.windowStart = windowStart;
         this.windowEnd = windowEnd;
-        this.histograms = new Histograms(references.binning());
+        this.binning = references.binning();
+        this.histograms = new Histograms(binning);
         this.features = references.features().size();
+        this.timeoutMicros = settings.timeoutMicros();
+        this.segmentFields = settings.segmentFields();
+        this.maxSegmentValues = settings.maxSegmentValues();
     }
 
     /** Whether {@code p}, in the window starting at {@code start}, belongs to this aggregate. */
@@ -47,17 +62,58 @@ final class WindowAggregate {
         return windowEnd;
     }
 
-    /** Counts a prediction; its features enter the drift histograms only when {@code sampled}. */
+    /**
+     * Counts a prediction, or a scoring failure; features enter the drift histograms (overall and
+     * per segment) only when {@code sampled}.
+     */
     void add(Prediction p, boolean sampled) {
+        if (!p.scored()) {
+            failures[p.failure().ordinal()]++;
+            return;
+        }
         float[] values = p.features();
         if (sampled && values != null) {
             for (int f = 0; f < features && f < values.length; f++) {
                 histograms.add(f, values[f]);
             }
+            if (!segmentFields.isEmpty() && p.segment() != null) {
+                addSegments(p, values);
+            }
         }
         histograms.add(features, p.score());
+        histograms.add(features + 1, p.score());
         latency.add(p.latencyUs());
+        if (p.latencyUs() > timeoutMicros) {
+            timeouts++;
+        }
         count++;
+    }
+
+    private void addSegments(Prediction p, float[] values) {
+        for (String field : segmentFields) {
+            String value = p.segment().get(field);
+            if (value == null) {
+                continue;
+            }
+            String key = field + '=' + value;
+            Histograms h = segments.get(key);
+            if (h == null) {
+                int seen = segmentValues.getOrDefault(field, 0);
+                if (seen >= maxSegmentValues) {
+                    key = field + '=' + MonitorSettings.OTHER_SEGMENT;
+                    h = segments.get(key);
+                }
+                if (h == null) {
+                    h = new Histograms(binning);
+                    segments.put(key, h);
+                    segmentValues.put(field, seen + 1);
+                }
+            }
+            for (int f = 0; f < features && f < values.length; f++) {
+                h.add(f, values[f]);
+            }
+            h.add(features, p.score());
+        }
     }
 
     WindowPartial toPartial() {
@@ -66,6 +122,15 @@ final class WindowAggregate {
         for (int f = 0; f < features; f++) {
             featureCounts[f] = histograms.counts(f);
             nonFinite[f] = histograms.nonFinite(f);
+        }
+        long[][][] segmentCounts = new long[segments.size()][][];
+        int s = 0;
+        for (Histograms h : segments.values()) {
+            segmentCounts[s] = new long[h.quantities()][];
+            for (int q = 0; q < h.quantities(); q++) {
+                segmentCounts[s][q] = h.counts(q);
+            }
+            s++;
         }
         return new WindowPartial(
                 experiment,
@@ -79,49 +144,38 @@ final class WindowAggregate {
                 nonFinite,
                 histograms.counts(features),
                 histograms.nonFinite(features),
-                latency.toSparse());
+                histograms.counts(features + 1),
+                latency.toSparse(),
+                failures.clone(),
+                timeouts,
+                segments.keySet().toArray(String[]::new),
+                segmentCounts);
     }
 
-    /** The report of a complete window. */
-    static MonitoringRecord report(
-            WindowPartial w,
-            MonitorReferences.Version references,
-            DriftMeasures.Thresholds t,
-            long reportedAt) {
-        List<String> names = new ArrayList<>();
-        List<DriftMeasures.Result> drift = new ArrayList<>();
-        for (int f = 0; f < w.featureCounts().length; f++) {
-            if (references.features().get(f) != null) {
-                names.add(references.names().get(f));
-                drift.add(
-                        DriftMeasures.compare(
-                                references.features().get(f),
-                                w.featureCounts()[f],
-                                w.featureNonFinite()[f],
-                                t));
-            }
+    /** An empty partial of a window that saw only label outcomes. */
+    static WindowPartial empty(LabelPartial l, MonitorReferences.Version references) {
+        List<io.canaryflow.modelloader.ReferenceBins> bins = references.binning();
+        long[][] featureCounts = new long[bins.size() - 2][];
+        for (int f = 0; f < featureCounts.length; f++) {
+            featureCounts[f] = new long[bins.get(f).bins()];
         }
-        DriftMeasures.Result score =
-                references.score() == null
-                        ? null
-                        : DriftMeasures.compare(
-                                references.score(), w.scoreCounts(), w.scoreNonFinite(), t);
-        LatencyHistogram latency = LatencyHistogram.fromSparse(w.latency());
-        return new MonitoringRecord(
-                w.experiment(),
-                w.model(),
-                w.version(),
-                w.arm(),
-                w.windowStart(),
-                w.windowEnd(),
-                w.count(),
-                names.toArray(String[]::new),
-                drift.toArray(DriftMeasures.Result[]::new),
-                score,
-                latency.percentile(0.5),
-                latency.percentile(0.95),
-                latency.percentile(0.99),
-                t,
-                reportedAt);
+        return new WindowPartial(
+                l.experiment(),
+                l.model(),
+                l.version(),
+                l.arm(),
+                l.windowStart(),
+                l.windowEnd(),
+                0,
+                featureCounts,
+                new long[featureCounts.length],
+                new long[bins.get(bins.size() - 2).bins()],
+                0,
+                new long[bins.get(bins.size() - 1).bins()],
+                new LatencyHistogram().toSparse(),
+                new long[ScoringFailure.values().length],
+                0,
+                new String[0],
+                new long[0][][]);
     }
 }

@@ -2,8 +2,10 @@ package io.canaryflow.operators.monitoring;
 
 import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.operators.decode.ExperimentSchema;
-import io.canaryflow.operators.drift.DriftMeasures;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
@@ -15,36 +17,53 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Second stage of monitoring, keyed by series (experiment, version, arm, see {@link
- * WindowPartial#seriesKey}): adds up the partials of every subtask per window and, when the
- * watermark passes a window's end, reports it and drops its state.
+ * Second stage of monitoring, keyed by experiment: adds up the partials of every subtask per
+ * (version, arm, window), window counts from {@link LocalMonitorOperator} and label outcomes from
+ * {@link LabelJoinOperator} (one stream of {@link MonitorPartial}s), and, when the watermark passes
+ * a window's end, reports every series of the window and drops its state. Keying by experiment puts
+ * the arms of one window side by side: a candidate's score is compared with its control cohort's, a
+ * shadow's with the served baseline's. Predictions still awaiting labels are carried per series
+ * from window to window.
  *
- * <p>Keeping a series on one subtask also gives each series one set of gauges, updated with its
- * latest report (group {@code canaryflow}, key-value groups {@code experiment, version, arm} and
- * {@code feature}): {@code psi} per feature, {@code scorePsi}, {@code count} and {@code
- * latencyP99Us}. Features come from the manifests, never from events, so the number of series is
- * bounded by the configured experiments' versions, arms and features, not by traffic.
+ * <p>Gauges per series, updated with its latest report (group {@code canaryflow}, key-value groups
+ * {@code experiment, version, arm}, and {@code feature} for {@code psi}): {@code psi}, {@code
+ * scorePsi}, {@code scorePsiVersusArm}, {@code count}, {@code latencyP99Us}, {@code errorRate},
+ * {@code labelErrorRate}, {@code labelsPending}, {@code labelsLate}. Features come from the
+ * manifests and versions and arms from the configured experiments, never from event values, so the
+ * number of series is bounded; segment values are not metric labels (they are in the topic only).
  */
 public class WindowMergeFunction
-        extends KeyedProcessFunction<String, WindowPartial, MonitoringRecord> {
+        extends KeyedProcessFunction<String, MonitorPartial, MonitoringRecord> {
     private static final long serialVersionUID = 1L;
 
     private final ModelRepository repository;
     private final Map<String, ExperimentSchema> schemas;
-    private final DriftMeasures.Thresholds thresholds;
+    private final Map<String, String> sharedScoreVersions;
+    private final MonitorSettings settings;
+    private final boolean labelsJoined;
 
-    private transient MapState<Long, WindowPartial> windows;
+    private transient MapState<String, WindowPartial> windows;
+    private transient MapState<String, LabelPartial> labels;
+    private transient MapState<String, Long> pending;
     private transient MonitorReferences references;
     private transient Map<String, Double> latest;
     private transient MetricGroup metrics;
 
+    /**
+     * @param sharedScoreVersions see {@link LocalMonitorOperator}
+     * @param labelsJoined whether a label join feeds the second input
+     */
     public WindowMergeFunction(
             ModelRepository repository,
             Map<String, ExperimentSchema> schemas,
-            DriftMeasures.Thresholds thresholds) {
+            Map<String, String> sharedScoreVersions,
+            MonitorSettings settings,
+            boolean labelsJoined) {
         this.repository = repository;
         this.schemas = Map.copyOf(schemas);
-        this.thresholds = thresholds;
+        this.sharedScoreVersions = Map.copyOf(sharedScoreVersions);
+        this.settings = settings;
+        this.labelsJoined = labelsJoined;
     }
 
     @Override
@@ -54,40 +73,153 @@ public class WindowMergeFunction
                         .getMapState(
                                 new MapStateDescriptor<>(
                                         "windows",
-                                        Types.LONG,
+                                        Types.STRING,
                                         TypeInformation.of(WindowPartial.class)));
-        references = new MonitorReferences(repository, schemas);
+        labels =
+                getRuntimeContext()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "labels",
+                                        Types.STRING,
+                                        TypeInformation.of(LabelPartial.class)));
+        pending =
+                getRuntimeContext()
+                        .getMapState(new MapStateDescriptor<>("pending", Types.STRING, Types.LONG));
+        references = new MonitorReferences(repository, schemas, sharedScoreVersions);
         latest = new HashMap<>();
         metrics = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
     }
 
+    private static String key(String version, String arm, long windowEnd) {
+        return version + '\u0000' + arm + '\u0000' + windowEnd;
+    }
+
     @Override
-    public void processElement(WindowPartial partial, Context ctx, Collector<MonitoringRecord> out)
+    public void processElement(MonitorPartial in, Context ctx, Collector<MonitoringRecord> out)
             throws Exception {
-        WindowPartial current = windows.get(partial.windowEnd());
-        windows.put(partial.windowEnd(), current == null ? partial : current.plus(partial));
-        if (current == null) {
-            ctx.timerService().registerEventTimeTimer(partial.windowEnd() - 1);
+        if (in.window() != null) {
+            add(in.window(), ctx);
+        } else {
+            add(in.labels(), ctx);
         }
+    }
+
+    private void add(WindowPartial partial, Context ctx) throws Exception {
+        String key = key(partial.version(), partial.arm(), partial.windowEnd());
+        WindowPartial current = windows.get(key);
+        windows.put(key, current == null ? partial : current.plus(partial));
+        ctx.timerService().registerEventTimeTimer(partial.windowEnd() - 1);
+    }
+
+    private void add(LabelPartial partial, Context ctx) throws Exception {
+        String key = key(partial.version(), partial.arm(), partial.windowEnd());
+        LabelPartial current = labels.get(key);
+        labels.put(key, current == null ? partial : current.plus(partial));
+        ctx.timerService().registerEventTimeTimer(partial.windowEnd() - 1);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<MonitoringRecord> out)
             throws Exception {
-        WindowPartial window = windows.get(timestamp + 1);
-        windows.remove(timestamp + 1); // the window is final: keep no state for it
-        if (window == null) {
-            return;
+        long end = timestamp + 1;
+        String suffix = "\u0000" + end;
+        Map<String, WindowPartial> series = new LinkedHashMap<>();
+        Map<String, LabelPartial> outcomes = new HashMap<>();
+        List<String> done = new ArrayList<>();
+        for (Map.Entry<String, WindowPartial> e : windows.entries()) {
+            if (e.getKey().endsWith(suffix)) {
+                series.put(e.getKey(), e.getValue());
+                done.add(e.getKey());
+            }
         }
-        MonitorReferences.Version v =
-                references.of(window.experiment(), window.model(), window.version());
-        if (v != null) {
+        for (Map.Entry<String, LabelPartial> e : labels.entries()) {
+            if (e.getKey().endsWith(suffix)) {
+                outcomes.put(e.getKey(), e.getValue());
+            }
+        }
+        for (String key : done) {
+            windows.remove(key);
+        }
+        for (String key : outcomes.keySet()) {
+            labels.remove(key);
+        }
+        // Series with label outcomes but no predictions in this window are reported too.
+        for (Map.Entry<String, LabelPartial> e : outcomes.entrySet()) {
+            if (!series.containsKey(e.getKey())) {
+                LabelPartial l = e.getValue();
+                MonitorReferences.Version v = references.of(l.experiment(), l.model(), l.version());
+                if (v != null) {
+                    series.put(e.getKey(), WindowAggregate.empty(l, v));
+                }
+            }
+        }
+        long now = ctx.timerService().currentProcessingTime();
+        for (Map.Entry<String, WindowPartial> e : series.entrySet()) {
+            WindowPartial w = e.getValue();
+            MonitorReferences.Version v = references.of(w.experiment(), w.model(), w.version());
+            if (v == null) {
+                continue;
+            }
+            LabelPartial l = outcomes.get(e.getKey());
+            String seriesKey = w.version() + '\u0000' + w.arm();
+            Long before = pending.get(seriesKey);
+            long waiting = (before == null ? 0 : before);
+            if (l != null) {
+                waiting += l.opened() - l.joined() - l.expired();
+                pending.put(seriesKey, waiting);
+            }
             MonitoringRecord report =
-                    WindowAggregate.report(
-                            window, v, thresholds, ctx.timerService().currentProcessingTime());
+                    WindowReports.report(
+                            w, l, waiting, labelsJoined, compared(w, series), v, settings, now);
             publish(report);
             out.collect(report);
         }
+    }
+
+    /** The window a series is compared with: candidate with control, shadow with baseline. */
+    private static WindowPartial compared(WindowPartial w, Map<String, WindowPartial> series) {
+        String arm =
+                switch (w.arm()) {
+                    case "candidate" -> "control";
+                    case "shadow" -> "baseline";
+                    default -> null;
+                };
+        if (arm == null) {
+            return null;
+        }
+        WindowPartial match = null;
+        for (WindowPartial other : series.values()) {
+            if (other.arm().equals(arm) && other.count() > 0) {
+                // several baseline-arm series (a fallback serving) add up: the same cohort
+                match = match == null ? other : sumOfArm(match, other);
+            }
+        }
+        return match;
+    }
+
+    private static WindowPartial sumOfArm(WindowPartial a, WindowPartial b) {
+        long[] shared = a.sharedScoreCounts().clone();
+        for (int i = 0; i < shared.length; i++) {
+            shared[i] += b.sharedScoreCounts()[i];
+        }
+        return new WindowPartial(
+                a.experiment(),
+                a.model(),
+                a.version(),
+                a.arm(),
+                a.windowStart(),
+                a.windowEnd(),
+                a.count() + b.count(),
+                a.featureCounts(),
+                a.featureNonFinite(),
+                a.scoreCounts(),
+                a.scoreNonFinite(),
+                shared,
+                a.latency(),
+                a.failures(),
+                a.timeouts(),
+                a.segments(),
+                a.segmentCounts());
     }
 
     private void publish(MonitoringRecord r) {
@@ -106,8 +238,23 @@ public class WindowMergeFunction
         if (r.scoreDrift() != null) {
             gauge(series, prefix, "scorePsi", r.scoreDrift().psi());
         }
+        if (r.scoreVersusArm() != null) {
+            gauge(series, prefix, "scorePsiVersusArm", r.scoreVersusArm().psi());
+        }
         gauge(series, prefix, "count", r.count());
         gauge(series, prefix, "latencyP99Us", r.latencyP99Us());
+        gauge(series, prefix, "errorRate", r.errors().rate());
+        if (r.labels() != null) {
+            gauge(
+                    series,
+                    prefix,
+                    "labelErrorRate",
+                    "regressor".equals(r.labels().kind())
+                            ? r.labels().mae()
+                            : r.labels().errorRate());
+            gauge(series, prefix, "labelsPending", r.labels().pending());
+            gauge(series, prefix, "labelsLate", r.labels().late());
+        }
     }
 
     /** Sets a gauge's value, registering the gauge the first time. */

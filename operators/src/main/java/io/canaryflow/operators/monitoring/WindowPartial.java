@@ -1,11 +1,23 @@
 package io.canaryflow.operators.monitoring;
 
 import io.canaryflow.operators.latency.LatencyHistogram;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One subtask's pre-aggregated counts of one (experiment, version, arm, event-time window): bin
- * counts per feature (experiment-schema order) and of the score, non-finite counts, and scoring
- * latencies. Partials of the same window from every subtask are added together downstream.
+ * counts per feature (experiment-schema order) and of the score, non-finite counts, scoring
+ * latencies, inference errors, and bin counts per segment value. Partials of the same window from
+ * every subtask are added together downstream.
+ *
+ * @param count predictions scored
+ * @param sharedScoreCounts the score binned on the experiment's shared score bins, which every arm
+ *     and version of the experiment uses, so that arms can be compared with each other
+ * @param failures scoring failures by {@link io.canaryflow.operators.records.ScoringFailure}
+ *     ordinal
+ * @param timeouts predictions scored later than the timeout (also in {@code count})
+ * @param segments {@code field=value} of each measured segment
+ * @param segmentCounts per segment, bin counts of each feature and then the score
  */
 public record WindowPartial(
         String experiment,
@@ -19,7 +31,12 @@ public record WindowPartial(
         long[] featureNonFinite,
         long[] scoreCounts,
         long scoreNonFinite,
-        LatencyHistogram.Sparse latency) {
+        long[] sharedScoreCounts,
+        LatencyHistogram.Sparse latency,
+        long[] failures,
+        long timeouts,
+        String[] segments,
+        long[][][] segmentCounts) {
 
     /** The key partials of one window share. */
     public String key() {
@@ -29,6 +46,15 @@ public record WindowPartial(
     /** The key of the (experiment, version, arm) series the window belongs to. */
     public String seriesKey() {
         return experiment + '\u0000' + version + '\u0000' + arm;
+    }
+
+    /** Scoring attempts: predictions plus failures. */
+    public long attempts() {
+        long n = count;
+        for (long f : failures) {
+            n += f;
+        }
+        return n;
     }
 
     /** The sum of this partial and another of the same window. */
@@ -45,6 +71,13 @@ public record WindowPartial(
         }
         LatencyHistogram merged = LatencyHistogram.fromSparse(latency);
         merged.merge(LatencyHistogram.fromSparse(o.latency));
+        Map<String, long[][]> bySegment = new LinkedHashMap<>();
+        for (WindowPartial w : new WindowPartial[] {this, o}) {
+            for (int s = 0; s < w.segments.length; s++) {
+                long[][] counts = w.segmentCounts[s];
+                bySegment.merge(w.segments[s], counts, WindowPartial::add);
+            }
+        }
         return new WindowPartial(
                 experiment,
                 model,
@@ -57,7 +90,20 @@ public record WindowPartial(
                 nonFinite,
                 add(scoreCounts, o.scoreCounts),
                 scoreNonFinite + o.scoreNonFinite,
-                merged.toSparse());
+                add(sharedScoreCounts, o.sharedScoreCounts),
+                merged.toSparse(),
+                add(failures, o.failures),
+                timeouts + o.timeouts,
+                bySegment.keySet().toArray(String[]::new),
+                bySegment.values().toArray(long[][][]::new));
+    }
+
+    private static long[][] add(long[][] a, long[][] b) {
+        long[][] out = new long[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = add(a[i], b[i]);
+        }
+        return out;
     }
 
     private static long[] add(long[] a, long[] b) {

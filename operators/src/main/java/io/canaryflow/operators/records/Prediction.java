@@ -11,6 +11,11 @@ package io.canaryflow.operators.records;
  *     served instead, else null
  * @param features the event's features in experiment-schema order, for monitoring; not written to
  *     the predictions topic; may be null
+ * @param segment the event's segment labels, for monitoring; not written to the predictions topic
+ * @param failure null for a score; otherwise why {@code version} failed to score the event, and
+ *     {@code score} is NaN. Such a record only carries the inference error to monitoring: it is
+ *     never written to the predictions topic (the event is served by the fallback, or is a dead
+ *     letter, or was a shadow scoring)
  */
 public record Prediction(
         String eventId,
@@ -28,4 +33,12 @@ public record Prediction(
         String planId,
         int bucket,
         String fallbackFrom,
-        float[] features) {}
+        float[] features,
+        java.util.Map<String, String> segment,
+        ScoringFailure failure) {
+
+    /** Whether this is a score rather than a {@link #failure}. */
+    public boolean scored() {
+        return failure == null;
+    }
+}

@@ -15,6 +15,7 @@ import io.canaryflow.operators.records.FeatureEvent;
 import io.canaryflow.operators.records.Prediction;
 import io.canaryflow.operators.records.Reason;
 import io.canaryflow.operators.records.RoutedEvent;
+import io.canaryflow.operators.records.ScoringFailure;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,6 +54,13 @@ public final class BatchScorer implements AutoCloseable {
         void prediction(Prediction prediction);
 
         void deadLetter(DeadLetter deadLetter);
+
+        /**
+         * A version failed to score an event routed to it: a {@link Prediction} with {@code
+         * failure} set, for monitoring only. Comes in addition to the event's fallback prediction,
+         * dead letter or skipped shadow scoring.
+         */
+        void failure(Prediction failed);
     }
 
     /** Told once per version whether it loaded; for metrics and logs. */
@@ -242,6 +250,13 @@ public final class BatchScorer implements AutoCloseable {
                     routed.served() && routed.fallbackVersion() != null
                             ? batch(event.experiment(), routed.model(), routed.fallbackVersion())
                             : null;
+            out.failure(
+                    failed(
+                            routed,
+                            routed.version(),
+                            routed.arm(),
+                            ScoringFailure.UNAVAILABLE,
+                            millisClock.getAsLong()));
             if (fallback != null && fallback.usable()) {
                 fallbackFrom = routed.version();
                 batch = fallback;
@@ -361,6 +376,7 @@ public final class BatchScorer implements AutoCloseable {
                 batch.session.run(batch.single, 1);
                 emit(batch, r, 1, batch.single, nowMillis, out);
             } catch (OrtException | RuntimeException e) {
+                out.failure(failed(batch, r, ScoringFailure.RUN_FAILURE, nowMillis));
                 if (batch.events[r].served()) {
                     out.deadLetter(
                             failure(
@@ -395,6 +411,7 @@ public final class BatchScorer implements AutoCloseable {
             RoutedEvent routed = batch.events[r];
             float score = from.output(i, scoreColumn);
             if (!Float.isFinite(score)) {
+                out.failure(failed(batch, r, ScoringFailure.NON_FINITE, nowMillis));
                 if (routed.served()) {
                     out.deadLetter(
                             failure(
@@ -430,8 +447,45 @@ public final class BatchScorer implements AutoCloseable {
                             routed.planId(),
                             routed.bucket(),
                             batch.fallbackFrom[r],
-                            event.features()));
+                            event.features(),
+                            event.segment(),
+                            null));
         }
+    }
+
+    /** The failure of row {@code r} of {@code batch}, attributed to the batch's version. */
+    private static Prediction failed(Batch batch, int r, ScoringFailure why, long nowMillis) {
+        RoutedEvent routed = batch.events[r];
+        return failed(
+                routed,
+                batch.id.version(),
+                batch.fallbackFrom[r] == null ? routed.arm() : Arm.BASELINE,
+                why,
+                nowMillis);
+    }
+
+    private static Prediction failed(
+            RoutedEvent routed, String version, Arm arm, ScoringFailure why, long nowMillis) {
+        FeatureEvent event = routed.event();
+        return new Prediction(
+                event.eventId(),
+                event.unit(),
+                event.experiment(),
+                routed.model(),
+                version,
+                arm,
+                routed.served(),
+                Float.NaN,
+                null,
+                event.ts(),
+                nowMillis,
+                0,
+                routed.planId(),
+                routed.bucket(),
+                null,
+                event.features(),
+                event.segment(),
+                why);
     }
 
     private static DeadLetter failure(RoutedEvent routed, String detail, long nowMillis) {

@@ -31,9 +31,13 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * buffered across a checkpoint, so nothing is lost or scored twice on recovery and the operator
  * needs no state of its own; flushing before a watermark keeps events from turning late downstream.
  *
+ * <p>Its output holds every scoring outcome: each {@link Prediction} and, with {@code failure} set,
+ * each failure of a version to score an event routed to it (for monitoring's inference error rates;
+ * the pipeline keeps them out of the predictions topic).
+ *
  * <p>Metrics (group {@code canaryflow}): {@code predictions}, {@code deadLetters}, {@code
- * shadowSkipped}, {@code batchSize} and {@code latencyUs} histograms, and per {@code model} and
- * {@code version}: {@code loaded} (1/0) and {@code onCuda} (1/0).
+ * inferenceErrors}, {@code shadowSkipped}, {@code batchSize} and {@code latencyUs} histograms, and
+ * per {@code model} and {@code version}: {@code loaded} (1/0) and {@code onCuda} (1/0).
  */
 public class BatchScoringOperator extends AbstractStreamOperator<Prediction>
         implements OneInputStreamOperator<RoutedEvent, Prediction>, BoundedOneInput {
@@ -75,6 +79,7 @@ public class BatchScoringOperator extends AbstractStreamOperator<Prediction>
         MetricGroup group = getMetricGroup().addGroup("canaryflow");
         Counter predictions = group.counter("predictions");
         Counter deadLetters = group.counter("deadLetters");
+        Counter failures = group.counter("inferenceErrors");
         Histogram latency =
                 group.histogram("latencyUs", new DescriptiveStatisticsHistogram(10_000));
         reuse = new StreamRecord<>(null);
@@ -85,6 +90,12 @@ public class BatchScoringOperator extends AbstractStreamOperator<Prediction>
                         predictions.inc();
                         latency.update(p.latencyUs());
                         output.collect(reuse.replace(p, p.ts()));
+                    }
+
+                    @Override
+                    public void failure(Prediction failed) {
+                        failures.inc();
+                        output.collect(new StreamRecord<>(failed, failed.ts()));
                     }
 
                     @Override

@@ -39,6 +39,46 @@ class MonitorOperatorsTest {
         repository = ModelRepository.at(repo.toString());
     }
 
+    static final Map<String, String> SHARED = Map.of("fraud", DemoModels.BASELINE);
+
+    static MonitorSettings settings(long windowMillis) {
+        return MonitorSettings.defaults(windowMillis).withDrift(THRESHOLDS);
+    }
+
+    static LocalMonitorOperator local(long windowMillis) {
+        return new LocalMonitorOperator(repository, SCHEMAS, SHARED, settings(windowMillis));
+    }
+
+    static LocalMonitorOperator local(long windowMillis, double sampleRate) {
+        MonitorSettings d = settings(windowMillis);
+        return new LocalMonitorOperator(
+                repository,
+                SCHEMAS,
+                SHARED,
+                new MonitorSettings(
+                        d.windowMillis(),
+                        sampleRate,
+                        d.timeoutMicros(),
+                        d.drift(),
+                        d.errorRate(),
+                        d.latencyP99Micros(),
+                        d.labelError(),
+                        d.labelThreshold(),
+                        d.segmentFields(),
+                        d.maxSegmentValues(),
+                        d.falseDiscoveryRate()));
+    }
+
+    /** The merge stage in a keyed harness. */
+    static KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> merge(
+            MonitorSettings settings, boolean labels) throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(
+                        new WindowMergeFunction(repository, SCHEMAS, SHARED, settings, labels)),
+                MonitorPartial::experiment,
+                Types.STRING);
+    }
+
     final SyntheticFraud data = new SyntheticFraud(8);
 
     Prediction prediction(long ts, Arm arm) {
@@ -63,7 +103,9 @@ class MonitorOperatorsTest {
                 "p",
                 1,
                 null,
-                f);
+                f,
+                Map.of(),
+                null);
     }
 
     static List<WindowPartial> partials(
@@ -80,7 +122,7 @@ class MonitorOperatorsTest {
     @Test
     void shouldEmitAWindowOnlyOnceTheWatermarkPassesItsEndAndDropLaterEventsAsLate()
             throws Exception {
-        LocalMonitorOperator operator = new LocalMonitorOperator(repository, SCHEMAS, 1_000);
+        LocalMonitorOperator operator = local(1_000);
         try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
                 new OneInputStreamOperatorTestHarness<>(operator)) {
             h.open();
@@ -120,8 +162,8 @@ class MonitorOperatorsTest {
 
     @Test
     void shouldAddUpPartialsOfAWindowAndReportWhenItsTimerFiresKeepingNoState() throws Exception {
-        LocalMonitorOperator a = new LocalMonitorOperator(repository, SCHEMAS, 1_000);
-        LocalMonitorOperator b = new LocalMonitorOperator(repository, SCHEMAS, 1_000);
+        LocalMonitorOperator a = local(1_000);
+        LocalMonitorOperator b = local(1_000);
         List<WindowPartial> parts = new ArrayList<>();
         for (LocalMonitorOperator op : List.of(a, b)) {
             try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
@@ -136,15 +178,11 @@ class MonitorOperatorsTest {
         }
         assertThat(parts).hasSize(2);
 
-        try (KeyedOneInputStreamOperatorTestHarness<String, WindowPartial, MonitoringRecord> h =
-                new KeyedOneInputStreamOperatorTestHarness<>(
-                        new KeyedProcessOperator<>(
-                                new WindowMergeFunction(repository, SCHEMAS, THRESHOLDS)),
-                        WindowPartial::seriesKey,
-                        Types.STRING)) {
+        try (KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> h =
+                merge(settings(1_000), false)) {
             h.open();
-            h.processElement(parts.get(0), 999);
-            h.processElement(parts.get(1), 999);
+            h.processElement(MonitorPartial.of(parts.get(0)), 999);
+            h.processElement(MonitorPartial.of(parts.get(1)), 999);
             assertThat(h.numEventTimeTimers()).isEqualTo(1);
             assertThat(h.numKeyedStateEntries()).isEqualTo(1);
             h.processWatermark(new Watermark(998));
@@ -163,6 +201,9 @@ class MonitorOperatorsTest {
                                         .allSatisfy(d -> assertThat(d.n()).isEqualTo(40));
                                 assertThat(r.scoreDrift().n()).isEqualTo(40);
                                 assertThat(r.latencyP99Us()).isEqualTo(1_000);
+                                assertThat(r.errors().attempts()).isEqualTo(40);
+                                assertThat(r.errors().rate()).isZero();
+                                assertThat(r.labels()).isNull();
                             });
             assertThat(h.numKeyedStateEntries()).isZero();
             assertThat(h.numEventTimeTimers()).isZero();
@@ -171,7 +212,7 @@ class MonitorOperatorsTest {
 
     @Test
     void shouldReportAWindowWithTooFewObservationsAsInsufficient() throws Exception {
-        LocalMonitorOperator op = new LocalMonitorOperator(repository, SCHEMAS, 1_000);
+        LocalMonitorOperator op = local(1_000);
         WindowPartial partial;
         try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
                 new OneInputStreamOperatorTestHarness<>(op)) {
@@ -181,13 +222,20 @@ class MonitorOperatorsTest {
             partial = partials(h).get(0);
         }
         MonitoringRecord r =
-                WindowAggregate.report(
+                WindowReports.report(
                         partial,
-                        new MonitorReferences(repository, SCHEMAS)
+                        null,
+                        0,
+                        true,
+                        null,
+                        new MonitorReferences(repository, SCHEMAS, SHARED)
                                 .of("fraud", DemoModels.MODEL, DemoModels.BASELINE),
-                        THRESHOLDS,
+                        settings(1_000),
                         0);
         assertThat(r.count()).isEqualTo(1);
+        assertThat(r.errors().level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT);
+        assertThat(r.labels().level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT);
+        assertThat(r.labels().errorRate()).isNaN();
         assertThat(r.featureDrift())
                 .allSatisfy(
                         d -> {
@@ -201,7 +249,7 @@ class MonitorOperatorsTest {
         long[] sampled = new long[2];
         for (int run = 0; run < 2; run++) {
             SyntheticFraud replay = new SyntheticFraud(31);
-            LocalMonitorOperator op = new LocalMonitorOperator(repository, SCHEMAS, 100_000, 0.25);
+            LocalMonitorOperator op = local(100_000, 0.25);
             try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
                     new OneInputStreamOperatorTestHarness<>(op)) {
                 h.open();
@@ -228,7 +276,9 @@ class MonitorOperatorsTest {
                                     "p",
                                     1,
                                     null,
-                                    f),
+                                    f,
+                                    Map.of(),
+                                    null),
                             ts);
                 }
                 h.processWatermark(new Watermark(Long.MAX_VALUE));
@@ -246,7 +296,7 @@ class MonitorOperatorsTest {
     @Test
     void shouldHandOpenWindowsDownstreamBeforeACheckpointBarrierAndKeepNoStateItself()
             throws Exception {
-        LocalMonitorOperator op = new LocalMonitorOperator(repository, SCHEMAS, 60_000);
+        LocalMonitorOperator op = local(60_000);
         try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
                 new OneInputStreamOperatorTestHarness<>(op)) {
             h.open();

@@ -30,6 +30,8 @@ class SchemasTest {
                         "plan-1",
                         17,
                         null,
+                        null,
+                        null,
                         null);
         JsonNode n = JSON.readTree(new PredictionSchema().serialize(p));
         assertThat(n.get("event_id").asText()).isEqualTo("e-1");

@@ -1,6 +1,7 @@
 package io.canaryflow.operators.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.modelloader.ModelSession;
@@ -16,6 +17,7 @@ import io.canaryflow.operators.records.FeatureEvent;
 import io.canaryflow.operators.records.Prediction;
 import io.canaryflow.operators.records.Reason;
 import io.canaryflow.operators.records.RoutedEvent;
+import io.canaryflow.operators.records.ScoringFailure;
 import io.canaryflow.operators.records.SourceRecord;
 import io.canaryflow.operators.routing.RolloutPlan;
 import java.nio.FloatBuffer;
@@ -110,9 +112,20 @@ class BatchScoringOperatorTest {
     }
 
     List<Prediction> predictions() {
+        return outcomes(true);
+    }
+
+    /** Failures of a version to score an event, carried on the main output for monitoring. */
+    List<Prediction> failures() {
+        return outcomes(false);
+    }
+
+    private List<Prediction> outcomes(boolean scored) {
         List<Prediction> out = new ArrayList<>();
         for (Object o : harness.getOutput()) {
-            if (o instanceof StreamRecord<?> r && r.getValue() instanceof Prediction p) {
+            if (o instanceof StreamRecord<?> r
+                    && r.getValue() instanceof Prediction p
+                    && p.scored() == scored) {
                 out.add(p);
             }
         }
@@ -237,6 +250,14 @@ class BatchScoringOperatorTest {
                             assertThat(d.detail())
                                     .contains("fraud/v404 cannot be loaded", "manifest.json");
                         });
+        // each of the three is an inference error of v404, in the arm it was routed to
+        assertThat(failures())
+                .extracting(Prediction::version, Prediction::arm, Prediction::failure)
+                .containsExactly(
+                        tuple("v404", Arm.CANDIDATE, ScoringFailure.UNAVAILABLE),
+                        tuple("v404", Arm.SHADOW, ScoringFailure.UNAVAILABLE),
+                        tuple("v404", Arm.CANDIDATE, ScoringFailure.UNAVAILABLE));
+        assertThat(failures()).allSatisfy(f -> assertThat(f.score()).isNaN());
     }
 
     @Test
@@ -257,6 +278,13 @@ class BatchScoringOperatorTest {
                         d -> {
                             assertThat(d.reason()).isEqualTo(Reason.MODEL_FAILURE);
                             assertThat(d.detail()).contains("non-finite score");
+                        });
+        assertThat(failures())
+                .singleElement()
+                .satisfies(
+                        f -> {
+                            assertThat(f.failure()).isEqualTo(ScoringFailure.NON_FINITE);
+                            assertThat(f.version()).isEqualTo(DemoModels.BASELINE);
                         });
     }
 }

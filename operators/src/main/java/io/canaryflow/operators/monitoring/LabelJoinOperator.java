@@ -1,0 +1,285 @@
+package io.canaryflow.operators.monitoring;
+
+import io.canaryflow.operators.records.Label;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.InternalTimer;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
+import org.apache.flink.streaming.api.operators.Triggerable;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * Joins predictions with their late labels by {@code event_id} in event time, keyed by event id on
+ * both inputs, and counts the outcomes per (experiment, version, arm, window) on the heap, emitted
+ * as {@link LabelPartial}s when the watermark passes a window and before every checkpoint barrier
+ * (like {@link LocalMonitorOperator}, so outcomes are never counted twice after a recovery).
+ *
+ * <p>With label horizon {@code H}, a prediction at time {@code t}:
+ *
+ * <ul>
+ *   <li>is <em>joined</em> if its label's time is at most {@code t + H} (a label may also come
+ *       before its prediction: it waits in state up to {@code H} for it);
+ *   <li>is <em>pending</em> until then: it waits in keyed state and is not counted as correct;
+ *   <li><em>expires</em> when the watermark passes {@code t + H} without a label; a label arriving
+ *       later, up to {@code t + 2H}, is counted as <em>late</em> for the prediction's version
+ *       (after that its state is gone and the label counts in metric {@code labelsUnmatched}).
+ * </ul>
+ *
+ * State is kept per event id for at most {@code 2H} of event time after its last prediction: the
+ * state TTL is the label horizon, implemented with event-time timers rather than Flink's
+ * processing-time state TTL so that replays and recoveries decide identically. A second label for
+ * the same event counts in {@code labelsDuplicate} and is ignored.
+ */
+public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
+        implements TwoInputStreamOperator<AwaitingLabel, Label, LabelPartial>,
+                Triggerable<String, VoidNamespace> {
+    private static final long serialVersionUID = 1L;
+
+    private final long windowMillis;
+    private final long horizonMillis;
+    private final double threshold;
+
+    /** The event's label, whether a prediction of it was seen, and when its state is dropped. */
+    public record Status(Label label, boolean sawPrediction, long cleanupAt) {}
+
+    private transient ListState<AwaitingLabel> awaiting;
+    private transient ListState<AwaitingLabel> expired;
+    private transient ValueState<Status> status;
+    private transient InternalTimerService<VoidNamespace> timers;
+    private transient Map<String, Acc> open;
+    private transient long emittedWatermark;
+    private transient Counter duplicates;
+    private transient Counter unmatched;
+
+    /**
+     * @param threshold a score at or above it predicts the positive class; a label at or above 0.5
+     *     is the positive class
+     */
+    public LabelJoinOperator(long windowMillis, long horizonMillis, double threshold) {
+        if (windowMillis < 1 || horizonMillis < 1) {
+            throw new IllegalArgumentException(
+                    "window and label horizon must be positive, got "
+                            + windowMillis
+                            + " and "
+                            + horizonMillis);
+        }
+        this.windowMillis = windowMillis;
+        this.horizonMillis = horizonMillis;
+        this.threshold = threshold;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        awaiting =
+                getPartitionedState(
+                        new ListStateDescriptor<>(
+                                "awaiting", TypeInformation.of(AwaitingLabel.class)));
+        expired =
+                getPartitionedState(
+                        new ListStateDescriptor<>(
+                                "expired", TypeInformation.of(AwaitingLabel.class)));
+        status =
+                getPartitionedState(
+                        new ValueStateDescriptor<>("status", TypeInformation.of(Status.class)));
+        timers = getInternalTimerService("label-horizon", VoidNamespaceSerializer.INSTANCE, this);
+        open = new HashMap<>();
+        emittedWatermark = Long.MIN_VALUE;
+        duplicates = getMetricGroup().addGroup("canaryflow").counter("labelsDuplicate");
+        unmatched = getMetricGroup().addGroup("canaryflow").counter("labelsUnmatched");
+    }
+
+    @Override
+    public void processElement1(StreamRecord<AwaitingLabel> element) throws Exception {
+        AwaitingLabel a = element.getValue();
+        Status s = status.value();
+        Label label = s == null ? null : s.label();
+        acc(a, a.ts()).opened++;
+        if (label != null) {
+            resolve(a, label);
+        } else if (a.ts() + horizonMillis <= timers.currentWatermark()) {
+            acc(a, a.ts() + horizonMillis).expired++;
+            expired.add(a);
+        } else {
+            awaiting.add(a);
+            timers.registerEventTimeTimer(VoidNamespace.INSTANCE, a.ts() + horizonMillis);
+        }
+        long cleanup =
+                Math.max(s == null ? Long.MIN_VALUE : s.cleanupAt(), a.ts() + 2 * horizonMillis);
+        status.update(new Status(label, true, cleanup));
+        timers.registerEventTimeTimer(VoidNamespace.INSTANCE, cleanup);
+    }
+
+    @Override
+    public void processElement2(StreamRecord<Label> element) throws Exception {
+        Label label = element.getValue();
+        Status s = status.value();
+        if (s != null && s.label() != null) {
+            duplicates.inc();
+            return;
+        }
+        for (AwaitingLabel a : items(awaiting)) {
+            resolve(a, label);
+        }
+        awaiting.clear();
+        for (AwaitingLabel a : items(expired)) {
+            acc(a, label.ts()).late++;
+        }
+        expired.clear();
+        boolean sawPrediction = s != null && s.sawPrediction();
+        // A label for known predictions keeps their deadline; one ahead of them waits H for them.
+        long cleanup = sawPrediction ? s.cleanupAt() : label.ts() + horizonMillis;
+        status.update(new Status(label, sawPrediction, cleanup));
+        timers.registerEventTimeTimer(VoidNamespace.INSTANCE, cleanup);
+    }
+
+    private void resolve(AwaitingLabel a, Label label) {
+        if (label.ts() <= a.ts() + horizonMillis) {
+            Acc acc = acc(a, Math.max(a.ts(), label.ts()));
+            acc.joined++;
+            boolean positive = label.label() >= 0.5;
+            if ((a.score() >= threshold) != positive) {
+                acc.misclassified++;
+            }
+            double p = Math.min(1 - 1e-15, Math.max(1e-15, a.score()));
+            acc.logLossSum += -(positive ? Math.log(p) : Math.log1p(-p));
+            acc.absErrorSum += Math.abs(label.label() - a.score());
+        } else {
+            acc(a, a.ts() + horizonMillis).expired++;
+            acc(a, label.ts()).late++;
+        }
+    }
+
+    @Override
+    public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+        long t = timer.getTimestamp();
+        List<AwaitingLabel> still = new ArrayList<>();
+        boolean changed = false;
+        for (AwaitingLabel a : items(awaiting)) {
+            if (a.ts() + horizonMillis <= t) {
+                acc(a, a.ts() + horizonMillis).expired++;
+                expired.add(a);
+                changed = true;
+            } else {
+                still.add(a);
+            }
+        }
+        if (changed) {
+            awaiting.update(still);
+        }
+        Status s = status.value();
+        if (s != null && t >= s.cleanupAt()) {
+            if (s.label() != null && !s.sawPrediction()) {
+                unmatched.inc();
+            }
+            status.clear();
+            awaiting.clear();
+            expired.clear();
+        }
+    }
+
+    @Override
+    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {}
+
+    /**
+     * Fires the timers the watermark passes, emits the windows it closes, then passes it on: the
+     * windows are complete downstream before the watermark that closes them arrives.
+     */
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        if (timeServiceManager != null) {
+            timeServiceManager.advanceWatermark(mark);
+        }
+        for (Iterator<Acc> it = open.values().iterator(); it.hasNext(); ) {
+            Acc acc = it.next();
+            if (acc.end - 1 <= mark.getTimestamp()) {
+                output.collect(new StreamRecord<>(acc.toPartial(), acc.end - 1));
+                it.remove();
+            }
+        }
+        emittedWatermark = mark.getTimestamp();
+        output.emitWatermark(mark);
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        for (Acc acc : open.values()) {
+            output.collect(new StreamRecord<>(acc.toPartial(), acc.end - 1));
+        }
+        open.clear();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    /**
+     * The counts of {@code a}'s series in the window of {@code at}, or of the first window the
+     * watermark has not yet closed.
+     */
+    private Acc acc(AwaitingLabel a, long at) {
+        long time = emittedWatermark == Long.MIN_VALUE ? at : Math.max(at, emittedWatermark + 1);
+        long start = Math.floorDiv(time, windowMillis) * windowMillis;
+        String key = a.seriesKey() + '\u0000' + start;
+        Acc acc = open.get(key);
+        if (acc == null) {
+            acc = new Acc(a, start, start + windowMillis);
+            open.put(key, acc);
+        }
+        return acc;
+    }
+
+    /** A list state's items; the heap backend gives null for an empty list. */
+    private static Iterable<AwaitingLabel> items(ListState<AwaitingLabel> state) throws Exception {
+        Iterable<AwaitingLabel> items = state.get();
+        return items == null ? List.of() : items;
+    }
+
+    /** Mutable counts of one {@link LabelPartial}. */
+    private static final class Acc {
+        final AwaitingLabel series;
+        final long start;
+        final long end;
+        long opened;
+        long joined;
+        long expired;
+        long late;
+        long misclassified;
+        double logLossSum;
+        double absErrorSum;
+
+        Acc(AwaitingLabel series, long start, long end) {
+            this.series = series;
+            this.start = start;
+            this.end = end;
+        }
+
+        LabelPartial toPartial() {
+            return new LabelPartial(
+                    series.experiment(),
+                    series.model(),
+                    series.version(),
+                    series.arm(),
+                    start,
+                    end,
+                    opened,
+                    joined,
+                    expired,
+                    late,
+                    misclassified,
+                    logLossSum,
+                    absErrorSum);
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package io.canaryflow.operators.monitoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.canaryflow.operators.records.Label;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The label join in event time: joined, pending, expired (TTL), late, early, duplicate. */
+class LabelJoinOperatorTest {
+    static final long WINDOW = 1_000;
+    static final long HORIZON = 2_000;
+
+    KeyedTwoInputStreamOperatorTestHarness<String, AwaitingLabel, Label, LabelPartial> h;
+
+    @BeforeEach
+    void open() throws Exception {
+        h =
+                new KeyedTwoInputStreamOperatorTestHarness<>(
+                        new LabelJoinOperator(WINDOW, HORIZON, 0.5),
+                        AwaitingLabel::eventId,
+                        Label::eventId,
+                        Types.STRING);
+        h.open();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        h.close();
+    }
+
+    static AwaitingLabel prediction(String id, long ts, float score) {
+        return new AwaitingLabel(id, "fraud", "fraud", "v1", "candidate", ts, score);
+    }
+
+    void predict(String id, long ts, float score) throws Exception {
+        h.processElement1(new StreamRecord<>(prediction(id, ts, score), ts));
+    }
+
+    void label(String id, double label, long ts) throws Exception {
+        h.processElement2(new StreamRecord<>(new Label(id, label, ts), ts));
+    }
+
+    void watermark(long t) throws Exception {
+        h.processBothWatermarks(new Watermark(t));
+    }
+
+    /** Partials emitted so far, summed per window start. */
+    List<LabelPartial> windows() {
+        List<LabelPartial> out = new ArrayList<>();
+        for (Object o : h.getOutput()) {
+            if (o instanceof StreamRecord<?> r && r.getValue() instanceof LabelPartial p) {
+                int i = -1;
+                for (int k = 0; k < out.size(); k++) {
+                    if (out.get(k).windowStart() == p.windowStart()) {
+                        i = k;
+                    }
+                }
+                if (i < 0) {
+                    out.add(p);
+                } else {
+                    out.set(i, out.get(i).plus(p));
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparingLong(LabelPartial::windowStart));
+        return out;
+    }
+
+    LabelPartial window(long start) {
+        return windows().stream().filter(p -> p.windowStart() == start).findFirst().orElseThrow();
+    }
+
+    @Test
+    void shouldJoinALabelWithinTheHorizonAndScoreIt() throws Exception {
+        predict("a", 100, 0.8f); // predicts fraud; truth fraud: correct
+        predict("b", 200, 0.3f); // predicts legit; truth fraud: misclassified
+        label("a", 1, 500);
+        label("b", 1, 900);
+        watermark(999);
+        LabelPartial w = window(0);
+        assertThat(w.opened()).isEqualTo(2);
+        assertThat(w.joined()).isEqualTo(2);
+        assertThat(w.misclassified()).isEqualTo(1);
+        assertThat(w.logLossSum()).isCloseTo(-Math.log(0.8) - Math.log(0.3), within(1e-6));
+        assertThat(w.absErrorSum()).isCloseTo(0.2 + 0.7, within(1e-6));
+        assertThat(w.expired()).isZero();
+        // joined and nothing left to wait for once the cleanup time (2H) has passed
+        watermark(200 + 2 * HORIZON);
+        assertThat(h.numKeyedStateEntries()).isZero();
+    }
+
+    @Test
+    void shouldCountAnUnlabelledPredictionAsPendingThenExpiredAtTheHorizonAndALaterLabelAsLate()
+            throws Exception {
+        predict("a", 100, 0.9f);
+        watermark(999);
+        LabelPartial first = window(0);
+        assertThat(first.opened()).isEqualTo(1);
+        assertThat(first.joined() + first.expired()).isZero(); // pending, not correct
+        watermark(100 + HORIZON - 1);
+        assertThat(windows()).hasSize(1); // nothing resolved yet
+        watermark(2_999); // passes 100 + H = 2100
+        assertThat(window(2_000).expired()).isEqualTo(1);
+        label("a", 1, 3_500); // after the horizon: late, attributed to the prediction's series
+        watermark(3_999);
+        LabelPartial late = window(3_000);
+        assertThat(late.late()).isEqualTo(1);
+        assertThat(late.joined()).isZero();
+        assertThat(late.version()).isEqualTo("v1");
+        // TTL: the event's state is gone 2H after its prediction
+        watermark(100 + 2 * HORIZON);
+        assertThat(h.numKeyedStateEntries()).isZero();
+        assertThat(h.numEventTimeTimers()).isZero();
+    }
+
+    @Test
+    void shouldJoinALabelThatArrivesBeforeItsPredictionAndIgnoreADuplicate() throws Exception {
+        label("a", 0, 300);
+        predict("a", 250, 0.2f);
+        label("a", 1, 400); // a second label for the same event: ignored
+        watermark(999);
+        LabelPartial w = window(0);
+        assertThat(w.joined()).isEqualTo(1);
+        assertThat(w.misclassified()).isZero();
+        assertThat(w.late()).isZero();
+    }
+
+    @Test
+    void shouldCountALabelAfterTheHorizonThatCameBeforeTheTimerAsExpiredAndLate() throws Exception {
+        predict("a", 100, 0.9f);
+        label("a", 1, 100 + HORIZON + 1); // the watermark has not yet passed the horizon
+        watermark(10_000);
+        long expired = windows().stream().mapToLong(LabelPartial::expired).sum();
+        long late = windows().stream().mapToLong(LabelPartial::late).sum();
+        long joined = windows().stream().mapToLong(LabelPartial::joined).sum();
+        assertThat(expired).isEqualTo(1);
+        assertThat(late).isEqualTo(1);
+        assertThat(joined).isZero();
+    }
+
+    @Test
+    void shouldDropALabelWhosePredictionNeverComesAfterTheHorizon() throws Exception {
+        label("ghost", 1, 100);
+        assertThat(h.numKeyedStateEntries()).isEqualTo(1);
+        watermark(100 + HORIZON);
+        assertThat(h.numKeyedStateEntries()).isZero();
+        assertThat(windows()).isEmpty();
+    }
+
+    @Test
+    void shouldPutOutcomesBehindTheWatermarkIntoTheFirstOpenWindowNotAClosedOne() throws Exception {
+        predict("a", 100, 0.9f);
+        watermark(1_999);
+        label("a", 1, 150); // its time is in window 0, long closed downstream
+        watermark(2_999);
+        assertThat(window(2_000).joined()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldHandOpenWindowsDownstreamBeforeACheckpointBarrier() throws Exception {
+        predict("a", 100, 0.9f);
+        predict("b", 100, 0.9f);
+        h.prepareSnapshotPreBarrier(1);
+        assertThat(window(0).opened()).isEqualTo(2);
+        label("a", 1, 200);
+        watermark(999);
+        List<LabelPartial> parts = new ArrayList<>();
+        for (Object o : h.getOutput()) {
+            if (o instanceof StreamRecord<?> r) {
+                parts.add((LabelPartial) r.getValue());
+            }
+        }
+        assertThat(parts).hasSize(2); // before the barrier, and after it
+        assertThat(parts.get(1).opened()).isZero();
+        assertThat(parts.get(1).joined()).isEqualTo(1);
+    }
+}
