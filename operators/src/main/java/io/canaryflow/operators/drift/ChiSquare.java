@@ -91,4 +91,56 @@ public final class ChiSquare {
                 df > 0 ? SpecialFunctions.chiSquareSurvival(chi2, df) : Double.NaN,
                 na + nb);
     }
+
+    /**
+     * {@link #homogeneity} after pooling sparse categories: every category whose expected count in
+     * either sample is below {@code minExpected} is merged into one category, itself folded into
+     * the rarest other category if still that sparse (Cochran's rule of thumb, 5, keeps the χ²
+     * approximation from inflating rare categories' evidence).
+     */
+    public static Result homogeneityPooled(long[] a, long[] b, double minExpected) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException(a.length + " categories against " + b.length);
+        }
+        long na = 0;
+        long nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            na += a[i];
+            nb += b[i];
+        }
+        double n = na + nb;
+        double smaller = Math.min(na, nb);
+        long[] pa = new long[a.length + 1];
+        long[] pb = new long[b.length + 1];
+        int k = 0;
+        long restA = 0;
+        long restB = 0;
+        for (int i = 0; i < a.length; i++) {
+            double column = a[i] + b[i];
+            if (n > 0 && column * smaller / n < minExpected) {
+                restA += a[i];
+                restB += b[i];
+            } else {
+                pa[k] = a[i];
+                pb[k] = b[i];
+                k++;
+            }
+        }
+        if (k > 0 && (restA + restB) * smaller / n < minExpected) {
+            // still too sparse alone: fold it into the rarest remaining category
+            int rarest = 0;
+            for (int i = 1; i < k; i++) {
+                if (pa[i] + pb[i] < pa[rarest] + pb[rarest]) {
+                    rarest = i;
+                }
+            }
+            pa[rarest] += restA;
+            pb[rarest] += restB;
+        } else {
+            pa[k] = restA;
+            pb[k] = restB;
+            k++;
+        }
+        return homogeneity(java.util.Arrays.copyOf(pa, k), java.util.Arrays.copyOf(pb, k));
+    }
 }

@@ -5,7 +5,8 @@ import io.canaryflow.modelloader.ReferenceBins;
 /**
  * One quantity's drift against its reference bins: PSI (ε for empty bins, reported), binned
  * two-sample KS against the reference sample's counts for numeric quantities (see {@link
- * KolmogorovSmirnov#binned} for what binning costs) or χ² homogeneity for categorical ones, and
+ * KolmogorovSmirnov#binned} for what binning costs) or χ² homogeneity for categorical ones
+ * (categories expected fewer than 5 times pooled, see {@link ChiSquare#homogeneityPooled}), and
  * Jensen-Shannon divergence. Below {@code minCount} finite observations the measures are not
  * computed: {@link Result#insufficient()} is true, the values NaN and the level {@link
  * Level#INSUFFICIENT}.
@@ -123,7 +124,7 @@ public final class DriftMeasures {
         int df = 0;
         double chi2P = Double.NaN;
         if (categorical) {
-            ChiSquare.Result c = ChiSquare.homogeneity(counts, referenceCounts);
+            ChiSquare.Result c = ChiSquare.homogeneityPooled(counts, referenceCounts, 5);
             chi2 = c.statistic();
             df = c.degreesOfFreedom();
             chi2P = c.pValue();

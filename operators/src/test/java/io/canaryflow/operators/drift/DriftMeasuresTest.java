@@ -100,4 +100,79 @@ class DriftMeasuresTest {
         assertThat(a.nonFinite(0)).isEqualTo(2);
         assertThat(a.counts(1)).containsExactly(0, 1, 0);
     }
+
+    @Test
+    void shouldTestACategoricalFeatureWithChiSquareAsComputedByHand() {
+        // reference: 700 zeros, 300 ones; window: 50 and 50
+        ReferenceBins flag =
+                new ReferenceBins(
+                        new double[0], new double[] {0.7, 0.3, 0}, 1_000, new double[] {0, 1});
+        DriftMeasures.Result r =
+                DriftMeasures.compare(
+                        flag,
+                        new long[] {50, 50, 0},
+                        0,
+                        new DriftMeasures.Thresholds(0.1, 0.25, 10, 1e-4));
+        assertThat(r.categorical()).isTrue();
+        // 2x2 homogeneity by hand: column totals 750 and 350 of 1100
+        assertThat(r.chiSquare()).isCloseTo(16.761904761904766, offset(1e-9));
+        assertThat(r.chiSquareDf()).isEqualTo(1);
+        assertThat(r.chiSquarePValue())
+                .isCloseTo(
+                        1
+                                - new org.apache.commons.math3.distribution.ChiSquaredDistribution(
+                                                1)
+                                        .cumulativeProbability(16.761904761904766),
+                        offset(1e-9));
+        assertThat(r.pValue()).isEqualTo(r.chiSquarePValue());
+        assertThat(r.ksStatistic()).isNaN();
+        // PSI: (0.5-0.7)ln(0.5/0.7) + (0.5-0.3)ln(0.5/0.3); the empty other bin adds 0
+        assertThat(r.psi()).isCloseTo(0.16945957207744072, offset(1e-12));
+        assertThat(r.level()).isEqualTo(DriftMeasures.Level.WARN);
+    }
+
+    @Test
+    void shouldCompareTwoWindowsOverTheSameBinsAndNeedEnoughInBoth() {
+        DriftMeasures.Thresholds t = new DriftMeasures.Thresholds(0.1, 0.25, 100, 1e-4);
+        long[] control = {100, 200, 300, 400};
+        DriftMeasures.Result same = DriftMeasures.between(control.clone(), 0, control, false, t);
+        assertThat(same.psi()).isZero();
+        assertThat(same.ksStatistic()).isZero();
+        assertThat(same.level()).isEqualTo(DriftMeasures.Level.OK);
+        // a candidate putting 10/20/30/40 % the other way round
+        long[] candidate = {400, 300, 200, 100};
+        double expected = 0;
+        for (int i = 0; i < 4; i++) {
+            double a = candidate[i] / 1000.0;
+            double e = control[i] / 1000.0;
+            expected += (a - e) * Math.log(a / e);
+        }
+        DriftMeasures.Result flipped = DriftMeasures.between(candidate, 0, control, false, t);
+        assertThat(flipped.psi()).isCloseTo(expected, offset(1e-12));
+        assertThat(flipped.ksStatistic()).isCloseTo(0.4, offset(1e-12)); // at the second edge
+        assertThat(flipped.level()).isEqualTo(DriftMeasures.Level.ALERT);
+        assertThat(
+                        DriftMeasures.between(candidate, 0, new long[] {10, 10, 10, 10}, false, t)
+                                .level())
+                .isEqualTo(DriftMeasures.Level.INSUFFICIENT);
+    }
+
+    @Test
+    void shouldPoolCategoriesExpectedFewerThanFiveTimesBeforeChiSquare() {
+        // the last two categories are expected 0.9 and 0.1 times in the smaller sample: pooled
+        // they are still expected once only, so they join the rarest other category (the second)
+        long[] window = {60, 38, 2, 0};
+        long[] reference = {600, 391, 8, 1};
+        ChiSquare.Result pooled = ChiSquare.homogeneityPooled(window, reference, 5);
+        ChiSquare.Result byHand = ChiSquare.homogeneity(new long[] {60, 40}, new long[] {600, 400});
+        assertThat(pooled.statistic()).isEqualTo(byHand.statistic());
+        assertThat(pooled.degreesOfFreedom()).isEqualTo(1);
+        assertThat(ChiSquare.homogeneity(window, reference).degreesOfFreedom()).isEqualTo(3);
+        // enough of them together: one pooled category of their own
+        ChiSquare.Result own =
+                ChiSquare.homogeneityPooled(
+                        new long[] {60, 30, 4, 4}, new long[] {600, 300, 40, 40}, 5);
+        assertThat(own.degreesOfFreedom()).isEqualTo(2);
+        assertThat(own.statistic()).isZero();
+    }
 }

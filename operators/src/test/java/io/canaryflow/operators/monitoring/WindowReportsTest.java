@@ -1,0 +1,309 @@
+package io.canaryflow.operators.monitoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.canaryflow.modelloader.ModelRepository;
+import io.canaryflow.modelloader.synthetic.SyntheticFraud;
+import io.canaryflow.modelloader.tools.DemoModels;
+import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.drift.DriftMeasures;
+import io.canaryflow.operators.records.Arm;
+import io.canaryflow.operators.records.Prediction;
+import io.canaryflow.operators.records.ScoringFailure;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a window report says about errors, labels, arms compared, and segments. */
+class WindowReportsTest {
+    @TempDir static Path repo;
+    static ModelRepository repository;
+    static MonitorReferences.Version references;
+    static final Map<String, ExperimentSchema> SCHEMAS =
+            Map.of(
+                    "fraud",
+                    new ExperimentSchema("fraud", DemoModels.MODEL, SyntheticFraud.FEATURES));
+    static final Map<String, String> SHARED = Map.of("fraud", DemoModels.BASELINE);
+    static final MonitorSettings SETTINGS =
+            MonitorSettings.defaults(1_000)
+                    .withDrift(new DriftMeasures.Thresholds(0.1, 0.25, 5, 1e-4));
+
+    @BeforeAll
+    static void models() throws Exception {
+        DemoModels.generate(repo, 1, 3_000, 2_000);
+        repository = ModelRepository.at(repo.toString());
+        references =
+                new MonitorReferences(repository, SCHEMAS, SHARED)
+                        .of("fraud", DemoModels.MODEL, DemoModels.BASELINE);
+    }
+
+    static Prediction prediction(
+            SyntheticFraud data,
+            Arm arm,
+            float score,
+            long latencyUs,
+            String country,
+            double amountShift,
+            ScoringFailure failure) {
+        double[] row = data.next().features();
+        float[] f = new float[row.length];
+        for (int i = 0; i < row.length; i++) {
+            f[i] = (float) row[i];
+        }
+        f[1] += (float) amountShift;
+        return new Prediction(
+                "e",
+                "u",
+                "fraud",
+                DemoModels.MODEL,
+                DemoModels.BASELINE,
+                arm,
+                true,
+                failure == null ? score : Float.NaN,
+                null,
+                10,
+                10,
+                latencyUs,
+                "p",
+                1,
+                null,
+                f,
+                country == null ? Map.of() : Map.of("country", country),
+                failure);
+    }
+
+    static WindowAggregate aggregate(
+            MonitorReferences.Version v, MonitorSettings settings, Arm arm) {
+        return new WindowAggregate(
+                prediction(new SyntheticFraud(0), arm, 0, 0, null, 0, null), 0, 1_000, v, settings);
+    }
+
+    @Test
+    void shouldCountFailuresAndTimeoutsAsTheVersionsInferenceErrors() {
+        SyntheticFraud data = new SyntheticFraud(1);
+        WindowAggregate a = aggregate(references, SETTINGS, Arm.CANDIDATE);
+        for (int i = 0; i < 88; i++) {
+            a.add(prediction(data, Arm.CANDIDATE, 0.1f, 900, null, 0, null), true);
+        }
+        for (int i = 0; i < 2; i++) { // later than the 1 s timeout
+            a.add(prediction(data, Arm.CANDIDATE, 0.1f, 2_000_000, null, 0, null), true);
+        }
+        for (int i = 0; i < 6; i++) {
+            a.add(prediction(data, Arm.CANDIDATE, 0, 0, null, 0, ScoringFailure.RUN_FAILURE), true);
+        }
+        for (int i = 0; i < 4; i++) {
+            a.add(prediction(data, Arm.CANDIDATE, 0, 0, null, 0, ScoringFailure.UNAVAILABLE), true);
+        }
+        MonitoringRecord r =
+                WindowReports.report(a.toPartial(), null, 0, false, null, references, SETTINGS, 0);
+        assertThat(r.count()).isEqualTo(90);
+        assertThat(r.errors().attempts()).isEqualTo(100);
+        assertThat(r.errors().failures()[ScoringFailure.RUN_FAILURE.ordinal()]).isEqualTo(6);
+        assertThat(r.errors().failures()[ScoringFailure.UNAVAILABLE.ordinal()]).isEqualTo(4);
+        assertThat(r.errors().timeouts()).isEqualTo(2);
+        assertThat(r.errors().rate()).isEqualTo(0.12); // (6 + 4 + 2) / 100
+        assertThat(r.errors().level()).isEqualTo(DriftMeasures.Level.ALERT);
+        // failures carry no score: the score histogram holds the 90 predictions only
+        assertThat(r.scoreDrift().n()).isEqualTo(90);
+    }
+
+    KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> merge()
+            throws Exception {
+        KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(
+                                new WindowMergeFunction(
+                                        repository, SCHEMAS, SHARED, SETTINGS, true)),
+                        MonitorPartial::experiment,
+                        Types.STRING);
+        h.open();
+        return h;
+    }
+
+    static LabelPartial labels(
+            long start, long opened, long joined, long expired, long late, long misclassified) {
+        return new LabelPartial(
+                "fraud",
+                DemoModels.MODEL,
+                DemoModels.BASELINE,
+                "control",
+                start,
+                start + 1_000,
+                opened,
+                joined,
+                expired,
+                late,
+                misclassified,
+                0.3 * joined,
+                0.2 * joined);
+    }
+
+    @Test
+    void shouldCarryPendingLabelsFromWindowToWindowAndRateOnlyEnoughJoinedLabels()
+            throws Exception {
+        try (var h = merge()) {
+            h.processElement(MonitorPartial.of(labels(0, 10, 3, 0, 0, 1)), 999);
+            h.processElement(MonitorPartial.of(labels(1_000, 5, 6, 2, 1, 3)), 1_999);
+            h.processWatermark(new Watermark(1_999));
+            List<MonitoringRecord> out = h.extractOutputValues();
+            assertThat(out).hasSize(2);
+            MonitoringRecord.Labels first = out.get(0).labels();
+            assertThat(first.pending()).isEqualTo(7); // 10 opened, 3 joined
+            assertThat(first.level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT); // 3 < 5
+            assertThat(first.errorRate()).isNaN();
+            MonitoringRecord.Labels second = out.get(1).labels();
+            assertThat(second.pending()).isEqualTo(7 + 5 - 6 - 2);
+            assertThat(second.late()).isEqualTo(1);
+            assertThat(second.errorRate()).isEqualTo(0.5); // 3 of 6
+            assertThat(second.logLoss()).isCloseTo(0.3, within(1e-12));
+            assertThat(second.mae()).isCloseTo(0.2, within(1e-12));
+            assertThat(second.level()).isEqualTo(DriftMeasures.Level.ALERT); // >= 0.4
+            // a window with label outcomes only is still reported, with no predictions
+            assertThat(out.get(1).count()).isZero();
+        }
+    }
+
+    @Test
+    void shouldCompareACandidateWithItsControlInTheSameWindowOnly() throws Exception {
+        WindowAggregate control = aggregate(references, SETTINGS, Arm.CONTROL);
+        WindowAggregate same = aggregate(references, SETTINGS, Arm.CANDIDATE);
+        SyntheticFraud a = new SyntheticFraud(5);
+        SyntheticFraud b = new SyntheticFraud(5);
+        for (int i = 0; i < 2_000; i++) {
+            float score = (float) ((i % 97) / 97.0 * 0.3);
+            control.add(prediction(a, Arm.CONTROL, score, 10, null, 0, null), true);
+            same.add(prediction(b, Arm.CANDIDATE, score, 10, null, 0, null), true);
+        }
+        try (var h = merge()) {
+            h.processElement(MonitorPartial.of(control.toPartial()), 999);
+            h.processElement(MonitorPartial.of(same.toPartial()), 999);
+            h.processWatermark(new Watermark(999));
+            MonitoringRecord candidate =
+                    h.extractOutputValues().stream()
+                            .filter(r -> r.arm().equals("candidate"))
+                            .findFirst()
+                            .orElseThrow();
+            assertThat(candidate.comparedArm()).isEqualTo("control");
+            assertThat(candidate.scoreVersusArm().psi()).isZero(); // identical scores
+            assertThat(candidate.scoreVersusArm().level()).isEqualTo(DriftMeasures.Level.OK);
+            MonitoringRecord controlReport =
+                    h.extractOutputValues().stream()
+                            .filter(r -> r.arm().equals("control"))
+                            .findFirst()
+                            .orElseThrow();
+            assertThat(controlReport.scoreVersusArm()).isNull();
+        }
+        WindowAggregate shifted = aggregate(references, SETTINGS, Arm.CANDIDATE);
+        SyntheticFraud c = new SyntheticFraud(5);
+        for (int i = 0; i < 2_000; i++) {
+            float score = (float) ((i % 97) / 97.0 * 0.3) + 0.3f;
+            shifted.add(prediction(c, Arm.CANDIDATE, score, 10, null, 0, null), true);
+        }
+        try (var h = merge()) {
+            h.processElement(MonitorPartial.of(control.toPartial()), 999);
+            h.processElement(MonitorPartial.of(shifted.toPartial()), 999);
+            h.processWatermark(new Watermark(999));
+            MonitoringRecord candidate =
+                    h.extractOutputValues().stream()
+                            .filter(r -> r.arm().equals("candidate"))
+                            .findFirst()
+                            .orElseThrow();
+            assertThat(candidate.scoreVersusArm().level()).isEqualTo(DriftMeasures.Level.ALERT);
+            assertThat(candidate.scoreVersusArm().ksPValue()).isLessThan(1e-6);
+        }
+    }
+
+    /** Features only (no score reference), so that every segment test is a feature's. */
+    static MonitorReferences.Version featuresOnly() {
+        return new MonitorReferences.Version(
+                references.names(), references.features(), null, null, "classifier");
+    }
+
+    static final List<String> COUNTRIES =
+            List.of(
+                    "AT", "BE", "CH", "CZ", "DE", "DK", "ES", "FI", "FR", "GR", "HU", "IE", "IT",
+                    "LU", "NL", "NO", "PL", "PT", "SE", "SK");
+
+    MonitoringRecord segmentedWindow(long seed, String shiftedCountry) {
+        MonitorSettings settings = SETTINGS.withSegments(List.of("country"), 50);
+        MonitorReferences.Version v = featuresOnly();
+        WindowAggregate a = aggregate(v, settings, Arm.BASELINE);
+        SyntheticFraud data = new SyntheticFraud(seed);
+        for (String country : COUNTRIES) {
+            double shift = country.equals(shiftedCountry) ? 1.0 : 0;
+            for (int i = 0; i < 400; i++) {
+                a.add(prediction(data, Arm.BASELINE, 0.1f, 10, country, shift, null), true);
+            }
+        }
+        return WindowReports.report(a.toPartial(), null, 0, false, null, v, settings, 0);
+    }
+
+    @Test
+    void shouldKeepFalseSegmentAlarmsRareWithBenjaminiHochbergWhereRawPValuesRaiseMany() {
+        int windows = 20;
+        int windowsWithADiscovery = 0;
+        int rawRejections = 0;
+        int tests = 0;
+        for (int w = 0; w < windows; w++) {
+            MonitoringRecord r = segmentedWindow(100 + w, null);
+            assertThat(r.segments()).hasSize(COUNTRIES.size() * SyntheticFraud.FEATURES.size());
+            boolean any = false;
+            for (MonitoringRecord.SegmentDrift s : r.segments()) {
+                tests++;
+                if (s.drift().pValue() < 0.05) {
+                    rawRejections++;
+                }
+                any |= s.discovery();
+                if (!s.discovery()) {
+                    assertThat(s.level()).isEqualTo(DriftMeasures.Level.OK);
+                }
+            }
+            windowsWithADiscovery += any ? 1 : 0;
+        }
+        // No segment differs: BH at q = 0.05 allows a discovery in at most ~5 % of windows;
+        // testing each at 0.05 alone rejects several per window.
+        assertThat(windowsWithADiscovery).isLessThanOrEqualTo(2);
+        assertThat(rawRejections).isGreaterThan(windows);
+        assertThat(tests).isEqualTo(windows * 160);
+    }
+
+    @Test
+    void shouldFindTheOneSegmentWhoseFeatureShifted() {
+        MonitoringRecord r = segmentedWindow(7, "FR");
+        List<MonitoringRecord.SegmentDrift> found =
+                java.util.Arrays.stream(r.segments()).filter(s -> s.discovery()).toList();
+        assertThat(found)
+                .anySatisfy(
+                        s -> {
+                            assertThat(s.segment()).isEqualTo("country=FR");
+                            assertThat(s.quantity()).isEqualTo("amount");
+                            assertThat(s.level()).isEqualTo(DriftMeasures.Level.ALERT);
+                            assertThat(s.adjustedP()).isLessThan(1e-6);
+                        });
+        assertThat(found).allSatisfy(s -> assertThat(s.segment()).isEqualTo("country=FR"));
+    }
+
+    @Test
+    void shouldMeasureValuesBeyondTheLimitTogetherAsOther() {
+        MonitorSettings settings = SETTINGS.withSegments(List.of("country"), 3);
+        WindowAggregate a = aggregate(featuresOnly(), settings, Arm.BASELINE);
+        SyntheticFraud data = new SyntheticFraud(3);
+        for (String country : COUNTRIES.subList(0, 6)) {
+            for (int i = 0; i < 10; i++) {
+                a.add(prediction(data, Arm.BASELINE, 0.1f, 10, country, 0, null), true);
+            }
+        }
+        WindowPartial p = a.toPartial();
+        assertThat(p.segments())
+                .containsExactly("country=AT", "country=BE", "country=CH", "country=__other__");
+        assertThat(java.util.Arrays.stream(p.segmentCounts()[3][0]).sum()).isEqualTo(30);
+    }
+}
