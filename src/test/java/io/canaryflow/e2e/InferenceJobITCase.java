@@ -471,6 +471,167 @@ class InferenceJobITCase {
         }
     }
 
+    @Test
+    void shouldJoinLateLabelsAndReportTheLabelErrorRateOfTheSentData(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
+        String name = "labels";
+        Map<String, String> c = config(name);
+        kafka.clients().createTopic(name + "-labels", 2);
+        c.put("experiments.fraud.model", DemoModels.MODEL);
+        c.put("experiments.fraud.baseline", DemoModels.BASELINE);
+        c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
+        c.put("experiments.fraud.canary-percent", "20");
+        c.put("monitoring.window", "1 s");
+        c.put("monitoring.min-count", "1");
+        c.put("labels.enabled", "true");
+        c.put("kafka.topics.labels", name + "-labels");
+        c.put("labels.horizon", "3 s");
+        JobConfig config = JobConfig.fromFlat(c);
+        long horizon = 3_000;
+
+        // 6 s of event time; two events in three get a label, one label in five of those after
+        // the horizon (late), the others within it.
+        int events = 6_000;
+        SyntheticFraud data = new SyntheticFraud(33);
+        FeatureEventJson json = new FeatureEventJson();
+        List<byte[][]> features = new ArrayList<>();
+        Map<String, Boolean> truth = new HashMap<>();
+        Map<String, Long> labelDelay = new HashMap<>();
+        List<long[]> labelOrder = new ArrayList<>(); // {label ts, event index}
+        long base = 1_700_000_000_000L;
+        for (int i = 0; i < events; i++) {
+            SyntheticFraud.Row row = data.next();
+            String unit = "user-" + (i % 800);
+            String id = "l-" + i;
+            features.add(
+                    new byte[][] {
+                        unit.getBytes(StandardCharsets.UTF_8),
+                        json.write(
+                                id,
+                                unit,
+                                "fraud",
+                                base + i,
+                                SyntheticFraud.FEATURES,
+                                row.features(),
+                                Map.of())
+                    });
+            if (i % 3 != 0) {
+                long delay = i % 5 == 0 ? 3_500 + (i * 37L) % 1_400 : 200 + (i * 37L) % 2_700;
+                truth.put(id, row.fraud());
+                labelDelay.put(id, delay);
+                labelOrder.add(new long[] {base + i + delay, i});
+            }
+        }
+        labelOrder.sort(java.util.Comparator.comparingLong((long[] l) -> l[0]));
+        List<byte[][]> labels = new ArrayList<>();
+        for (long[] l : labelOrder) {
+            String id = "l-" + l[1];
+            labels.add(
+                    new byte[][] {
+                        id.getBytes(StandardCharsets.UTF_8),
+                        String.format(
+                                        "{\"event_id\":\"%s\",\"label\":%s,\"ts\":%d}",
+                                        id, truth.get(id) ? "1" : "0", l[0])
+                                .getBytes(StandardCharsets.UTF_8)
+                    });
+        }
+        labels.add(new byte[][] {null, "{\"event_id\":\"l-1\"".getBytes(StandardCharsets.UTF_8)});
+        kafka.produce(name + "-features", features);
+        kafka.produce(name + "-labels", labels);
+
+        assertThat(JobRun.runToCompletion(cluster, config, JOB_TIMEOUT)).isZero();
+
+        // What the labels say, computed directly from the sent data and the scores served.
+        Map<String, long[]> expected = new HashMap<>(); // series -> {n, joined, wrong, late}
+        for (JsonNode p :
+                values(
+                        kafka.readCommitted(
+                                name + "-predictions",
+                                events,
+                                Duration.ofSeconds(2),
+                                Duration.ofMinutes(1)))) {
+            String id = p.get("event_id").asText();
+            long[] e =
+                    expected.computeIfAbsent(
+                            p.get("version").asText() + "/" + p.get("arm").asText(),
+                            k -> new long[4]);
+            e[0]++;
+            if (truth.containsKey(id)) {
+                if (labelDelay.get(id) <= horizon) {
+                    e[1]++;
+                    boolean predicted = p.get("score").asDouble() >= 0.5;
+                    if (predicted != truth.get(id)) {
+                        e[2]++;
+                    }
+                } else {
+                    e[3]++;
+                }
+            }
+        }
+        assertThat(expected.keySet())
+                .containsExactlyInAnyOrder(
+                        DemoModels.BASELINE + "/baseline",
+                        DemoModels.BASELINE + "/control",
+                        DemoModels.GOOD_CANDIDATE + "/candidate");
+
+        // What the monitoring topic says, added up over each series' windows.
+        Map<String, long[]> reported = new HashMap<>(); // {opened, joined, wrong, late, expired}
+        Map<String, JsonNode> last = new HashMap<>();
+        for (JsonNode r :
+                values(
+                        kafka.readCommitted(
+                                name + "-monitoring",
+                                1,
+                                Duration.ofSeconds(3),
+                                Duration.ofMinutes(1)))) {
+            String series = r.get("version").asText() + "/" + r.get("arm").asText();
+            JsonNode l = r.get("labels");
+            long[] t = reported.computeIfAbsent(series, k -> new long[5]);
+            t[0] += l.get("opened").asLong();
+            t[1] += l.get("joined").asLong();
+            if (l.get("joined").asLong() > 0) {
+                t[2] += Math.round(l.get("error_rate").asDouble() * l.get("joined").asLong());
+            }
+            t[3] += l.get("late").asLong();
+            t[4] += l.get("expired").asLong();
+            JsonNode previous = last.get(series);
+            if (previous == null
+                    || previous.get("window_start").asLong() < r.get("window_start").asLong()) {
+                last.put(series, r);
+            }
+        }
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            long[] want = e.getValue();
+            long[] got = reported.get(e.getKey());
+            assertThat(got).as(e.getKey()).isNotNull();
+            assertThat(got[0]).as("%s opened", e.getKey()).isEqualTo(want[0]);
+            assertThat(got[1]).as("%s joined", e.getKey()).isEqualTo(want[1]);
+            assertThat(got[2]).as("%s misclassified", e.getKey()).isEqualTo(want[2]);
+            assertThat(got[3]).as("%s late", e.getKey()).isEqualTo(want[3]);
+            // every prediction without a label in time expired; none is still pending
+            assertThat(got[4]).as("%s expired", e.getKey()).isEqualTo(want[0] - want[1]);
+            assertThat(last.get(e.getKey()).get("labels").get("pending").asLong()).isZero();
+        }
+        long joined = expected.values().stream().mapToLong(v -> v[1]).sum();
+        assertThat(joined).isGreaterThan(3_000); // the check above covered real joins
+
+        List<JsonNode> dead =
+                values(
+                        kafka.readCommitted(
+                                name + "-dead-letters",
+                                1,
+                                Duration.ofSeconds(2),
+                                Duration.ofMinutes(1)));
+        assertThat(dead)
+                .singleElement()
+                .satisfies(
+                        d -> {
+                            assertThat(d.get("reason").asText()).isEqualTo("MALFORMED");
+                            assertThat(d.get("source").get("topic").asText())
+                                    .isEqualTo(name + "-labels");
+                        });
+    }
+
     static void copyVersion(Path models, String version) throws Exception {
         Path to = models.resolve(version);
         Files.createDirectories(to);
