@@ -283,6 +283,7 @@ class InferenceJobITCase {
         assertThat(predictions)
                 .allSatisfy(
                         p -> assertThat(p.get("version").asText()).isEqualTo(DemoModels.BASELINE));
+        Map<String, Long> fallbacks = new HashMap<>();
         for (String e : experiments) {
             long fellBack =
                     predictions.stream()
@@ -296,7 +297,28 @@ class InferenceJobITCase {
                                                     .isEqualTo("v9-" + e))
                             .count();
             assertThat(fellBack).isGreaterThan(0);
+            fallbacks.put(e, fellBack);
         }
+        // Monitoring counts each fallback as an inference error of the candidate that failed.
+        Map<String, Long> unavailable = new HashMap<>();
+        for (JsonNode r :
+                values(
+                        kafka.readCommitted(
+                                name + "-monitoring",
+                                1,
+                                Duration.ofSeconds(3),
+                                Duration.ofMinutes(1)))) {
+            if (r.get("version").asText().startsWith("v9-")) {
+                assertThat(r.get("arm").asText()).isEqualTo("candidate");
+                assertThat(r.get("n").asLong()).isZero();
+                assertThat(r.get("errors").get("rate").asDouble()).isEqualTo(1.0);
+                unavailable.merge(
+                        r.get("experiment").asText(),
+                        r.get("errors").get("unavailable").asLong(),
+                        Long::sum);
+            }
+        }
+        assertThat(unavailable).isEqualTo(fallbacks);
         assertThat(
                         kafka.readCommitted(
                                 name + "-dead-letters",
