@@ -48,6 +48,10 @@ class JobConfigTest {
                             assertThat(p.canaryPercent()).isEqualTo(5.0);
                             assertThat(p.salt()).isEqualTo("fraud-2026-11");
                         });
+        assertThat(inference.segmentFields()).containsExactly("country", "device");
+        assertThat(inference.get(JobOptions.LABELS_ENABLED)).isTrue();
+        assertThat(inference.monitorSettings().labelError().alert()).isEqualTo(0.4);
+        assertThat(inference.monitorSettings().latencyP99Micros().warn()).isEqualTo(50_000);
 
         JobConfig demo =
                 JobConfig.load(

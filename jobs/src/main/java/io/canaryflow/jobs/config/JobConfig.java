@@ -335,9 +335,22 @@ public final class JobConfig implements Serializable {
                 new io.canaryflow.operators.monitoring.MonitorSettings.Levels(
                         get(JobOptions.LABEL_ERROR_WARN), get(JobOptions.LABEL_ERROR_ALERT)),
                 get(JobOptions.LABEL_THRESHOLD),
-                get(JobOptions.MONITORING_SEGMENTS),
+                segmentFields(),
                 get(JobOptions.SEGMENT_MAX_VALUES),
                 get(JobOptions.FALSE_DISCOVERY_RATE));
+    }
+
+    /** {@code monitoring.segments}: a YAML list, or names separated by commas or semicolons. */
+    public List<String> segmentFields() {
+        List<String> fields = new ArrayList<>();
+        for (String item : get(JobOptions.MONITORING_SEGMENTS)) {
+            for (String name : item.split(",")) {
+                if (!name.isBlank()) {
+                    fields.add(name.trim());
+                }
+            }
+        }
+        return fields;
     }
 
     /** Drift thresholds for monitoring reports. */

@@ -128,7 +128,11 @@ public final class DemoMain {
                         rate,
                         badEvery,
                         5_000,
-                        shiftAfter);
+                        shiftAfter,
+                        config.get(JobOptions.LABELS_ENABLED)
+                                ? config.get(JobOptions.LABELS_TOPIC)
+                                : null,
+                        config.get(JobOptions.LABEL_HORIZON).toMillis());
         LiveView view =
                 new LiveView(
                         bootstrap,
@@ -218,7 +222,8 @@ public final class DemoMain {
                             config.get(JobOptions.FEATURES_TOPIC),
                             config.get(JobOptions.PREDICTIONS_TOPIC),
                             config.get(JobOptions.DEAD_LETTERS_TOPIC),
-                            config.get(JobOptions.MONITORING_TOPIC))) {
+                            config.get(JobOptions.MONITORING_TOPIC),
+                            config.get(JobOptions.LABELS_TOPIC))) {
                 if (!existing.contains(topic)) {
                     missing.add(new NewTopic(topic, 2, (short) 1));
                 }

@@ -204,22 +204,67 @@ final class LiveView implements Runnable {
             }
         }
         JsonNode score = n.path("score");
+        JsonNode errors = n.path("errors");
+        JsonNode labels = n.path("labels");
+        String labelLine =
+                labels.isMissingNode()
+                        ? ""
+                        : String.format(
+                                " | labels joined %d err %s pending %d late %d",
+                                labels.path("joined").asLong(),
+                                labels.path("error_rate").isNumber()
+                                        ? String.format(
+                                                "%.1f%%",
+                                                100 * labels.path("error_rate").asDouble())
+                                        : "-",
+                                labels.path("pending").asLong(),
+                                labels.path("late").asLong());
+        String versus =
+                n.has("score_versus_arm")
+                        ? String.format(
+                                " | vs %s PSI %.3f %s",
+                                n.path("score_versus_arm").path("arm").asText(),
+                                n.path("score_versus_arm")
+                                        .path("drift")
+                                        .path("psi")
+                                        .asDouble(Double.NaN),
+                                n.path("score_versus_arm").path("drift").path("level").asText())
+                        : "";
+        long segmentAlarms = 0;
+        for (JsonNode segment : n.path("segments")) {
+            if (segment.path("discovery").asBoolean()) {
+                segmentAlarms++;
+            }
+        }
         out.println(
                 String.format(
-                        "  monitor | window %s +%ds  %-13s %-7s %-9s n=%-6d max feature PSI %-14s %7.3f %-12s score PSI %7.3f %-12s p99 %s us",
-                        TIME.format(
-                                java.time.Instant.ofEpochMilli(n.path("window_start").asLong())),
-                        (n.path("window_end").asLong() - n.path("window_start").asLong()) / 1000,
-                        n.path("experiment").asText(),
-                        n.path("version").asText(),
-                        n.path("arm").asText(),
-                        n.path("n").asLong(),
-                        worst,
-                        worstPsi,
-                        worstLevel,
-                        score.path("psi").asDouble(Double.NaN),
-                        score.path("level").asText(),
-                        n.path("latency_us").path("p99").asText()));
+                                "  monitor | window %s +%ds  %-13s %-7s %-9s n=%-6d max feature PSI %-14s %7.3f %-12s score PSI %7.3f %-12s p99 %s us",
+                                TIME.format(
+                                        java.time.Instant.ofEpochMilli(
+                                                n.path("window_start").asLong())),
+                                (n.path("window_end").asLong() - n.path("window_start").asLong())
+                                        / 1000,
+                                n.path("experiment").asText(),
+                                n.path("version").asText(),
+                                n.path("arm").asText(),
+                                n.path("n").asLong(),
+                                worst,
+                                worstPsi,
+                                worstLevel,
+                                score.path("psi").asDouble(Double.NaN),
+                                score.path("level").asText(),
+                                n.path("latency_us").path("p99").asText())
+                        + String.format(
+                                " | errors %s",
+                                errors.path("rate").isNumber()
+                                        ? String.format(
+                                                "%.1f%%", 100 * errors.path("rate").asDouble())
+                                        : "-")
+                        + versus
+                        + labelLine
+                        + (segmentAlarms > 0
+                                ? " | segment drift: " + segmentAlarms + " discoveries"
+                                : ""));
     }
 
     void stop() {

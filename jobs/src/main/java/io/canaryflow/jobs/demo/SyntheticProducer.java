@@ -45,7 +45,9 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
             int ratePerSecond,
             int badEvery,
             int units,
-            long shiftAfterSeconds) {
+            long shiftAfterSeconds,
+            String labelsTopic,
+            long labelHorizonMillis) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
@@ -59,6 +61,55 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
         this.units = units;
         this.shiftAfterNanos =
                 shiftAfterSeconds <= 0 ? Long.MAX_VALUE : shiftAfterSeconds * 1_000_000_000L;
+        this.labelsTopic = labelsTopic;
+        this.labelHorizonMillis = labelHorizonMillis;
+    }
+
+    /** A label the producer will send once it is due, as ground truth arrives late. */
+    private record PendingLabel(long dueMillis, String eventId, boolean fraud) {}
+
+    private final String labelsTopic;
+    private final long labelHorizonMillis;
+    private final java.util.PriorityQueue<PendingLabel> labels =
+            new java.util.PriorityQueue<>(
+                    java.util.Comparator.comparingLong(PendingLabel::dueMillis));
+    private final java.util.concurrent.atomic.AtomicLong labelsSent =
+            new java.util.concurrent.atomic.AtomicLong();
+
+    long labelsSent() {
+        return labelsSent.get();
+    }
+
+    /**
+     * Half the events get a label: nine in ten of those within the first two thirds of the horizon,
+     * one in ten after it (late).
+     */
+    private void scheduleLabel(String id, boolean fraud, SplittableRandom random) {
+        if (labelsTopic == null || random.nextInt(2) == 0) {
+            return;
+        }
+        long delay =
+                random.nextInt(10) == 0
+                        ? labelHorizonMillis + 1 + random.nextLong(labelHorizonMillis / 2)
+                        : 1 + random.nextLong(labelHorizonMillis * 2 / 3);
+        labels.add(new PendingLabel(System.currentTimeMillis() + delay, id, fraud));
+    }
+
+    private void sendDueLabels() {
+        long now = System.currentTimeMillis();
+        while (!labels.isEmpty() && labels.peek().dueMillis() <= now) {
+            PendingLabel l = labels.poll();
+            String value =
+                    String.format(
+                            "{\"event_id\":\"%s\",\"label\":%d,\"ts\":%d}",
+                            l.eventId(), l.fraud() ? 1 : 0, l.dueMillis());
+            producer.send(
+                    new ProducerRecord<>(
+                            labelsTopic,
+                            l.eventId().getBytes(StandardCharsets.UTF_8),
+                            value.getBytes(StandardCharsets.UTF_8)));
+            labelsSent.incrementAndGet();
+        }
     }
 
     long produced() {
@@ -83,6 +134,7 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
         long sequence = 0;
         while (running) {
             long due = (System.nanoTime() - started) * ratePerSecond / 1_000_000_000L;
+            sendDueLabels();
             if (sequence >= due) {
                 sleep(5);
                 continue;
@@ -100,7 +152,9 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
                     value = badRecord(id, unit, experiment, sequence / badEvery);
                     bad.incrementAndGet();
                 } else {
-                    double[] features = data.next().features();
+                    SyntheticFraud.Row row = data.next();
+                    double[] features = row.features();
+                    scheduleLabel(id, row.fraud(), random);
                     if (shifted) {
                         features[shiftedColumn] += SHIFT;
                     }
