@@ -38,18 +38,23 @@ public final class EndToEndBenchmark {
         Path work = Files.createTempDirectory("canaryflow-bench-e2e");
         try (KafkaTestCluster kafka = KafkaTestCluster.start()) {
             TestModels.generate(work.resolve("models"));
-            for (String t : List.of("features", "dead-letters", "monitoring")) {
+            for (String t : List.of("features", "labels", "dead-letters", "monitoring")) {
                 kafka.createTopic(t, 2);
             }
             produce(kafka, events);
-            // Same events, same machine, same run: off, on, off, on. The first pair warms up the
-            // JVM (the second job of a JVM runs much faster); the second pair is reported.
+            // Same events, same machine, same run: off, on, on with labels, twice. The first
+            // round warms up the JVM (the second job of a JVM runs much faster); the second round
+            // is reported.
             List<String> rows = new ArrayList<>();
             int round = 0;
-            for (boolean monitoring : new boolean[] {false, true, false, true}) {
-                String row = run(kafka, work, events, monitoring, round++);
-                if (round > 2) {
-                    rows.add(row);
+            List<String> modes =
+                    List.of(System.getProperty("bench.modes", "off,on,on + labels").split(","));
+            for (int r = 0; r < 2; r++) {
+                for (String mode : modes) {
+                    String row = run(kafka, work, events, mode, round++);
+                    if (r == 1) {
+                        rows.add(row);
+                    }
                 }
             }
             System.out.printf(
@@ -59,10 +64,10 @@ public final class EndToEndBenchmark {
         }
     }
 
-    static String run(KafkaTestCluster kafka, Path work, int events, boolean monitoring, int round)
+    static String run(KafkaTestCluster kafka, Path work, int events, String mode, int round)
             throws Exception {
-        String label = monitoring ? "on" : "off";
-        String name = label + "-" + round;
+        String label = mode;
+        String name = mode.replace(" + ", "-") + "-" + round;
         kafka.createTopic("predictions-" + name, 2);
         Map<String, String> c = new LinkedHashMap<>();
         c.put("job.parallelism", "2");
@@ -72,7 +77,10 @@ public final class EndToEndBenchmark {
         c.put("kafka.group-id", "bench-" + name);
         c.put("kafka.transactional-id-prefix", "bench-" + name);
         c.put("kafka.topics.predictions", "predictions-" + name);
-        c.put("monitoring.enabled", String.valueOf(monitoring));
+        c.put("monitoring.enabled", String.valueOf(!mode.equals("off")));
+        c.put("labels.enabled", String.valueOf(mode.equals("on + labels")));
+        c.put("labels.horizon", "10 s");
+        c.put("state.backend", System.getProperty("bench.backend", "rocksdb"));
         c.put("models.repository", work.resolve("models").toString());
         c.put("checkpoint.interval", "2 s");
         c.put("checkpoint.directory", work.resolve("checkpoints-" + name).toUri().toString());
@@ -82,6 +90,11 @@ public final class EndToEndBenchmark {
         c.put("experiments.fraud.canary-percent", "10");
         JobConfig config = JobConfig.fromFlat(c);
         Configuration flink = Pipeline.flinkConfiguration(config);
+        if (System.getProperty("bench.timers") != null) {
+            flink.setString(
+                    "state.backend.rocksdb.timer-service.factory",
+                    System.getProperty("bench.timers"));
+        }
         flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(flink);
         InferenceJob.build(env, config);
@@ -149,5 +162,22 @@ public final class EndToEndBenchmark {
             }
         }
         kafka.produce("features", chunk);
+        // A label for every other event, 2 s of event time after it.
+        for (int i = 0; i < events; i += 2) {
+            String id = "e-" + i;
+            chunk.add(
+                    new byte[][] {
+                        id.getBytes(StandardCharsets.UTF_8),
+                        String.format(
+                                        "{\"event_id\":\"%s\",\"label\":%d,\"ts\":%d}",
+                                        id, i % 7 == 0 ? 1 : 0, 1_700_000_002_000L + i)
+                                .getBytes(StandardCharsets.UTF_8)
+                    });
+            if (chunk.size() == 50_000) {
+                kafka.produce("labels", chunk);
+                chunk.clear();
+            }
+        }
+        kafka.produce("labels", chunk);
     }
 }

@@ -6,8 +6,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -39,10 +37,12 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  *       (after that its state is gone and the label counts in metric {@code labelsUnmatched}).
  * </ul>
  *
- * State is kept per event id for at most {@code 2H} of event time after its last prediction: the
- * state TTL is the label horizon, implemented with event-time timers rather than Flink's
- * processing-time state TTL so that replays and recoveries decide identically. A second label for
- * the same event counts in {@code labelsDuplicate} and is ignored.
+ * State is one value per event id, kept for at most {@code 2H} of event time after its last
+ * prediction (until {@code t + H} once its label has come): the state TTL is the label horizon,
+ * implemented with event-time timers rather than Flink's processing-time state TTL so that replays
+ * and recoveries decide identically. A labelled event costs one timer, an unlabelled one two. A
+ * second label for the same event while its state lives counts in {@code labelsDuplicate} and is
+ * ignored.
  */
 public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         implements TwoInputStreamOperator<AwaitingLabel, Label, LabelPartial>,
@@ -53,12 +53,22 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private final long horizonMillis;
     private final double threshold;
 
-    /** The event's label, whether a prediction of it was seen, and when its state is dropped. */
-    public record Status(Label label, boolean sawPrediction, long cleanupAt) {}
+    /**
+     * Everything the join keeps of one event, in one state value (one read and one write per
+     * record): its predictions still awaiting a label, those whose horizon passed (kept for late
+     * labels), its label once known, whether a prediction was seen, and the event time at which its
+     * timer fires next.
+     */
+    public record Entry(
+            AwaitingLabel[] awaiting,
+            AwaitingLabel[] expired,
+            Label label,
+            boolean sawPrediction,
+            long timer) {}
 
-    private transient ListState<AwaitingLabel> awaiting;
-    private transient ListState<AwaitingLabel> expired;
-    private transient ValueState<Status> status;
+    private static final AwaitingLabel[] NONE = new AwaitingLabel[0];
+
+    private transient ValueState<Entry> state;
     private transient InternalTimerService<VoidNamespace> timers;
     private transient Map<String, Acc> open;
     private transient long emittedWatermark;
@@ -85,17 +95,9 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     @Override
     public void open() throws Exception {
         super.open();
-        awaiting =
+        state =
                 getPartitionedState(
-                        new ListStateDescriptor<>(
-                                "awaiting", TypeInformation.of(AwaitingLabel.class)));
-        expired =
-                getPartitionedState(
-                        new ListStateDescriptor<>(
-                                "expired", TypeInformation.of(AwaitingLabel.class)));
-        status =
-                getPartitionedState(
-                        new ValueStateDescriptor<>("status", TypeInformation.of(Status.class)));
+                        new ValueStateDescriptor<>("event", TypeInformation.of(Entry.class)));
         timers = getInternalTimerService("label-horizon", VoidNamespaceSerializer.INSTANCE, this);
         open = new HashMap<>();
         emittedWatermark = Long.MIN_VALUE;
@@ -106,45 +108,50 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     @Override
     public void processElement1(StreamRecord<AwaitingLabel> element) throws Exception {
         AwaitingLabel a = element.getValue();
-        Status s = status.value();
-        Label label = s == null ? null : s.label();
+        Entry e = state.value();
         acc(a, a.ts()).opened++;
+        AwaitingLabel[] awaiting = e == null ? NONE : e.awaiting();
+        AwaitingLabel[] expired = e == null ? NONE : e.expired();
+        Label label = e == null ? null : e.label();
         if (label != null) {
             resolve(a, label);
         } else if (a.ts() + horizonMillis <= timers.currentWatermark()) {
             acc(a, a.ts() + horizonMillis).expired++;
-            expired.add(a);
+            expired = append(expired, a);
         } else {
-            awaiting.add(a);
-            timers.registerEventTimeTimer(VoidNamespace.INSTANCE, a.ts() + horizonMillis);
+            awaiting = append(awaiting, a);
         }
-        long cleanup =
-                Math.max(s == null ? Long.MIN_VALUE : s.cleanupAt(), a.ts() + 2 * horizonMillis);
-        status.update(new Status(label, true, cleanup));
-        timers.registerEventTimeTimer(VoidNamespace.INSTANCE, cleanup);
+        long timer = e == null ? Long.MAX_VALUE : e.timer();
+        long due = a.ts() + horizonMillis;
+        if (due < timer) {
+            timer = due;
+            timers.registerEventTimeTimer(VoidNamespace.INSTANCE, timer);
+        }
+        state.update(new Entry(awaiting, expired, label, true, timer));
     }
 
     @Override
     public void processElement2(StreamRecord<Label> element) throws Exception {
         Label label = element.getValue();
-        Status s = status.value();
-        if (s != null && s.label() != null) {
+        Entry e = state.value();
+        if (e != null && e.label() != null) {
             duplicates.inc();
             return;
         }
-        for (AwaitingLabel a : items(awaiting)) {
+        if (e == null) {
+            // ahead of its prediction: it waits one horizon for it
+            long timer = label.ts() + horizonMillis;
+            timers.registerEventTimeTimer(VoidNamespace.INSTANCE, timer);
+            state.update(new Entry(NONE, NONE, label, false, timer));
+            return;
+        }
+        for (AwaitingLabel a : e.awaiting()) {
             resolve(a, label);
         }
-        awaiting.clear();
-        for (AwaitingLabel a : items(expired)) {
+        for (AwaitingLabel a : e.expired()) {
             acc(a, label.ts()).late++;
         }
-        expired.clear();
-        boolean sawPrediction = s != null && s.sawPrediction();
-        // A label for known predictions keeps their deadline; one ahead of them waits H for them.
-        long cleanup = sawPrediction ? s.cleanupAt() : label.ts() + horizonMillis;
-        status.update(new Status(label, sawPrediction, cleanup));
-        timers.registerEventTimeTimer(VoidNamespace.INSTANCE, cleanup);
+        state.update(new Entry(NONE, NONE, label, e.sawPrediction(), e.timer()));
     }
 
     private void resolve(AwaitingLabel a, Label label) {
@@ -164,32 +171,59 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         }
     }
 
+    /**
+     * Expires the predictions whose horizon {@code t} reaches. What remains decides what happens
+     * next: predictions still waiting get a timer at the earliest horizon; expired ones without a
+     * label are kept one more horizon for late labels; otherwise the event's state is dropped (a
+     * label that never met its prediction counts as unmatched).
+     */
     @Override
     public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
         long t = timer.getTimestamp();
+        Entry e = state.value();
+        if (e == null || t != e.timer()) {
+            return; // superseded by an earlier timer of the same event
+        }
         List<AwaitingLabel> still = new ArrayList<>();
-        boolean changed = false;
-        for (AwaitingLabel a : items(awaiting)) {
+        AwaitingLabel[] expired = e.expired();
+        long next = Long.MAX_VALUE;
+        for (AwaitingLabel a : e.awaiting()) {
             if (a.ts() + horizonMillis <= t) {
                 acc(a, a.ts() + horizonMillis).expired++;
-                expired.add(a);
-                changed = true;
+                expired = append(expired, a);
             } else {
                 still.add(a);
+                next = Math.min(next, a.ts() + horizonMillis);
             }
         }
-        if (changed) {
-            awaiting.update(still);
+        if (next == Long.MAX_VALUE && expired.length > 0 && e.label() == null) {
+            long lastExpiry = Long.MIN_VALUE;
+            for (AwaitingLabel a : expired) {
+                lastExpiry = Math.max(lastExpiry, a.ts() + horizonMillis);
+            }
+            next = lastExpiry + horizonMillis > t ? lastExpiry + horizonMillis : Long.MAX_VALUE;
         }
-        Status s = status.value();
-        if (s != null && t >= s.cleanupAt()) {
-            if (s.label() != null && !s.sawPrediction()) {
+        if (next == Long.MAX_VALUE) {
+            if (e.label() != null && !e.sawPrediction()) {
                 unmatched.inc();
             }
-            status.clear();
-            awaiting.clear();
-            expired.clear();
+            state.clear();
+            return;
         }
+        timers.registerEventTimeTimer(VoidNamespace.INSTANCE, next);
+        state.update(
+                new Entry(
+                        still.toArray(AwaitingLabel[]::new),
+                        expired,
+                        e.label(),
+                        e.sawPrediction(),
+                        next));
+    }
+
+    private static AwaitingLabel[] append(AwaitingLabel[] items, AwaitingLabel a) {
+        AwaitingLabel[] out = java.util.Arrays.copyOf(items, items.length + 1);
+        out[items.length] = a;
+        return out;
     }
 
     @Override
@@ -238,12 +272,6 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
             open.put(key, acc);
         }
         return acc;
-    }
-
-    /** A list state's items; the heap backend gives null for an empty list. */
-    private static Iterable<AwaitingLabel> items(ListState<AwaitingLabel> state) throws Exception {
-        Iterable<AwaitingLabel> items = state.get();
-        return items == null ? List.of() : items;
     }
 
     /** Mutable counts of one {@link LabelPartial}. */
