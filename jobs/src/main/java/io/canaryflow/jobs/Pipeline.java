@@ -285,7 +285,7 @@ public final class Pipeline {
                                     "join labels",
                                     TypeInformation.of(LabelPartial.class),
                                     new LabelJoinOperator(
-                                            settings.windowMillis(),
+                                            settings.slideMillis(),
                                             config.get(JobOptions.LABEL_HORIZON).toMillis(),
                                             settings.labelThreshold()))
                             .uid("label-join")

@@ -110,6 +110,35 @@ class JobConfigTest {
     }
 
     @Test
+    void shouldRejectInconsistentMonitoringSettingsNamingTheKeys() {
+        Map<String, String> c = minimal();
+        c.put("monitoring.window", "1 min");
+        c.put("monitoring.slide", "25 s");
+        c.put("monitoring.enabled", "false");
+        c.put("labels.enabled", "true");
+        c.put("labels.error-warn", "0.5");
+        c.put("labels.error-alert", "0.3");
+        c.put("monitoring.false-discovery-rate", "1.5");
+        ConfigException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        ConfigException.class, () -> JobConfig.fromFlat(c));
+        assertThat(e.problems())
+                .anySatisfy(p -> assertThat(p).contains("'monitoring.slide' must divide"))
+                .anySatisfy(p -> assertThat(p).contains("'labels.enabled' needs"))
+                .anySatisfy(p -> assertThat(p).contains("'labels.error-warn' and"))
+                .anySatisfy(p -> assertThat(p).contains("'monitoring.false-discovery-rate'"));
+
+        Map<String, String> ok = minimal();
+        ok.put("monitoring.window", "1 min");
+        ok.put("monitoring.slide", "20 s");
+        ok.put("monitoring.segments", "country;device");
+        JobConfig config = JobConfig.fromFlat(ok);
+        assertThat(config.monitorSettings().slideMillis()).isEqualTo(20_000);
+        assertThat(config.monitorSettings().sliding()).isTrue();
+        assertThat(config.segmentFields()).containsExactly("country", "device");
+    }
+
+    @Test
     void shouldDeclareEveryOptionOnceWithADescription() {
         Set<String> keys = new HashSet<>();
         for (ConfigOption<?> option : JobOptions.all()) {

@@ -185,6 +185,18 @@ public final class JobConfig implements Serializable {
                                 "keys 'monitoring.psi-warn' and 'monitoring.psi-alert' need 0 < warn <= alert, got %s and %s",
                                 conf.get(JobOptions.PSI_WARN), conf.get(JobOptions.PSI_ALERT)));
             }
+            Duration slide = conf.get(JobOptions.MONITORING_SLIDE);
+            Duration window = conf.get(JobOptions.MONITORING_WINDOW);
+            if (slide != null
+                    && (slide.toMillis() < 1
+                            || window.toMillis() < 1
+                            || window.toMillis() % slide.toMillis() != 0
+                            || slide.compareTo(window) > 0)) {
+                problems.add(
+                        String.format(
+                                "key 'monitoring.slide' must divide 'monitoring.window' (%s), got %s",
+                                window, slide));
+            }
             positive(conf, JobOptions.MONITORING_TIMEOUT, problems);
             positive(conf, JobOptions.LABEL_HORIZON, problems);
             atLeast(conf, JobOptions.SEGMENT_MAX_VALUES, 1, problems);
@@ -324,6 +336,9 @@ public final class JobConfig implements Serializable {
     public io.canaryflow.operators.monitoring.MonitorSettings monitorSettings() {
         return new io.canaryflow.operators.monitoring.MonitorSettings(
                 get(JobOptions.MONITORING_WINDOW).toMillis(),
+                get(JobOptions.MONITORING_SLIDE) == null
+                        ? get(JobOptions.MONITORING_WINDOW).toMillis()
+                        : get(JobOptions.MONITORING_SLIDE).toMillis(),
                 get(JobOptions.MONITORING_SAMPLE_RATE),
                 get(JobOptions.MONITORING_TIMEOUT).toNanos() / 1_000,
                 driftThresholds(),

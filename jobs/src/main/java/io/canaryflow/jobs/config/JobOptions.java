@@ -118,6 +118,13 @@ public final class JobOptions {
                     .withDescription(
                             "Length of the tumbling event-time windows monitoring reports on.");
 
+    public static final ConfigOption<Duration> MONITORING_SLIDE =
+            ConfigOptions.key("monitoring.slide")
+                    .durationType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Start a window every this long (sliding windows; must divide monitoring.window). Unset: tumbling windows.");
+
     public static final ConfigOption<Integer> MONITORING_MIN_COUNT =
             ConfigOptions.key("monitoring.min-count")
                     .intType()

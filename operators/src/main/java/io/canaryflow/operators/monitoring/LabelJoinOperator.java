@@ -76,6 +76,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private transient Counter unmatched;
 
     /**
+     * @param windowMillis the length of the buckets outcomes are counted in: the monitoring window,
+     *     or its slide when windows slide
      * @param threshold a score at or above it predicts the positive class; a label at or above 0.5
      *     is the positive class
      */

@@ -34,6 +34,24 @@ public record LabelPartial(
         return experiment + '\u0000' + version + '\u0000' + arm;
     }
 
+    /** The same counts as part of another window (sliding windows add up their buckets). */
+    public LabelPartial in(long start, long end) {
+        return new LabelPartial(
+                experiment,
+                model,
+                version,
+                arm,
+                start,
+                end,
+                opened,
+                joined,
+                expired,
+                late,
+                misclassified,
+                logLossSum,
+                absErrorSum);
+    }
+
     public LabelPartial plus(LabelPartial o) {
         if (!seriesKey().equals(o.seriesKey()) || windowStart != o.windowStart) {
             throw new IllegalArgumentException("label partials of different windows");

@@ -14,9 +14,10 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
  * First stage of monitoring, chained after the scorer: counts each prediction (and each scoring
- * failure) into its (experiment, version, arm, tumbling event-time window) aggregate on the heap,
- * and emits each aggregate as a {@link WindowPartial} when the watermark passes the window's end —
- * before passing the watermark on, so the merge downstream has every partial when its timer fires.
+ * failure) into its (experiment, version, arm, event-time bucket) aggregate on the heap — a bucket
+ * is a tumbling window, or one slide of a sliding window, which the merge assembles — and emits
+ * each aggregate as a {@link WindowPartial} when the watermark passes the window's end — before
+ * passing the watermark on, so the merge downstream has every partial when its timer fires.
  *
  * <p>A prediction whose window has already been emitted (later than the watermark allows) is not
  * counted into any window; metric {@code canaryflow.monitorLate} counts it. Predictions of a
@@ -30,7 +31,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     private final Map<String, ExperimentSchema> schemas;
     private final Map<String, String> sharedScoreVersions;
     private final MonitorSettings settings;
-    private final long windowMillis;
+    private final long bucketMillis;
     private final int sampleThreshold;
 
     private transient MonitorReferences references;
@@ -57,7 +58,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         this.schemas = Map.copyOf(schemas);
         this.sharedScoreVersions = Map.copyOf(sharedScoreVersions);
         this.settings = settings;
-        this.windowMillis = settings.windowMillis();
+        this.bucketMillis = settings.slideMillis();
         this.sampleThreshold = (int) Math.round(settings.sampleRate() * SAMPLE_BUCKETS);
     }
 
@@ -84,8 +85,8 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     @Override
     public void processElement(StreamRecord<Prediction> element) {
         Prediction p = element.getValue();
-        long start = Math.floorDiv(p.ts(), windowMillis) * windowMillis;
-        long end = start + windowMillis;
+        long start = Math.floorDiv(p.ts(), bucketMillis) * bucketMillis;
+        long end = start + bucketMillis;
         if (end - 1 <= watermark) {
             late.inc();
             return;

@@ -7,7 +7,10 @@ import java.util.List;
 /**
  * How monitoring aggregates and judges, shared by its operators.
  *
- * @param windowMillis length of the tumbling event-time windows
+ * @param windowMillis length of the event-time windows
+ * @param slideMillis how often a window starts: {@code windowMillis} for tumbling windows, a
+ *     divisor of it for sliding ones (each report then covers {@code windowMillis / slideMillis}
+ *     buckets of {@code slideMillis}, which the first stages pre-aggregate)
  * @param sampleRate share of predictions, in (0, 1], whose features enter the drift histograms
  * @param timeoutMicros a prediction whose scoring latency exceeds this counts as a timeout, an
  *     inference error of its version
@@ -24,6 +27,7 @@ import java.util.List;
  */
 public record MonitorSettings(
         long windowMillis,
+        long slideMillis,
         double sampleRate,
         long timeoutMicros,
         DriftMeasures.Thresholds drift,
@@ -59,6 +63,12 @@ public record MonitorSettings(
         if (windowMillis < 1) {
             throw new IllegalArgumentException("window must be at least 1 ms, got " + windowMillis);
         }
+        if (slideMillis < 1 || slideMillis > windowMillis || windowMillis % slideMillis != 0) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "the slide must divide the window, got window %d ms, slide %d ms",
+                            windowMillis, slideMillis));
+        }
         if (!(sampleRate > 0 && sampleRate <= 1)) {
             throw new IllegalArgumentException("sample rate must be in (0, 1], got " + sampleRate);
         }
@@ -84,6 +94,7 @@ public record MonitorSettings(
     public static MonitorSettings defaults(long windowMillis) {
         return new MonitorSettings(
                 windowMillis,
+                windowMillis,
                 1.0,
                 1_000_000,
                 DriftMeasures.Thresholds.defaults(),
@@ -96,10 +107,33 @@ public record MonitorSettings(
                 0.05);
     }
 
+    /** Whether windows slide (overlap) rather than tumble. */
+    public boolean sliding() {
+        return slideMillis != windowMillis;
+    }
+
+    /** A copy with windows of the same length starting every {@code slide} ms. */
+    public MonitorSettings withSlide(long slide) {
+        return new MonitorSettings(
+                windowMillis,
+                slide,
+                sampleRate,
+                timeoutMicros,
+                drift,
+                errorRate,
+                latencyP99Micros,
+                labelError,
+                labelThreshold,
+                segmentFields,
+                maxSegmentValues,
+                falseDiscoveryRate);
+    }
+
     /** A copy with other drift thresholds. */
     public MonitorSettings withDrift(DriftMeasures.Thresholds t) {
         return new MonitorSettings(
                 windowMillis,
+                slideMillis,
                 sampleRate,
                 timeoutMicros,
                 t,
@@ -116,6 +150,7 @@ public record MonitorSettings(
     public MonitorSettings withSegments(List<String> fields, int maxValues) {
         return new MonitorSettings(
                 windowMillis,
+                slideMillis,
                 sampleRate,
                 timeoutMicros,
                 drift,

@@ -18,12 +18,13 @@ import org.apache.flink.util.Collector;
 
 /**
  * Second stage of monitoring, keyed by experiment: adds up the partials of every subtask per
- * (version, arm, window), window counts from {@link LocalMonitorOperator} and label outcomes from
+ * (version, arm, bucket), window counts from {@link LocalMonitorOperator} and label outcomes from
  * {@link LabelJoinOperator} (one stream of {@link MonitorPartial}s), and, when the watermark passes
- * a window's end, reports every series of the window and drops its state. Keying by experiment puts
- * the arms of one window side by side: a candidate's score is compared with its control cohort's, a
- * shadow's with the served baseline's. Predictions still awaiting labels are carried per series
- * from window to window.
+ * a window's end, reports every series of the window (the sum of its buckets: one for tumbling
+ * windows, window / slide for sliding ones) and drops the buckets no later window needs. Keying by
+ * experiment puts the arms of one window side by side: a candidate's score is compared with its
+ * control cohort's, a shadow's with the served baseline's. Predictions still awaiting labels are
+ * carried per series from window to window.
  *
  * <p>Gauges per series, updated with its latest report (group {@code canaryflow}, key-value groups
  * {@code experiment, version, arm}, and {@code feature} for {@code psi}): {@code psi}, {@code
@@ -108,39 +109,75 @@ public class WindowMergeFunction
         String key = key(partial.version(), partial.arm(), partial.windowEnd());
         WindowPartial current = windows.get(key);
         windows.put(key, current == null ? partial : current.plus(partial));
-        ctx.timerService().registerEventTimeTimer(partial.windowEnd() - 1);
+        registerWindowsOf(partial.windowEnd(), ctx);
     }
 
     private void add(LabelPartial partial, Context ctx) throws Exception {
         String key = key(partial.version(), partial.arm(), partial.windowEnd());
         LabelPartial current = labels.get(key);
         labels.put(key, current == null ? partial : current.plus(partial));
-        ctx.timerService().registerEventTimeTimer(partial.windowEnd() - 1);
+        registerWindowsOf(partial.windowEnd(), ctx);
     }
 
+    /** A timer at the end of every window the bucket ending at {@code bucketEnd} is part of. */
+    private void registerWindowsOf(long bucketEnd, Context ctx) {
+        for (long end = bucketEnd;
+                end < bucketEnd + settings.windowMillis();
+                end += settings.slideMillis()) {
+            ctx.timerService().registerEventTimeTimer(end - 1);
+        }
+    }
+
+    private static long bucketEndOf(String key) {
+        return Long.parseLong(key.substring(key.lastIndexOf('\u0000') + 1));
+    }
+
+    private static String seriesOf(String key) {
+        return key.substring(0, key.lastIndexOf('\u0000'));
+    }
+
+    /**
+     * Reports the window {@code [end - window, end)} of every series with data in it: the sum of
+     * its buckets (one when tumbling). Buckets no later window needs are dropped.
+     */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<MonitoringRecord> out)
             throws Exception {
         long end = timestamp + 1;
-        String suffix = "\u0000" + end;
+        long start = end - settings.windowMillis();
+        long keepAfter = start + settings.slideMillis(); // the next window's first bucket end
         Map<String, WindowPartial> series = new LinkedHashMap<>();
         Map<String, LabelPartial> outcomes = new HashMap<>();
+        Map<String, LabelPartial> lastBucket = new HashMap<>();
         List<String> done = new ArrayList<>();
         for (Map.Entry<String, WindowPartial> e : windows.entries()) {
-            if (e.getKey().endsWith(suffix)) {
-                series.put(e.getKey(), e.getValue());
-                done.add(e.getKey());
+            long bucketEnd = bucketEndOf(e.getKey());
+            if (bucketEnd > start && bucketEnd <= end) {
+                series.merge(
+                        seriesOf(e.getKey()), e.getValue().in(start, end), WindowPartial::plus);
             }
-        }
-        for (Map.Entry<String, LabelPartial> e : labels.entries()) {
-            if (e.getKey().endsWith(suffix)) {
-                outcomes.put(e.getKey(), e.getValue());
+            if (bucketEnd <= keepAfter) {
+                done.add(e.getKey());
             }
         }
         for (String key : done) {
             windows.remove(key);
         }
-        for (String key : outcomes.keySet()) {
+        done.clear();
+        for (Map.Entry<String, LabelPartial> e : labels.entries()) {
+            long bucketEnd = bucketEndOf(e.getKey());
+            if (bucketEnd > start && bucketEnd <= end) {
+                outcomes.merge(
+                        seriesOf(e.getKey()), e.getValue().in(start, end), LabelPartial::plus);
+                if (bucketEnd == end) {
+                    lastBucket.put(seriesOf(e.getKey()), e.getValue());
+                }
+            }
+            if (bucketEnd <= keepAfter) {
+                done.add(e.getKey());
+            }
+        }
+        for (String key : done) {
             labels.remove(key);
         }
         // Series with label outcomes but no predictions in this window are reported too.
@@ -161,12 +198,13 @@ public class WindowMergeFunction
                 continue;
             }
             LabelPartial l = outcomes.get(e.getKey());
-            String seriesKey = w.version() + '\u0000' + w.arm();
-            Long before = pending.get(seriesKey);
+            // Pending labels run on from bucket to bucket: each bucket counts once.
+            Long before = pending.get(e.getKey());
             long waiting = (before == null ? 0 : before);
-            if (l != null) {
-                waiting += l.opened() - l.joined() - l.expired();
-                pending.put(seriesKey, waiting);
+            LabelPartial newest = lastBucket.get(e.getKey());
+            if (newest != null) {
+                waiting += newest.opened() - newest.joined() - newest.expired();
+                pending.put(e.getKey(), waiting);
             }
             MonitoringRecord report =
                     WindowReports.report(

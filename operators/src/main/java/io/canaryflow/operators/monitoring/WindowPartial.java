@@ -57,6 +57,28 @@ public record WindowPartial(
         return n;
     }
 
+    /** The same counts as part of another window (sliding windows add up their buckets). */
+    public WindowPartial in(long start, long end) {
+        return new WindowPartial(
+                experiment,
+                model,
+                version,
+                arm,
+                start,
+                end,
+                count,
+                featureCounts,
+                featureNonFinite,
+                scoreCounts,
+                scoreNonFinite,
+                sharedScoreCounts,
+                latency,
+                failures,
+                timeouts,
+                segments,
+                segmentCounts);
+    }
+
     /** The sum of this partial and another of the same window. */
     public WindowPartial plus(WindowPartial o) {
         if (!key().equals(o.key())) {

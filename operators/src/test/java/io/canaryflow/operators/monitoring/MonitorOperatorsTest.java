@@ -1,6 +1,7 @@
 package io.canaryflow.operators.monitoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.modelloader.synthetic.SyntheticFraud;
@@ -57,6 +58,7 @@ class MonitorOperatorsTest {
                 SHARED,
                 new MonitorSettings(
                         d.windowMillis(),
+                        d.slideMillis(),
                         sampleRate,
                         d.timeoutMicros(),
                         d.drift(),
@@ -317,6 +319,58 @@ class MonitorOperatorsTest {
             List<WindowPartial> all = partials(h);
             assertThat(all).hasSize(2);
             assertThat(all.get(0).plus(all.get(1)).count()).isEqualTo(50);
+        }
+    }
+
+    @Test
+    void shouldReportSlidingWindowsAsTheSumOfTheirBuckets() throws Exception {
+        MonitorSettings sliding = settings(3_000).withSlide(1_000);
+        List<WindowPartial> buckets = new ArrayList<>();
+        try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
+                new OneInputStreamOperatorTestHarness<>(
+                        new LocalMonitorOperator(repository, SCHEMAS, SHARED, sliding))) {
+            h.open();
+            for (long ts = 0; ts < 10; ts++) { // bucket [0, 1000): 10
+                h.processElement(prediction(ts, Arm.BASELINE), ts);
+            }
+            for (long ts = 1_000; ts < 1_020; ts++) { // bucket [1000, 2000): 20
+                h.processElement(prediction(ts, Arm.BASELINE), ts);
+            }
+            for (long ts = 3_000; ts < 3_005; ts++) { // bucket [3000, 4000): 5
+                h.processElement(prediction(ts, Arm.BASELINE), ts);
+            }
+            h.processWatermark(new Watermark(Long.MAX_VALUE));
+            buckets.addAll(partials(h));
+        }
+        assertThat(buckets)
+                .extracting(WindowPartial::windowEnd)
+                .containsExactlyInAnyOrder(1_000L, 2_000L, 4_000L);
+
+        try (KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> h =
+                merge(sliding, false)) {
+            h.open();
+            for (WindowPartial b : buckets) {
+                h.processElement(MonitorPartial.of(b), b.windowEnd() - 1);
+            }
+            h.processWatermark(new Watermark(Long.MAX_VALUE));
+            List<MonitoringRecord> out = h.extractOutputValues();
+            // Every window of 3 s starting each second that holds a bucket with data.
+            assertThat(out)
+                    .extracting(MonitoringRecord::windowEnd, MonitoringRecord::count)
+                    .containsExactly(
+                            tuple(1_000L, 10L),
+                            tuple(2_000L, 30L),
+                            tuple(3_000L, 30L),
+                            tuple(4_000L, 25L),
+                            tuple(5_000L, 5L),
+                            tuple(6_000L, 5L));
+            assertThat(out)
+                    .allSatisfy(
+                            r -> {
+                                assertThat(r.windowEnd() - r.windowStart()).isEqualTo(3_000);
+                                assertThat(r.scoreDrift().n()).isEqualTo(r.count());
+                            });
+            assertThat(h.numKeyedStateEntries()).isZero();
         }
     }
 }

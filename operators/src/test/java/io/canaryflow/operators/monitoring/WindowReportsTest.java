@@ -117,11 +117,16 @@ class WindowReportsTest {
 
     KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> merge()
             throws Exception {
+        return merge(SETTINGS);
+    }
+
+    KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> merge(
+            MonitorSettings settings) throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new KeyedProcessOperator<>(
                                 new WindowMergeFunction(
-                                        repository, SCHEMAS, SHARED, SETTINGS, true)),
+                                        repository, SCHEMAS, SHARED, settings, true)),
                         MonitorPartial::experiment,
                         Types.STRING);
         h.open();
@@ -168,6 +173,24 @@ class WindowReportsTest {
             assertThat(second.level()).isEqualTo(DriftMeasures.Level.ALERT); // >= 0.4
             // a window with label outcomes only is still reported, with no predictions
             assertThat(out.get(1).count()).isZero();
+        }
+    }
+
+    @Test
+    void shouldCountEachLabelBucketOnceForPendingWhenWindowsSlide() throws Exception {
+        try (var h = merge(SETTINGS.withSlide(500))) {
+            h.processElement(MonitorPartial.of(labels(0, 10, 3, 0, 0, 1).in(0, 500)), 499);
+            h.processElement(MonitorPartial.of(labels(0, 5, 6, 2, 0, 3).in(500, 1_000)), 999);
+            h.processWatermark(new Watermark(Long.MAX_VALUE));
+            List<MonitoringRecord.Labels> out =
+                    h.extractOutputValues().stream().map(MonitoringRecord::labels).toList();
+            assertThat(out)
+                    .extracting(MonitoringRecord.Labels::opened)
+                    .containsExactly(10L, 15L, 5L);
+            assertThat(out).extracting(MonitoringRecord.Labels::joined).containsExactly(3L, 9L, 6L);
+            assertThat(out)
+                    .extracting(MonitoringRecord.Labels::pending)
+                    .containsExactly(7L, 4L, 4L); // 10 - 3, then + 5 - 6 - 2, then no new bucket
         }
     }
 
