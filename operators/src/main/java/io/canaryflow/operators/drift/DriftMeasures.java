@@ -45,7 +45,11 @@ public final class DriftMeasures {
      * @param nonFinite non-finite observations, not binned
      * @param categorical whether the quantity is categorical: then the test is χ² (homogeneity of
      *     the window's and the reference's category counts) and KS is not computed (NaN)
-     * @param ksStatistic binned two-sample KS D (numeric quantities)
+     * @param ksStatistic binned two-sample KS D (numeric quantities): D at the bin edges, a lower
+     *     bound of the exact two-sample statistic
+     * @param ksUpperBound an upper bound of the exact statistic ({@link
+     *     KolmogorovSmirnov#binnedUpperBound}): the binning error is at most {@code ksUpperBound -
+     *     ksStatistic}
      * @param chiSquare χ² homogeneity statistic (categorical quantities), with {@code chiSquareDf}
      *     degrees of freedom and p-value {@code chiSquarePValue}
      */
@@ -57,6 +61,7 @@ public final class DriftMeasures {
             double psi,
             int psiEmptyBins,
             double ksStatistic,
+            double ksUpperBound,
             double ksPValue,
             double chiSquare,
             int chiSquareDf,
@@ -119,6 +124,7 @@ public final class DriftMeasures {
         }
         Psi.Result psi = Psi.of(counts, referenceFractions, t.epsilon());
         double ksD = Double.NaN;
+        double ksUpper = Double.NaN;
         double ksP = Double.NaN;
         double chi2 = Double.NaN;
         int df = 0;
@@ -131,6 +137,7 @@ public final class DriftMeasures {
         } else {
             KolmogorovSmirnov.Result ks = KolmogorovSmirnov.binned(counts, referenceCounts);
             ksD = ks.statistic();
+            ksUpper = KolmogorovSmirnov.binnedUpperBound(counts, referenceCounts);
             ksP = ks.pValue();
         }
         double js = JensenShannon.divergence(counts, referenceCounts);
@@ -146,6 +153,7 @@ public final class DriftMeasures {
                 psi.value(),
                 psi.emptyBins(),
                 ksD,
+                ksUpper,
                 ksP,
                 chi2,
                 df,
@@ -162,6 +170,7 @@ public final class DriftMeasures {
                 categorical,
                 Double.NaN,
                 0,
+                Double.NaN,
                 Double.NaN,
                 Double.NaN,
                 Double.NaN,

@@ -139,9 +139,11 @@ public final class MonitoringSchema implements SerializationSchema<MonitoringRec
                 json.writeStringField("test", "chi-square homogeneity of category counts");
             } else {
                 json.writeNumberField("ks", d.ksStatistic());
+                json.writeNumberField("ks_upper", d.ksUpperBound());
                 json.writeNumberField("ks_p", d.ksPValue());
                 json.writeStringField(
-                        "test", "KS binned at reference edges (lower bound of D), asymptotic p");
+                        "test",
+                        "KS at the reference bin edges: exact D within [ks, ks_upper]; asymptotic p of ks");
             }
             json.writeNumberField("js", d.jensenShannon());
         }

@@ -175,4 +175,29 @@ class DriftMeasuresTest {
         assertThat(own.degreesOfFreedom()).isEqualTo(2);
         assertThat(own.statistic()).isZero();
     }
+
+    @Test
+    void shouldBracketTheExactKsStatisticBetweenTheBinnedBounds() {
+        ReferenceBins bins = deciles();
+        Random random = new Random(3);
+        for (double mu : new double[] {0, 0.1, 0.5, 1.0}) {
+            double[] a = new double[400];
+            double[] b = new double[2_000];
+            Histograms ha = new Histograms(List.of(bins));
+            Histograms hb = new Histograms(List.of(bins));
+            for (int i = 0; i < a.length; i++) {
+                a[i] = random.nextGaussian() + mu;
+                ha.add(0, a[i]);
+            }
+            for (int i = 0; i < b.length; i++) {
+                b[i] = random.nextGaussian();
+                hb.add(0, b[i]);
+            }
+            double exact = KolmogorovSmirnov.samples(a, b).statistic();
+            double lower = KolmogorovSmirnov.binned(ha.counts(0), hb.counts(0)).statistic();
+            double upper = KolmogorovSmirnov.binnedUpperBound(ha.counts(0), hb.counts(0));
+            assertThat(exact).as("mu %s", mu).isBetween(lower, upper);
+            assertThat(upper - lower).as("mu %s", mu).isLessThanOrEqualTo(0.2); // decile bins
+        }
+    }
 }

@@ -244,6 +244,46 @@ class WindowReportsTest {
         }
     }
 
+    @Test
+    void shouldReportAOneArmWindowWithoutAComparisonAndAnEmptyOneAsInsufficient() throws Exception {
+        WindowAggregate candidate = aggregate(references, SETTINGS, Arm.CANDIDATE);
+        SyntheticFraud data = new SyntheticFraud(9);
+        for (int i = 0; i < 50; i++) {
+            candidate.add(prediction(data, Arm.CANDIDATE, 0.1f, 10, null, 0, null), true);
+        }
+        try (var h = merge()) {
+            h.processElement(MonitorPartial.of(candidate.toPartial()), 999);
+            // a series whose window saw label outcomes only: no prediction at all
+            h.processElement(MonitorPartial.of(labels(0, 0, 0, 3, 0, 0)), 999);
+            h.processWatermark(new Watermark(999));
+            List<MonitoringRecord> out = h.extractOutputValues();
+            assertThat(out).hasSize(2);
+            MonitoringRecord alone =
+                    out.stream().filter(r -> r.arm().equals("candidate")).findFirst().orElseThrow();
+            assertThat(alone.scoreVersusArm()).isNull(); // no control in this window
+            assertThat(alone.comparedArm()).isNull();
+            assertThat(alone.count()).isEqualTo(50);
+            MonitoringRecord empty =
+                    out.stream().filter(r -> r.arm().equals("control")).findFirst().orElseThrow();
+            assertThat(empty.count()).isZero();
+            assertThat(empty.featureDrift())
+                    .allSatisfy(
+                            d -> assertThat(d.level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT));
+            assertThat(empty.scoreDrift().level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT);
+            assertThat(empty.latencyP99Us()).isNaN();
+            assertThat(empty.errors().rate()).isNaN();
+            assertThat(empty.labels().expired()).isEqualTo(3);
+            // NaN is written as null, not as an invalid JSON number
+            String json =
+                    new String(
+                            new MonitoringSchema().serialize(empty),
+                            java.nio.charset.StandardCharsets.UTF_8);
+            var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+            assertThat(node.get("latency_us").get("p99").isNull()).isTrue();
+            assertThat(node.get("errors").get("rate").isNull()).isTrue();
+        }
+    }
+
     /** Features only (no score reference), so that every segment test is a feature's. */
     static MonitorReferences.Version featuresOnly() {
         return new MonitorReferences.Version(
