@@ -1,0 +1,124 @@
+package io.canaryflow.operators.judge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The rollout state machine: ramp, promotion, rollback, hold, health gates, dry run. */
+class JudgeStateMachineTest {
+    @Test
+    void shouldRampAGoodCandidateStepByStepToPromotion() {
+        // allowed: at most +1 point of errors; both arms at 1 %
+        Judge judge = new Judge(JudgeScenarios.policy(0.01, false));
+        SplittableRandom random = new SplittableRandom(1);
+        List<Verdict> moves = new ArrayList<>();
+        for (int w = 0; w < 40 && !judge.done(); w++) {
+            Verdict v = judge.judge(JudgeScenarios.window(random, w, 2_000, 0.01, 0.01));
+            assertThat(v.action())
+                    .isIn(Verdict.Action.HOLD, Verdict.Action.ADVANCE, Verdict.Action.PROMOTE);
+            if (v.action() != Verdict.Action.HOLD) {
+                moves.add(v);
+            }
+        }
+        assertThat(moves)
+                .extracting(Verdict::action)
+                .containsExactly(
+                        Verdict.Action.ADVANCE,
+                        Verdict.Action.ADVANCE,
+                        Verdict.Action.ADVANCE,
+                        Verdict.Action.ADVANCE,
+                        Verdict.Action.PROMOTE);
+        assertThat(moves)
+                .extracting(Verdict::stepFrom, Verdict::stepTo)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(1.0, 5.0),
+                        org.assertj.core.groups.Tuple.tuple(5.0, 10.0),
+                        org.assertj.core.groups.Tuple.tuple(10.0, 25.0),
+                        org.assertj.core.groups.Tuple.tuple(25.0, 50.0),
+                        org.assertj.core.groups.Tuple.tuple(50.0, 100.0));
+        // each step lasted its minimum of 2 s of event time
+        for (int i = 1; i < moves.size(); i++) {
+            assertThat(moves.get(i).windowEnd() - moves.get(i - 1).windowEnd())
+                    .isGreaterThanOrEqualTo(2_000);
+        }
+        assertThat(moves.get(4).guardrails())
+                .allSatisfy(g -> assertThat(g.result()).isEqualTo(Verdict.Result.PASS));
+        assertThat(judge.done()).isTrue();
+        assertThat(judge.judge(JudgeScenarios.window(random, 99, 10, 0, 0))).isNull();
+    }
+
+    @Test
+    void shouldRollBackAnUnloadableCandidateAtOnce() {
+        Judge judge = new Judge(JudgeScenarios.policy(0.01, false));
+        Verdict v =
+                judge.judge(
+                        new Evidence(
+                                0, 1_000, ArmCounts.NONE, new ArmCounts(10, 10, 0, 0), 0.5, false));
+        assertThat(v.action()).isEqualTo(Verdict.Action.ROLLBACK);
+        assertThat(v.stepTo()).isZero();
+        assertThat(v.reasons()).containsExactly("the candidate version cannot be loaded");
+        assertThat(judge.currentPercent()).isZero();
+    }
+
+    @Test
+    void shouldSayNoDataWithoutTrafficAndHoldWhileTooFewSamples() {
+        Judge judge = new Judge(JudgeScenarios.policy(0.01, false));
+        Verdict none =
+                judge.judge(new Evidence(0, 1_000, ArmCounts.NONE, ArmCounts.NONE, 0.5, true));
+        assertThat(none.action()).isEqualTo(Verdict.Action.NO_DATA);
+        Verdict few =
+                judge.judge(
+                        new Evidence(
+                                1_000,
+                                2_000,
+                                new ArmCounts(100, 1, 0, 0),
+                                new ArmCounts(100, 1, 0, 0),
+                                0.5,
+                                true));
+        assertThat(few.action()).isEqualTo(Verdict.Action.HOLD);
+        assertThat(few.guardrails())
+                .singleElement()
+                .satisfies(g -> assertThat(g.result()).isEqualTo(Verdict.Result.INCONCLUSIVE));
+    }
+
+    @Test
+    void shouldHoldOnANonCriticalFailureAndRollBackWhenItRepeats() {
+        RolloutPolicy policy =
+                new RolloutPolicy(
+                        RolloutPolicy.DEFAULT_SCHEDULE,
+                        0,
+                        500,
+                        List.of(
+                                new Guardrail(
+                                        Guardrail.Metric.INFERENCE_ERROR_RATE, 0.0, false, 0.01)),
+                        0.05,
+                        0.001,
+                        2,
+                        true);
+        Judge judge = new Judge(policy);
+        SplittableRandom random = new SplittableRandom(3);
+        List<Verdict.Action> actions = new ArrayList<>();
+        for (int w = 0; w < 10 && !judge.done(); w++) {
+            Verdict v = judge.judge(JudgeScenarios.window(random, w, 5_000, 0.01, 0.05));
+            assertThat(v.dryRun()).isTrue();
+            actions.add(v.action());
+        }
+        // a clearly worse candidate: the first failed window holds, the second rolls back
+        assertThat(actions).containsExactly(Verdict.Action.HOLD, Verdict.Action.ROLLBACK);
+    }
+
+    @Test
+    void shouldNotLetOneNoisyWindowFlipAnEstablishedPass() {
+        Judge judge = new Judge(JudgeScenarios.policy(0.01, false));
+        SplittableRandom random = new SplittableRandom(5);
+        for (int w = 0; w < 6; w++) {
+            judge.judge(JudgeScenarios.window(random, w, 5_000, 0.01, 0.01));
+        }
+        // one window with a burst of candidate errors (2 % instead of 1 %)
+        Verdict v = judge.judge(JudgeScenarios.window(random, 6, 5_000, 0.01, 0.02));
+        assertThat(v.action()).isNotEqualTo(Verdict.Action.ROLLBACK);
+    }
+}

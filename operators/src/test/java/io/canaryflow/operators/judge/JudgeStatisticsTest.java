@@ -1,0 +1,114 @@
+package io.canaryflow.operators.judge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import org.apache.commons.math3.distribution.ChiSquaredDistribution;
+import org.junit.jupiter.api.Test;
+
+/** The judge's statistics against independent computations. */
+class JudgeStatisticsTest {
+    static double normalDensity(double x, double mean, double variance) {
+        return Math.exp(-(x - mean) * (x - mean) / (2 * variance))
+                / Math.sqrt(2 * Math.PI * variance);
+    }
+
+    /** Λ by numerical integration of the mixture (Simpson's rule), not by the closed form. */
+    static double integratedRatio(double d, double theta0, double v, double tau2) {
+        double tau = Math.sqrt(tau2);
+        double lo = theta0 - 12 * tau;
+        double hi = theta0 + 12 * tau;
+        int steps = 20_000;
+        double h = (hi - lo) / steps;
+        double sum = 0;
+        for (int i = 0; i <= steps; i++) {
+            double theta = lo + i * h;
+            double f = normalDensity(d, theta, v) * normalDensity(theta, theta0, tau2);
+            sum += f * (i == 0 || i == steps ? 1 : i % 2 == 1 ? 4 : 2);
+        }
+        return sum * h / 3 / normalDensity(d, theta0, v);
+    }
+
+    @Test
+    void shouldComputeTheMixtureLikelihoodRatioAsTheIntegralOfTheMixture() {
+        double[][] cases = {
+            {0.0, 0.0, 1e-4, 1e-4},
+            {0.02, 0.0, 2e-5, 1e-4},
+            {0.01, 0.005, 5e-5, 4e-4},
+            {-0.03, 0.0, 1e-4, 1e-4}
+        };
+        for (double[] c : cases) {
+            double closed = MixtureSprt.likelihoodRatio(c[0], c[1], c[2], c[3]);
+            assertThat(closed)
+                    .isCloseTo(integratedRatio(c[0], c[1], c[2], c[3]), within(closed * 1e-6));
+        }
+    }
+
+    @Test
+    void shouldPutTheConfidenceSequencesEndsWhereTheIntegratedRatioReachesOneOverAlpha() {
+        double d = 0.015;
+        double v = 3e-5;
+        double tau2 = 1e-4;
+        double alpha = 0.05;
+        // bisection on the integrated ratio for the theta0 below d where it equals 1/alpha
+        double lo = d - 0.05; // within the integration range of the mixture
+        double hi = d;
+        for (int i = 0; i < 100; i++) {
+            double mid = (lo + hi) / 2;
+            if (integratedRatio(d, mid, v, tau2) > 1 / alpha) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        assertThat(d - MixtureSprt.radius(v, tau2, alpha)).isCloseTo(lo, within(1e-7));
+    }
+
+    @Test
+    void shouldRejectWithHolmStepDownAsComputedByHand() {
+        // sorted: 0.005 <= 0.05/4, 0.01 <= 0.05/3, 0.03 > 0.05/2: stop
+        assertThat(Holm.rejected(new double[] {0.01, 0.04, 0.03, 0.005}, 0.05))
+                .containsExactly(true, false, false, true);
+        assertThat(Holm.rejected(new double[] {0.2, 0.001}, 0.05)).containsExactly(false, true);
+    }
+
+    @Test
+    void shouldFlagASampleRatioMismatchWithPearsonsChiSquare() {
+        Judge judge = new Judge(JudgeScenarios.policy(0.0, false));
+        Verdict v =
+                judge.judge(
+                        new Evidence(
+                                0,
+                                1_000,
+                                new ArmCounts(1_000, 10, 0, 0),
+                                new ArmCounts(1_200, 12, 0, 0),
+                                0.5,
+                                true));
+        // expected 1100 each: (100^2 / 1100) * 2
+        assertThat(v.srm().statistic()).isCloseTo(2 * 100.0 * 100 / 1100, within(1e-9));
+        assertThat(v.srm().pValue())
+                .isCloseTo(
+                        1 - new ChiSquaredDistribution(1).cumulativeProbability(20_000.0 / 1100),
+                        within(1e-12));
+        assertThat(v.action()).isEqualTo(Verdict.Action.UNHEALTHY);
+        assertThat(v.guardrails()).isEmpty();
+        assertThat(v.reasons()).anySatisfy(r -> assertThat(r).contains("sample ratio mismatch"));
+        // a balanced window next is judged, and the mismatched one was not counted
+        Verdict next =
+                judge.judge(
+                        new Evidence(
+                                1_000,
+                                2_000,
+                                new ArmCounts(1_000, 10, 0, 0),
+                                new ArmCounts(1_010, 10, 0, 0),
+                                0.5,
+                                true));
+        assertThat(next.action()).isNotEqualTo(Verdict.Action.UNHEALTHY);
+        assertThat(next.guardrails())
+                .singleElement()
+                .satisfies(g -> assertThat(g.candidateN()).isEqualTo(1_010));
+        assertThat(List.of(next.srm().control(), next.srm().candidate()))
+                .containsExactly(1_000L, 1_010L);
+    }
+}
