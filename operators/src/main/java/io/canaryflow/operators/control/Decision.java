@@ -1,0 +1,47 @@
+package io.canaryflow.operators.control;
+
+import io.canaryflow.modelloader.Checksums;
+import io.canaryflow.operators.judge.Verdict;
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A judge's decision as published on the control topic: the verdict with its full evidence, the
+ * plan routing follows from now on, and the ids that chain an experiment's decisions.
+ *
+ * @param decisionId deterministic: the same window judged from the same state gets the same id, so
+ *     a replay after a failure re-emits the ids it emitted before
+ * @param previousDecisionId the experiment's previous decision, or null for its first
+ * @param planBefore the plan id the window's traffic was routed under
+ * @param plan the plan after the decision (unchanged for HOLD, UNHEALTHY, NO_DATA and dry runs)
+ * @param configHash hash of the rollout policy in force
+ * @param decidedAt processing time, epoch milliseconds (its Kafka timestamp)
+ */
+public record Decision(
+        String decisionId,
+        String previousDecisionId,
+        String experiment,
+        String planBefore,
+        RolloutPlan plan,
+        String configHash,
+        Verdict verdict,
+        long decidedAt) {
+
+    /** {@code d-} and the first 24 hex digits of SHA-256 over what identifies the decision. */
+    public static String id(
+            String experiment,
+            String previous,
+            String planBefore,
+            long windowEnd,
+            Verdict.Action a) {
+        String text =
+                String.join(
+                        "\n",
+                        experiment,
+                        previous == null ? "" : previous,
+                        planBefore,
+                        Long.toString(windowEnd),
+                        a.name());
+        return "d-" + Checksums.sha256Hex(text.getBytes(StandardCharsets.UTF_8)).substring(0, 24);
+    }
+}
