@@ -13,8 +13,8 @@ class CommandsTest {
 
     @Test
     void shouldComputeHmacSha256AsPublishedInRfc4231() {
-        // RFC 4231, test case 2: key "Jefe" (padded here, as the signer needs 16 bytes: case 2's
-        // key is below that, so test case 4's 25-byte key is used as the second vector)
+        // RFC 4231, test case 4: a 25-byte key, 50 bytes of 0xcd (case 2's key "Jefe" is below
+        // the 16 bytes the signer requires)
         CommandSigner case4 =
                 new CommandSigner(hex("0102030405060708090a0b0c0d0e0f10111213141516171819"));
         byte[] data = new byte[50];
