@@ -367,6 +367,18 @@ class InferenceJobITCase {
                                     }
 
                                     @Override
+                                    public DataStream<SourceRecord> control(
+                                            StreamExecutionEnvironment env) {
+                                        return kafkaEndpoints.control(env);
+                                    }
+
+                                    @Override
+                                    public Sink<io.canaryflow.operators.control.Decision>
+                                            decisions() {
+                                        return kafkaEndpoints.decisions();
+                                    }
+
+                                    @Override
                                     public Sink<Prediction> predictions() {
                                         return kafkaEndpoints.predictions();
                                     }

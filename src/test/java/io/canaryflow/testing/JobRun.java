@@ -57,4 +57,12 @@ public final class JobRun {
         }
         return restarts;
     }
+
+    /** Starts the job (for unbounded sources) and returns its client; the caller cancels it. */
+    public static JobClient start(JobConfig config) throws Exception {
+        Configuration flink = Pipeline.flinkConfiguration(config);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        InferenceJob.build(env, config, new KafkaEndpoints(config));
+        return env.executeAsync("it-" + config.plans().get(0).experiment());
+    }
 }

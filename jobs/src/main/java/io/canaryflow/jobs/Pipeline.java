@@ -8,6 +8,10 @@ import io.canaryflow.modelloader.ModelLoadException;
 import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.modelloader.ModelVersion;
 import io.canaryflow.operators.Outputs;
+import io.canaryflow.operators.control.ControlReadFunction;
+import io.canaryflow.operators.control.Decision;
+import io.canaryflow.operators.control.JudgeFunction;
+import io.canaryflow.operators.control.SignedCommand;
 import io.canaryflow.operators.decode.DecodeFunction;
 import io.canaryflow.operators.decode.ExperimentSchema;
 import io.canaryflow.operators.decode.LabelDecodeFunction;
@@ -56,6 +60,27 @@ import org.slf4j.LoggerFactory;
 public final class Pipeline {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
 
+    /** A watermark strategy for streams without event time: they never hold watermarks back. */
+    private static final WatermarkStrategy<SourceRecord> NO_EVENT_TIME =
+            WatermarkStrategy.forGenerator(
+                    ctx ->
+                            new org.apache.flink.api.common.eventtime.WatermarkGenerator<>() {
+                                @Override
+                                public void onEvent(
+                                        SourceRecord event,
+                                        long timestamp,
+                                        org.apache.flink.api.common.eventtime.WatermarkOutput
+                                                out) {}
+
+                                @Override
+                                public void onPeriodicEmit(
+                                        org.apache.flink.api.common.eventtime.WatermarkOutput out) {
+                                    out.emitWatermark(
+                                            new org.apache.flink.api.common.eventtime.Watermark(
+                                                    Long.MAX_VALUE));
+                                }
+                            });
+
     private Pipeline() {}
 
     /** Where the pipeline reads and writes. */
@@ -64,6 +89,12 @@ public final class Pipeline {
 
         /** Raw label records; only asked for when labels are enabled. */
         DataStream<SourceRecord> labels(StreamExecutionEnvironment env);
+
+        /** Raw control records (commands and decisions); only asked for when control is on. */
+        DataStream<SourceRecord> control(StreamExecutionEnvironment env);
+
+        /** Where decisions go (the control topic); only asked for when control is on. */
+        Sink<Decision> decisions();
 
         Sink<Prediction> predictions();
 
@@ -168,15 +199,33 @@ public final class Pipeline {
                         .uid("event-time")
                         .name("event time");
 
-        // The configured plans seed the broadcast state; the control topic joins this stream later.
-        BroadcastStream<RolloutPlan> planStream =
+        List<DataStream<DeadLetter>> deadLetterStreams = new ArrayList<>();
+
+        // The configured plans seed the broadcast state; with control on, the plans the judge
+        // decides, read back from the control topic, follow.
+        DataStream<RolloutPlan> plansIn =
                 env.fromData(
                                 TypeInformation.of(RolloutPlan.class),
                                 config.plans().toArray(RolloutPlan[]::new))
                         .uid("configured-plans")
                         .name("configured plans")
-                        .setParallelism(1)
-                        .broadcast(RouteFunction.PLANS);
+                        .setParallelism(1);
+        SingleOutputStreamOperator<SignedCommand> commands = null;
+        if (config.get(JobOptions.CONTROL_ENABLED)) {
+            commands =
+                    endpoints
+                            .control(env)
+                            // commands and decisions are not event-time data: never hold time back
+                            .assignTimestampsAndWatermarks(NO_EVENT_TIME)
+                            .uid("control-time")
+                            .name("control (no event time)")
+                            .process(new ControlReadFunction())
+                            .uid("control-read")
+                            .name("read control");
+            deadLetterStreams.add(commands.getSideOutput(Outputs.DEAD_LETTERS));
+            plansIn = plansIn.union(commands.getSideOutput(ControlReadFunction.PLANS));
+        }
+        BroadcastStream<RolloutPlan> planStream = plansIn.broadcast(RouteFunction.PLANS);
 
         SingleOutputStreamOperator<RoutedEvent> routed =
                 timed.connect(planStream)
@@ -200,7 +249,6 @@ public final class Pipeline {
         DataStream<Prediction> predictions =
                 outcomes.filter(Prediction::scored).uid("predictions-only").name("predictions");
 
-        List<DataStream<DeadLetter>> deadLetterStreams = new ArrayList<>();
         deadLetterStreams.add(routed.getSideOutput(Outputs.DEAD_LETTERS));
         deadLetterStreams.add(outcomes.getSideOutput(Outputs.DEAD_LETTERS));
 
@@ -211,6 +259,25 @@ public final class Pipeline {
                     .sinkTo(endpoints.monitoring())
                     .uid("monitoring-sink")
                     .name("monitoring (Kafka)");
+            if (commands != null) {
+                SingleOutputStreamOperator<Decision> decisions =
+                        monitoring
+                                .keyBy(MonitoringRecord::experiment)
+                                .connect(commands.keyBy(c -> c.command().experiment()))
+                                .process(
+                                        new JudgeFunction(
+                                                plans,
+                                                config.policies(),
+                                                config.controlKey(),
+                                                config.get(JobOptions.MAX_COMMAND_AGE).toMillis()))
+                                .uid("judge")
+                                .name("judge");
+                deadLetterStreams.add(decisions.getSideOutput(Outputs.DEAD_LETTERS));
+                decisions
+                        .sinkTo(endpoints.decisions())
+                        .uid("decisions-sink")
+                        .name("decisions (Kafka)");
+            }
         }
         DataStream<DeadLetter> deadLetters =
                 decoded.getSideOutput(Outputs.DEAD_LETTERS)

@@ -21,6 +21,21 @@ import java.util.TreeMap;
  *   <li>{@code variants} — {@code version:weight,...} (ab)
  *   <li>{@code plan-id} — default: experiment name + hash of the plan's fields
  * </ul>
+ *
+ * <p>How a canary is judged (with {@code control.enabled}):
+ *
+ * <ul>
+ *   <li>{@code schedule} — candidate percent per step (default 1, 5, 10, 25, 50, 100)
+ *   <li>{@code min-step-duration} — event time per step at least (default 5 min)
+ *   <li>{@code min-samples} — scorings per arm per step at least (default 1000)
+ *   <li>{@code guardrails} — {@code metric:threshold[:critical][:tau=T]}, comma-separated; metric
+ *       {@code inference_error_rate} or {@code label_error_rate}, threshold the largest tolerated
+ *       increase over the control (default {@code inference_error_rate:0.01:critical})
+ *   <li>{@code alpha} — family-wise error of the guardrail tests (default 0.05)
+ *   <li>{@code srm-p} — SRM p-value below which a window is UNHEALTHY (default 0.001)
+ *   <li>{@code fail-limit} — failed windows in a row of a non-critical guardrail (default 2)
+ *   <li>{@code dry-run} — decide without changing routing (default false)
+ * </ul>
  */
 public final class ExperimentConfig {
     public static final Set<String> FIELDS =
@@ -32,9 +47,111 @@ public final class ExperimentConfig {
                     "candidate",
                     "canary-percent",
                     "variants",
-                    "plan-id");
+                    "plan-id",
+                    "schedule",
+                    "min-step-duration",
+                    "min-samples",
+                    "guardrails",
+                    "alpha",
+                    "srm-p",
+                    "fail-limit",
+                    "dry-run");
 
     private ExperimentConfig() {}
+
+    /**
+     * How experiment {@code name}'s canary is judged, from its fields.
+     *
+     * @throws IllegalArgumentException naming the key at fault
+     */
+    public static io.canaryflow.operators.judge.RolloutPolicy toPolicy(
+            String name, Map<String, String> fields) {
+        String prefix = "experiments." + name + ".";
+        String key = null;
+        try {
+            key = "schedule";
+            List<Double> schedule = new ArrayList<>();
+            if (fields.containsKey(key)) {
+                for (String part : fields.get(key).split("[,;]")) {
+                    schedule.add(Double.parseDouble(part.trim()));
+                }
+            } else {
+                schedule.addAll(io.canaryflow.operators.judge.RolloutPolicy.DEFAULT_SCHEDULE);
+            }
+            key = "min-step-duration";
+            long minStep =
+                    fields.containsKey(key)
+                            ? org.apache.flink.util.TimeUtils.parseDuration(fields.get(key))
+                                    .toMillis()
+                            : 300_000;
+            key = "min-samples";
+            long minSamples = Long.parseLong(fields.getOrDefault(key, "1000").trim());
+            key = "guardrails";
+            List<io.canaryflow.operators.judge.Guardrail> guardrails = new ArrayList<>();
+            for (String spec :
+                    fields.getOrDefault(key, "inference_error_rate:0.01:critical").split(",")) {
+                guardrails.add(guardrail(spec.trim()));
+            }
+            key = "alpha";
+            double alpha = Double.parseDouble(fields.getOrDefault(key, "0.05").trim());
+            key = "srm-p";
+            double srm = Double.parseDouble(fields.getOrDefault(key, "0.001").trim());
+            key = "fail-limit";
+            int failLimit = Integer.parseInt(fields.getOrDefault(key, "2").trim());
+            key = "dry-run";
+            String dry = fields.getOrDefault(key, "false").trim();
+            if (!dry.equals("true") && !dry.equals("false")) {
+                throw new IllegalArgumentException("must be true or false, got '" + dry + "'");
+            }
+            key = null;
+            return new io.canaryflow.operators.judge.RolloutPolicy(
+                    schedule,
+                    minStep,
+                    minSamples,
+                    guardrails,
+                    alpha,
+                    srm,
+                    failLimit,
+                    Boolean.parseBoolean(dry));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    (key == null ? "experiments." + name : prefix + key) + ": " + e.getMessage(),
+                    e);
+        }
+    }
+
+    private static io.canaryflow.operators.judge.Guardrail guardrail(String spec) {
+        String[] parts = spec.split(":");
+        if (parts.length < 2) {
+            throw new IllegalArgumentException(
+                    "a guardrail is metric:threshold[:critical][:tau=T], got '" + spec + "'");
+        }
+        io.canaryflow.operators.judge.Guardrail.Metric metric;
+        try {
+            metric =
+                    io.canaryflow.operators.judge.Guardrail.Metric.valueOf(
+                            parts[0].trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "unknown metric '"
+                            + parts[0]
+                            + "', allowed: inference_error_rate, label_error_rate");
+        }
+        double threshold = Double.parseDouble(parts[1].trim());
+        boolean critical = false;
+        double tau = Math.max(threshold, 0.005);
+        for (int i = 2; i < parts.length; i++) {
+            String p = parts[i].trim();
+            if (p.equals("critical")) {
+                critical = true;
+            } else if (p.startsWith("tau=")) {
+                tau = Double.parseDouble(p.substring(4));
+            } else {
+                throw new IllegalArgumentException("unknown guardrail option '" + p + "'");
+            }
+        }
+        return new io.canaryflow.operators.judge.Guardrail(metric, threshold, critical, tau);
+    }
 
     /**
      * Builds the plan of experiment {@code name} from its fields.

@@ -35,12 +35,18 @@ public final class JobConfig implements Serializable {
     private final Configuration options;
     private final Map<String, String> kafkaProperties;
     private final List<RolloutPlan> plans;
+    private final Map<String, io.canaryflow.operators.judge.RolloutPolicy> policies;
 
     private JobConfig(
-            Configuration options, Map<String, String> kafkaProperties, List<RolloutPlan> plans) {
+            Configuration options,
+            Map<String, String> kafkaProperties,
+            List<RolloutPlan> plans,
+            Map<String, io.canaryflow.operators.judge.RolloutPolicy> policies) {
         this.options = options;
         this.kafkaProperties = Map.copyOf(kafkaProperties);
         this.plans = List.copyOf(plans);
+        this.policies =
+                java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(policies));
     }
 
     /** Reads {@code yaml} and applies {@code overrides} (flat keys) on top. */
@@ -220,12 +226,31 @@ public final class JobConfig implements Serializable {
             }
         }
         List<RolloutPlan> plans = new ArrayList<>();
+        Map<String, io.canaryflow.operators.judge.RolloutPolicy> policies =
+                new java.util.LinkedHashMap<>();
         for (Map.Entry<String, Map<String, String>> e : experiments.entrySet()) {
             try {
-                plans.add(ExperimentConfig.toPlan(e.getKey(), e.getValue()));
+                RolloutPlan plan = ExperimentConfig.toPlan(e.getKey(), e.getValue());
+                plans.add(plan);
+                if (plan.mode() == RolloutPlan.Mode.CANARY) {
+                    policies.put(e.getKey(), ExperimentConfig.toPolicy(e.getKey(), e.getValue()));
+                }
             } catch (IllegalArgumentException ex) {
                 problems.add(ex.getMessage());
             }
+        }
+        if (conf.get(JobOptions.CONTROL_ENABLED)) {
+            if (!conf.get(JobOptions.MONITORING_ENABLED)) {
+                problems.add("key 'control.enabled' needs 'monitoring.enabled: true'");
+            }
+            if (controlKey(conf) == null) {
+                problems.add(
+                        "key 'control.key' (or environment variable CANARYFLOW_CONTROL_KEY) is required with 'control.enabled': the HMAC key of control commands, at least 16 bytes");
+            } else if (controlKey(conf).getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                    < 16) {
+                problems.add("key 'control.key' must have at least 16 bytes");
+            }
+            positive(conf, JobOptions.MAX_COMMAND_AGE, problems);
         }
         if (experiments.isEmpty()) {
             problems.add("no experiment configured: add at least one under 'experiments'");
@@ -233,7 +258,23 @@ public final class JobConfig implements Serializable {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new JobConfig(conf, kafka, plans);
+        return new JobConfig(conf, kafka, plans, policies);
+    }
+
+    private static String controlKey(Configuration conf) {
+        String key = conf.get(JobOptions.CONTROL_KEY);
+        return key != null ? key : System.getenv("CANARYFLOW_CONTROL_KEY");
+    }
+
+    /** The HMAC key of control commands: {@code control.key}, else CANARYFLOW_CONTROL_KEY. */
+    public byte[] controlKey() {
+        String key = controlKey(options);
+        return key == null ? null : key.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** How each canary experiment is judged. */
+    public Map<String, io.canaryflow.operators.judge.RolloutPolicy> policies() {
+        return policies;
     }
 
     private static String rootMessage(Throwable e) {

@@ -238,6 +238,34 @@ public final class JobOptions {
                     .defaultValue(0.4)
                     .withDescription("Misclassification rate or MAE at or above this is ALERT.");
 
+    public static final ConfigOption<Boolean> CONTROL_ENABLED =
+            ConfigOptions.key("control.enabled")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Judge every canary experiment and publish decisions to the control topic; read the topic back for commands and routing (needs monitoring.enabled).");
+
+    public static final ConfigOption<String> CONTROL_TOPIC =
+            ConfigOptions.key("kafka.topics.control")
+                    .stringType()
+                    .defaultValue("control")
+                    .withDescription(
+                            "Topic of commands (in) and decisions (out, exactly once), when control.enabled.");
+
+    public static final ConfigOption<String> CONTROL_KEY =
+            ConfigOptions.key("control.key")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "HMAC-SHA256 key of control commands (at least 16 bytes); unset: the CANARYFLOW_CONTROL_KEY environment variable.");
+
+    public static final ConfigOption<Duration> MAX_COMMAND_AGE =
+            ConfigOptions.key("control.max-command-age")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(5))
+                    .withDescription(
+                            "Commands issued longer ago (or further in the future) than this are rejected as STALE.");
+
     public static final ConfigOption<String> MODEL_REPOSITORY =
             ConfigOptions.key("models.repository")
                     .stringType()

@@ -3,6 +3,8 @@ package io.canaryflow.jobs.kafka;
 import io.canaryflow.jobs.Pipeline;
 import io.canaryflow.jobs.config.JobConfig;
 import io.canaryflow.jobs.config.JobOptions;
+import io.canaryflow.operators.control.Decision;
+import io.canaryflow.operators.control.DecisionSchema;
 import io.canaryflow.operators.monitoring.MonitoringRecord;
 import io.canaryflow.operators.monitoring.MonitoringSchema;
 import io.canaryflow.operators.records.DeadLetter;
@@ -44,6 +46,23 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
     @Override
     public DataStream<SourceRecord> labels(StreamExecutionEnvironment env) {
         return source(env, config.get(JobOptions.LABELS_TOPIC), "labels");
+    }
+
+    @Override
+    public DataStream<SourceRecord> control(StreamExecutionEnvironment env) {
+        return source(env, config.get(JobOptions.CONTROL_TOPIC), "control");
+    }
+
+    @Override
+    public Sink<Decision> decisions() {
+        return sink(
+                config.get(JobOptions.CONTROL_TOPIC),
+                "decisions",
+                new KeyedJsonRecords<>(
+                        config.get(JobOptions.CONTROL_TOPIC),
+                        Decision::experiment,
+                        Decision::decidedAt,
+                        new DecisionSchema()));
     }
 
     private DataStream<SourceRecord> source(

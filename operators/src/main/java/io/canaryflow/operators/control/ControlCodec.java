@@ -132,7 +132,7 @@ public final class ControlCodec {
         json.writeStringField("experiment", d.experiment());
         json.writeStringField("action", v.action().name());
         json.writeBooleanField("dry_run", v.dryRun());
-        json.writeStringField("plan_id_before", d.planBefore());
+        json.writeStringField("plan_id_before", d.planBefore().planId());
         json.writeStringField("plan_id", d.plan().planId());
         json.writeStringField("config_hash", d.configHash());
         json.writeNumberField("decided_at", d.decidedAt());
@@ -145,8 +145,8 @@ public final class ControlCodec {
         json.writeNumberField("end", v.windowEnd());
         json.writeEndObject();
         json.writeObjectFieldStart("arms");
-        arm(json, "control", d.plan().baseline(), v.control());
-        arm(json, "candidate", d.plan().candidate(), v.candidate());
+        arm(json, "control", d.planBefore().baseline(), v.control());
+        arm(json, "candidate", d.planBefore().candidate(), v.candidate());
         json.writeEndObject();
         json.writeFieldName("plan");
         plan(json, d.plan());

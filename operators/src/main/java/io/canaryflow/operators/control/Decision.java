@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  * @param decisionId deterministic: the same window judged from the same state gets the same id, so
  *     a replay after a failure re-emits the ids it emitted before
  * @param previousDecisionId the experiment's previous decision, or null for its first
- * @param planBefore the plan id the window's traffic was routed under
+ * @param planBefore the plan the window's traffic was routed under
  * @param plan the plan after the decision (unchanged for HOLD, UNHEALTHY, NO_DATA and dry runs)
  * @param configHash hash of the rollout policy in force
  * @param decidedAt processing time, epoch milliseconds (its Kafka timestamp)
@@ -21,7 +21,7 @@ public record Decision(
         String decisionId,
         String previousDecisionId,
         String experiment,
-        String planBefore,
+        RolloutPlan planBefore,
         RolloutPlan plan,
         String configHash,
         Verdict verdict,

@@ -56,9 +56,35 @@ public final class Judge implements Serializable {
     private boolean done;
 
     public Judge(RolloutPolicy policy) {
+        this(policy, 0);
+    }
+
+    /**
+     * A judge whose rollout already runs at {@code percent} of candidate traffic: it starts at the
+     * highest step of the schedule not above it (the first step if all are).
+     */
+    public Judge(RolloutPolicy policy, double percent) {
         this.policy = policy;
         this.runningP = new double[policy.guardrails().size()];
         Arrays.fill(runningP, 1.0);
+        for (int i = 0; i < policy.schedule().size(); i++) {
+            if (policy.schedule().get(i) <= percent) {
+                step = i;
+            }
+        }
+    }
+
+    /**
+     * Ends the rollout by hand (an ABORT or PROMOTE command): the verdict says who and why, with no
+     * guardrail evidence.
+     */
+    public Verdict override(Verdict.Action action, long at, String reason) {
+        if (action != Verdict.Action.ROLLBACK && action != Verdict.Action.PROMOTE) {
+            throw new IllegalArgumentException("only ROLLBACK or PROMOTE can be forced");
+        }
+        double from = currentPercent();
+        Evidence none = new Evidence(at, at, ArmCounts.NONE, ArmCounts.NONE, 0.5, true);
+        return end(action, from, none, null, List.of(), List.of(reason));
     }
 
     /** The current step's candidate traffic, percent (0 after a rollback). */

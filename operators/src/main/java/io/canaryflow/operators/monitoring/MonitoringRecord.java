@@ -69,6 +69,7 @@ public record MonitoringRecord(
      * @param kind {@code classifier} or {@code regressor}: which of the error measures applies
      * @param pending predictions of this version and arm still waiting for a label at the window's
      *     end, their horizon not yet passed
+     * @param misclassified joined predictions on the wrong side of the threshold (classifier)
      * @param errorRate misclassification rate at the threshold (classifier) over {@code joined};
      *     NaN below the minimum count
      * @param logLoss mean log-loss (classifier); NaN below the minimum count
@@ -82,6 +83,7 @@ public record MonitoringRecord(
             long pending,
             long expired,
             long late,
+            long misclassified,
             double errorRate,
             double logLoss,
             double mae,

@@ -96,6 +96,7 @@ public final class MonitoringSchema implements SerializationSchema<MonitoringRec
         json.writeNumberField("expired", l.expired());
         json.writeNumberField("late", l.late());
         if ("classifier".equals(l.kind())) {
+            json.writeNumberField("misclassified", l.misclassified());
             number(json, "error_rate", l.errorRate());
             number(json, "log_loss", l.logLoss());
         }

@@ -117,6 +117,7 @@ final class WindowReports {
                 pending,
                 l.expired(),
                 l.late(),
+                regressor ? 0 : l.misclassified(),
                 regressor ? Double.NaN : errorRate,
                 regressor ? Double.NaN : logLoss,
                 mae,

@@ -20,5 +20,13 @@ public enum Reason {
      */
     MODEL_FAILURE,
     /** A control command whose signature does not verify. */
-    BAD_SIGNATURE
+    BAD_SIGNATURE,
+    /** A control command without a signature. */
+    UNSIGNED,
+    /** A control command issued longer ago (or further ahead) than the accepted age. */
+    STALE,
+    /** A control command whose id was seen before. */
+    REPLAYED,
+    /** A control command that is valid but cannot apply (unknown experiment, a bad plan). */
+    REJECTED_COMMAND
 }

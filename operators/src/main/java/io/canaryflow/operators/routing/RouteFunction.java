@@ -19,9 +19,11 @@ import org.apache.flink.util.Collector;
 
 /**
  * Routes each event to the model versions of its experiment's current plan. Plans live in broadcast
- * state, keyed by experiment, and replace one another as they arrive on the plan stream; until an
- * experiment's first plan arrives, the plan given at construction (from the job's configuration)
- * applies. Counts {@code routed} per {@code arm}.
+ * state, keyed by experiment, and replace one another as they arrive on the plan stream (the
+ * configured plans, then the plans the judge decides, read back from the control topic); the
+ * configured plan never replaces a decided one. Until an experiment's first plan arrives, the plan
+ * given at construction (from the job's configuration) applies. Counts {@code routed} per {@code
+ * arm}.
  */
 public class RouteFunction
         extends BroadcastProcessFunction<FeatureEvent, RolloutPlan, RoutedEvent> {
@@ -89,6 +91,12 @@ public class RouteFunction
     @Override
     public void processBroadcastElement(RolloutPlan plan, Context ctx, Collector<RoutedEvent> out)
             throws Exception {
+        RolloutPlan configured = initialPlans.get(plan.experiment());
+        if (configured != null
+                && configured.planId().equals(plan.planId())
+                && ctx.getBroadcastState(PLANS).contains(plan.experiment())) {
+            return; // the configured plan never overrides a plan decided since
+        }
         ctx.getBroadcastState(PLANS).put(plan.experiment(), plan);
     }
 }

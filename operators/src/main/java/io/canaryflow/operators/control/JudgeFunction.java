@@ -1,0 +1,429 @@
+package io.canaryflow.operators.control;
+
+import io.canaryflow.modelloader.Checksums;
+import io.canaryflow.operators.Outputs;
+import io.canaryflow.operators.judge.ArmCounts;
+import io.canaryflow.operators.judge.Evidence;
+import io.canaryflow.operators.judge.Judge;
+import io.canaryflow.operators.judge.PlanTransitions;
+import io.canaryflow.operators.judge.RolloutPolicy;
+import io.canaryflow.operators.judge.Verdict;
+import io.canaryflow.operators.monitoring.MonitoringRecord;
+import io.canaryflow.operators.records.DeadLetter;
+import io.canaryflow.operators.records.Reason;
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * The rollout judge of each canary experiment (keyed by experiment): collects the monitoring
+ * reports of the control and candidate arms per window, judges each window when the watermark
+ * passes its end (see {@link Judge}), and emits a {@link Decision} with its evidence and the plan
+ * routing follows from then on. Decisions chain by id per experiment and are deterministic, so a
+ * replay after a failure emits the same ids.
+ *
+ * <p>Commands (second input) are checked first ({@link CommandCheck}: signature, age, replay);
+ * rejected ones become dead letters with their reason and are counted ({@code commandsRejected} per
+ * {@code reason}). Accepted: PAUSE stops judging, RESUME resumes, ABORT rolls back and PROMOTE
+ * promotes at once, START and SET_PLAN replace the plan (its {@code plan}: a routing plan) and
+ * restart the judge on it.
+ *
+ * <p>Gauges per experiment: {@code candidatePercent}, {@code lastAction} (ordinal of {@link
+ * Verdict.Action}), and per guardrail {@code delta}, {@code upper} and {@code threshold}.
+ */
+public class JudgeFunction
+        extends KeyedCoProcessFunction<String, MonitoringRecord, SignedCommand, Decision> {
+    private static final long serialVersionUID = 1L;
+
+    /** The arms of one window the judge compares. */
+    public record WindowArms(
+            long start, ArmCounts control, ArmCounts candidate, long unavailable) {}
+
+    private final Map<String, RolloutPlan> initialPlans;
+    private final Map<String, RolloutPolicy> policies;
+    private final byte[] key;
+    private final long maxCommandAgeMillis;
+
+    private transient ValueState<byte[]> judgeState;
+    private transient ValueState<RolloutPlan> planState;
+    private transient ValueState<String> lastDecision;
+    private transient ValueState<Boolean> paused;
+    private transient MapState<Long, WindowArms> windows;
+    private transient MapState<String, Long> seenCommands;
+    private transient CommandCheck check;
+    private transient Map<Reason, Counter> rejected;
+    private transient Counter accepted;
+    private transient Map<String, double[]> gauges;
+    private transient MetricGroup metrics;
+
+    /**
+     * @param policies the judged experiments (canary mode) and how to judge them
+     * @param key the HMAC key commands are signed with
+     */
+    public JudgeFunction(
+            Map<String, RolloutPlan> initialPlans,
+            Map<String, RolloutPolicy> policies,
+            byte[] key,
+            long maxCommandAgeMillis) {
+        this.initialPlans = Map.copyOf(initialPlans);
+        this.policies = Map.copyOf(policies);
+        this.key = key.clone();
+        this.maxCommandAgeMillis = maxCommandAgeMillis;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        judgeState =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "judge",
+                                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        planState =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "plan", TypeInformation.of(RolloutPlan.class)));
+        lastDecision =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("last-decision", Types.STRING));
+        paused = getRuntimeContext().getState(new ValueStateDescriptor<>("paused", Types.BOOLEAN));
+        windows =
+                getRuntimeContext()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "windows",
+                                        Types.LONG,
+                                        TypeInformation.of(WindowArms.class)));
+        seenCommands =
+                getRuntimeContext()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "seen-commands", Types.STRING, Types.LONG));
+        check = new CommandCheck(new CommandSigner(key), maxCommandAgeMillis);
+        metrics = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
+        accepted = metrics.counter("commandsAccepted");
+        rejected = new HashMap<>();
+        for (Reason r :
+                List.of(
+                        Reason.UNSIGNED,
+                        Reason.BAD_SIGNATURE,
+                        Reason.STALE,
+                        Reason.REPLAYED,
+                        Reason.REJECTED_COMMAND)) {
+            rejected.put(r, metrics.addGroup("reason", r.name()).counter("commandsRejected"));
+        }
+        gauges = new HashMap<>();
+    }
+
+    @Override
+    public void processElement1(MonitoringRecord r, Context ctx, Collector<Decision> out)
+            throws Exception {
+        RolloutPlan plan = plan(r.experiment());
+        if (plan == null || !policies.containsKey(r.experiment())) {
+            return;
+        }
+        boolean control = r.arm().equals("control") && r.version().equals(plan.baseline());
+        boolean candidate = r.arm().equals("candidate") && r.version().equals(plan.candidate());
+        if (!control && !candidate) {
+            return;
+        }
+        ArmCounts counts =
+                new ArmCounts(
+                        r.errors().attempts(),
+                        r.errors().attempts() - r.count() + r.errors().timeouts(),
+                        r.labels() == null ? 0 : r.labels().joined(),
+                        r.labels() == null ? 0 : r.labels().misclassified());
+        WindowArms arms = windows.get(r.windowEnd());
+        if (arms == null) {
+            arms = new WindowArms(r.windowStart(), ArmCounts.NONE, ArmCounts.NONE, 0);
+            ctx.timerService().registerEventTimeTimer(r.windowEnd() - 1);
+        }
+        windows.put(
+                r.windowEnd(),
+                control
+                        ? new WindowArms(
+                                arms.start(),
+                                arms.control().plus(counts),
+                                arms.candidate(),
+                                arms.unavailable())
+                        : new WindowArms(
+                                arms.start(),
+                                arms.control(),
+                                arms.candidate().plus(counts),
+                                arms.unavailable()
+                                        + r.errors()
+                                                .failures()[
+                                                io.canaryflow.operators.records.ScoringFailure
+                                                        .UNAVAILABLE
+                                                        .ordinal()]));
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Decision> out)
+            throws Exception {
+        long end = timestamp + 1;
+        WindowArms arms = windows.get(end);
+        windows.remove(end);
+        String experiment = ctx.getCurrentKey();
+        if (arms == null || Boolean.TRUE.equals(paused.value())) {
+            return;
+        }
+        RolloutPlan plan = plan(experiment);
+        Judge judge = judge(experiment, plan);
+        boolean loadable =
+                !(arms.candidate().attempts() > 0
+                        && arms.unavailable() == arms.candidate().attempts());
+        Verdict v =
+                judge.judge(
+                        new Evidence(
+                                arms.start(),
+                                end,
+                                arms.control(),
+                                arms.candidate(),
+                                0.5,
+                                loadable));
+        if (v != null) {
+            emit(experiment, plan, judge, v, ctx.timerService().currentProcessingTime(), out);
+        }
+    }
+
+    @Override
+    public void processElement2(SignedCommand in, Context ctx, Collector<Decision> out)
+            throws Exception {
+        Command c = in.command();
+        long now = ctx.timerService().currentProcessingTime();
+        CommandCheck.Outcome outcome = check.check(c, now, id -> contains(seenCommands, id));
+        if (!outcome.accepted()) {
+            reject(in, Reason.valueOf(outcome.rejection().name()), outcome.detail(), now, ctx);
+            return;
+        }
+        seenCommands.put(c.commandId(), c.issuedAt());
+        forgetOldCommands(now);
+        String experiment = c.experiment();
+        RolloutPlan plan = plan(experiment);
+        if (plan == null || !policies.containsKey(experiment)) {
+            reject(
+                    in,
+                    Reason.REJECTED_COMMAND,
+                    "experiment '" + experiment + "' is not a judged canary of this job",
+                    now,
+                    ctx);
+            return;
+        }
+        accepted.inc();
+        String who = String.format("command %s from %s", c.commandId(), c.issuedBy());
+        switch (c.action()) {
+            case PAUSE -> paused.update(true);
+            case RESUME -> paused.update(false);
+            case ABORT, PROMOTE -> {
+                Judge judge = judge(experiment, plan);
+                if (!judge.done()) {
+                    Verdict.Action action =
+                            c.action() == Command.Action.ABORT
+                                    ? Verdict.Action.ROLLBACK
+                                    : Verdict.Action.PROMOTE;
+                    Verdict v =
+                            judge.override(
+                                    action,
+                                    c.issuedAt(),
+                                    (c.action() == Command.Action.ABORT ? "aborted" : "promoted")
+                                            + " by "
+                                            + who);
+                    emit(experiment, plan, judge, v, now, out);
+                }
+            }
+            case START, SET_PLAN -> {
+                RolloutPlan next;
+                try {
+                    next =
+                            ControlCodec.plan(
+                                    ControlCodec.tree(
+                                            c.plan() == null
+                                                    ? new byte[0]
+                                                    : c.plan().getBytes(StandardCharsets.UTF_8)));
+                } catch (ControlCodec.MalformedException e) {
+                    reject(in, Reason.REJECTED_COMMAND, e.getMessage(), now, ctx);
+                    return;
+                }
+                if (!next.experiment().equals(experiment)) {
+                    reject(
+                            in,
+                            Reason.REJECTED_COMMAND,
+                            "the plan is for another experiment",
+                            now,
+                            ctx);
+                    return;
+                }
+                Judge fresh = new Judge(policies.get(experiment), next.canaryPercent());
+                paused.update(false);
+                Verdict v =
+                        new Verdict(
+                                Verdict.Action.HOLD,
+                                policies.get(experiment).dryRun(),
+                                plan.canaryPercent(),
+                                next.canaryPercent(),
+                                c.issuedAt(),
+                                c.issuedAt(),
+                                ArmCounts.NONE,
+                                ArmCounts.NONE,
+                                null,
+                                List.of(),
+                                List.of("plan " + next.planId() + " set by " + who));
+                save(fresh);
+                emitWithPlan(experiment, plan, next, v, now, out);
+            }
+        }
+    }
+
+    private void emit(
+            String experiment,
+            RolloutPlan plan,
+            Judge judge,
+            Verdict v,
+            long now,
+            Collector<Decision> out)
+            throws Exception {
+        save(judge);
+        emitWithPlan(experiment, plan, PlanTransitions.after(plan, v), v, now, out);
+    }
+
+    private void emitWithPlan(
+            String experiment,
+            RolloutPlan before,
+            RolloutPlan after,
+            Verdict v,
+            long now,
+            Collector<Decision> out)
+            throws Exception {
+        String previous = lastDecision.value();
+        String id = Decision.id(experiment, previous, before.planId(), v.windowEnd(), v.action());
+        planState.update(after);
+        lastDecision.update(id);
+        out.collect(
+                new Decision(
+                        id, previous, experiment, before, after, configHash(experiment), v, now));
+        publish(experiment, after, v);
+    }
+
+    private String configHash(String experiment) {
+        return Checksums.sha256Hex(
+                        policies.get(experiment).toString().getBytes(StandardCharsets.UTF_8))
+                .substring(0, 16);
+    }
+
+    private void publish(String experiment, RolloutPlan plan, Verdict v) {
+        double[] values =
+                gauges.computeIfAbsent(
+                        experiment,
+                        e -> {
+                            double[] g = new double[2 + 3 * v.guardrails().size()];
+                            MetricGroup group = metrics.addGroup("experiment", e);
+                            group.gauge("candidatePercent", () -> g[0]);
+                            group.gauge("lastAction", () -> g[1]);
+                            for (int i = 0; i < v.guardrails().size(); i++) {
+                                int k = 2 + 3 * i;
+                                MetricGroup gr =
+                                        group.addGroup(
+                                                "guardrail",
+                                                v.guardrails()
+                                                        .get(i)
+                                                        .guardrail()
+                                                        .metric()
+                                                        .wireName());
+                                gr.gauge("delta", () -> g[k]);
+                                gr.gauge("upper", () -> g[k + 1]);
+                                gr.gauge("threshold", () -> g[k + 2]);
+                            }
+                            return g;
+                        });
+        values[0] = plan.canaryPercent();
+        values[1] = v.action().ordinal();
+        for (int i = 0; i < v.guardrails().size() && 2 + 3 * i + 2 < values.length; i++) {
+            Verdict.GuardrailResult g = v.guardrails().get(i);
+            values[2 + 3 * i] = g.delta();
+            values[3 + 3 * i] = g.upper();
+            values[4 + 3 * i] = g.guardrail().threshold();
+        }
+    }
+
+    private RolloutPlan plan(String experiment) throws IOException {
+        RolloutPlan plan = planState.value();
+        return plan != null ? plan : initialPlans.get(experiment);
+    }
+
+    private Judge judge(String experiment, RolloutPlan plan) throws IOException {
+        byte[] bytes = judgeState.value();
+        if (bytes == null) {
+            return new Judge(policies.get(experiment), plan.canaryPercent());
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
+            return (Judge) in.readObject();
+        } catch (ClassNotFoundException e) {
+            throw new IOException("cannot restore the judge's state", e);
+        }
+    }
+
+    private void save(Judge judge) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(judge);
+        }
+        judgeState.update(bytes.toByteArray());
+    }
+
+    private void reject(SignedCommand in, Reason reason, String detail, long now, Context ctx) {
+        rejected.get(reason).inc();
+        ctx.output(
+                Outputs.DEAD_LETTERS,
+                DeadLetter.of(
+                        in.source(),
+                        reason,
+                        detail,
+                        in.command().commandId(),
+                        in.command().experiment(),
+                        now));
+    }
+
+    private static boolean contains(MapState<String, Long> state, String id) {
+        try {
+            return state.contains(id);
+        } catch (Exception e) {
+            throw new UncheckedIOException(new IOException(e));
+        }
+    }
+
+    /** Ids of commands too old to pass the age check need not be remembered. */
+    private void forgetOldCommands(long now) throws Exception {
+        List<String> old = new ArrayList<>();
+        for (Map.Entry<String, Long> e : seenCommands.entries()) {
+            if (now - e.getValue() > 2 * maxCommandAgeMillis) {
+                old.add(e.getKey());
+            }
+        }
+        for (String id : old) {
+            seenCommands.remove(id);
+        }
+    }
+}
