@@ -1,0 +1,135 @@
+package io.canaryflow.jobs.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.canaryflow.operators.control.Command;
+import io.canaryflow.operators.control.CommandSigner;
+import io.canaryflow.operators.control.ControlCodec;
+import io.canaryflow.operators.judge.Verdict;
+import io.canaryflow.testing.Decisions;
+import io.canaryflow.testing.KafkaTestCluster;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The control command-line tool against a real broker. */
+class ControlToolITCase {
+    static final String KEY = "cli-test-key-0123456789abcdef";
+    static KafkaTestCluster kafka;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = KafkaTestCluster.start();
+        kafka.clients().createTopic("control", 1);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        kafka.close();
+    }
+
+    static String run(int expectedStatus, Map<String, String> env, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status =
+                ControlTool.run(
+                        args,
+                        new PrintStream(out, true, StandardCharsets.UTF_8),
+                        new PrintStream(err, true, StandardCharsets.UTF_8),
+                        env);
+        assertThat(status).as(err.toString(StandardCharsets.UTF_8)).isEqualTo(expectedStatus);
+        return out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void shouldSendASignedCommandTailDecisionsAndReportStatus(@TempDir Path dir) throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        Path plan = dir.resolve("plan.json");
+        Files.writeString(
+                plan,
+                "{\"experiment\":\"fraud\",\"model\":\"fraud\",\"mode\":\"canary\",\"salt\":\"s\",\"baseline\":\"v1\",\"candidate\":\"v2\",\"canary_percent\":1,\"plan_id\":\"fraud-new\"}");
+        String sent =
+                run(
+                        0,
+                        Map.of("CANARYFLOW_CONTROL_KEY", KEY),
+                        "send",
+                        "--bootstrap-servers",
+                        bootstrap,
+                        "--experiment",
+                        "fraud",
+                        "--action",
+                        "set_plan",
+                        "--plan",
+                        plan.toString(),
+                        "--issued-by",
+                        "alice");
+        assertThat(sent).startsWith("sent c-").contains("set_plan fraud");
+
+        List<ConsumerRecord<byte[], byte[]>> records =
+                kafka.clients()
+                        .readCommitted("control", 1, Duration.ofSeconds(1), Duration.ofSeconds(30));
+        Command c = ControlCodec.command(ControlCodec.tree(records.get(0).value()));
+        assertThat(new CommandSigner(KEY.getBytes(StandardCharsets.UTF_8)).verifies(c)).isTrue();
+        assertThat(c.issuedBy()).isEqualTo("alice");
+        assertThat(c.plan()).contains("\"canary_percent\":1");
+
+        // no key: a clear error, nothing sent
+        assertThat(
+                        run(
+                                2,
+                                Map.of(),
+                                "send",
+                                "--bootstrap-servers",
+                                bootstrap,
+                                "--experiment",
+                                "fraud",
+                                "--action",
+                                "pause"))
+                .contains("no signing key");
+
+        kafka.clients()
+                .produce(
+                        "control",
+                        List.<byte[][]>of(
+                                new byte[][] {
+                                    "fraud".getBytes(),
+                                    Decisions.decision(
+                                            "d-7",
+                                            Verdict.Action.ADVANCE,
+                                            false,
+                                            Decisions.plan("p1", "v1", "v2", 1),
+                                            Decisions.plan("p2", "v1", "v2", 5))
+                                }));
+        String tail =
+                run(
+                        0,
+                        Map.of(),
+                        "tail",
+                        "--bootstrap-servers",
+                        bootstrap,
+                        "--from-beginning",
+                        "--max-seconds",
+                        "3");
+        assertThat(tail)
+                .contains("command  " + c.commandId() + " SET_PLAN fraud by alice")
+                .contains("ADVANCE")
+                .contains("1.0% ->   5.0%")
+                .contains("- because");
+        String status = run(0, Map.of(), "status", "--bootstrap-servers", bootstrap);
+        assertThat(status)
+                .contains("fraud        last ADVANCE")
+                .contains("baseline v1, candidate v2 at 5.0%, plan p2");
+        assertThat(run(2, Map.of(), "jump", "--bootstrap-servers", bootstrap))
+                .contains("unknown command 'jump'");
+    }
+}

@@ -1,0 +1,50 @@
+package io.canaryflow.testing;
+
+import io.canaryflow.operators.control.ControlCodec;
+import io.canaryflow.operators.control.Decision;
+import io.canaryflow.operators.judge.ArmCounts;
+import io.canaryflow.operators.judge.Verdict;
+import io.canaryflow.operators.records.JsonWriter;
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.util.List;
+
+/** Decisions as the job writes them, for tests of what reads the control topic. */
+public final class Decisions {
+    private Decisions() {}
+
+    public static RolloutPlan plan(String id, String baseline, String candidate, double percent) {
+        return new RolloutPlan(
+                id,
+                "fraud",
+                "fraud",
+                RolloutPlan.Mode.CANARY,
+                "salt",
+                baseline,
+                candidate,
+                percent,
+                List.of());
+    }
+
+    public static byte[] decision(
+            String id,
+            Verdict.Action action,
+            boolean dryRun,
+            RolloutPlan before,
+            RolloutPlan after) {
+        Verdict v =
+                new Verdict(
+                        action,
+                        dryRun,
+                        before.canaryPercent(),
+                        after.canaryPercent(),
+                        1_000,
+                        2_000,
+                        new ArmCounts(100, 1, 0, 0),
+                        new ArmCounts(100, 9, 0, 0),
+                        null,
+                        List.of(),
+                        List.of("because"));
+        return ControlCodec.write(
+                new Decision(id, null, "fraud", before, after, "hash", v, 3_000), new JsonWriter());
+    }
+}
