@@ -209,7 +209,7 @@ public final class ControlTool {
     }
 
     /** One readable paragraph for a decision or a command. */
-    static String describe(JsonNode n) {
+    public static String describe(JsonNode n) {
         if (!"decision".equals(n.path("type").asText())) {
             return String.format(
                     "command  %s %s %s by %s",
@@ -243,14 +243,18 @@ public final class ControlTool {
                             g.path("candidate").asDouble(Double.NaN),
                             g.path("n_candidate").asLong(),
                             g.path("delta").asDouble(Double.NaN),
-                            g.path("interval").path(0).asText("-"),
-                            g.path("interval").path(1).asText("-"),
+                            bound(g.path("interval").path(0)),
+                            bound(g.path("interval").path(1)),
                             g.path("threshold").asDouble()));
         }
         for (JsonNode r : n.path("reasons")) {
             s.append("\n    - ").append(r.asText());
         }
         return s.toString();
+    }
+
+    private static String bound(JsonNode v) {
+        return v.isNumber() ? String.format("%+.4f", v.asDouble()) : "-";
     }
 
     private static int status(Map<String, String> o, String topic, PrintStream out)

@@ -91,8 +91,20 @@ public final class DemoMain {
         overrides.putIfAbsent(
                 JobOptions.CHECKPOINT_DIRECTORY.key(),
                 work.resolve("checkpoints").toUri().toString());
+        if (System.getenv("CANARYFLOW_CONTROL_KEY") == null) {
+            // The demo signs nothing itself; a key of its own lets bin/control send commands.
+            byte[] random = new byte[16];
+            new java.security.SecureRandom().nextBytes(random);
+            overrides.putIfAbsent(
+                    JobOptions.CONTROL_KEY.key(), java.util.HexFormat.of().formatHex(random));
+        }
         JobConfig config =
                 JobConfig.load(Path.of(o.getOrDefault("config", "configs/demo.yaml")), overrides);
+        if (config.get(JobOptions.CONTROL_ENABLED) && config.get(JobOptions.CONTROL_KEY) != null) {
+            say(
+                    "control key (to send commands with bin/control): export CANARYFLOW_CONTROL_KEY=%s",
+                    config.get(JobOptions.CONTROL_KEY));
+        }
         createTopics(bootstrap, config);
 
         Configuration flink = Pipeline.flinkConfiguration(config);
@@ -139,6 +151,9 @@ public final class DemoMain {
                         config.get(JobOptions.PREDICTIONS_TOPIC),
                         config.get(JobOptions.DEAD_LETTERS_TOPIC),
                         config.get(JobOptions.MONITORING_TOPIC),
+                        config.get(JobOptions.CONTROL_ENABLED)
+                                ? config.get(JobOptions.CONTROL_TOPIC)
+                                : null,
                         producer::produced,
                         System.out,
                         Duration.ofSeconds(3));
@@ -223,7 +238,8 @@ public final class DemoMain {
                             config.get(JobOptions.PREDICTIONS_TOPIC),
                             config.get(JobOptions.DEAD_LETTERS_TOPIC),
                             config.get(JobOptions.MONITORING_TOPIC),
-                            config.get(JobOptions.LABELS_TOPIC))) {
+                            config.get(JobOptions.LABELS_TOPIC),
+                            config.get(JobOptions.CONTROL_TOPIC))) {
                 if (!existing.contains(topic)) {
                     missing.add(new NewTopic(topic, 2, (short) 1));
                 }

@@ -32,6 +32,7 @@ final class LiveView implements Runnable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String predictionsTopic;
     private final String monitoringTopic;
+    private final String controlTopic;
     private final LongSupplier produced;
     private final PrintStream out;
     private final Duration every;
@@ -74,6 +75,7 @@ final class LiveView implements Runnable {
             String predictionsTopic,
             String deadLettersTopic,
             String monitoringTopic,
+            String controlTopic,
             LongSupplier produced,
             PrintStream out,
             Duration every) {
@@ -84,8 +86,15 @@ final class LiveView implements Runnable {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         this.consumer =
                 new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        this.consumer.subscribe(List.of(predictionsTopic, deadLettersTopic, monitoringTopic));
+        List<String> topics =
+                new java.util.ArrayList<>(
+                        List.of(predictionsTopic, deadLettersTopic, monitoringTopic));
+        if (controlTopic != null) {
+            topics.add(controlTopic);
+        }
+        this.consumer.subscribe(topics);
         this.monitoringTopic = monitoringTopic;
+        this.controlTopic = controlTopic;
         this.predictionsTopic = predictionsTopic;
         this.produced = produced;
         this.out = out;
@@ -132,6 +141,12 @@ final class LiveView implements Runnable {
         }
         if (r.topic().equals(monitoringTopic)) {
             printReport(n);
+        } else if (r.topic().equals(controlTopic)) {
+            // every decision with its reasons, as the control tool's tail prints it
+            String text = io.canaryflow.jobs.cli.ControlTool.describe(n);
+            out.println(
+                    (n.path("action").asText().equals("HOLD") ? "  judge   | " : "  JUDGE   | ")
+                            + text.replace("\n", "\n  judge   | "));
         } else if (r.topic().equals(predictionsTopic)) {
             predictions++;
             String key =
