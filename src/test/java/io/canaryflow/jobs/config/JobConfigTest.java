@@ -60,10 +60,21 @@ class JobConfigTest {
                                 "kafka.bootstrap-servers",
                                 "localhost:1",
                                 "models.repository",
-                                "/tmp/models"));
+                                "/tmp/models",
+                                "control.key", // the demo makes one
+                                "0123456789abcdef0123"));
         assertThat(demo.plans())
                 .extracting(RolloutPlan::mode)
-                .containsExactlyInAnyOrder(RolloutPlan.Mode.CANARY, RolloutPlan.Mode.SHADOW);
+                .containsExactlyInAnyOrder(
+                        RolloutPlan.Mode.CANARY, RolloutPlan.Mode.CANARY, RolloutPlan.Mode.SHADOW);
+        assertThat(demo.policies()).containsOnlyKeys("fraud", "fraud-risky");
+        assertThat(demo.policies().get("fraud-risky").guardrails())
+                .extracting(g -> g.metric().wireName(), g -> g.threshold(), g -> g.critical())
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("inference_error_rate", 0.01, true),
+                        org.assertj.core.groups.Tuple.tuple("label_error_rate", 0.05, true));
+        assertThat(demo.policies().get("fraud").schedule())
+                .containsExactly(10.0, 25.0, 50.0, 100.0);
     }
 
     @Test
@@ -136,6 +147,31 @@ class JobConfigTest {
         assertThat(config.monitorSettings().slideMillis()).isEqualTo(20_000);
         assertThat(config.monitorSettings().sliding()).isTrue();
         assertThat(config.segmentFields()).containsExactly("country", "device");
+    }
+
+    @Test
+    void shouldRejectABadRolloutPolicyAndControlWithoutAKeyNamingTheKeys() {
+        Map<String, String> c = minimal();
+        c.put("experiments.fraud.guardrails", "speed:0.1");
+        c.put("experiments.fraud.schedule", "50,10");
+        c.put("control.enabled", "true");
+        c.put("control.key", "short");
+        ConfigException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        ConfigException.class, () -> JobConfig.fromFlat(c));
+        assertThat(e.problems())
+                .anySatisfy(
+                        p ->
+                                assertThat(p)
+                                        .contains(
+                                                "experiments.fraud.guardrails",
+                                                "unknown metric 'speed'"))
+                .anySatisfy(
+                        p -> assertThat(p).contains("'control.key' must have at least 16 bytes"));
+        Map<String, String> d = minimal();
+        d.put("experiments.fraud.schedule", "50,10");
+        assertThatThrownBy(() -> JobConfig.fromFlat(d))
+                .hasMessageContaining("schedule steps must rise");
     }
 
     @Test
