@@ -1,0 +1,219 @@
+package io.canaryflow.operators.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.canaryflow.operators.Outputs;
+import io.canaryflow.operators.drift.DriftMeasures;
+import io.canaryflow.operators.judge.Guardrail;
+import io.canaryflow.operators.judge.RolloutPolicy;
+import io.canaryflow.operators.judge.Verdict;
+import io.canaryflow.operators.monitoring.MonitorSettings;
+import io.canaryflow.operators.monitoring.MonitoringRecord;
+import io.canaryflow.operators.records.DeadLetter;
+import io.canaryflow.operators.records.Reason;
+import io.canaryflow.operators.records.SourceRecord;
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+/** The judge operator: windows to decisions, commands checked and applied, state restored. */
+class JudgeFunctionTest {
+    static final byte[] KEY = "judge-function-test-key-01234567".getBytes(StandardCharsets.UTF_8);
+    static final RolloutPlan PLAN =
+            new RolloutPlan(
+                    "fraud-p0",
+                    "fraud",
+                    "fraud",
+                    RolloutPlan.Mode.CANARY,
+                    "salt",
+                    "v1",
+                    "v2",
+                    10,
+                    List.of());
+    static final RolloutPolicy POLICY =
+            new RolloutPolicy(
+                    List.of(10.0, 50.0, 100.0),
+                    1_000,
+                    100,
+                    List.of(new Guardrail(Guardrail.Metric.INFERENCE_ERROR_RATE, 0.01, true, 0.01)),
+                    0.05,
+                    0.001,
+                    2,
+                    false);
+
+    static KeyedTwoInputStreamOperatorTestHarness<String, MonitoringRecord, SignedCommand, Decision>
+            harness() throws Exception {
+        KeyedTwoInputStreamOperatorTestHarness<String, MonitoringRecord, SignedCommand, Decision>
+                h =
+                        new KeyedTwoInputStreamOperatorTestHarness<>(
+                                new KeyedCoProcessOperator<>(
+                                        new JudgeFunction(
+                                                Map.of("fraud", PLAN),
+                                                Map.of("fraud", POLICY),
+                                                KEY,
+                                                60_000)),
+                                MonitoringRecord::experiment,
+                                c -> c.command().experiment(),
+                                Types.STRING);
+        h.setProcessingTime(System.currentTimeMillis());
+        return h;
+    }
+
+    static MonitoringRecord report(String version, String arm, long window, long n, long failed) {
+        long[] failures = {failed, 0, 0}; // unavailable, run failure, non-finite
+        return new MonitoringRecord(
+                "fraud",
+                "fraud",
+                version,
+                arm,
+                window * 1_000,
+                (window + 1) * 1_000,
+                n,
+                new String[0],
+                new DriftMeasures.Result[0],
+                null,
+                null,
+                null,
+                1,
+                1,
+                1,
+                DriftMeasures.Level.OK,
+                new MonitoringRecord.Errors(n + failed, failures, 0, 0, DriftMeasures.Level.OK),
+                null,
+                new MonitoringRecord.SegmentDrift[0],
+                MonitorSettings.defaults(1_000),
+                0);
+    }
+
+    static void window(
+            KeyedTwoInputStreamOperatorTestHarness<
+                            String, MonitoringRecord, SignedCommand, Decision>
+                    h,
+            long w,
+            long n)
+            throws Exception {
+        h.processElement1(new StreamRecord<>(report("v1", "control", w, n, 0), w * 1_000 + 999));
+        h.processElement1(new StreamRecord<>(report("v2", "candidate", w, n, 0), w * 1_000 + 999));
+        h.processBothWatermarks(new Watermark(w * 1_000 + 999));
+    }
+
+    static SignedCommand command(byte[] key, String id, Command.Action action, long issuedAt) {
+        Command c = new Command(id, "fraud", action, null, "alice", issuedAt, null);
+        Command signed = key == null ? c : new CommandSigner(key).sign(c);
+        return new SignedCommand(
+                signed, new SourceRecord(null, ControlCodec.write(signed), "control", 0, 7, -1));
+    }
+
+    static List<Decision> decisions(
+            KeyedTwoInputStreamOperatorTestHarness<
+                            String, MonitoringRecord, SignedCommand, Decision>
+                    h) {
+        return new ArrayList<>(h.extractOutputValues());
+    }
+
+    @Test
+    void shouldDecideEveryWindowAndChainDeterministicIdsThatSurviveARestore() throws Exception {
+        List<String> ids = new ArrayList<>();
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.open();
+            window(h, 0, 2_000);
+            snapshot = h.snapshot(1, 1);
+            window(h, 1, 2_000);
+            window(h, 2, 2_000); // the rollout has ended: nothing more to decide
+            decisions(h).forEach(d -> ids.add(d.decisionId()));
+            List<Decision> out = decisions(h);
+            assertThat(out)
+                    .extracting(d -> d.verdict().action())
+                    .containsExactly(Verdict.Action.ADVANCE, Verdict.Action.PROMOTE);
+            assertThat(out.get(0).previousDecisionId()).isNull();
+            assertThat(out.get(1).previousDecisionId()).isEqualTo(out.get(0).decisionId());
+            assertThat(out.get(0).planBefore().planId()).isEqualTo("fraud-p0");
+            assertThat(out.get(0).plan().canaryPercent()).isEqualTo(50);
+            assertThat(out.get(1).plan().baseline()).isEqualTo("v2");
+        }
+        // a recovery from the checkpoint after window 0 judges window 1 again: the same decision
+        try (var h = harness()) {
+            h.initializeState(snapshot);
+            h.open();
+            window(h, 1, 2_000);
+            assertThat(decisions(h))
+                    .singleElement()
+                    .satisfies(d -> assertThat(d.decisionId()).isEqualTo(ids.get(1)));
+        }
+    }
+
+    @Test
+    void shouldRejectUnsignedForgedStaleAndReplayedCommandsAsDeadLetters() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            long now = h.getProcessingTime();
+            h.processElement2(new StreamRecord<>(command(null, "c-1", Command.Action.ABORT, now)));
+            h.processElement2(
+                    new StreamRecord<>(
+                            command(
+                                    "another-key-of-32-bytes-00000000".getBytes(),
+                                    "c-2",
+                                    Command.Action.ABORT,
+                                    now)));
+            h.processElement2(
+                    new StreamRecord<>(command(KEY, "c-3", Command.Action.ABORT, now - 120_000)));
+            h.processElement2(new StreamRecord<>(command(KEY, "c-4", Command.Action.PAUSE, now)));
+            h.processElement2(new StreamRecord<>(command(KEY, "c-4", Command.Action.PAUSE, now)));
+            List<Reason> reasons = new ArrayList<>();
+            for (StreamRecord<DeadLetter> d : h.getSideOutput(Outputs.DEAD_LETTERS)) {
+                reasons.add(d.getValue().reason());
+                assertThat(d.getValue().topic()).isEqualTo("control");
+            }
+            assertThat(reasons)
+                    .containsExactly(
+                            Reason.UNSIGNED, Reason.BAD_SIGNATURE, Reason.STALE, Reason.REPLAYED);
+            assertThat(decisions(h)).isEmpty(); // none of the aborts applied
+            // the accepted PAUSE holds judging: a window passes without a decision
+            window(h, 0, 2_000);
+            assertThat(decisions(h)).isEmpty();
+            h.processElement2(new StreamRecord<>(command(KEY, "c-5", Command.Action.RESUME, now)));
+            window(h, 1, 2_000);
+            assertThat(decisions(h)).hasSize(1);
+        }
+    }
+
+    @Test
+    void shouldRollBackOnAnAbortAndOnAnUnloadableCandidate() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.processElement2(
+                    new StreamRecord<>(
+                            command(KEY, "c-9", Command.Action.ABORT, h.getProcessingTime())));
+            Decision abort = decisions(h).get(0);
+            assertThat(abort.verdict().action()).isEqualTo(Verdict.Action.ROLLBACK);
+            assertThat(abort.verdict().reasons())
+                    .containsExactly("aborted by command c-9 from alice");
+            assertThat(abort.plan().canaryPercent()).isZero();
+            assertThat(abort.plan().salt()).isNotEqualTo(PLAN.salt());
+        }
+        try (var h = harness()) {
+            h.open();
+            h.processElement1(new StreamRecord<>(report("v1", "control", 0, 500, 0), 999));
+            h.processElement1(new StreamRecord<>(report("v2", "candidate", 0, 0, 50), 999));
+            h.processBothWatermarks(new Watermark(999));
+            assertThat(decisions(h))
+                    .singleElement()
+                    .satisfies(
+                            d -> {
+                                assertThat(d.verdict().action()).isEqualTo(Verdict.Action.ROLLBACK);
+                                assertThat(d.verdict().reasons())
+                                        .containsExactly("the candidate version cannot be loaded");
+                            });
+        }
+    }
+}
