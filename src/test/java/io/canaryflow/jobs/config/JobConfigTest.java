@@ -35,7 +35,13 @@ class JobConfigTest {
 
     @Test
     void shouldLoadTheShippedExampleConfigurations() throws Exception {
-        JobConfig inference = JobConfig.load(CONFIGS.resolve("inference.yaml"), Map.of());
+        // the control key comes from the environment in production; here, as an override
+        JobConfig inference =
+                JobConfig.load(
+                        CONFIGS.resolve("inference.yaml"),
+                        Map.of("control.key", "0123456789abcdef0123"));
+        assertThat(inference.policies().get("fraud").minSamples()).isEqualTo(5_000);
+        assertThat(inference.policies().get("fraud").guardrails()).hasSize(2);
         assertThat(inference.get(JobOptions.BOOTSTRAP_SERVERS))
                 .isEqualTo("kafka-1:9092,kafka-2:9092");
         assertThat(inference.kafkaProperties()).containsEntry("security.protocol", "SASL_SSL");
@@ -232,6 +238,7 @@ class JobConfigTest {
                             "--config",
                             CONFIGS.resolve("inference.yaml").toString(),
                             "--scoring.max-batch=512",
+                            "--control.key=0123456789abcdef0123",
                             "--experiments.fraud.canary-percent",
                             "7"
                         });

@@ -256,14 +256,16 @@ public class JudgeFunction
             }
             case START, SET_PLAN -> {
                 RolloutPlan next;
+                RolloutPolicy policy;
                 try {
-                    next =
-                            ControlCodec.plan(
-                                    ControlCodec.tree(
-                                            c.plan() == null
-                                                    ? new byte[0]
-                                                    : c.plan().getBytes(StandardCharsets.UTF_8)));
-                } catch (ControlCodec.MalformedException e) {
+                    com.fasterxml.jackson.databind.JsonNode json =
+                            ControlCodec.tree(
+                                    c.plan() == null
+                                            ? new byte[0]
+                                            : c.plan().getBytes(StandardCharsets.UTF_8));
+                    next = ControlCodec.plan(json);
+                    policy = policy(json, experiment);
+                } catch (ControlCodec.MalformedException | IllegalArgumentException e) {
                     reject(in, Reason.REJECTED_COMMAND, e.getMessage(), now, ctx);
                     return;
                 }
@@ -276,12 +278,12 @@ public class JudgeFunction
                             ctx);
                     return;
                 }
-                Judge fresh = new Judge(policies.get(experiment), next.canaryPercent());
+                Judge fresh = new Judge(policy, next.canaryPercent());
                 paused.update(false);
                 Verdict v =
                         new Verdict(
                                 Verdict.Action.HOLD,
-                                policies.get(experiment).dryRun(),
+                                false, // a command's plan applies; its policy may judge dry
                                 plan.canaryPercent(),
                                 next.canaryPercent(),
                                 c.issuedAt(),
@@ -292,7 +294,7 @@ public class JudgeFunction
                                 List.of(),
                                 List.of("plan " + next.planId() + " set by " + who));
                 save(fresh);
-                emitWithPlan(experiment, plan, next, v, now, out);
+                emitWithPlan(experiment, plan, next, v, now, out, policy);
             }
         }
     }
@@ -306,7 +308,7 @@ public class JudgeFunction
             Collector<Decision> out)
             throws Exception {
         save(judge);
-        emitWithPlan(experiment, plan, PlanTransitions.after(plan, v), v, now, out);
+        emitWithPlan(experiment, plan, PlanTransitions.after(plan, v), v, now, out, judge.policy());
     }
 
     private void emitWithPlan(
@@ -315,22 +317,47 @@ public class JudgeFunction
             RolloutPlan after,
             Verdict v,
             long now,
-            Collector<Decision> out)
+            Collector<Decision> out,
+            RolloutPolicy policy)
             throws Exception {
         String previous = lastDecision.value();
         String id = Decision.id(experiment, previous, before.planId(), v.windowEnd(), v.action());
         planState.update(after);
         lastDecision.update(id);
         out.collect(
-                new Decision(
-                        id, previous, experiment, before, after, configHash(experiment), v, now));
+                new Decision(id, previous, experiment, before, after, configHash(policy), v, now));
         publish(experiment, after, v);
     }
 
-    private String configHash(String experiment) {
-        return Checksums.sha256Hex(
-                        policies.get(experiment).toString().getBytes(StandardCharsets.UTF_8))
+    private static String configHash(RolloutPolicy policy) {
+        return Checksums.sha256Hex(policy.toString().getBytes(StandardCharsets.UTF_8))
                 .substring(0, 16);
+    }
+
+    /**
+     * The policy a START or SET_PLAN brings: its plan's policy fields (snake_case: {@code
+     * schedule}, {@code min_step_duration}, {@code min_samples}, {@code guardrails}, {@code alpha},
+     * {@code srm_p}, {@code fail_limit}, {@code dry_run}), or the configured policy when it has
+     * none.
+     */
+    private RolloutPolicy policy(com.fasterxml.jackson.databind.JsonNode plan, String experiment) {
+        Map<String, String> fields = new HashMap<>();
+        for (String field : RolloutPolicy.FIELDS) {
+            com.fasterxml.jackson.databind.JsonNode v = plan.get(field.replace('-', '_'));
+            if (v == null || v.isNull()) {
+                continue;
+            }
+            if (v.isArray()) {
+                List<String> items = new ArrayList<>();
+                v.forEach(item -> items.add(item.asText()));
+                fields.put(field, String.join(",", items));
+            } else {
+                fields.put(field, v.asText());
+            }
+        }
+        return fields.isEmpty()
+                ? policies.get(experiment)
+                : RolloutPolicy.fromFields(fields, "plan.");
     }
 
     private void publish(String experiment, RolloutPlan plan, Verdict v) {

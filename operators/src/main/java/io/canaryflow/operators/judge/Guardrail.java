@@ -36,4 +36,39 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
             throw new IllegalArgumentException(metric + ": tau must be positive, got " + tau);
         }
     }
+
+    /**
+     * Reads {@code metric:threshold[:critical][:tau=T]}; tau defaults to the threshold, at least
+     * 0.005.
+     */
+    public static Guardrail parse(String spec) {
+        String[] parts = spec.split(":");
+        if (parts.length < 2) {
+            throw new IllegalArgumentException(
+                    "a guardrail is metric:threshold[:critical][:tau=T], got '" + spec + "'");
+        }
+        Metric metric;
+        try {
+            metric = Metric.valueOf(parts[0].trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "unknown metric '"
+                            + parts[0]
+                            + "', allowed: inference_error_rate, label_error_rate");
+        }
+        double threshold = Double.parseDouble(parts[1].trim());
+        boolean critical = false;
+        double tau = Math.max(threshold, 0.005);
+        for (int i = 2; i < parts.length; i++) {
+            String p = parts[i].trim();
+            if (p.equals("critical")) {
+                critical = true;
+            } else if (p.startsWith("tau=")) {
+                tau = Double.parseDouble(p.substring(4));
+            } else {
+                throw new IllegalArgumentException("unknown guardrail option '" + p + "'");
+            }
+        }
+        return new Guardrail(metric, threshold, critical, tau);
+    }
 }

@@ -87,6 +87,10 @@ public final class Judge implements Serializable {
         return end(action, from, none, null, List.of(), List.of(reason));
     }
 
+    public RolloutPolicy policy() {
+        return policy;
+    }
+
     /** The current step's candidate traffic, percent (0 after a rollback). */
     public double currentPercent() {
         return step < 0 ? 0 : policy.schedule().get(step);

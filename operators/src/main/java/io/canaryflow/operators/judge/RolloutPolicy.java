@@ -52,4 +52,77 @@ public record RolloutPolicy(
                     "need failLimit >= 1, minSamples >= 1, minStepMillis >= 0");
         }
     }
+
+    /** The fields a policy is read from (configuration keys, or a command plan's JSON fields). */
+    public static final List<String> FIELDS =
+            List.of(
+                    "schedule",
+                    "min-step-duration",
+                    "min-samples",
+                    "guardrails",
+                    "alpha",
+                    "srm-p",
+                    "fail-limit",
+                    "dry-run");
+
+    /**
+     * Reads a policy from its fields, defaults for the absent ones: schedule 1, 5, 10, 25, 50, 100;
+     * min-step-duration 5 min; min-samples 1000; guardrails {@code
+     * inference_error_rate:0.01:critical}; alpha 0.05; srm-p 0.001; fail-limit 2; dry-run false.
+     *
+     * @param prefix put before a field's name in error messages
+     * @throws IllegalArgumentException naming the field at fault
+     */
+    public static RolloutPolicy fromFields(java.util.Map<String, String> fields, String prefix) {
+        String key = null;
+        try {
+            key = "schedule";
+            List<Double> schedule = new java.util.ArrayList<>();
+            if (fields.containsKey(key)) {
+                for (String part : fields.get(key).split("[,;]")) {
+                    schedule.add(Double.parseDouble(part.trim()));
+                }
+            } else {
+                schedule.addAll(DEFAULT_SCHEDULE);
+            }
+            key = "min-step-duration";
+            long minStep =
+                    fields.containsKey(key)
+                            ? org.apache.flink.util.TimeUtils.parseDuration(fields.get(key).trim())
+                                    .toMillis()
+                            : 300_000;
+            key = "min-samples";
+            long minSamples = Long.parseLong(fields.getOrDefault(key, "1000").trim());
+            key = "guardrails";
+            List<Guardrail> guardrails = new java.util.ArrayList<>();
+            for (String spec :
+                    fields.getOrDefault(key, "inference_error_rate:0.01:critical").split(",")) {
+                guardrails.add(Guardrail.parse(spec.trim()));
+            }
+            key = "alpha";
+            double alpha = Double.parseDouble(fields.getOrDefault(key, "0.05").trim());
+            key = "srm-p";
+            double srm = Double.parseDouble(fields.getOrDefault(key, "0.001").trim());
+            key = "fail-limit";
+            int failLimit = Integer.parseInt(fields.getOrDefault(key, "2").trim());
+            key = "dry-run";
+            String dry = fields.getOrDefault(key, "false").trim();
+            if (!dry.equals("true") && !dry.equals("false")) {
+                throw new IllegalArgumentException("must be true or false, got '" + dry + "'");
+            }
+            key = null;
+            return new RolloutPolicy(
+                    schedule,
+                    minStep,
+                    minSamples,
+                    guardrails,
+                    alpha,
+                    srm,
+                    failLimit,
+                    Boolean.parseBoolean(dry));
+        } catch (IllegalArgumentException e) {
+            String where = key == null ? prefix.replaceAll("\\.$", "") : prefix + key;
+            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+        }
+    }
 }

@@ -216,4 +216,46 @@ class JudgeFunctionTest {
                             });
         }
     }
+
+    @Test
+    void shouldApplyASignedSetPlanWithItsOwnPolicy() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            String plan =
+                    "{\"alpha\":0.01,\"baseline\":\"v1\",\"canary_percent\":50,\"candidate\":\"v2\","
+                            + "\"dry_run\":true,\"experiment\":\"fraud\",\"min_samples\":10,"
+                            + "\"min_step_duration\":\"1 s\",\"mode\":\"canary\",\"model\":\"fraud\","
+                            + "\"plan_id\":\"fraud-set\",\"salt\":\"s2\",\"schedule\":[50,100]}";
+            Command c =
+                    new CommandSigner(KEY)
+                            .sign(
+                                    new Command(
+                                            "c-plan",
+                                            "fraud",
+                                            Command.Action.SET_PLAN,
+                                            plan,
+                                            "alice",
+                                            h.getProcessingTime(),
+                                            null));
+            h.processElement2(
+                    new StreamRecord<>(
+                            new SignedCommand(
+                                    c,
+                                    new SourceRecord(
+                                            null, ControlCodec.write(c), "control", 0, 1, -1))));
+            Decision set = decisions(h).get(0);
+            assertThat(set.verdict().dryRun()).isFalse(); // the command's plan itself applies
+            assertThat(set.plan().planId()).isEqualTo("fraud-set");
+            assertThat(set.plan().canaryPercent()).isEqualTo(50);
+            assertThat(set.verdict().reasons())
+                    .containsExactly("plan fraud-set set by command c-plan from alice");
+            // judged from now on with the plan's policy: a dry run, promoting from 50 %
+            window(h, 0, 2_000);
+            Decision next = decisions(h).get(1);
+            assertThat(next.verdict().action()).isEqualTo(Verdict.Action.PROMOTE);
+            assertThat(next.verdict().dryRun()).isTrue();
+            assertThat(next.plan()).isEqualTo(set.plan()); // dry run: routing unchanged
+            assertThat(next.configHash()).isEqualTo(set.configHash()); // one policy, one hash
+        }
+    }
 }
