@@ -81,6 +81,13 @@ class JobConfigTest {
                         org.assertj.core.groups.Tuple.tuple("label_error_rate", 0.05, true));
         assertThat(demo.policies().get("fraud").schedule())
                 .containsExactly(10.0, 25.0, 50.0, 100.0);
+        // the example plan of a SET_PLAN command
+        var plan =
+                io.canaryflow.operators.control.ControlCodec.tree(
+                        java.nio.file.Files.readAllBytes(CONFIGS.resolve("rollout-plan.json")));
+        assertThat(io.canaryflow.operators.control.ControlCodec.plan(plan).candidate())
+                .isEqualTo("v3");
+        assertThat(plan.get("guardrails")).hasSize(2);
     }
 
     @Test
