@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.canaryflow.operators.judge.ArmCounts;
+import io.canaryflow.operators.judge.Guardrail;
 import io.canaryflow.operators.judge.Verdict;
 import io.canaryflow.operators.records.JsonWriter;
 import io.canaryflow.operators.routing.RolloutPlan;
@@ -167,6 +168,9 @@ public final class ControlCodec {
             json.writeStringField("test", g.test());
             json.writeBooleanField("critical", g.guardrail().critical());
             json.writeNumberField("threshold", g.guardrail().threshold());
+            if (g.guardrail().metric() == Guardrail.Metric.LATENCY_P99_RATIO) {
+                json.writeNumberField("ratio", g.guardrail().ratio());
+            }
             json.writeNumberField("n_control", g.controlN());
             json.writeNumberField("n_candidate", g.candidateN());
             number(json, "baseline", g.controlRate());
@@ -198,6 +202,8 @@ public final class ControlCodec {
         json.writeNumberField("errors", c.errors());
         json.writeNumberField("labelled", c.labelled());
         json.writeNumberField("label_errors", c.labelErrors());
+        json.writeNumberField("scored", c.scored());
+        json.writeNumberField("slow", c.slow());
         json.writeEndObject();
     }
 

@@ -4,10 +4,12 @@ import io.canaryflow.modelloader.Checksums;
 import io.canaryflow.operators.Outputs;
 import io.canaryflow.operators.judge.ArmCounts;
 import io.canaryflow.operators.judge.Evidence;
+import io.canaryflow.operators.judge.Guardrail;
 import io.canaryflow.operators.judge.Judge;
 import io.canaryflow.operators.judge.PlanTransitions;
 import io.canaryflow.operators.judge.RolloutPolicy;
 import io.canaryflow.operators.judge.Verdict;
+import io.canaryflow.operators.latency.LatencyHistogram;
 import io.canaryflow.operators.monitoring.MonitoringRecord;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.Reason;
@@ -58,7 +60,12 @@ public class JudgeFunction
 
     /** The arms of one window the judge compares. */
     public record WindowArms(
-            long start, ArmCounts control, ArmCounts candidate, long unavailable) {}
+            long start,
+            ArmCounts control,
+            ArmCounts candidate,
+            long unavailable,
+            LatencyHistogram.Sparse controlLatency,
+            LatencyHistogram.Sparse candidateLatency) {}
 
     private final Map<String, RolloutPlan> initialPlans;
     private final Map<String, RolloutPolicy> policies;
@@ -157,9 +164,13 @@ public class JudgeFunction
                         r.labels() == null ? 0 : r.labels().misclassified());
         WindowArms arms = windows.get(r.windowEnd());
         if (arms == null) {
-            arms = new WindowArms(r.windowStart(), ArmCounts.NONE, ArmCounts.NONE, 0);
+            arms = new WindowArms(r.windowStart(), ArmCounts.NONE, ArmCounts.NONE, 0, null, null);
             ctx.timerService().registerEventTimeTimer(r.windowEnd() - 1);
         }
+        long unavailable =
+                r.errors()
+                        .failures()[
+                        io.canaryflow.operators.records.ScoringFailure.UNAVAILABLE.ordinal()];
         windows.put(
                 r.windowEnd(),
                 control
@@ -167,17 +178,68 @@ public class JudgeFunction
                                 arms.start(),
                                 arms.control().plus(counts),
                                 arms.candidate(),
-                                arms.unavailable())
+                                arms.unavailable(),
+                                merge(arms.controlLatency(), r.latency()),
+                                arms.candidateLatency())
                         : new WindowArms(
                                 arms.start(),
                                 arms.control(),
                                 arms.candidate().plus(counts),
-                                arms.unavailable()
-                                        + r.errors()
-                                                .failures()[
-                                                io.canaryflow.operators.records.ScoringFailure
-                                                        .UNAVAILABLE
-                                                        .ordinal()]));
+                                arms.unavailable() + unavailable,
+                                arms.controlLatency(),
+                                merge(arms.candidateLatency(), r.latency())));
+    }
+
+    private static LatencyHistogram.Sparse merge(
+            LatencyHistogram.Sparse a, LatencyHistogram.Sparse b) {
+        if (a == null || b == null) {
+            return a == null ? b : a;
+        }
+        LatencyHistogram h = LatencyHistogram.fromSparse(a);
+        h.merge(LatencyHistogram.fromSparse(b));
+        return h.toSparse();
+    }
+
+    /**
+     * The arms' counts with their scorings slower than the latency guardrail's cut: its ratio times
+     * the control's p99 in this window (no latency counts without such a guardrail).
+     */
+    private static WindowArms withLatency(WindowArms arms, RolloutPolicy policy) {
+        Guardrail latency =
+                policy.guardrails().stream()
+                        .filter(g -> g.metric() == Guardrail.Metric.LATENCY_P99_RATIO)
+                        .findFirst()
+                        .orElse(null);
+        if (latency == null || arms.controlLatency() == null || arms.candidateLatency() == null) {
+            return arms;
+        }
+        LatencyHistogram control = LatencyHistogram.fromSparse(arms.controlLatency());
+        LatencyHistogram candidate = LatencyHistogram.fromSparse(arms.candidateLatency());
+        if (control.count() == 0) {
+            return arms;
+        }
+        double cut = latency.ratio() * control.percentile(0.99);
+        ArmCounts c = arms.control();
+        ArmCounts k = arms.candidate();
+        return new WindowArms(
+                arms.start(),
+                new ArmCounts(
+                        c.attempts(),
+                        c.errors(),
+                        c.labelled(),
+                        c.labelErrors(),
+                        control.count(),
+                        control.countAbove(cut)),
+                new ArmCounts(
+                        k.attempts(),
+                        k.errors(),
+                        k.labelled(),
+                        k.labelErrors(),
+                        candidate.count(),
+                        candidate.countAbove(cut)),
+                arms.unavailable(),
+                arms.controlLatency(),
+                arms.candidateLatency());
     }
 
     @Override
@@ -192,6 +254,7 @@ public class JudgeFunction
         }
         RolloutPlan plan = plan(experiment);
         Judge judge = judge(experiment, plan);
+        arms = withLatency(arms, judge.policy());
         boolean loadable =
                 !(arms.candidate().attempts() > 0
                         && arms.unavailable() == arms.candidate().attempts());

@@ -9,24 +9,43 @@ import java.io.Serializable;
  * @param errors inference errors among them
  * @param labelled predictions joined with their label
  * @param labelErrors misclassified among them
+ * @param scored scorings with a latency (predictions)
+ * @param slow among them, those slower than the latency guardrail's cut (its ratio times the
+ *     control's p99 in the same window)
  */
-public record ArmCounts(long attempts, long errors, long labelled, long labelErrors)
+public record ArmCounts(
+        long attempts, long errors, long labelled, long labelErrors, long scored, long slow)
         implements Serializable {
-    public static final ArmCounts NONE = new ArmCounts(0, 0, 0, 0);
+    public static final ArmCounts NONE = new ArmCounts(0, 0, 0, 0, 0, 0);
+
+    /** Counts without latency. */
+    public ArmCounts(long attempts, long errors, long labelled, long labelErrors) {
+        this(attempts, errors, labelled, labelErrors, 0, 0);
+    }
 
     public ArmCounts plus(ArmCounts o) {
         return new ArmCounts(
                 attempts + o.attempts,
                 errors + o.errors,
                 labelled + o.labelled,
-                labelErrors + o.labelErrors);
+                labelErrors + o.labelErrors,
+                scored + o.scored,
+                slow + o.slow);
     }
 
     long n(Guardrail.Metric metric) {
-        return metric == Guardrail.Metric.INFERENCE_ERROR_RATE ? attempts : labelled;
+        return switch (metric) {
+            case INFERENCE_ERROR_RATE -> attempts;
+            case LABEL_ERROR_RATE -> labelled;
+            case LATENCY_P99_RATIO -> scored;
+        };
     }
 
     long events(Guardrail.Metric metric) {
-        return metric == Guardrail.Metric.INFERENCE_ERROR_RATE ? errors : labelErrors;
+        return switch (metric) {
+            case INFERENCE_ERROR_RATE -> errors;
+            case LABEL_ERROR_RATE -> labelErrors;
+            case LATENCY_P99_RATIO -> slow;
+        };
     }
 }

@@ -7,20 +7,33 @@ import java.util.Locale;
  * A limit the candidate must respect against its control cohort: its {@code metric} may exceed the
  * control's by at most {@code threshold} (an absolute difference of rates).
  *
+ * <p>{@code LATENCY_P99_RATIO} turns the p99 latency ratio into rates the same test can judge: in
+ * each window, the cut is {@code ratio} times the control's p99, and the rate is the share of an
+ * arm's scorings slower than the cut. A candidate whose p99 stays within {@code ratio} times the
+ * control's has at most 1 % of its scorings above the cut, as the control has at most 1 % above
+ * (less for ratios above 1); the threshold (0.01 is natural) bounds how much more may be.
+ *
  * @param critical a failure rolls back at once; otherwise only {@code failLimit} failed windows in
  *     a row do
  * @param tau standard deviation of the mSPRT's mixing distribution: the size of difference the test
  *     is most sensitive to (see {@link MixtureSprt})
  */
-public record Guardrail(Metric metric, double threshold, boolean critical, double tau)
+public record Guardrail(Metric metric, double threshold, boolean critical, double tau, double ratio)
         implements Serializable {
+
+    /** A guardrail on a rate (ratio 1, unused). */
+    public Guardrail(Metric metric, double threshold, boolean critical, double tau) {
+        this(metric, threshold, critical, tau, 1.0);
+    }
 
     /** What a guardrail compares; both are proportions. */
     public enum Metric {
         /** Failed or timed-out scorings / scoring attempts. */
         INFERENCE_ERROR_RATE,
         /** Misclassified / labelled predictions. */
-        LABEL_ERROR_RATE;
+        LABEL_ERROR_RATE,
+        /** Scorings slower than {@code ratio} × the control's p99 / scorings. */
+        LATENCY_P99_RATIO;
 
         public String wireName() {
             return name().toLowerCase(Locale.ROOT);
@@ -35,11 +48,14 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
         if (!(tau > 0)) {
             throw new IllegalArgumentException(metric + ": tau must be positive, got " + tau);
         }
+        if (!(ratio > 0)) {
+            throw new IllegalArgumentException(metric + ": ratio must be positive, got " + ratio);
+        }
     }
 
     /**
-     * Reads {@code metric:threshold[:critical][:tau=T]}; tau defaults to the threshold, at least
-     * 0.005.
+     * Reads {@code metric:threshold[:critical][:tau=T][:ratio=R]}; tau defaults to the threshold,
+     * at least 0.005; ratio (latency only) to 1.5.
      */
     public static Guardrail parse(String spec) {
         String[] parts = spec.split(":");
@@ -54,21 +70,24 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
             throw new IllegalArgumentException(
                     "unknown metric '"
                             + parts[0]
-                            + "', allowed: inference_error_rate, label_error_rate");
+                            + "', allowed: inference_error_rate, label_error_rate, latency_p99_ratio");
         }
         double threshold = Double.parseDouble(parts[1].trim());
         boolean critical = false;
         double tau = Math.max(threshold, 0.005);
+        double ratio = metric == Metric.LATENCY_P99_RATIO ? 1.5 : 1.0;
         for (int i = 2; i < parts.length; i++) {
             String p = parts[i].trim();
             if (p.equals("critical")) {
                 critical = true;
             } else if (p.startsWith("tau=")) {
                 tau = Double.parseDouble(p.substring(4));
+            } else if (p.startsWith("ratio=") && metric == Metric.LATENCY_P99_RATIO) {
+                ratio = Double.parseDouble(p.substring(6));
             } else {
                 throw new IllegalArgumentException("unknown guardrail option '" + p + "'");
             }
         }
-        return new Guardrail(metric, threshold, critical, tau);
+        return new Guardrail(metric, threshold, critical, tau, ratio);
     }
 }

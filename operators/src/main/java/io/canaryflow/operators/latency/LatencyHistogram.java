@@ -135,6 +135,19 @@ public final class LatencyHistogram implements Serializable {
     }
 
     /**
+     * Values in buckets lying wholly above {@code cut}: every value above {@code cut · (1 + 1/128)}
+     * (or above {@code cut} itself below 256 µs, where buckets are exact) is counted, and none at
+     * or below {@code cut}.
+     */
+    public long countAbove(double cut) {
+        long above = 0;
+        for (int i = BUCKETS - 1; i >= 0 && lowerBound(i) > cut; i--) {
+            above += counts[i];
+        }
+        return above;
+    }
+
+    /**
      * The nearest-rank {@code q}-quantile (the value at rank {@code ceil(q·n)}), within 1/256 of it
      * relative, exact below 256; NaN when empty.
      *

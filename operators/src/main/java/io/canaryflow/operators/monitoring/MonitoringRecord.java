@@ -18,6 +18,8 @@ import io.canaryflow.operators.drift.DriftMeasures;
  * @param latencyP50Us nearest-rank scoring latency percentiles, within 1/256 (see {@code
  *     LatencyHistogram}); NaN for an empty window
  * @param latencyLevel the p99 against its levels
+ * @param latency the window's latency histogram, for the judge's latency guardrail (not written to
+ *     the topic)
  * @param errors inference errors of the version in this arm
  * @param labels label outcomes known in this window; null when labels are not joined
  * @param segments drift per segment value and quantity, with Benjamini-Hochberg control
@@ -42,6 +44,7 @@ public record MonitoringRecord(
         double latencyP95Us,
         double latencyP99Us,
         DriftMeasures.Level latencyLevel,
+        io.canaryflow.operators.latency.LatencyHistogram.Sparse latency,
         Errors errors,
         Labels labels,
         SegmentDrift[] segments,

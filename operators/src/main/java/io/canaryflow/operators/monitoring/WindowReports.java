@@ -75,6 +75,7 @@ final class WindowReports {
                 w.count() < t.minCount()
                         ? DriftMeasures.Level.INSUFFICIENT
                         : settings.latencyP99Micros().of(p99),
+                w.latency(),
                 errors(w, settings),
                 labelsJoined ? labels(labels, pending, references.kind(), settings) : null,
                 segments(w, references, settings),

@@ -87,11 +87,22 @@ class JudgeFunctionTest {
                 1,
                 1,
                 DriftMeasures.Level.OK,
+                latency(n),
                 new MonitoringRecord.Errors(n + failed, failures, 0, 0, DriftMeasures.Level.OK),
                 null,
                 new MonitoringRecord.SegmentDrift[0],
                 MonitorSettings.defaults(1_000),
                 0);
+    }
+
+    /** n scorings of 1 ms each. */
+    static io.canaryflow.operators.latency.LatencyHistogram.Sparse latency(long n) {
+        io.canaryflow.operators.latency.LatencyHistogram h =
+                new io.canaryflow.operators.latency.LatencyHistogram();
+        for (long i = 0; i < n; i++) {
+            h.add(1_000);
+        }
+        return h.toSparse();
     }
 
     static void window(
@@ -257,5 +268,92 @@ class JudgeFunctionTest {
             assertThat(next.plan()).isEqualTo(set.plan()); // dry run: routing unchanged
             assertThat(next.configHash()).isEqualTo(set.configHash()); // one policy, one hash
         }
+    }
+
+    @Test
+    void shouldRollBackACandidateWhoseP99IsBeyondTheRatioOfTheControls() throws Exception {
+        RolloutPolicy latencyPolicy =
+                new RolloutPolicy(
+                        List.of(10.0, 50.0, 100.0),
+                        10_000,
+                        100,
+                        List.of(Guardrail.parse("latency_p99_ratio:0.01:critical:ratio=1.5")),
+                        0.05,
+                        0.001,
+                        2,
+                        false);
+        try (KeyedTwoInputStreamOperatorTestHarness<
+                        String, MonitoringRecord, SignedCommand, Decision>
+                h =
+                        new KeyedTwoInputStreamOperatorTestHarness<>(
+                                new KeyedCoProcessOperator<>(
+                                        new JudgeFunction(
+                                                Map.of("fraud", PLAN),
+                                                Map.of("fraud", latencyPolicy),
+                                                KEY,
+                                                60_000)),
+                                MonitoringRecord::experiment,
+                                c -> c.command().experiment(),
+                                Types.STRING)) {
+            h.open();
+            for (long w = 0;
+                    w < 10
+                            && decisions(h).stream()
+                                    .noneMatch(
+                                            d -> d.verdict().action() == Verdict.Action.ROLLBACK);
+                    w++) {
+                // control: 1 ms; candidate: 1 ms, but 5 % of its scorings take 10 ms
+                io.canaryflow.operators.latency.LatencyHistogram slow =
+                        new io.canaryflow.operators.latency.LatencyHistogram();
+                for (int i = 0; i < 2_000; i++) {
+                    slow.add(i % 20 == 0 ? 10_000 : 1_000);
+                }
+                MonitoringRecord control = report("v1", "control", w, 2_000, 0);
+                MonitoringRecord candidate =
+                        withLatency(report("v2", "candidate", w, 2_000, 0), slow.toSparse());
+                h.processElement1(new StreamRecord<>(control, w * 1_000 + 999));
+                h.processElement1(new StreamRecord<>(candidate, w * 1_000 + 999));
+                h.processBothWatermarks(new Watermark(w * 1_000 + 999));
+            }
+            Decision last = decisions(h).get(decisions(h).size() - 1);
+            assertThat(last.verdict().action()).isEqualTo(Verdict.Action.ROLLBACK);
+            Verdict.GuardrailResult g = last.verdict().guardrails().get(0);
+            assertThat(g.guardrail().metric()).isEqualTo(Guardrail.Metric.LATENCY_P99_RATIO);
+            assertThat(g.candidateRate()).isEqualTo(0.05); // 1 in 20 above 1.5 x 1 ms
+            assertThat(g.controlRate()).isZero();
+            assertThat(
+                            new String(
+                                    ControlCodec.write(
+                                            last,
+                                            new io.canaryflow.operators.records.JsonWriter())))
+                    .contains("\"ratio\":1.5", "\"slow\":100");
+        }
+    }
+
+    static MonitoringRecord withLatency(
+            MonitoringRecord r, io.canaryflow.operators.latency.LatencyHistogram.Sparse latency) {
+        return new MonitoringRecord(
+                r.experiment(),
+                r.model(),
+                r.version(),
+                r.arm(),
+                r.windowStart(),
+                r.windowEnd(),
+                r.count(),
+                r.featureNames(),
+                r.featureDrift(),
+                r.scoreDrift(),
+                r.scoreVersusArm(),
+                r.comparedArm(),
+                r.latencyP50Us(),
+                r.latencyP95Us(),
+                r.latencyP99Us(),
+                r.latencyLevel(),
+                latency,
+                r.errors(),
+                r.labels(),
+                r.segments(),
+                r.settings(),
+                r.reportedAt());
     }
 }

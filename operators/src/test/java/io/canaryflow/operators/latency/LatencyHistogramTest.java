@@ -74,4 +74,23 @@ class LatencyHistogramTest {
         assertThat(new LatencyHistogram().min()).isEqualTo(-1);
         assertThatThrownBy(() -> all.percentile(0)).hasMessageContaining("(0, 1]");
     }
+
+    @Test
+    void shouldCountValuesAboveACutWithinOneBucketOfTheExactCount() {
+        java.util.Random random = new java.util.Random(11);
+        LatencyHistogram h = new LatencyHistogram();
+        long[] values = new long[20_000];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (long) Math.exp(4 + 4 * random.nextDouble()); // 55 us .. 160 ms
+            h.add(values[i]);
+        }
+        for (double cut : new double[] {100, 255, 1_000, 12_345.6, 90_000}) {
+            long above = java.util.Arrays.stream(values).filter(v -> v > cut).count();
+            long wellAbove =
+                    java.util.Arrays.stream(values).filter(v -> v > cut * (1 + 1.0 / 128)).count();
+            assertThat(h.countAbove(cut)).as("cut %s", cut).isBetween(wellAbove, above);
+        }
+        assertThat(h.countAbove(1e12)).isZero();
+        assertThat(h.countAbove(-1)).isEqualTo(values.length);
+    }
 }
