@@ -161,7 +161,11 @@ public class JudgeFunction
                         r.errors().attempts(),
                         r.errors().attempts() - r.count() + r.errors().timeouts(),
                         r.labels() == null ? 0 : r.labels().joined(),
-                        r.labels() == null ? 0 : r.labels().misclassified());
+                        r.labels() == null ? 0 : r.labels().misclassified(),
+                        r.count(),
+                        0,
+                        r.scoreMoments() == null ? 0 : r.scoreMoments()[0],
+                        r.scoreMoments() == null ? 0 : r.scoreMoments()[1]);
         WindowArms arms = windows.get(r.windowEnd());
         if (arms == null) {
             arms = new WindowArms(r.windowStart(), ArmCounts.NONE, ArmCounts.NONE, 0, null, null);
@@ -229,14 +233,18 @@ public class JudgeFunction
                         c.labelled(),
                         c.labelErrors(),
                         control.count(),
-                        control.countAbove(cut)),
+                        control.countAbove(cut),
+                        c.scoreSum(),
+                        c.scoreSumSquares()),
                 new ArmCounts(
                         k.attempts(),
                         k.errors(),
                         k.labelled(),
                         k.labelErrors(),
                         candidate.count(),
-                        candidate.countAbove(cut)),
+                        candidate.countAbove(cut),
+                        k.scoreSum(),
+                        k.scoreSumSquares()),
                 arms.unavailable(),
                 arms.controlLatency(),
                 arms.candidateLatency());

@@ -12,11 +12,26 @@ import java.io.Serializable;
  * @param scored scorings with a latency (predictions)
  * @param slow among them, those slower than the latency guardrail's cut (its ratio times the
  *     control's p99 in the same window)
+ * @param scoreSum sum of the scores of {@code scored}
+ * @param scoreSumSquares sum of their squares
  */
 public record ArmCounts(
-        long attempts, long errors, long labelled, long labelErrors, long scored, long slow)
+        long attempts,
+        long errors,
+        long labelled,
+        long labelErrors,
+        long scored,
+        long slow,
+        double scoreSum,
+        double scoreSumSquares)
         implements Serializable {
-    public static final ArmCounts NONE = new ArmCounts(0, 0, 0, 0, 0, 0);
+    public static final ArmCounts NONE = new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0);
+
+    /** Counts without scores. */
+    public ArmCounts(
+            long attempts, long errors, long labelled, long labelErrors, long scored, long slow) {
+        this(attempts, errors, labelled, labelErrors, scored, slow, 0, 0);
+    }
 
     /** Counts without latency. */
     public ArmCounts(long attempts, long errors, long labelled, long labelErrors) {
@@ -30,14 +45,16 @@ public record ArmCounts(
                 labelled + o.labelled,
                 labelErrors + o.labelErrors,
                 scored + o.scored,
-                slow + o.slow);
+                slow + o.slow,
+                scoreSum + o.scoreSum,
+                scoreSumSquares + o.scoreSumSquares);
     }
 
     long n(Guardrail.Metric metric) {
         return switch (metric) {
             case INFERENCE_ERROR_RATE -> attempts;
             case LABEL_ERROR_RATE -> labelled;
-            case LATENCY_P99_RATIO -> scored;
+            case LATENCY_P99_RATIO, SCORE_SHIFT -> scored;
         };
     }
 
@@ -46,6 +63,7 @@ public record ArmCounts(
             case INFERENCE_ERROR_RATE -> errors;
             case LABEL_ERROR_RATE -> labelErrors;
             case LATENCY_P99_RATIO -> slow;
+            case SCORE_SHIFT -> throw new IllegalArgumentException("the score is not a count");
         };
     }
 }

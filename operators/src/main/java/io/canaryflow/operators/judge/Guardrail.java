@@ -33,7 +33,12 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
         /** Misclassified / labelled predictions. */
         LABEL_ERROR_RATE,
         /** Scorings slower than {@code ratio} × the control's p99 / scorings. */
-        LATENCY_P99_RATIO;
+        LATENCY_P99_RATIO,
+        /**
+         * The mean score: the candidate's may differ from the control's by at most {@code
+         * threshold} in either direction (two-sided, unlike the rates).
+         */
+        SCORE_SHIFT;
 
         public String wireName() {
             return name().toLowerCase(Locale.ROOT);
@@ -70,7 +75,7 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
             throw new IllegalArgumentException(
                     "unknown metric '"
                             + parts[0]
-                            + "', allowed: inference_error_rate, label_error_rate, latency_p99_ratio");
+                            + "', allowed: inference_error_rate, label_error_rate, latency_p99_ratio, score_shift");
         }
         double threshold = Double.parseDouble(parts[1].trim());
         boolean critical = false;

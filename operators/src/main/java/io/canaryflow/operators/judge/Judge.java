@@ -260,16 +260,26 @@ public final class Judge implements Serializable {
             if (nb == 0 || nc == 0) {
                 continue;
             }
-            double pb = (double) control.events(g.metric()) / nb;
-            double pc = (double) candidate.events(g.metric()) / nc;
-            delta[i] = pc - pb;
+            delta[i] = mean(candidate, g.metric()) - mean(control, g.metric());
             variance[i] =
-                    binomialVariance(control, g.metric()) + binomialVariance(candidate, g.metric());
+                    varianceOfMean(control, g.metric()) + varianceOfMean(candidate, g.metric());
             double tau2 = g.tau() * g.tau();
-            double p =
-                    delta[i] > g.threshold()
-                            ? MixtureSprt.pValue(delta[i], g.threshold(), variance[i], tau2)
-                            : 1.0;
+            double p;
+            if (g.metric() == Guardrail.Metric.SCORE_SHIFT) {
+                // two-sided: against the nearer edge of [-threshold, +threshold], at α/2 a side
+                double edge = Math.copySign(g.threshold(), delta[i]);
+                p =
+                        Math.abs(delta[i]) > g.threshold()
+                                ? Math.min(
+                                        1,
+                                        2 * MixtureSprt.pValue(delta[i], edge, variance[i], tau2))
+                                : 1.0;
+            } else {
+                p =
+                        delta[i] > g.threshold()
+                                ? MixtureSprt.pValue(delta[i], g.threshold(), variance[i], tau2)
+                                : 1.0;
+            }
             if (enough[i]) {
                 runningP[i] = Math.min(runningP[i], p);
             }
@@ -280,8 +290,9 @@ public final class Judge implements Serializable {
             Guardrail g = all.get(i);
             long nb = control.n(g.metric());
             long nc = candidate.n(g.metric());
-            double pb = nb == 0 ? Double.NaN : (double) control.events(g.metric()) / nb;
-            double pc = nc == 0 ? Double.NaN : (double) candidate.events(g.metric()) / nc;
+            double pb = nb == 0 ? Double.NaN : mean(control, g.metric());
+            double pc = nc == 0 ? Double.NaN : mean(candidate, g.metric());
+            boolean twoSided = g.metric() == Guardrail.Metric.SCORE_SHIFT;
             double lower = Double.NaN;
             double upper = Double.NaN;
             Verdict.Result result;
@@ -301,16 +312,17 @@ public final class Judge implements Serializable {
                     result = Verdict.Result.FAIL;
                     reason =
                             String.format(
-                                    "%s: candidate %.4f vs control %.4f, +%.4f exceeds the allowed +%.4f (interval [%.4f, %.4f], p %.2g)",
+                                    "%s: candidate %.4f vs control %.4f, %+.4f exceeds the allowed %s%.4f (interval [%.4f, %.4f], p %.2g)",
                                     name,
                                     pc,
                                     pb,
                                     delta[i],
+                                    twoSided ? "±" : "+",
                                     g.threshold(),
                                     lower,
                                     upper,
                                     runningP[i]);
-                } else if (upper < g.threshold()) {
+                } else if (upper < g.threshold() && (!twoSided || lower > -g.threshold())) {
                     result = Verdict.Result.PASS;
                     reason =
                             String.format(
@@ -342,12 +354,26 @@ public final class Judge implements Serializable {
         return out;
     }
 
-    /**
-     * p(1 - p)/n with p estimated as (x + 1/2)/(n + 1), so that an arm without a single error still
-     * has a positive variance.
-     */
-    private static double binomialVariance(ArmCounts arm, Guardrail.Metric metric) {
+    /** The arm's rate, or its mean score. */
+    static double mean(ArmCounts arm, Guardrail.Metric metric) {
         long n = arm.n(metric);
+        return metric == Guardrail.Metric.SCORE_SHIFT
+                ? arm.scoreSum() / n
+                : (double) arm.events(metric) / n;
+    }
+
+    /**
+     * The variance of {@link #mean}: for a rate p(1 - p)/n with p estimated as (x + 1/2)/(n + 1),
+     * so that an arm without a single error still has a positive variance; for the score the sample
+     * variance over n (at least 1e-12, so that constant scores stay testable).
+     */
+    static double varianceOfMean(ArmCounts arm, Guardrail.Metric metric) {
+        long n = arm.n(metric);
+        if (metric == Guardrail.Metric.SCORE_SHIFT) {
+            double mean = arm.scoreSum() / n;
+            double var = n > 1 ? (arm.scoreSumSquares() - n * mean * mean) / (n - 1) : 0;
+            return Math.max(var, 1e-12) / n;
+        }
         double p = (arm.events(metric) + 0.5) / (n + 1.0);
         return p * (1 - p) / n;
     }

@@ -45,6 +45,7 @@ public record MonitoringRecord(
         double latencyP99Us,
         DriftMeasures.Level latencyLevel,
         io.canaryflow.operators.latency.LatencyHistogram.Sparse latency,
+        double[] scoreMoments,
         Errors errors,
         Labels labels,
         SegmentDrift[] segments,

@@ -29,6 +29,8 @@ final class WindowAggregate {
     private final long[] failures = new long[ScoringFailure.values().length];
     private long timeouts;
     private long count;
+    private double scoreSum;
+    private double scoreSumSquares;
 
     WindowAggregate(
             Prediction first,
@@ -82,6 +84,10 @@ final class WindowAggregate {
         }
         histograms.add(features, p.score());
         histograms.add(features + 1, p.score());
+        if (Float.isFinite(p.score())) {
+            scoreSum += p.score();
+            scoreSumSquares += (double) p.score() * p.score();
+        }
         latency.add(p.latencyUs());
         if (p.latencyUs() > timeoutMicros) {
             timeouts++;
@@ -145,6 +151,7 @@ final class WindowAggregate {
                 histograms.counts(features),
                 histograms.nonFinite(features),
                 histograms.counts(features + 1),
+                new double[] {scoreSum, scoreSumSquares},
                 latency.toSparse(),
                 failures.clone(),
                 timeouts,
@@ -172,6 +179,7 @@ final class WindowAggregate {
                 new long[bins.get(bins.size() - 2).bins()],
                 0,
                 new long[bins.get(bins.size() - 1).bins()],
+                new double[2],
                 new LatencyHistogram().toSparse(),
                 new long[ScoringFailure.values().length],
                 0,

@@ -253,6 +253,10 @@ public class WindowMergeFunction
                 a.scoreCounts(),
                 a.scoreNonFinite(),
                 shared,
+                new double[] {
+                    a.scoreMoments()[0] + b.scoreMoments()[0],
+                    a.scoreMoments()[1] + b.scoreMoments()[1]
+                },
                 a.latency(),
                 a.failures(),
                 a.timeouts(),

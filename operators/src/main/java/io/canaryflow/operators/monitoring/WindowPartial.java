@@ -13,6 +13,7 @@ import java.util.Map;
  * @param count predictions scored
  * @param sharedScoreCounts the score binned on the experiment's shared score bins, which every arm
  *     and version of the experiment uses, so that arms can be compared with each other
+ * @param scoreMoments the sum of the finite scores and the sum of their squares
  * @param failures scoring failures by {@link io.canaryflow.operators.records.ScoringFailure}
  *     ordinal
  * @param timeouts predictions scored later than the timeout (also in {@code count})
@@ -32,6 +33,7 @@ public record WindowPartial(
         long[] scoreCounts,
         long scoreNonFinite,
         long[] sharedScoreCounts,
+        double[] scoreMoments,
         LatencyHistogram.Sparse latency,
         long[] failures,
         long timeouts,
@@ -72,6 +74,7 @@ public record WindowPartial(
                 scoreCounts,
                 scoreNonFinite,
                 sharedScoreCounts,
+                scoreMoments,
                 latency,
                 failures,
                 timeouts,
@@ -113,6 +116,9 @@ public record WindowPartial(
                 add(scoreCounts, o.scoreCounts),
                 scoreNonFinite + o.scoreNonFinite,
                 add(sharedScoreCounts, o.sharedScoreCounts),
+                new double[] {
+                    scoreMoments[0] + o.scoreMoments[0], scoreMoments[1] + o.scoreMoments[1]
+                },
                 merged.toSparse(),
                 add(failures, o.failures),
                 timeouts + o.timeouts,

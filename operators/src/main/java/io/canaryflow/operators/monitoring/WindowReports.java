@@ -76,6 +76,7 @@ final class WindowReports {
                         ? DriftMeasures.Level.INSUFFICIENT
                         : settings.latencyP99Micros().of(p99),
                 w.latency(),
+                w.scoreMoments(),
                 errors(w, settings),
                 labelsJoined ? labels(labels, pending, references.kind(), settings) : null,
                 segments(w, references, settings),

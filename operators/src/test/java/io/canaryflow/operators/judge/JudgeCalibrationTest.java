@@ -78,4 +78,88 @@ class JudgeCalibrationTest {
         }
         assertThat((double) caught / runs).isGreaterThanOrEqualTo(0.95);
     }
+
+    /** A window of normal scores, sd 0.1, per arm. */
+    static Evidence scores(java.util.SplittableRandom random, int w, long n, double shift) {
+        double[] sums = new double[4];
+        for (int arm = 0; arm < 2; arm++) {
+            for (long i = 0; i < n; i++) {
+                double u1 = 1 - random.nextDouble();
+                double u2 = random.nextDouble();
+                double z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+                double score = 0.3 + 0.1 * z + (arm == 1 ? shift : 0);
+                sums[2 * arm] += score;
+                sums[2 * arm + 1] += score * score;
+            }
+        }
+        return new Evidence(
+                w * 1_000L,
+                (w + 1) * 1_000L,
+                new ArmCounts(n, 0, 0, 0, n, 0, sums[0], sums[1]),
+                new ArmCounts(n, 0, 0, 0, n, 0, sums[2], sums[3]),
+                0.5,
+                true);
+    }
+
+    static RolloutPolicy scorePolicy() {
+        return new RolloutPolicy(
+                RolloutPolicy.DEFAULT_SCHEDULE,
+                1_000_000,
+                200,
+                java.util.List.of(Guardrail.parse("score_shift:0.0:critical:tau=0.02")),
+                ALPHA,
+                0.001,
+                2,
+                false);
+    }
+
+    @Test
+    void shouldKeepScoreShiftFalseRollbacksBelowAlphaAndCatchAShiftedCandidate() {
+        SplittableRandom random = new SplittableRandom(99);
+        int runs = 300;
+        int falseRollbacks = 0;
+        for (int run = 0; run < runs; run++) {
+            Judge judge = new Judge(scorePolicy());
+            for (int w = 0; w < 20 && !judge.done(); w++) {
+                if (judge.judge(scores(random, w, 500, 0)).action() == Verdict.Action.ROLLBACK) {
+                    falseRollbacks++;
+                }
+            }
+        }
+        assertThat((double) falseRollbacks / runs)
+                .isLessThanOrEqualTo(ALPHA + 3 * Math.sqrt(ALPHA * (1 - ALPHA) / runs));
+
+        int caught = 0;
+        for (int run = 0; run < 200; run++) {
+            Judge judge = new Judge(scorePolicy());
+            for (int w = 0; w < 5 && !judge.done(); w++) {
+                // the candidate scores 0.02 lower: a fifth of a standard deviation
+                Verdict v = judge.judge(scores(random, w, 500, -0.02));
+                if (v.action() == Verdict.Action.ROLLBACK) {
+                    caught++;
+                    assertThat(v.guardrails().get(0).upper()).isNegative();
+                }
+            }
+        }
+        assertThat(caught / 200.0).isGreaterThanOrEqualTo(0.95);
+    }
+
+    @Test
+    void shouldEstimateTheVarianceOfAMeanScoreAsCommonsMathDoes() {
+        double[] x = {0.1, 0.25, 0.3, 0.31, 0.9, 0.05, 0.4};
+        double sum = 0;
+        double squares = 0;
+        for (double v : x) {
+            sum += v;
+            squares += v * v;
+        }
+        ArmCounts arm = new ArmCounts(x.length, 0, 0, 0, x.length, 0, sum, squares);
+        double expected =
+                new org.apache.commons.math3.stat.descriptive.moment.Variance().evaluate(x)
+                        / x.length;
+        assertThat(Judge.varianceOfMean(arm, Guardrail.Metric.SCORE_SHIFT))
+                .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-15));
+        assertThat(Judge.mean(arm, Guardrail.Metric.SCORE_SHIFT))
+                .isCloseTo(sum / x.length, org.assertj.core.data.Offset.offset(1e-15));
+    }
 }
