@@ -217,6 +217,21 @@ class ControlLoopITCase {
                 .isEqualTo("label_error_rate");
         assertThat(rollback.get("guardrails").get(0).get("result").asText()).isEqualTo("FAIL");
         assertThat(rollback.get("plan").get("canary_percent").asDouble()).isZero();
+        // the decision names the assignment it leads to and the window's drift
+        assertThat(rollback.get("assignment").get("salt").asText())
+                .isEqualTo(rollback.get("plan").get("salt").asText())
+                .isNotEqualTo("bad");
+        assertThat(rollback.get("assignment").get("candidate_buckets").get(1).asInt()).isZero();
+        assertThat(rollback.get("drift").get("score_level").asText()).isEqualTo("ALERT");
+        JsonNode advance =
+                decisions.get("good").stream()
+                        .filter(n -> n.get("action").asText().equals("ADVANCE"))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(advance.get("assignment").get("candidate_buckets").get(1).asInt())
+                .isEqualTo(5_000);
+        assertThat(advance.get("assignment").get("control_buckets").get(0).asInt())
+                .isEqualTo(5_000);
 
         // Routing followed the decisions: every plan id decided was routed under, and under
         // each the candidate's share is the plan's.

@@ -45,6 +45,7 @@ public final class Decisions {
                         List.of(),
                         List.of("because"));
         return ControlCodec.write(
-                new Decision(id, null, "fraud", before, after, "hash", v, 3_000), new JsonWriter());
+                new Decision(id, null, "fraud", before, after, "hash", v, 3_000, null),
+                new JsonWriter());
     }
 }

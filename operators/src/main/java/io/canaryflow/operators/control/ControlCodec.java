@@ -151,6 +151,36 @@ public final class ControlCodec {
         json.writeEndObject();
         json.writeFieldName("plan");
         plan(json, d.plan());
+        RolloutPlan p = d.plan();
+        json.writeObjectFieldStart("assignment");
+        json.writeStringField(
+                "hash", "unsigned(first 8 bytes of SHA-256(salt + \".\" + unit)) mod 10000");
+        json.writeStringField("salt", p.salt());
+        if (p.mode() == RolloutPlan.Mode.CANARY) {
+            long buckets =
+                    io.canaryflow.operators.routing.Router.candidateBuckets(p.canaryPercent());
+            json.writeArrayFieldStart("candidate_buckets");
+            json.writeNumber(0);
+            json.writeNumber(buckets);
+            json.writeEndArray();
+            json.writeArrayFieldStart("control_buckets");
+            long from = buckets <= 5_000 ? 5_000 : buckets;
+            json.writeNumber(from);
+            json.writeNumber(buckets <= 5_000 ? 5_000 + buckets : 10_000);
+            json.writeEndArray();
+        }
+        json.writeEndObject();
+        if (d.drift() != null) {
+            json.writeObjectFieldStart("drift");
+            number(json, "score_psi_versus_control", d.drift().scorePsiVersusControl());
+            json.writeStringField("score_level", d.drift().scoreLevel());
+            if (d.drift().mostDriftedFeature() != null) {
+                json.writeStringField("most_drifted_feature", d.drift().mostDriftedFeature());
+                number(json, "feature_psi", d.drift().featurePsi());
+                json.writeStringField("feature_level", d.drift().featureLevel());
+            }
+            json.writeEndObject();
+        }
         if (v.srm() != null) {
             json.writeObjectFieldStart("health");
             json.writeStringField("test", "Pearson chi-square of control vs candidate scorings");

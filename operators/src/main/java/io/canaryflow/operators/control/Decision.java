@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
  * @param plan the plan after the decision (unchanged for HOLD, UNHEALTHY, NO_DATA and dry runs)
  * @param configHash hash of the rollout policy in force
  * @param decidedAt processing time, epoch milliseconds (its Kafka timestamp)
+ * @param drift the candidate's drift in the judged window, or null when not known
  */
 public record Decision(
         String decisionId,
@@ -25,7 +26,22 @@ public record Decision(
         RolloutPlan plan,
         String configHash,
         Verdict verdict,
-        long decidedAt) {
+        long decidedAt,
+        DriftSummary drift) {
+
+    /**
+     * The candidate's drift in the judged window, from its monitoring report.
+     *
+     * @param scorePsiVersusControl PSI of its score against the control cohort's (NaN if unknown)
+     * @param mostDriftedFeature the feature with the highest PSI against the manifest reference
+     */
+    public record DriftSummary(
+            double scorePsiVersusControl,
+            String scoreLevel,
+            String mostDriftedFeature,
+            double featurePsi,
+            String featureLevel)
+            implements java.io.Serializable {}
 
     /** {@code d-} and the first 24 hex digits of SHA-256 over what identifies the decision. */
     public static String id(

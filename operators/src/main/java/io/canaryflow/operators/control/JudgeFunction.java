@@ -78,6 +78,7 @@ public class JudgeFunction
     private transient ValueState<Boolean> paused;
     private transient MapState<Long, WindowArms> windows;
     private transient MapState<String, Long> seenCommands;
+    private transient MapState<Long, Decision.DriftSummary> drift;
     private transient CommandCheck check;
     private transient Map<Reason, Counter> rejected;
     private transient Counter accepted;
@@ -128,6 +129,13 @@ public class JudgeFunction
                         .getMapState(
                                 new MapStateDescriptor<>(
                                         "seen-commands", Types.STRING, Types.LONG));
+        drift =
+                getRuntimeContext()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "drift",
+                                        Types.LONG,
+                                        TypeInformation.of(Decision.DriftSummary.class)));
         check = new CommandCheck(new CommandSigner(key), maxCommandAgeMillis);
         metrics = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
         accepted = metrics.counter("commandsAccepted");
@@ -166,6 +174,9 @@ public class JudgeFunction
                         0,
                         r.scoreMoments() == null ? 0 : r.scoreMoments()[0],
                         r.scoreMoments() == null ? 0 : r.scoreMoments()[1]);
+        if (candidate) {
+            drift.put(r.windowEnd(), summary(r));
+        }
         WindowArms arms = windows.get(r.windowEnd());
         if (arms == null) {
             arms = new WindowArms(r.windowStart(), ArmCounts.NONE, ArmCounts.NONE, 0, null, null);
@@ -192,6 +203,26 @@ public class JudgeFunction
                                 arms.unavailable() + unavailable,
                                 arms.controlLatency(),
                                 merge(arms.candidateLatency(), r.latency())));
+    }
+
+    private static Decision.DriftSummary summary(MonitoringRecord r) {
+        String feature = null;
+        double psi = Double.NaN;
+        String level = null;
+        for (int i = 0; i < r.featureNames().length; i++) {
+            double p = r.featureDrift()[i].psi();
+            if (!Double.isNaN(p) && (Double.isNaN(psi) || p > psi)) {
+                psi = p;
+                feature = r.featureNames()[i];
+                level = r.featureDrift()[i].level().name();
+            }
+        }
+        return new Decision.DriftSummary(
+                r.scoreVersusArm() == null ? Double.NaN : r.scoreVersusArm().psi(),
+                r.scoreVersusArm() == null ? "UNKNOWN" : r.scoreVersusArm().level().name(),
+                feature,
+                psi,
+                level);
     }
 
     private static LatencyHistogram.Sparse merge(
@@ -256,6 +287,8 @@ public class JudgeFunction
         long end = timestamp + 1;
         WindowArms arms = windows.get(end);
         windows.remove(end);
+        Decision.DriftSummary windowDrift = drift.get(end);
+        drift.remove(end);
         String experiment = ctx.getCurrentKey();
         if (arms == null || Boolean.TRUE.equals(paused.value())) {
             return;
@@ -276,7 +309,16 @@ public class JudgeFunction
                                 0.5,
                                 loadable));
         if (v != null) {
-            emit(experiment, plan, judge, v, ctx.timerService().currentProcessingTime(), out);
+            save(judge);
+            emitWithPlan(
+                    experiment,
+                    plan,
+                    PlanTransitions.after(plan, v),
+                    v,
+                    ctx.timerService().currentProcessingTime(),
+                    out,
+                    judge.policy(),
+                    windowDrift);
         }
     }
 
@@ -365,7 +407,7 @@ public class JudgeFunction
                                 List.of(),
                                 List.of("plan " + next.planId() + " set by " + who));
                 save(fresh);
-                emitWithPlan(experiment, plan, next, v, now, out, policy);
+                emitWithPlan(experiment, plan, next, v, now, out, policy, null);
             }
         }
     }
@@ -379,7 +421,15 @@ public class JudgeFunction
             Collector<Decision> out)
             throws Exception {
         save(judge);
-        emitWithPlan(experiment, plan, PlanTransitions.after(plan, v), v, now, out, judge.policy());
+        emitWithPlan(
+                experiment,
+                plan,
+                PlanTransitions.after(plan, v),
+                v,
+                now,
+                out,
+                judge.policy(),
+                null);
     }
 
     private void emitWithPlan(
@@ -389,14 +439,24 @@ public class JudgeFunction
             Verdict v,
             long now,
             Collector<Decision> out,
-            RolloutPolicy policy)
+            RolloutPolicy policy,
+            Decision.DriftSummary windowDrift)
             throws Exception {
         String previous = lastDecision.value();
         String id = Decision.id(experiment, previous, before.planId(), v.windowEnd(), v.action());
         planState.update(after);
         lastDecision.update(id);
         out.collect(
-                new Decision(id, previous, experiment, before, after, configHash(policy), v, now));
+                new Decision(
+                        id,
+                        previous,
+                        experiment,
+                        before,
+                        after,
+                        configHash(policy),
+                        v,
+                        now,
+                        windowDrift));
         publish(experiment, after, v);
     }
 
