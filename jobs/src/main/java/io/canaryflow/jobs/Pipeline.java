@@ -314,7 +314,11 @@ public final class Pipeline {
                                 "monitor (window pre-aggregation)",
                                 TypeInformation.of(WindowPartial.class),
                                 new LocalMonitorOperator(
-                                        repository, schemas, sharedScoreVersions, settings))
+                                        repository,
+                                        schemas,
+                                        sharedScoreVersions,
+                                        settings,
+                                        shadowExperiments(config)))
                         .uid("monitor-local");
         DataStream<MonitorPartial> merged =
                 partials.map(MonitorPartial::of).uid("monitor-windows").name("window partials");
@@ -367,5 +371,13 @@ public final class Pipeline {
                                 repository, schemas, sharedScoreVersions, settings, labels))
                 .uid("monitor-merge")
                 .name("monitor (window reports)");
+    }
+
+    private static java.util.Set<String> shadowExperiments(JobConfig config) {
+        java.util.Set<String> shadow = new java.util.HashSet<>();
+        config.plans().stream()
+                .filter(p -> p.mode() == RolloutPlan.Mode.SHADOW)
+                .forEach(p -> shadow.add(p.experiment()));
+        return shadow;
     }
 }

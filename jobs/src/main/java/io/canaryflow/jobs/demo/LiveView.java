@@ -245,6 +245,17 @@ final class LiveView implements Runnable {
                                         .asDouble(Double.NaN),
                                 n.path("score_versus_arm").path("drift").path("level").asText())
                         : "";
+        JsonNode paired = n.path("paired");
+        String pairedLine =
+                paired.isMissingNode()
+                        ? ""
+                        : String.format(
+                                " | vs served: %d pairs, %.1f%% decisions flipped (McNemar p %s), mean score %+.3f (Wilcoxon p %s)",
+                                paired.path("pairs").asLong(),
+                                100 * paired.path("flip_rate").asDouble(),
+                                shortP(paired.path("mcnemar_p")),
+                                paired.path("mean_delta").asDouble(),
+                                shortP(paired.path("wilcoxon_p")));
         long segmentAlarms = 0;
         for (JsonNode segment : n.path("segments")) {
             if (segment.path("discovery").asBoolean()) {
@@ -276,10 +287,15 @@ final class LiveView implements Runnable {
                                                 "%.1f%%", 100 * errors.path("rate").asDouble())
                                         : "-")
                         + versus
+                        + pairedLine
                         + labelLine
                         + (segmentAlarms > 0
                                 ? " | segment drift: " + segmentAlarms + " discoveries"
                                 : ""));
+    }
+
+    private static String shortP(JsonNode p) {
+        return p.isNumber() ? String.format("%.2g", p.asDouble()) : "-";
     }
 
     void stop() {

@@ -2,6 +2,7 @@ package io.canaryflow.operators.monitoring;
 
 import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.records.Arm;
 import io.canaryflow.operators.records.Prediction;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -40,6 +41,9 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     private transient Counter late;
     private transient Counter unreferenced;
     private transient WindowAggregate lastAggregate;
+    private transient Map<String, Prediction> unpaired;
+    private transient Counter pairsUnmatched;
+    private final java.util.Set<String> shadowExperiments;
 
     /**
      * @param sharedScoreVersions per experiment, the version whose reference score bins every arm's
@@ -54,6 +58,21 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
             Map<String, ExperimentSchema> schemas,
             Map<String, String> sharedScoreVersions,
             MonitorSettings settings) {
+        this(repository, schemas, sharedScoreVersions, settings, java.util.Set.of());
+    }
+
+    /**
+     * @param shadowExperiments experiments in shadow mode: each event's served baseline score and
+     *     shadow score are paired (they leave the scorer in the same task before the next barrier),
+     *     and the shadow series counts the pair's decision flips and score difference
+     */
+    public LocalMonitorOperator(
+            ModelRepository repository,
+            Map<String, ExperimentSchema> schemas,
+            Map<String, String> sharedScoreVersions,
+            MonitorSettings settings,
+            java.util.Set<String> shadowExperiments) {
+        this.shadowExperiments = java.util.Set.copyOf(shadowExperiments);
         this.repository = repository;
         this.schemas = Map.copyOf(schemas);
         this.sharedScoreVersions = Map.copyOf(sharedScoreVersions);
@@ -80,22 +99,34 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         watermark = Long.MIN_VALUE;
         late = getMetricGroup().addGroup("canaryflow").counter("monitorLate");
         unreferenced = getMetricGroup().addGroup("canaryflow").counter("monitorUnreferenced");
+        unpaired = new HashMap<>();
+        pairsUnmatched = getMetricGroup().addGroup("canaryflow").counter("pairsUnmatched");
     }
 
     @Override
     public void processElement(StreamRecord<Prediction> element) {
         Prediction p = element.getValue();
+        WindowAggregate aggregate = aggregateOf(p);
+        if (aggregate != null) {
+            aggregate.add(p, sampled(p));
+        }
+        if (!shadowExperiments.isEmpty() && shadowExperiments.contains(p.experiment())) {
+            pair(p);
+        }
+    }
+
+    /** The aggregate {@code p} counts in, or null if its window is gone or it has no references. */
+    private WindowAggregate aggregateOf(Prediction p) {
         long start = Math.floorDiv(p.ts(), bucketMillis) * bucketMillis;
         long end = start + bucketMillis;
         if (end - 1 <= watermark) {
             late.inc();
-            return;
+            return null;
         }
         // Consecutive predictions mostly share a window: skip building the map key then.
         WindowAggregate last = lastAggregate;
         if (last != null && last.holds(p, start)) {
-            last.add(p, sampled(p));
-            return;
+            return last;
         }
         String key =
                 p.experiment()
@@ -110,13 +141,36 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
             MonitorReferences.Version v = references.of(p.experiment(), p.model(), p.version());
             if (v == null) {
                 unreferenced.inc();
-                return;
+                return null;
             }
             aggregate = new WindowAggregate(p, start, end, v, settings);
             open.put(key, aggregate);
         }
         lastAggregate = aggregate;
-        aggregate.add(p, sampled(p));
+        return aggregate;
+    }
+
+    /** Pairs a shadow experiment's served and shadow outcomes of one event. */
+    private void pair(Prediction p) {
+        if (p.arm() != Arm.BASELINE && p.arm() != Arm.SHADOW) {
+            return;
+        }
+        Prediction other = unpaired.remove(p.eventId());
+        if (other == null) {
+            if (p.scored()) {
+                unpaired.put(p.eventId(), p);
+            }
+            return;
+        }
+        if (!p.scored() || other.arm() == p.arm()) {
+            return; // the shadow failed: nothing to compare
+        }
+        Prediction served = p.arm() == Arm.BASELINE ? p : other;
+        Prediction shadow = p.arm() == Arm.SHADOW ? p : other;
+        WindowAggregate aggregate = aggregateOf(shadow);
+        if (aggregate != null) {
+            aggregate.addPair(served.score(), shadow.score(), settings.labelThreshold());
+        }
     }
 
     @Override
@@ -143,6 +197,10 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
      */
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        // Both outcomes of an event leave the scorer before the barrier: what is unpaired now
+        // has no partner (a shadow scoring skipped or failed).
+        pairsUnmatched.inc(unpaired.size());
+        unpaired.clear();
         for (WindowAggregate aggregate : open.values()) {
             output.collect(new StreamRecord<>(aggregate.toPartial(), aggregate.windowEnd() - 1));
         }

@@ -23,6 +23,7 @@ import io.canaryflow.operators.drift.DriftMeasures;
  * @param errors inference errors of the version in this arm
  * @param labels label outcomes known in this window; null when labels are not joined
  * @param segments drift per segment value and quantity, with Benjamini-Hochberg control
+ * @param paired a shadow series' paired comparison with the served baseline, else null
  * @param settings the settings, and so the thresholds, in force
  * @param reportedAt processing time of the report, epoch milliseconds (also its Kafka timestamp:
  *     window times are event times, which broker time retention must not see)
@@ -49,6 +50,7 @@ public record MonitoringRecord(
         Errors errors,
         Labels labels,
         SegmentDrift[] segments,
+        Paired paired,
         MonitorSettings settings,
         long reportedAt) {
 
@@ -110,4 +112,23 @@ public record MonitoringRecord(
             double adjustedP,
             boolean discovery,
             DriftMeasures.Level level) {}
+
+    /**
+     * A shadow candidate against the served baseline on the same events.
+     *
+     * @param flipRate share of pairs whose decisions at the threshold differ
+     * @param meanDelta mean of {@code shadow - baseline} score
+     * @param mcNemar McNemar's test of the flips (continuity-corrected χ², one degree of freedom)
+     * @param wilcoxon the signed-rank test of the score differences (normal approximation, on up to
+     *     4,000 sampled pairs: {@code wilcoxon.n()})
+     */
+    public record Paired(
+            long pairs,
+            long flipsUp,
+            long flipsDown,
+            double flipRate,
+            double meanDelta,
+            double sdDelta,
+            io.canaryflow.operators.drift.PairedTests.Result mcNemar,
+            io.canaryflow.operators.drift.PairedTests.Result wilcoxon) {}
 }

@@ -58,6 +58,24 @@ public final class MonitoringSchema implements SerializationSchema<MonitoringRec
         if (r.labels() != null) {
             labels(json, r.labels());
         }
+        if (r.paired() != null) {
+            MonitoringRecord.Paired p = r.paired();
+            json.writeObjectFieldStart("paired");
+            json.writeStringField("against", "served baseline, same events");
+            json.writeNumberField("pairs", p.pairs());
+            json.writeNumberField("flips_up", p.flipsUp());
+            json.writeNumberField("flips_down", p.flipsDown());
+            number(json, "flip_rate", p.flipRate());
+            number(json, "agreement", 1 - p.flipRate());
+            number(json, "mean_delta", p.meanDelta());
+            number(json, "sd_delta", p.sdDelta());
+            number(json, "mcnemar_chi2", p.mcNemar().statistic());
+            number(json, "mcnemar_p", p.mcNemar().pValue());
+            number(json, "wilcoxon_w_plus", p.wilcoxon().statistic());
+            number(json, "wilcoxon_p", p.wilcoxon().pValue());
+            json.writeNumberField("wilcoxon_n", p.wilcoxon().n());
+            json.writeEndObject();
+        }
         json.writeArrayFieldStart("segments");
         for (MonitoringRecord.SegmentDrift s : r.segments()) {
             json.writeStartObject();

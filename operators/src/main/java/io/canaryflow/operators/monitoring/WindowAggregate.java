@@ -4,6 +4,7 @@ import io.canaryflow.operators.drift.Histograms;
 import io.canaryflow.operators.latency.LatencyHistogram;
 import io.canaryflow.operators.records.Prediction;
 import io.canaryflow.operators.records.ScoringFailure;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +32,12 @@ final class WindowAggregate {
     private long count;
     private double scoreSum;
     private double scoreSumSquares;
+    private long pairs;
+    private long flipsUp;
+    private long flipsDown;
+    private double deltaSum;
+    private double deltaSumSquares;
+    private double[] deltas;
 
     WindowAggregate(
             Prediction first,
@@ -122,6 +129,30 @@ final class WindowAggregate {
         }
     }
 
+    /**
+     * Counts one event scored by both the served baseline and this (shadow) series: the decisions
+     * at {@code threshold} and the score difference {@code shadow - baseline}.
+     */
+    void addPair(float baseline, float shadow, double threshold) {
+        boolean before = baseline >= threshold;
+        boolean after = shadow >= threshold;
+        if (!before && after) {
+            flipsUp++;
+        } else if (before && !after) {
+            flipsDown++;
+        }
+        double delta = (double) shadow - baseline;
+        deltaSum += delta;
+        deltaSumSquares += delta * delta;
+        if (pairs < PairedCounts.SAMPLE) {
+            if (deltas == null) {
+                deltas = new double[PairedCounts.SAMPLE];
+            }
+            deltas[(int) pairs] = delta;
+        }
+        pairs++;
+    }
+
     WindowPartial toPartial() {
         long[][] featureCounts = new long[features][];
         long[] nonFinite = new long[features];
@@ -156,7 +187,16 @@ final class WindowAggregate {
                 failures.clone(),
                 timeouts,
                 segments.keySet().toArray(String[]::new),
-                segmentCounts);
+                segmentCounts,
+                pairs == 0
+                        ? PairedCounts.NONE
+                        : new PairedCounts(
+                                pairs,
+                                flipsUp,
+                                flipsDown,
+                                deltaSum,
+                                deltaSumSquares,
+                                Arrays.copyOf(deltas, (int) Math.min(pairs, PairedCounts.SAMPLE))));
     }
 
     /** An empty partial of a window that saw only label outcomes. */
@@ -184,6 +224,7 @@ final class WindowAggregate {
                 new long[ScoringFailure.values().length],
                 0,
                 new String[0],
-                new long[0][][]);
+                new long[0][][],
+                PairedCounts.NONE);
     }
 }

@@ -261,7 +261,8 @@ public class WindowMergeFunction
                 a.failures(),
                 a.timeouts(),
                 a.segments(),
-                a.segmentCounts());
+                a.segmentCounts(),
+                a.paired());
     }
 
     private void publish(MonitoringRecord r) {

@@ -19,6 +19,7 @@ import java.util.Map;
  * @param timeouts predictions scored later than the timeout (also in {@code count})
  * @param segments {@code field=value} of each measured segment
  * @param segmentCounts per segment, bin counts of each feature and then the score
+ * @param paired pairs with the served baseline (shadow arms), else {@link PairedCounts#NONE}
  */
 public record WindowPartial(
         String experiment,
@@ -38,7 +39,8 @@ public record WindowPartial(
         long[] failures,
         long timeouts,
         String[] segments,
-        long[][][] segmentCounts) {
+        long[][][] segmentCounts,
+        PairedCounts paired) {
 
     /** The key partials of one window share. */
     public String key() {
@@ -79,7 +81,8 @@ public record WindowPartial(
                 failures,
                 timeouts,
                 segments,
-                segmentCounts);
+                segmentCounts,
+                paired);
     }
 
     /** The sum of this partial and another of the same window. */
@@ -123,7 +126,8 @@ public record WindowPartial(
                 add(failures, o.failures),
                 timeouts + o.timeouts,
                 bySegment.keySet().toArray(String[]::new),
-                bySegment.values().toArray(long[][][]::new));
+                bySegment.values().toArray(long[][][]::new),
+                paired.plus(o.paired));
     }
 
     private static long[][] add(long[][] a, long[][] b) {

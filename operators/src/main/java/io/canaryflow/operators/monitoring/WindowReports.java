@@ -80,8 +80,30 @@ final class WindowReports {
                 errors(w, settings),
                 labelsJoined ? labels(labels, pending, references.kind(), settings) : null,
                 segments(w, references, settings),
+                paired(w.paired()),
                 settings,
                 reportedAt);
+    }
+
+    private static MonitoringRecord.Paired paired(PairedCounts c) {
+        if (c == null || c.pairs() == 0) {
+            return null;
+        }
+        long n = c.pairs();
+        double mean = c.deltaSum() / n;
+        double sd =
+                n > 1
+                        ? Math.sqrt(Math.max(0, (c.deltaSumSquares() - n * mean * mean) / (n - 1)))
+                        : Double.NaN;
+        return new MonitoringRecord.Paired(
+                n,
+                c.flipsUp(),
+                c.flipsDown(),
+                (double) (c.flipsUp() + c.flipsDown()) / n,
+                mean,
+                sd,
+                io.canaryflow.operators.drift.PairedTests.mcNemar(c.flipsUp(), c.flipsDown()),
+                io.canaryflow.operators.drift.PairedTests.wilcoxon(c.sample()));
     }
 
     private static MonitoringRecord.Errors errors(WindowPartial w, MonitorSettings settings) {

@@ -92,6 +92,7 @@ class JudgeFunctionTest {
                 new MonitoringRecord.Errors(n + failed, failures, 0, 0, DriftMeasures.Level.OK),
                 null,
                 new MonitoringRecord.SegmentDrift[0],
+                null,
                 MonitorSettings.defaults(1_000),
                 0);
     }
@@ -355,6 +356,7 @@ class JudgeFunctionTest {
                 r.errors(),
                 r.labels(),
                 r.segments(),
+                r.paired(),
                 r.settings(),
                 r.reportedAt());
     }

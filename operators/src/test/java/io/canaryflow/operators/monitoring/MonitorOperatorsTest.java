@@ -373,4 +373,65 @@ class MonitorOperatorsTest {
             assertThat(h.numKeyedStateEntries()).isZero();
         }
     }
+
+    @Test
+    void shouldPairAShadowsScoresWithTheServedOnesOfTheSameEvents() throws Exception {
+        LocalMonitorOperator op =
+                new LocalMonitorOperator(
+                        repository, SCHEMAS, SHARED, settings(1_000), java.util.Set.of("fraud"));
+        try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
+                new OneInputStreamOperatorTestHarness<>(op)) {
+            h.open();
+            for (int i = 0; i < 15; i++) {
+                float served = i < 10 ? 0.2f : 0.7f;
+                float shadow = i < 10 ? 0.6f : 0.7f;
+                h.processElement(scored("e" + i, Arm.BASELINE, served, true), 10);
+                h.processElement(scored("e" + i, Arm.SHADOW, shadow, false), 10);
+            }
+            // a shadow scoring that failed leaves its served score unpaired
+            h.processElement(scored("lone", Arm.BASELINE, 0.1f, true), 10);
+            h.prepareSnapshotPreBarrier(1);
+            WindowPartial shadow =
+                    partials(h).stream()
+                            .filter(p -> p.arm().equals("shadow"))
+                            .findFirst()
+                            .orElseThrow();
+            assertThat(shadow.paired().pairs()).isEqualTo(15);
+            assertThat(shadow.paired().flipsUp()).isEqualTo(10);
+            assertThat(shadow.paired().flipsDown()).isZero();
+            assertThat(shadow.paired().deltaSum())
+                    .isCloseTo(
+                            10 * ((double) 0.6f - 0.2f), org.assertj.core.data.Offset.offset(1e-9));
+            assertThat(shadow.paired().sample()).hasSize(15);
+            WindowPartial served =
+                    partials(h).stream()
+                            .filter(p -> p.arm().equals("baseline"))
+                            .findFirst()
+                            .orElseThrow();
+            assertThat(served.paired().pairs()).isZero();
+        }
+    }
+
+    Prediction scored(String id, Arm arm, float score, boolean served) {
+        Prediction p = prediction(10, arm);
+        return new Prediction(
+                id,
+                p.unit(),
+                p.experiment(),
+                p.model(),
+                p.version(),
+                arm,
+                served,
+                score,
+                p.outputs(),
+                p.ts(),
+                p.scoredAt(),
+                p.latencyUs(),
+                p.planId(),
+                p.bucket(),
+                null,
+                p.features(),
+                java.util.Map.of(),
+                null);
+    }
 }
