@@ -73,7 +73,7 @@ class JobConfigTest {
                 .extracting(RolloutPlan::mode)
                 .containsExactlyInAnyOrder(
                         RolloutPlan.Mode.CANARY, RolloutPlan.Mode.CANARY, RolloutPlan.Mode.SHADOW);
-        assertThat(demo.policies()).containsOnlyKeys("fraud", "fraud-risky");
+        assertThat(demo.policies()).containsOnlyKeys("fraud", "fraud-risky", "fraud-shadow");
         assertThat(demo.policies().get("fraud-risky").guardrails())
                 .extracting(g -> g.metric().wireName(), g -> g.threshold(), g -> g.critical())
                 .containsExactly(

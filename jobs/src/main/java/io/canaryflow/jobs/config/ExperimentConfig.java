@@ -22,7 +22,7 @@ import java.util.TreeMap;
  *   <li>{@code plan-id} — default: experiment name + hash of the plan's fields
  * </ul>
  *
- * <p>How a canary is judged (with {@code control.enabled}):
+ * <p>How a canary or shadow is judged (with {@code control.enabled}):
  *
  * <ul>
  *   <li>{@code schedule} — candidate percent per step (default 1, 5, 10, 25, 50, 100)

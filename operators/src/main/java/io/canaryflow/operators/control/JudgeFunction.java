@@ -39,11 +39,12 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * The rollout judge of each canary experiment (keyed by experiment): collects the monitoring
- * reports of the control and candidate arms per window, judges each window when the watermark
- * passes its end (see {@link Judge}), and emits a {@link Decision} with its evidence and the plan
- * routing follows from then on. Decisions chain by id per experiment and are deterministic, so a
- * replay after a failure emits the same ids.
+ * The rollout judge of each canary or shadow experiment (keyed by experiment): collects the
+ * monitoring reports of the compared arms per window (a canary's control cohort and candidate; a
+ * shadow's served baseline and shadow, paired on the same events), judges each window when the
+ * watermark passes its end (see {@link Judge}), and emits a {@link Decision} with its evidence and
+ * the plan routing follows from then on. Decisions chain by id per experiment and are
+ * deterministic, so a replay after a failure emits the same ids.
  *
  * <p>Commands (second input) are checked first ({@link CommandCheck}: signature, age, replay);
  * rejected ones become dead letters with their reason and are counted ({@code commandsRejected} per
@@ -159,8 +160,15 @@ public class JudgeFunction
         if (plan == null || !policies.containsKey(r.experiment())) {
             return;
         }
-        boolean control = r.arm().equals("control") && r.version().equals(plan.baseline());
-        boolean candidate = r.arm().equals("candidate") && r.version().equals(plan.candidate());
+        boolean shadowMode = plan.mode() == RolloutPlan.Mode.SHADOW;
+        // a canary compares its candidate with the control cohort; a shadow with the served
+        // baseline on the same events
+        boolean control =
+                r.arm().equals(shadowMode ? "baseline" : "control")
+                        && r.version().equals(plan.baseline());
+        boolean candidate =
+                r.arm().equals(shadowMode ? "shadow" : "candidate")
+                        && r.version().equals(plan.candidate());
         if (!control && !candidate) {
             return;
         }
@@ -173,7 +181,9 @@ public class JudgeFunction
                         r.count(),
                         0,
                         r.scoreMoments() == null ? 0 : r.scoreMoments()[0],
-                        r.scoreMoments() == null ? 0 : r.scoreMoments()[1]);
+                        r.scoreMoments() == null ? 0 : r.scoreMoments()[1],
+                        r.paired() == null ? 0 : r.paired().pairs(),
+                        r.paired() == null ? 0 : r.paired().flipsUp() + r.paired().flipsDown());
         if (candidate) {
             drift.put(r.windowEnd(), summary(r));
         }
@@ -266,7 +276,9 @@ public class JudgeFunction
                         control.count(),
                         control.countAbove(cut),
                         c.scoreSum(),
-                        c.scoreSumSquares()),
+                        c.scoreSumSquares(),
+                        c.pairs(),
+                        c.flips()),
                 new ArmCounts(
                         k.attempts(),
                         k.errors(),
@@ -275,7 +287,9 @@ public class JudgeFunction
                         candidate.count(),
                         candidate.countAbove(cut),
                         k.scoreSum(),
-                        k.scoreSumSquares()),
+                        k.scoreSumSquares(),
+                        k.pairs(),
+                        k.flips()),
                 arms.unavailable(),
                 arms.controlLatency(),
                 arms.candidateLatency());
@@ -534,7 +548,9 @@ public class JudgeFunction
     private Judge judge(String experiment, RolloutPlan plan) throws IOException {
         byte[] bytes = judgeState.value();
         if (bytes == null) {
-            return new Judge(policies.get(experiment), plan.canaryPercent());
+            return plan.mode() == RolloutPlan.Mode.SHADOW
+                    ? Judge.forShadow(policies.get(experiment))
+                    : new Judge(policies.get(experiment), plan.canaryPercent());
         }
         try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
             return (Judge) in.readObject();

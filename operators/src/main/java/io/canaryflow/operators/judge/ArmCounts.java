@@ -14,6 +14,8 @@ import java.io.Serializable;
  *     control's p99 in the same window)
  * @param scoreSum sum of the scores of {@code scored}
  * @param scoreSumSquares sum of their squares
+ * @param pairs (a shadow arm) events also scored by the served baseline
+ * @param flips among them, those whose decision at the threshold differs from the baseline's
  */
 public record ArmCounts(
         long attempts,
@@ -23,9 +25,34 @@ public record ArmCounts(
         long scored,
         long slow,
         double scoreSum,
-        double scoreSumSquares)
+        double scoreSumSquares,
+        long pairs,
+        long flips)
         implements Serializable {
-    public static final ArmCounts NONE = new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0);
+    public static final ArmCounts NONE = new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    /** Counts without pairs. */
+    public ArmCounts(
+            long attempts,
+            long errors,
+            long labelled,
+            long labelErrors,
+            long scored,
+            long slow,
+            double scoreSum,
+            double scoreSumSquares) {
+        this(
+                attempts,
+                errors,
+                labelled,
+                labelErrors,
+                scored,
+                slow,
+                scoreSum,
+                scoreSumSquares,
+                0,
+                0);
+    }
 
     /** Counts without scores. */
     public ArmCounts(
@@ -47,7 +74,9 @@ public record ArmCounts(
                 scored + o.scored,
                 slow + o.slow,
                 scoreSum + o.scoreSum,
-                scoreSumSquares + o.scoreSumSquares);
+                scoreSumSquares + o.scoreSumSquares,
+                pairs + o.pairs,
+                flips + o.flips);
     }
 
     long n(Guardrail.Metric metric) {
@@ -55,6 +84,7 @@ public record ArmCounts(
             case INFERENCE_ERROR_RATE -> attempts;
             case LABEL_ERROR_RATE -> labelled;
             case LATENCY_P99_RATIO, SCORE_SHIFT -> scored;
+            case FLIP_RATE -> pairs;
         };
     }
 
@@ -63,6 +93,7 @@ public record ArmCounts(
             case INFERENCE_ERROR_RATE -> errors;
             case LABEL_ERROR_RATE -> labelErrors;
             case LATENCY_P99_RATIO -> slow;
+            case FLIP_RATE -> flips;
             case SCORE_SHIFT -> throw new IllegalArgumentException("the score is not a count");
         };
     }

@@ -38,7 +38,13 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
          * The mean score: the candidate's may differ from the control's by at most {@code
          * threshold} in either direction (two-sided, unlike the rates).
          */
-        SCORE_SHIFT;
+        SCORE_SHIFT,
+        /**
+         * Shadow mode: the share of events on which the shadow's decision at the threshold differs
+         * from the served baseline's (paired, on the same events); it may be at most {@code
+         * threshold}. The control's rate is 0 by definition.
+         */
+        FLIP_RATE;
 
         public String wireName() {
             return name().toLowerCase(Locale.ROOT);
@@ -75,7 +81,7 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
             throw new IllegalArgumentException(
                     "unknown metric '"
                             + parts[0]
-                            + "', allowed: inference_error_rate, label_error_rate, latency_p99_ratio, score_shift");
+                            + "', allowed: inference_error_rate, label_error_rate, latency_p99_ratio, score_shift, flip_rate");
         }
         double threshold = Double.parseDouble(parts[1].trim());
         boolean critical = false;

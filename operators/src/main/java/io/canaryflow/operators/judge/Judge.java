@@ -54,6 +54,7 @@ public final class Judge implements Serializable {
     private final double[] runningP;
     private int failedInARow;
     private boolean done;
+    private boolean shadow;
 
     public Judge(RolloutPolicy policy) {
         this(policy, 0);
@@ -75,6 +76,16 @@ public final class Judge implements Serializable {
     }
 
     /**
+     * A judge of a shadow experiment: the candidate scores every event unserved, and its first
+     * ADVANCE starts a canary at the schedule's first step.
+     */
+    public static Judge forShadow(RolloutPolicy policy) {
+        Judge judge = new Judge(policy, 0);
+        judge.shadow = true;
+        return judge;
+    }
+
+    /**
      * Ends the rollout by hand (an ABORT or PROMOTE command): the verdict says who and why, with no
      * guardrail evidence.
      */
@@ -91,9 +102,9 @@ public final class Judge implements Serializable {
         return policy;
     }
 
-    /** The current step's candidate traffic, percent (0 after a rollback). */
+    /** The current step's candidate traffic, percent (0 after a rollback and in shadow mode). */
     public double currentPercent() {
-        return step < 0 ? 0 : policy.schedule().get(step);
+        return step < 0 || shadow ? 0 : policy.schedule().get(step);
     }
 
     public boolean done() {
@@ -185,6 +196,18 @@ public final class Judge implements Serializable {
             return verdict(Verdict.Action.HOLD, from, from, e, srm, results, reasons);
         }
         reasons.add("every guardrail passes and the step's minimum time and samples are met");
+        if (shadow) {
+            shadow = false; // from the shadow to the first canary step, with fresh tests
+            step = 0;
+            control = ArmCounts.NONE;
+            candidate = ArmCounts.NONE;
+            Arrays.fill(runningP, 1.0);
+            stepStartedAt = e.windowEnd();
+            stepControl = ArmCounts.NONE;
+            stepCandidate = ArmCounts.NONE;
+            return verdict(
+                    Verdict.Action.ADVANCE, from, currentPercent(), e, srm, results, reasons);
+        }
         boolean last =
                 step + 1 >= policy.schedule().size() || policy.schedule().get(step + 1) >= 100;
         if (last) {
@@ -254,8 +277,9 @@ public final class Judge implements Serializable {
         boolean[] enough = new boolean[m];
         for (int i = 0; i < m; i++) {
             Guardrail g = all.get(i);
-            long nb = control.n(g.metric());
             long nc = candidate.n(g.metric());
+            // a flip rate is the candidate's alone (paired with the served baseline)
+            long nb = g.metric() == Guardrail.Metric.FLIP_RATE ? nc : control.n(g.metric());
             enough[i] = nb >= policy.minSamples() && nc >= policy.minSamples();
             if (nb == 0 || nc == 0) {
                 continue;
@@ -288,8 +312,8 @@ public final class Judge implements Serializable {
         List<Verdict.GuardrailResult> out = new ArrayList<>();
         for (int i = 0; i < m; i++) {
             Guardrail g = all.get(i);
-            long nb = control.n(g.metric());
             long nc = candidate.n(g.metric());
+            long nb = g.metric() == Guardrail.Metric.FLIP_RATE ? nc : control.n(g.metric());
             double pb = nb == 0 ? Double.NaN : mean(control, g.metric());
             double pc = nc == 0 ? Double.NaN : mean(candidate, g.metric());
             boolean twoSided = g.metric() == Guardrail.Metric.SCORE_SHIFT;
@@ -357,6 +381,9 @@ public final class Judge implements Serializable {
     /** The arm's rate, or its mean score. */
     static double mean(ArmCounts arm, Guardrail.Metric metric) {
         long n = arm.n(metric);
+        if (metric == Guardrail.Metric.FLIP_RATE && n == 0) {
+            return 0; // the control flips against itself never
+        }
         return metric == Guardrail.Metric.SCORE_SHIFT
                 ? arm.scoreSum() / n
                 : (double) arm.events(metric) / n;
@@ -369,6 +396,9 @@ public final class Judge implements Serializable {
      */
     static double varianceOfMean(ArmCounts arm, Guardrail.Metric metric) {
         long n = arm.n(metric);
+        if (metric == Guardrail.Metric.FLIP_RATE && n == 0) {
+            return 0;
+        }
         if (metric == Guardrail.Metric.SCORE_SHIFT) {
             double mean = arm.scoreSum() / n;
             double var = n > 1 ? (arm.scoreSumSquares() - n * mean * mean) / (n - 1) : 0;

@@ -8,8 +8,9 @@ import java.nio.charset.StandardCharsets;
  * The routing plan a decision leads to. Ramps only add buckets (a higher canary percent keeps every
  * unit's bucket, so no unit leaves the candidate); a rollback sets the candidate's share to 0 and
  * changes the salt, so the next rollout of this experiment starts from a fresh assignment; a
- * promotion makes the candidate the baseline. Plan ids are derived from the previous id and the
- * change, so a replay derives the same ids.
+ * promotion makes the candidate the baseline. A shadow experiment's ADVANCE starts a canary; its
+ * rollback ends the shadow scoring. Plan ids are derived from the previous id and the change, so a
+ * replay derives the same ids.
  */
 public final class PlanTransitions {
     private PlanTransitions() {}
@@ -36,7 +37,7 @@ public final class PlanTransitions {
                             id(plan, "rollback"),
                             plan.experiment(),
                             plan.model(),
-                            plan.mode(),
+                            canary(plan),
                             plan.salt() + "-r" + hash(plan, "salt").substring(0, 8),
                             plan.baseline(),
                             plan.candidate(),
@@ -46,12 +47,17 @@ public final class PlanTransitions {
         };
     }
 
+    /** A shadow plan goes on (or stops) as a canary; the other modes stay. */
+    private static RolloutPlan.Mode canary(RolloutPlan plan) {
+        return plan.mode() == RolloutPlan.Mode.SHADOW ? RolloutPlan.Mode.CANARY : plan.mode();
+    }
+
     static RolloutPlan withPercent(RolloutPlan plan, double percent) {
         return new RolloutPlan(
                 id(plan, "percent=" + percent),
                 plan.experiment(),
                 plan.model(),
-                plan.mode(),
+                canary(plan),
                 plan.salt(),
                 plan.baseline(),
                 plan.candidate(),

@@ -360,4 +360,113 @@ class JudgeFunctionTest {
                 r.settings(),
                 r.reportedAt());
     }
+
+    static final RolloutPlan SHADOW_PLAN =
+            new RolloutPlan(
+                    "shadow-p0",
+                    "fraud",
+                    "fraud",
+                    RolloutPlan.Mode.SHADOW,
+                    "salt",
+                    "v1",
+                    "v2",
+                    0,
+                    List.of());
+
+    /**
+     * Windows of a shadow experiment whose shadow flips the served decision on a share of events.
+     */
+    static List<Decision> shadowRun(double flipShare) throws Exception {
+        RolloutPolicy policy =
+                new RolloutPolicy(
+                        List.of(10.0, 50.0, 100.0),
+                        1_000,
+                        100,
+                        List.of(Guardrail.parse("flip_rate:0.05:critical")),
+                        0.05,
+                        0.001,
+                        2,
+                        false);
+        try (KeyedTwoInputStreamOperatorTestHarness<
+                        String, MonitoringRecord, SignedCommand, Decision>
+                h =
+                        new KeyedTwoInputStreamOperatorTestHarness<>(
+                                new KeyedCoProcessOperator<>(
+                                        new JudgeFunction(
+                                                Map.of("fraud", SHADOW_PLAN),
+                                                Map.of("fraud", policy),
+                                                KEY,
+                                                60_000)),
+                                MonitoringRecord::experiment,
+                                c -> c.command().experiment(),
+                                Types.STRING)) {
+            h.open();
+            for (long w = 0; w < 6 && h.extractOutputValues().size() < 1; w++) {
+                long n = 2_000;
+                long flips = Math.round(n * flipShare);
+                MonitoringRecord served = report("v1", "baseline", w, n, 0);
+                MonitoringRecord shadow = withPaired(report("v2", "shadow", w, n, 0), n, flips);
+                h.processElement1(new StreamRecord<>(served, w * 1_000 + 999));
+                h.processElement1(new StreamRecord<>(shadow, w * 1_000 + 999));
+                h.processBothWatermarks(new Watermark(w * 1_000 + 999));
+            }
+            return decisions(h);
+        }
+    }
+
+    @Test
+    void shouldStartACanaryFromAShadowThatAgreesAndEndOneThatFlipsDecisions() throws Exception {
+        Decision agrees = shadowRun(0.005).get(0);
+        assertThat(agrees.verdict().action()).isEqualTo(Verdict.Action.ADVANCE);
+        assertThat(agrees.plan().mode()).isEqualTo(RolloutPlan.Mode.CANARY);
+        assertThat(agrees.plan().canaryPercent()).isEqualTo(10);
+        assertThat(agrees.verdict().stepFrom()).isZero();
+        Verdict.GuardrailResult g = agrees.verdict().guardrails().get(0);
+        assertThat(g.candidateRate()).isEqualTo(0.005);
+        assertThat(g.controlRate()).isZero();
+
+        Decision flips = shadowRun(0.3).get(0);
+        assertThat(flips.verdict().action()).isEqualTo(Verdict.Action.ROLLBACK);
+        assertThat(flips.plan().mode()).isEqualTo(RolloutPlan.Mode.CANARY);
+        assertThat(flips.plan().canaryPercent()).isZero();
+        assertThat(flips.verdict().guardrails().get(0).result()).isEqualTo(Verdict.Result.FAIL);
+    }
+
+    static MonitoringRecord withPaired(MonitoringRecord r, long pairs, long flips) {
+        MonitoringRecord.Paired paired =
+                new MonitoringRecord.Paired(
+                        pairs,
+                        flips,
+                        0,
+                        (double) flips / pairs,
+                        0,
+                        0,
+                        io.canaryflow.operators.drift.PairedTests.mcNemar(flips, 0),
+                        io.canaryflow.operators.drift.PairedTests.wilcoxon(new double[0]));
+        return new MonitoringRecord(
+                r.experiment(),
+                r.model(),
+                r.version(),
+                r.arm(),
+                r.windowStart(),
+                r.windowEnd(),
+                r.count(),
+                r.featureNames(),
+                r.featureDrift(),
+                r.scoreDrift(),
+                r.scoreVersusArm(),
+                r.comparedArm(),
+                r.latencyP50Us(),
+                r.latencyP95Us(),
+                r.latencyP99Us(),
+                r.latencyLevel(),
+                r.latency(),
+                r.scoreMoments(),
+                r.errors(),
+                r.labels(),
+                r.segments(),
+                paired,
+                r.settings(),
+                r.reportedAt());
+    }
 }
