@@ -10,6 +10,8 @@ import io.canaryflow.operators.control.Command;
 import io.canaryflow.operators.control.CommandSigner;
 import io.canaryflow.operators.control.ControlCodec;
 import io.canaryflow.operators.records.FeatureEventJson;
+import io.canaryflow.testing.FailOnceAfterCheckpoint;
+import io.canaryflow.testing.FailingEndpoints;
 import io.canaryflow.testing.JobRun;
 import io.canaryflow.testing.KafkaTestCluster;
 import io.canaryflow.testing.TestModels;
@@ -95,7 +97,10 @@ class ControlLoopITCase {
         c.put("experiments.bad.guardrails", "label_error_rate:0.05:critical:tau=0.05");
         JobConfig config = JobConfig.fromFlat(c);
 
-        JobClient job = JobRun.start(config);
+        // One task failure mid-rollout: the job recovers from its last checkpoint, re-judges the
+        // windows after it, and must still publish each decision exactly once.
+        FailOnceAfterCheckpoint.reset();
+        JobClient job = JobRun.start(config, e -> new FailingEndpoints(e, 14_000));
         int seconds = 24;
         int perSecond = 2_000;
         long base = 1_700_000_000_000L;
@@ -170,6 +175,7 @@ class ControlLoopITCase {
                                     Duration.ofSeconds(3),
                                     Duration.ofMinutes(2)));
             Thread.sleep(2_000);
+            assertThat(FailOnceAfterCheckpoint.FAILED).isTrue(); // the failure did happen
         } finally {
             job.cancel().get();
         }

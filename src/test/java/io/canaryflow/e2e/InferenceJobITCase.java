@@ -4,17 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.canaryflow.jobs.Pipeline;
 import io.canaryflow.jobs.config.JobConfig;
 import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.modelloader.synthetic.SyntheticFraud;
 import io.canaryflow.modelloader.tools.DemoModels;
-import io.canaryflow.operators.monitoring.MonitoringRecord;
-import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.FeatureEventJson;
-import io.canaryflow.operators.records.Prediction;
-import io.canaryflow.operators.records.SourceRecord;
 import io.canaryflow.testing.FailOnceAfterCheckpoint;
+import io.canaryflow.testing.FailingEndpoints;
 import io.canaryflow.testing.JobRun;
 import io.canaryflow.testing.KafkaClients;
 import io.canaryflow.testing.KafkaTestCluster;
@@ -30,11 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -348,51 +341,7 @@ class InferenceJobITCase {
                         cluster,
                         config,
                         JOB_TIMEOUT,
-                        kafkaEndpoints ->
-                                new Pipeline.Endpoints() {
-                                    @Override
-                                    public DataStream<SourceRecord> features(
-                                            StreamExecutionEnvironment env) {
-                                        return kafkaEndpoints
-                                                .features(env)
-                                                .map(new FailOnceAfterCheckpoint<>(events / 4))
-                                                .uid("inject-failure")
-                                                .name("inject failure");
-                                    }
-
-                                    @Override
-                                    public DataStream<SourceRecord> labels(
-                                            StreamExecutionEnvironment env) {
-                                        return kafkaEndpoints.labels(env);
-                                    }
-
-                                    @Override
-                                    public DataStream<SourceRecord> control(
-                                            StreamExecutionEnvironment env) {
-                                        return kafkaEndpoints.control(env);
-                                    }
-
-                                    @Override
-                                    public Sink<io.canaryflow.operators.control.Decision>
-                                            decisions() {
-                                        return kafkaEndpoints.decisions();
-                                    }
-
-                                    @Override
-                                    public Sink<Prediction> predictions() {
-                                        return kafkaEndpoints.predictions();
-                                    }
-
-                                    @Override
-                                    public Sink<DeadLetter> deadLetters() {
-                                        return kafkaEndpoints.deadLetters();
-                                    }
-
-                                    @Override
-                                    public Sink<MonitoringRecord> monitoring() {
-                                        return kafkaEndpoints.monitoring();
-                                    }
-                                });
+                        kafkaEndpoints -> new FailingEndpoints(kafkaEndpoints, events / 4));
 
         assertThat(FailOnceAfterCheckpoint.FAILED).isTrue();
         assertThat(restarts).isPositive();

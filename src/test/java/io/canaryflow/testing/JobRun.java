@@ -58,11 +58,19 @@ public final class JobRun {
         return restarts;
     }
 
-    /** Starts the job (for unbounded sources) and returns its client; the caller cancels it. */
-    public static JobClient start(JobConfig config) throws Exception {
+    /**
+     * Starts the job (for unbounded sources) and returns its client; the caller cancels it. The
+     * job's endpoints can be decorated (fault injection); it restarts after a failure.
+     */
+    public static JobClient start(JobConfig config, UnaryOperator<Pipeline.Endpoints> endpoints)
+            throws Exception {
         Configuration flink = Pipeline.flinkConfiguration(config);
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 5);
+        flink.set(
+                RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-        InferenceJob.build(env, config, new KafkaEndpoints(config));
+        InferenceJob.build(env, config, endpoints.apply(new KafkaEndpoints(config)));
         return env.executeAsync("it-" + config.plans().get(0).experiment());
     }
 }
