@@ -183,7 +183,8 @@ public class JudgeFunction
                         r.scoreMoments() == null ? 0 : r.scoreMoments()[0],
                         r.scoreMoments() == null ? 0 : r.scoreMoments()[1],
                         r.paired() == null ? 0 : r.paired().pairs(),
-                        r.paired() == null ? 0 : r.paired().flipsUp() + r.paired().flipsDown());
+                        r.paired() == null ? 0 : r.paired().flipsUp() + r.paired().flipsDown(),
+                        r.sharedScoreCounts() == null ? new long[0] : r.sharedScoreCounts());
         if (candidate) {
             drift.put(r.windowEnd(), summary(r));
         }
@@ -278,7 +279,8 @@ public class JudgeFunction
                         c.scoreSum(),
                         c.scoreSumSquares(),
                         c.pairs(),
-                        c.flips()),
+                        c.flips(),
+                        c.scoreBins()),
                 new ArmCounts(
                         k.attempts(),
                         k.errors(),
@@ -289,7 +291,8 @@ public class JudgeFunction
                         k.scoreSum(),
                         k.scoreSumSquares(),
                         k.pairs(),
-                        k.flips()),
+                        k.flips(),
+                        k.scoreBins()),
                 arms.unavailable(),
                 arms.controlLatency(),
                 arms.candidateLatency());

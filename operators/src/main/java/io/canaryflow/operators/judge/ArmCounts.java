@@ -16,6 +16,7 @@ import java.io.Serializable;
  * @param scoreSumSquares sum of their squares
  * @param pairs (a shadow arm) events also scored by the served baseline
  * @param flips among them, those whose decision at the threshold differs from the baseline's
+ * @param scoreBins scores per bin of the experiment's shared score bins (empty when unknown)
  */
 public record ArmCounts(
         long attempts,
@@ -27,9 +28,36 @@ public record ArmCounts(
         double scoreSum,
         double scoreSumSquares,
         long pairs,
-        long flips)
+        long flips,
+        long[] scoreBins)
         implements Serializable {
-    public static final ArmCounts NONE = new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final ArmCounts NONE = new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0]);
+
+    /** Counts without score bins. */
+    public ArmCounts(
+            long attempts,
+            long errors,
+            long labelled,
+            long labelErrors,
+            long scored,
+            long slow,
+            double scoreSum,
+            double scoreSumSquares,
+            long pairs,
+            long flips) {
+        this(
+                attempts,
+                errors,
+                labelled,
+                labelErrors,
+                scored,
+                slow,
+                scoreSum,
+                scoreSumSquares,
+                pairs,
+                flips,
+                new long[0]);
+    }
 
     /** Counts without pairs. */
     public ArmCounts(
@@ -76,14 +104,26 @@ public record ArmCounts(
                 scoreSum + o.scoreSum,
                 scoreSumSquares + o.scoreSumSquares,
                 pairs + o.pairs,
-                flips + o.flips);
+                flips + o.flips,
+                addBins(scoreBins, o.scoreBins));
+    }
+
+    private static long[] addBins(long[] a, long[] b) {
+        if (a.length == 0 || b.length == 0) {
+            return a.length == 0 ? b.clone() : a.clone();
+        }
+        long[] out = a.clone();
+        for (int i = 0; i < Math.min(a.length, b.length); i++) {
+            out[i] += b[i];
+        }
+        return out;
     }
 
     long n(Guardrail.Metric metric) {
         return switch (metric) {
             case INFERENCE_ERROR_RATE -> attempts;
             case LABEL_ERROR_RATE -> labelled;
-            case LATENCY_P99_RATIO, SCORE_SHIFT -> scored;
+            case LATENCY_P99_RATIO, SCORE_SHIFT, SCORE_PSI -> scored;
             case FLIP_RATE -> pairs;
         };
     }
@@ -94,7 +134,8 @@ public record ArmCounts(
             case LABEL_ERROR_RATE -> labelErrors;
             case LATENCY_P99_RATIO -> slow;
             case FLIP_RATE -> flips;
-            case SCORE_SHIFT -> throw new IllegalArgumentException("the score is not a count");
+            case SCORE_SHIFT, SCORE_PSI ->
+                    throw new IllegalArgumentException("the score is not a count");
         };
     }
 }

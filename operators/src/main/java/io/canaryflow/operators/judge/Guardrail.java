@@ -44,7 +44,13 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
          * from the served baseline's (paired, on the same events); it may be at most {@code
          * threshold}. The control's rate is 0 by definition.
          */
-        FLIP_RATE;
+        FLIP_RATE,
+        /**
+         * The PSI of the candidate's score distribution against the control's, on the shared score
+         * bins: a FAIL needs the anytime-valid {@link BinnedMixture} test to reject that the arms'
+         * scores fall into bins alike, and the observed PSI to be at least {@code threshold}.
+         */
+        SCORE_PSI;
 
         public String wireName() {
             return name().toLowerCase(Locale.ROOT);
@@ -52,7 +58,7 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
     }
 
     public Guardrail {
-        if (!(threshold >= 0 && threshold < 1)) {
+        if (!(threshold >= 0 && (threshold < 1 || metric == Metric.SCORE_PSI))) {
             throw new IllegalArgumentException(
                     metric + ": threshold must be in [0, 1), got " + threshold);
         }
@@ -81,7 +87,7 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
             throw new IllegalArgumentException(
                     "unknown metric '"
                             + parts[0]
-                            + "', allowed: inference_error_rate, label_error_rate, latency_p99_ratio, score_shift, flip_rate");
+                            + "', allowed: inference_error_rate, label_error_rate, latency_p99_ratio, score_shift, flip_rate, score_psi");
         }
         double threshold = Double.parseDouble(parts[1].trim());
         boolean critical = false;

@@ -55,6 +55,7 @@ public final class Judge implements Serializable {
     private int failedInARow;
     private boolean done;
     private boolean shadow;
+    private double share = 0.5;
 
     public Judge(RolloutPolicy policy) {
         this(policy, 0);
@@ -147,6 +148,7 @@ public final class Judge implements Serializable {
         }
         control = control.plus(e.control());
         candidate = candidate.plus(e.candidate());
+        share = e.candidateShare();
         stepControl = stepControl.plus(e.control());
         stepCandidate = stepCandidate.plus(e.candidate());
 
@@ -284,6 +286,20 @@ public final class Judge implements Serializable {
             if (nb == 0 || nc == 0) {
                 continue;
             }
+            if (g.metric() == Guardrail.Metric.SCORE_PSI) {
+                long[] kb = control.scoreBins();
+                long[] cb = candidate.scoreBins();
+                if (kb.length == 0 || kb.length != cb.length) {
+                    enough[i] = false;
+                    continue;
+                }
+                delta[i] = psiBetween(cb, kb);
+                double p = delta[i] >= g.threshold() ? BinnedMixture.pValue(cb, kb, share) : 1.0;
+                if (enough[i]) {
+                    runningP[i] = Math.min(runningP[i], p);
+                }
+                continue;
+            }
             delta[i] = mean(candidate, g.metric()) - mean(control, g.metric());
             variance[i] =
                     varianceOfMean(control, g.metric()) + varianceOfMean(candidate, g.metric());
@@ -314,15 +330,36 @@ public final class Judge implements Serializable {
             Guardrail g = all.get(i);
             long nc = candidate.n(g.metric());
             long nb = g.metric() == Guardrail.Metric.FLIP_RATE ? nc : control.n(g.metric());
-            double pb = nb == 0 ? Double.NaN : mean(control, g.metric());
-            double pc = nc == 0 ? Double.NaN : mean(candidate, g.metric());
+            boolean binned = g.metric() == Guardrail.Metric.SCORE_PSI;
+            double pb = nb == 0 || binned ? Double.NaN : mean(control, g.metric());
+            double pc = nc == 0 || binned ? Double.NaN : mean(candidate, g.metric());
             boolean twoSided = g.metric() == Guardrail.Metric.SCORE_SHIFT;
             double lower = Double.NaN;
             double upper = Double.NaN;
             Verdict.Result result;
             String reason;
             String name = g.metric().wireName();
-            if (!enough[i]) {
+            if (g.metric() == Guardrail.Metric.SCORE_PSI && enough[i]) {
+                pb = Double.NaN;
+                pc = Double.NaN;
+                if (rejected[i]) {
+                    result = Verdict.Result.FAIL;
+                    reason =
+                            String.format(
+                                    "%s: the candidate's scores fall into bins unlike the control's: PSI %.4f >= %.4f (anytime-valid p %.2g)",
+                                    name, delta[i], g.threshold(), runningP[i]);
+                } else if (delta[i] < g.threshold()) {
+                    result = Verdict.Result.PASS;
+                    reason =
+                            String.format("%s: PSI %.4f below %.4f", name, delta[i], g.threshold());
+                } else {
+                    result = Verdict.Result.INCONCLUSIVE;
+                    reason =
+                            String.format(
+                                    "%s: PSI %.4f at or above %.4f, not yet significant (p %.2g)",
+                                    name, delta[i], g.threshold(), runningP[i]);
+                }
+            } else if (!enough[i]) {
                 result = Verdict.Result.INCONCLUSIVE;
                 reason =
                         String.format(
@@ -376,6 +413,21 @@ public final class Judge implements Serializable {
                             reason));
         }
         return out;
+    }
+
+    /** PSI of the candidate's bin counts against the control's fractions (ε = 1e-4). */
+    static double psiBetween(long[] candidate, long[] control) {
+        long m = 0;
+        for (long c : control) {
+            m += c;
+        }
+        double[] fractions = new double[control.length];
+        for (int b = 0; b < control.length; b++) {
+            fractions[b] = m == 0 ? 0 : (double) control[b] / m;
+        }
+        return io.canaryflow.operators.drift.Psi.of(
+                        candidate, fractions, io.canaryflow.operators.drift.Psi.DEFAULT_EPSILON)
+                .value();
     }
 
     /** The arm's rate, or its mean score. */

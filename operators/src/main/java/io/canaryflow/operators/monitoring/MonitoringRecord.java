@@ -47,6 +47,7 @@ public record MonitoringRecord(
         DriftMeasures.Level latencyLevel,
         io.canaryflow.operators.latency.LatencyHistogram.Sparse latency,
         double[] scoreMoments,
+        long[] sharedScoreCounts,
         Errors errors,
         Labels labels,
         SegmentDrift[] segments,

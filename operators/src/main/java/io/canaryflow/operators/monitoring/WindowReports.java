@@ -77,6 +77,7 @@ final class WindowReports {
                         : settings.latencyP99Micros().of(p99),
                 w.latency(),
                 w.scoreMoments(),
+                w.sharedScoreCounts(),
                 errors(w, settings),
                 labelsJoined ? labels(labels, pending, references.kind(), settings) : null,
                 segments(w, references, settings),

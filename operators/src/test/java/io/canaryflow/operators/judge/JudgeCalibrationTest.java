@@ -162,4 +162,71 @@ class JudgeCalibrationTest {
         assertThat(Judge.mean(arm, Guardrail.Metric.SCORE_SHIFT))
                 .isCloseTo(sum / x.length, org.assertj.core.data.Offset.offset(1e-15));
     }
+
+    /**
+     * A window of n scorings per arm over 10 bins; the candidate's mass moves one bin up by shift.
+     */
+    static Evidence bins(SplittableRandom random, int w, int n, double shift) {
+        long[][] counts = new long[2][10];
+        for (int arm = 0; arm < 2; arm++) {
+            for (int i = 0; i < n; i++) {
+                int bin = random.nextInt(10);
+                if (arm == 1 && bin < 9 && random.nextDouble() < shift) {
+                    bin++;
+                }
+                counts[arm][bin]++;
+            }
+        }
+        return new Evidence(
+                w * 1_000L,
+                (w + 1) * 1_000L,
+                new ArmCounts(n, 0, 0, 0, n, 0, 0, 0, 0, 0, counts[0]),
+                new ArmCounts(n, 0, 0, 0, n, 0, 0, 0, 0, 0, counts[1]),
+                0.5,
+                true);
+    }
+
+    static RolloutPolicy psiPolicy(double threshold) {
+        return new RolloutPolicy(
+                RolloutPolicy.DEFAULT_SCHEDULE,
+                1_000_000,
+                200,
+                java.util.List.of(Guardrail.parse("score_psi:" + threshold + ":critical")),
+                ALPHA,
+                0.001,
+                2,
+                false);
+    }
+
+    @Test
+    void shouldKeepScorePsiFalseRollbacksBelowAlphaAndCatchAShiftedDistribution() {
+        SplittableRandom random = new SplittableRandom(123);
+        int runs = 300;
+        int falseRollbacks = 0;
+        for (int run = 0; run < runs; run++) {
+            // threshold 0: every rejection of the anytime-valid test is a rollback
+            Judge judge = new Judge(psiPolicy(0.0));
+            for (int w = 0; w < 20 && !judge.done(); w++) {
+                if (judge.judge(bins(random, w, 500, 0)).action() == Verdict.Action.ROLLBACK) {
+                    falseRollbacks++;
+                }
+            }
+        }
+        assertThat((double) falseRollbacks / runs)
+                .isLessThanOrEqualTo(ALPHA + 3 * Math.sqrt(ALPHA * (1 - ALPHA) / runs));
+
+        int caught = 0;
+        for (int run = 0; run < 200; run++) {
+            Judge judge = new Judge(psiPolicy(0.02));
+            for (int w = 0; w < 10 && !judge.done(); w++) { // within 10 windows
+                // half of the candidate's mass moves up one bin: PSI about 0.055
+                Verdict v = judge.judge(bins(random, w, 500, 0.5));
+                if (v.action() == Verdict.Action.ROLLBACK) {
+                    caught++;
+                    assertThat(v.guardrails().get(0).delta()).isGreaterThanOrEqualTo(0.02);
+                }
+            }
+        }
+        assertThat(caught / 200.0).isGreaterThanOrEqualTo(0.95);
+    }
 }

@@ -111,4 +111,22 @@ class JudgeStatisticsTest {
         assertThat(List.of(next.srm().control(), next.srm().candidate()))
                 .containsExactly(1_000L, 1_010L);
     }
+
+    @Test
+    void shouldComputeTheBinnedMixtureRatioFromFactorials() {
+        // one bin, 3 candidate and 1 control at share 1/2: B(4, 2) / 0.5^4 = (3! 1! / 5!) * 16
+        double single = 6.0 / 120 * 16;
+        assertThat(Math.exp(BinnedMixture.logLikelihoodRatio(new long[] {3}, new long[] {1}, 0.5)))
+                .isCloseTo(single, within(1e-12));
+        // bins multiply; a second bin with 0 and 2 at share 1/4: B(1, 3) / (0.75^2) = (1/3) /
+        // 0.5625
+        double second = (1.0 / 3) / 0.5625;
+        assertThat(
+                        Math.exp(
+                                BinnedMixture.logLikelihoodRatio(
+                                        new long[] {3, 0}, new long[] {1, 2}, 0.25)))
+                .isCloseTo(
+                        (6.0 / 120) / (Math.pow(0.25, 3) * Math.pow(0.75, 1)) * second,
+                        within(1e-9));
+    }
 }
