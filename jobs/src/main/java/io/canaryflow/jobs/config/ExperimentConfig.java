@@ -35,6 +35,8 @@ import java.util.TreeMap;
  *   <li>{@code srm-p} — SRM p-value below which a window is UNHEALTHY (default 0.001)
  *   <li>{@code fail-limit} — failed windows in a row of a non-critical guardrail (default 2)
  *   <li>{@code dry-run} — decide without changing routing (default false)
+ *   <li>{@code window} — judging window, a multiple of {@code monitoring.window} (default: each
+ *       monitoring window)
  * </ul>
  */
 public final class ExperimentConfig {
@@ -55,7 +57,8 @@ public final class ExperimentConfig {
                     "alpha",
                     "srm-p",
                     "fail-limit",
-                    "dry-run");
+                    "dry-run",
+                    "window");
 
     private ExperimentConfig() {}
 

@@ -239,6 +239,16 @@ public final class JobConfig implements Serializable {
                 problems.add(ex.getMessage());
             }
         }
+        long monitoringWindow = conf.get(JobOptions.MONITORING_WINDOW).toMillis();
+        policies.forEach(
+                (name, policy) -> {
+                    if (monitoringWindow > 0 && policy.windowMillis() % monitoringWindow != 0) {
+                        problems.add(
+                                String.format(
+                                        "experiments.%s.window must be a multiple of 'monitoring.window' (%d ms), got %d ms",
+                                        name, monitoringWindow, policy.windowMillis()));
+                    }
+                });
         if (conf.get(JobOptions.CONTROL_ENABLED)) {
             if (!conf.get(JobOptions.MONITORING_ENABLED)) {
                 problems.add("key 'control.enabled' needs 'monitoring.enabled: true'");

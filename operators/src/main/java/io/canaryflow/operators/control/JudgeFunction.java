@@ -80,6 +80,7 @@ public class JudgeFunction
     private transient MapState<Long, WindowArms> windows;
     private transient MapState<String, Long> seenCommands;
     private transient MapState<Long, Decision.DriftSummary> drift;
+    private transient ValueState<WindowArms> gathering;
     private transient CommandCheck check;
     private transient Map<Reason, Counter> rejected;
     private transient Counter accepted;
@@ -137,6 +138,11 @@ public class JudgeFunction
                                         "drift",
                                         Types.LONG,
                                         TypeInformation.of(Decision.DriftSummary.class)));
+        gathering =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "gathering", TypeInformation.of(WindowArms.class)));
         check = new CommandCheck(new CommandSigner(key), maxCommandAgeMillis);
         metrics = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
         accepted = metrics.counter("commandsAccepted");
@@ -313,6 +319,23 @@ public class JudgeFunction
         RolloutPlan plan = plan(experiment);
         Judge judge = judge(experiment, plan);
         arms = withLatency(arms, judge.policy());
+        // A judging window longer than the monitoring window: judge the windows it spans together.
+        WindowArms gathered = gathering.value();
+        if (gathered != null) {
+            arms =
+                    new WindowArms(
+                            gathered.start(),
+                            gathered.control().plus(arms.control()),
+                            gathered.candidate().plus(arms.candidate()),
+                            gathered.unavailable() + arms.unavailable(),
+                            arms.controlLatency(),
+                            arms.candidateLatency());
+        }
+        if (end - arms.start() < judge.policy().windowMillis()) {
+            gathering.update(arms);
+            return;
+        }
+        gathering.clear();
         boolean loadable =
                 !(arms.candidate().attempts() > 0
                         && arms.unavailable() == arms.candidate().attempts());

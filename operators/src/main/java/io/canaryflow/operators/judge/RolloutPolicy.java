@@ -13,6 +13,8 @@ import java.util.List;
  * @param srmP a sample-ratio-mismatch p-value below this marks the window UNHEALTHY
  * @param failLimit failed windows in a row of non-critical guardrails that roll back
  * @param dryRun decide, but only say what would be done
+ * @param windowMillis the judging window: the monitoring windows it spans are judged together (0:
+ *     every monitoring window is judged; else a multiple of the monitoring window)
  */
 public record RolloutPolicy(
         List<Double> schedule,
@@ -22,8 +24,22 @@ public record RolloutPolicy(
         double alpha,
         double srmP,
         int failLimit,
-        boolean dryRun)
+        boolean dryRun,
+        long windowMillis)
         implements Serializable {
+
+    /** A policy judging every monitoring window. */
+    public RolloutPolicy(
+            List<Double> schedule,
+            long minStepMillis,
+            long minSamples,
+            List<Guardrail> guardrails,
+            double alpha,
+            double srmP,
+            int failLimit,
+            boolean dryRun) {
+        this(schedule, minStepMillis, minSamples, guardrails, alpha, srmP, failLimit, dryRun, 0);
+    }
 
     /** The default ramp: 1, 5, 10, 25, 50, 100 %. */
     public static final List<Double> DEFAULT_SCHEDULE = List.of(1.0, 5.0, 10.0, 25.0, 50.0, 100.0);
@@ -47,6 +63,9 @@ public record RolloutPolicy(
         if (!(srmP > 0 && srmP < 1)) {
             throw new IllegalArgumentException("SRM threshold must be in (0, 1), got " + srmP);
         }
+        if (windowMillis < 0) {
+            throw new IllegalArgumentException("the judging window must not be negative");
+        }
         if (failLimit < 1 || minSamples < 1 || minStepMillis < 0) {
             throw new IllegalArgumentException(
                     "need failLimit >= 1, minSamples >= 1, minStepMillis >= 0");
@@ -63,12 +82,14 @@ public record RolloutPolicy(
                     "alpha",
                     "srm-p",
                     "fail-limit",
-                    "dry-run");
+                    "dry-run",
+                    "window");
 
     /**
      * Reads a policy from its fields, defaults for the absent ones: schedule 1, 5, 10, 25, 50, 100;
      * min-step-duration 5 min; min-samples 1000; guardrails {@code
-     * inference_error_rate:0.01:critical}; alpha 0.05; srm-p 0.001; fail-limit 2; dry-run false.
+     * inference_error_rate:0.01:critical}; alpha 0.05; srm-p 0.001; fail-limit 2; dry-run false;
+     * window: each monitoring window.
      *
      * @param prefix put before a field's name in error messages
      * @throws IllegalArgumentException naming the field at fault
@@ -110,6 +131,12 @@ public record RolloutPolicy(
             if (!dry.equals("true") && !dry.equals("false")) {
                 throw new IllegalArgumentException("must be true or false, got '" + dry + "'");
             }
+            key = "window";
+            long window =
+                    fields.containsKey(key)
+                            ? org.apache.flink.util.TimeUtils.parseDuration(fields.get(key).trim())
+                                    .toMillis()
+                            : 0;
             key = null;
             return new RolloutPolicy(
                     schedule,
@@ -119,7 +146,8 @@ public record RolloutPolicy(
                     alpha,
                     srm,
                     failLimit,
-                    Boolean.parseBoolean(dry));
+                    Boolean.parseBoolean(dry),
+                    window);
         } catch (IllegalArgumentException e) {
             String where = key == null ? prefix.replaceAll("\\.$", "") : prefix + key;
             throw new IllegalArgumentException(where + ": " + e.getMessage(), e);

@@ -472,4 +472,46 @@ class JudgeFunctionTest {
                 r.settings(),
                 r.reportedAt());
     }
+
+    @Test
+    void shouldJudgeTheMonitoringWindowsOfALongerJudgingWindowTogether() throws Exception {
+        RolloutPolicy everyThree =
+                new RolloutPolicy(
+                        List.of(10.0, 50.0, 100.0),
+                        0,
+                        100,
+                        POLICY.guardrails(),
+                        0.05,
+                        0.001,
+                        2,
+                        false,
+                        3_000);
+        try (KeyedTwoInputStreamOperatorTestHarness<
+                        String, MonitoringRecord, SignedCommand, Decision>
+                h =
+                        new KeyedTwoInputStreamOperatorTestHarness<>(
+                                new KeyedCoProcessOperator<>(
+                                        new JudgeFunction(
+                                                Map.of("fraud", PLAN),
+                                                Map.of("fraud", everyThree),
+                                                KEY,
+                                                60_000)),
+                                MonitoringRecord::experiment,
+                                c -> c.command().experiment(),
+                                Types.STRING)) {
+            h.open();
+            window(h, 0, 1_000);
+            window(h, 1, 1_000);
+            assertThat(decisions(h)).isEmpty();
+            window(h, 2, 1_000);
+            assertThat(decisions(h))
+                    .singleElement()
+                    .satisfies(
+                            d -> {
+                                assertThat(d.verdict().windowStart()).isZero();
+                                assertThat(d.verdict().windowEnd()).isEqualTo(3_000);
+                                assertThat(d.verdict().control().attempts()).isEqualTo(3_000);
+                            });
+        }
+    }
 }
