@@ -197,6 +197,9 @@ public final class ControlCodec {
             json.writeStringField("metric", g.guardrail().metric().wireName());
             json.writeStringField("test", g.test());
             json.writeBooleanField("critical", g.guardrail().critical());
+            json.writeStringField(
+                    "direction",
+                    g.guardrail().direction().name().toLowerCase(java.util.Locale.ROOT));
             json.writeNumberField("threshold", g.guardrail().threshold());
             if (g.guardrail().metric() == Guardrail.Metric.LATENCY_P99_RATIO) {
                 json.writeNumberField("ratio", g.guardrail().ratio());

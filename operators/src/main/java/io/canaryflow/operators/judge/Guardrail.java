@@ -18,12 +18,30 @@ import java.util.Locale;
  * @param tau standard deviation of the mSPRT's mixing distribution: the size of difference the test
  *     is most sensitive to (see {@link MixtureSprt})
  */
-public record Guardrail(Metric metric, double threshold, boolean critical, double tau, double ratio)
+public record Guardrail(
+        Metric metric,
+        double threshold,
+        boolean critical,
+        double tau,
+        double ratio,
+        Direction direction)
         implements Serializable {
 
-    /** A guardrail on a rate (ratio 1, unused). */
+    /** Which way a difference harms: the candidate's metric going up, down, or either way. */
+    public enum Direction {
+        INCREASE,
+        DECREASE,
+        EITHER
+    }
+
+    /** A guardrail on a rate (ratio 1, unused), harmed by an increase. */
     public Guardrail(Metric metric, double threshold, boolean critical, double tau) {
-        this(metric, threshold, critical, tau, 1.0);
+        this(metric, threshold, critical, tau, 1.0, Direction.INCREASE);
+    }
+
+    /** The metric's usual direction: either way for the score's shift, else an increase. */
+    public static Direction defaultDirection(Metric metric) {
+        return metric == Metric.SCORE_SHIFT ? Direction.EITHER : Direction.INCREASE;
     }
 
     /** What a guardrail compares; both are proportions. */
@@ -65,6 +83,13 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
         if (!(tau > 0)) {
             throw new IllegalArgumentException(metric + ": tau must be positive, got " + tau);
         }
+        if (direction == null) {
+            direction = defaultDirection(metric);
+        }
+        if ((metric == Metric.SCORE_PSI || metric == Metric.FLIP_RATE)
+                && direction != Direction.INCREASE) {
+            throw new IllegalArgumentException(metric + ": only an increase can be guarded");
+        }
         if (!(ratio > 0)) {
             throw new IllegalArgumentException(metric + ": ratio must be positive, got " + ratio);
         }
@@ -93,18 +118,21 @@ public record Guardrail(Metric metric, double threshold, boolean critical, doubl
         boolean critical = false;
         double tau = Math.max(threshold, 0.005);
         double ratio = metric == Metric.LATENCY_P99_RATIO ? 1.5 : 1.0;
+        Direction direction = defaultDirection(metric);
         for (int i = 2; i < parts.length; i++) {
             String p = parts[i].trim();
             if (p.equals("critical")) {
                 critical = true;
             } else if (p.startsWith("tau=")) {
                 tau = Double.parseDouble(p.substring(4));
+            } else if (p.equals("increase") || p.equals("decrease") || p.equals("either")) {
+                direction = Direction.valueOf(p.toUpperCase(Locale.ROOT));
             } else if (p.startsWith("ratio=") && metric == Metric.LATENCY_P99_RATIO) {
                 ratio = Double.parseDouble(p.substring(6));
             } else {
                 throw new IllegalArgumentException("unknown guardrail option '" + p + "'");
             }
         }
-        return new Guardrail(metric, threshold, critical, tau, ratio);
+        return new Guardrail(metric, threshold, critical, tau, ratio, direction);
     }
 }

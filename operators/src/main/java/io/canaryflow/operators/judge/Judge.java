@@ -305,7 +305,7 @@ public final class Judge implements Serializable {
                     varianceOfMean(control, g.metric()) + varianceOfMean(candidate, g.metric());
             double tau2 = g.tau() * g.tau();
             double p;
-            if (g.metric() == Guardrail.Metric.SCORE_SHIFT) {
+            if (g.direction() == Guardrail.Direction.EITHER) {
                 // two-sided: against the nearer edge of [-threshold, +threshold], at α/2 a side
                 double edge = Math.copySign(g.threshold(), delta[i]);
                 p =
@@ -315,9 +315,11 @@ public final class Judge implements Serializable {
                                         2 * MixtureSprt.pValue(delta[i], edge, variance[i], tau2))
                                 : 1.0;
             } else {
+                // one-sided: the harmful direction as a positive difference
+                double harm = g.direction() == Guardrail.Direction.DECREASE ? -delta[i] : delta[i];
                 p =
-                        delta[i] > g.threshold()
-                                ? MixtureSprt.pValue(delta[i], g.threshold(), variance[i], tau2)
+                        harm > g.threshold()
+                                ? MixtureSprt.pValue(harm, g.threshold(), variance[i], tau2)
                                 : 1.0;
             }
             if (enough[i]) {
@@ -333,7 +335,8 @@ public final class Judge implements Serializable {
             boolean binned = g.metric() == Guardrail.Metric.SCORE_PSI;
             double pb = nb == 0 || binned ? Double.NaN : mean(control, g.metric());
             double pc = nc == 0 || binned ? Double.NaN : mean(candidate, g.metric());
-            boolean twoSided = g.metric() == Guardrail.Metric.SCORE_SHIFT;
+            boolean twoSided = g.direction() == Guardrail.Direction.EITHER;
+            boolean decrease = g.direction() == Guardrail.Direction.DECREASE;
             double lower = Double.NaN;
             double upper = Double.NaN;
             Verdict.Result result;
@@ -378,12 +381,13 @@ public final class Judge implements Serializable {
                                     pc,
                                     pb,
                                     delta[i],
-                                    twoSided ? "±" : "+",
+                                    twoSided ? "±" : decrease ? "-" : "+",
                                     g.threshold(),
                                     lower,
                                     upper,
                                     runningP[i]);
-                } else if (upper < g.threshold() && (!twoSided || lower > -g.threshold())) {
+                } else if ((decrease || upper < g.threshold())
+                        && (!(twoSided || decrease) || lower > -g.threshold())) {
                     result = Verdict.Result.PASS;
                     reason =
                             String.format(

@@ -229,4 +229,31 @@ class JudgeCalibrationTest {
         }
         assertThat(caught / 200.0).isGreaterThanOrEqualTo(0.95);
     }
+
+    @Test
+    void shouldGuardOnlyTheHarmfulDirection() {
+        SplittableRandom random = new SplittableRandom(5);
+        RolloutPolicy lowerIsHarm =
+                new RolloutPolicy(
+                        RolloutPolicy.DEFAULT_SCHEDULE,
+                        0,
+                        200,
+                        java.util.List.of(Guardrail.parse("score_shift:0.01:critical:decrease")),
+                        ALPHA,
+                        0.001,
+                        2,
+                        false);
+        Judge falling = new Judge(lowerIsHarm);
+        Judge rising = new Judge(lowerIsHarm);
+        Verdict.Action fell = null;
+        Verdict.Action rose = null;
+        for (int w = 0; w < 5; w++) {
+            Verdict a = falling.judge(scores(random, w, 500, -0.05));
+            Verdict b = rising.judge(scores(random, w, 500, +0.05));
+            fell = a == null ? fell : a.action();
+            rose = b == null ? rose : b.action();
+        }
+        assertThat(fell).isEqualTo(Verdict.Action.ROLLBACK);
+        assertThat(rose).isIn(Verdict.Action.ADVANCE, Verdict.Action.HOLD, Verdict.Action.PROMOTE);
+    }
 }
