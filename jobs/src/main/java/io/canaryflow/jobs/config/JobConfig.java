@@ -232,7 +232,7 @@ public final class JobConfig implements Serializable {
             try {
                 RolloutPlan plan = ExperimentConfig.toPlan(e.getKey(), e.getValue());
                 plans.add(plan);
-                if (plan.mode() != RolloutPlan.Mode.AB) {
+                if (plan.mode() != RolloutPlan.Mode.AB || plan.variants().size() == 2) {
                     policies.put(e.getKey(), ExperimentConfig.toPolicy(e.getKey(), e.getValue()));
                 }
             } catch (IllegalArgumentException ex) {

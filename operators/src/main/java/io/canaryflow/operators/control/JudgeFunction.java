@@ -168,13 +168,13 @@ public class JudgeFunction
         }
         boolean shadowMode = plan.mode() == RolloutPlan.Mode.SHADOW;
         // a canary compares its candidate with the control cohort; a shadow with the served
-        // baseline on the same events
+        // baseline on the same events; a two-variant A/B test its second variant with its first
         boolean control =
                 r.arm().equals(shadowMode ? "baseline" : "control")
                         && r.version().equals(plan.baseline());
         boolean candidate =
                 r.arm().equals(shadowMode ? "shadow" : "candidate")
-                        && r.version().equals(plan.candidate());
+                        && r.version().equals(candidateVersion(plan));
         if (!control && !candidate) {
             return;
         }
@@ -240,6 +240,26 @@ public class JudgeFunction
                 feature,
                 psi,
                 level);
+    }
+
+    /** The version judged as the candidate: an A/B test's second variant. */
+    private static String candidateVersion(RolloutPlan plan) {
+        return plan.mode() == RolloutPlan.Mode.AB
+                ? plan.variants().get(1).version()
+                : plan.candidate();
+    }
+
+    /**
+     * The candidate's expected share of control + candidate traffic: half for a canary's symmetric
+     * cohorts and a shadow's pairs, the weights' share for an A/B test.
+     */
+    private static double candidateShare(RolloutPlan plan) {
+        if (plan.mode() != RolloutPlan.Mode.AB) {
+            return 0.5;
+        }
+        double control = plan.variants().get(0).weight();
+        double candidate = plan.variants().get(1).weight();
+        return candidate / (control + candidate);
     }
 
     private static LatencyHistogram.Sparse merge(
@@ -346,7 +366,7 @@ public class JudgeFunction
                                 end,
                                 arms.control(),
                                 arms.candidate(),
-                                0.5,
+                                candidateShare(plan),
                                 loadable));
         if (v != null) {
             save(judge);
@@ -422,6 +442,15 @@ public class JudgeFunction
                     reject(in, Reason.REJECTED_COMMAND, e.getMessage(), now, ctx);
                     return;
                 }
+                if (next.mode() == RolloutPlan.Mode.AB && next.variants().size() != 2) {
+                    reject(
+                            in,
+                            Reason.REJECTED_COMMAND,
+                            "only two-variant A/B tests are judged",
+                            now,
+                            ctx);
+                    return;
+                }
                 if (!next.experiment().equals(experiment)) {
                     reject(
                             in,
@@ -431,7 +460,12 @@ public class JudgeFunction
                             ctx);
                     return;
                 }
-                Judge fresh = new Judge(policy, next.canaryPercent());
+                Judge fresh =
+                        switch (next.mode()) {
+                            case SHADOW -> Judge.forShadow(policy);
+                            case AB -> Judge.forAb(policy);
+                            case CANARY -> new Judge(policy, next.canaryPercent());
+                        };
                 paused.update(false);
                 Verdict v =
                         new Verdict(
@@ -574,9 +608,11 @@ public class JudgeFunction
     private Judge judge(String experiment, RolloutPlan plan) throws IOException {
         byte[] bytes = judgeState.value();
         if (bytes == null) {
-            return plan.mode() == RolloutPlan.Mode.SHADOW
-                    ? Judge.forShadow(policies.get(experiment))
-                    : new Judge(policies.get(experiment), plan.canaryPercent());
+            return switch (plan.mode()) {
+                case SHADOW -> Judge.forShadow(policies.get(experiment));
+                case AB -> Judge.forAb(policies.get(experiment));
+                case CANARY -> new Judge(policies.get(experiment), plan.canaryPercent());
+            };
         }
         try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
             return (Judge) in.readObject();

@@ -55,6 +55,7 @@ public final class Judge implements Serializable {
     private int failedInARow;
     private boolean done;
     private boolean shadow;
+    private boolean ab;
     private double share = 0.5;
 
     public Judge(RolloutPolicy policy) {
@@ -74,6 +75,16 @@ public final class Judge implements Serializable {
                 step = i;
             }
         }
+    }
+
+    /**
+     * A judge of a two-variant A/B test: the split is fixed, so there is no ramp; once every
+     * guardrail passes, the candidate variant is PROMOTEd.
+     */
+    public static Judge forAb(RolloutPolicy policy) {
+        Judge judge = new Judge(policy, 0);
+        judge.ab = true;
+        return judge;
     }
 
     /**
@@ -105,7 +116,7 @@ public final class Judge implements Serializable {
 
     /** The current step's candidate traffic, percent (0 after a rollback and in shadow mode). */
     public double currentPercent() {
-        return step < 0 || shadow ? 0 : policy.schedule().get(step);
+        return step < 0 || shadow || ab ? 0 : policy.schedule().get(step);
     }
 
     public boolean done() {
@@ -198,6 +209,9 @@ public final class Judge implements Serializable {
             return verdict(Verdict.Action.HOLD, from, from, e, srm, results, reasons);
         }
         reasons.add("every guardrail passes and the step's minimum time and samples are met");
+        if (ab) {
+            return end(Verdict.Action.PROMOTE, from, e, srm, results, reasons);
+        }
         if (shadow) {
             shadow = false; // from the shadow to the first canary step, with fresh tests
             step = 0;

@@ -3,14 +3,16 @@ package io.canaryflow.operators.judge;
 import io.canaryflow.modelloader.Checksums;
 import io.canaryflow.operators.routing.RolloutPlan;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The routing plan a decision leads to. Ramps only add buckets (a higher canary percent keeps every
  * unit's bucket, so no unit leaves the candidate); a rollback sets the candidate's share to 0 and
  * changes the salt, so the next rollout of this experiment starts from a fresh assignment; a
  * promotion makes the candidate the baseline. A shadow experiment's ADVANCE starts a canary; its
- * rollback ends the shadow scoring. Plan ids are derived from the previous id and the change, so a
- * replay derives the same ids.
+ * rollback ends the shadow scoring. A two-variant A/B test ends with its candidate (PROMOTE) or its
+ * control (ROLLBACK) serving everyone. Plan ids are derived from the previous id and the change, so
+ * a replay derives the same ids.
  */
 public final class PlanTransitions {
     private PlanTransitions() {}
@@ -18,6 +20,24 @@ public final class PlanTransitions {
     public static RolloutPlan after(RolloutPlan plan, Verdict v) {
         if (v.dryRun()) {
             return plan;
+        }
+        if (plan.mode() == RolloutPlan.Mode.AB
+                && (v.action() == Verdict.Action.PROMOTE
+                        || v.action() == Verdict.Action.ROLLBACK)) {
+            // an A/B test ends with one variant serving everyone: the candidate or the control
+            String control = plan.variants().get(0).version();
+            String candidate = plan.variants().get(1).version();
+            boolean promote = v.action() == Verdict.Action.PROMOTE;
+            return new RolloutPlan(
+                    id(plan, promote ? "promote" : "rollback"),
+                    plan.experiment(),
+                    plan.model(),
+                    RolloutPlan.Mode.CANARY,
+                    promote ? plan.salt() : plan.salt() + "-r" + hash(plan, "salt").substring(0, 8),
+                    promote ? candidate : control,
+                    candidate,
+                    0,
+                    List.of());
         }
         return switch (v.action()) {
             case ADVANCE -> withPercent(plan, v.stepTo());

@@ -514,4 +514,59 @@ class JudgeFunctionTest {
                             });
         }
     }
+
+    static List<Decision> abRun(long candidateErrors) throws Exception {
+        RolloutPlan ab =
+                new RolloutPlan(
+                        "ab-p0",
+                        "fraud",
+                        "fraud",
+                        RolloutPlan.Mode.AB,
+                        "salt",
+                        null,
+                        null,
+                        0,
+                        List.of(
+                                new RolloutPlan.Variant("v1", 1),
+                                new RolloutPlan.Variant("v2", 1)));
+        try (KeyedTwoInputStreamOperatorTestHarness<
+                        String, MonitoringRecord, SignedCommand, Decision>
+                h =
+                        new KeyedTwoInputStreamOperatorTestHarness<>(
+                                new KeyedCoProcessOperator<>(
+                                        new JudgeFunction(
+                                                Map.of("fraud", ab),
+                                                Map.of("fraud", POLICY),
+                                                KEY,
+                                                60_000)),
+                                MonitoringRecord::experiment,
+                                c -> c.command().experiment(),
+                                Types.STRING)) {
+            h.open();
+            for (long w = 0; w < 6 && decisions(h).isEmpty(); w++) {
+                h.processElement1(
+                        new StreamRecord<>(report("v1", "control", w, 2_000, 0), w * 1_000 + 999));
+                h.processElement1(
+                        new StreamRecord<>(
+                                report("v2", "candidate", w, 2_000, candidateErrors),
+                                w * 1_000 + 999));
+                h.processBothWatermarks(new Watermark(w * 1_000 + 999));
+            }
+            return decisions(h);
+        }
+    }
+
+    @Test
+    void shouldEndATwoVariantAbTestWithTheVariantThatHoldsItsGuardrails() throws Exception {
+        Decision good = abRun(0).get(0);
+        assertThat(good.verdict().action()).isEqualTo(Verdict.Action.PROMOTE);
+        assertThat(good.plan().baseline()).isEqualTo("v2");
+        assertThat(good.plan().canaryPercent()).isZero();
+        assertThat(good.verdict().srm().expectedCandidateShare()).isEqualTo(0.5);
+        // the candidate variant fails one scoring in ten (as "unavailable"): rolled back
+        Decision bad = abRun(200).get(0);
+        assertThat(bad.verdict().action()).isEqualTo(Verdict.Action.ROLLBACK);
+        assertThat(bad.plan().baseline()).isEqualTo("v1");
+        assertThat(bad.plan().salt()).isNotEqualTo("salt");
+    }
 }
