@@ -39,14 +39,7 @@ public final class JobRun {
             Duration timeout,
             UnaryOperator<Pipeline.Endpoints> endpoints)
             throws Exception {
-        Configuration flink = Pipeline.flinkConfiguration(config);
-        flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 5);
-        flink.set(
-                RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-        InferenceJob.build(env, config, endpoints.apply(new KafkaEndpoints(config)));
-        JobClient client = env.executeAsync("it-" + config.plans().get(0).experiment());
+        JobClient client = start(config, endpoints);
         JobID id = client.getJobID();
         client.getJobExecutionResult().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         ArchivedExecutionGraph graph =

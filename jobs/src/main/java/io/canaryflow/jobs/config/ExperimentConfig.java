@@ -40,25 +40,24 @@ import java.util.TreeMap;
  * </ul>
  */
 public final class ExperimentConfig {
-    public static final Set<String> FIELDS =
-            Set.of(
-                    "model",
-                    "mode",
-                    "salt",
-                    "baseline",
-                    "candidate",
-                    "canary-percent",
-                    "variants",
-                    "plan-id",
-                    "schedule",
-                    "min-step-duration",
-                    "min-samples",
-                    "guardrails",
-                    "alpha",
-                    "srm-p",
-                    "fail-limit",
-                    "dry-run",
-                    "window");
+    /** Every field an experiment may have: its routing plan's, then its rollout policy's. */
+    public static final Set<String> FIELDS = fields();
+
+    private static Set<String> fields() {
+        Set<String> fields =
+                new java.util.LinkedHashSet<>(
+                        List.of(
+                                "model",
+                                "mode",
+                                "salt",
+                                "baseline",
+                                "candidate",
+                                "canary-percent",
+                                "variants",
+                                "plan-id"));
+        fields.addAll(io.canaryflow.operators.judge.RolloutPolicy.FIELDS);
+        return java.util.Collections.unmodifiableSet(fields);
+    }
 
     private ExperimentConfig() {}
 

@@ -50,16 +50,6 @@ public final class FeatureEventDecoder {
         this.maxRecordBytes = maxRecordBytes;
     }
 
-    /** Thrown inside {@link #decode} to reject; carries no stack trace. */
-    private static final class Reject extends Exception {
-        final Reason reason;
-
-        Reject(Reason reason, String detail) {
-            super(detail, null, false, false);
-            this.reason = reason;
-        }
-    }
-
     /**
      * Decodes one record.
      *
@@ -69,17 +59,7 @@ public final class FeatureEventDecoder {
         String eventId = null;
         String experiment = null;
         try {
-            byte[] bytes = record.value();
-            if (bytes == null || bytes.length == 0) {
-                throw new Reject(Reason.MALFORMED, "empty record");
-            }
-            if (bytes.length > maxRecordBytes) {
-                throw new Reject(
-                        Reason.OVERSIZE,
-                        String.format(
-                                "record has %d bytes, the limit is %d",
-                                bytes.length, maxRecordBytes));
-            }
+            byte[] bytes = Reject.sized(record.value(), maxRecordBytes, "record");
             String unit = null;
             long ts = Long.MIN_VALUE;
             Map<String, String> segment = Map.of();

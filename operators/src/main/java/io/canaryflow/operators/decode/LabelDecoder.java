@@ -34,15 +34,6 @@ public final class LabelDecoder {
         record Rejected(DeadLetter deadLetter) implements Result {}
     }
 
-    private static final class Reject extends Exception {
-        final Reason reason;
-
-        Reject(Reason reason, String detail) {
-            super(detail, null, false, false);
-            this.reason = reason;
-        }
-    }
-
     /**
      * Decodes one record.
      *
@@ -51,17 +42,7 @@ public final class LabelDecoder {
     public Result decode(SourceRecord record, long now) {
         String eventId = null;
         try {
-            byte[] bytes = record.value();
-            if (bytes == null || bytes.length == 0) {
-                throw new Reject(Reason.MALFORMED, "empty label record");
-            }
-            if (bytes.length > maxRecordBytes) {
-                throw new Reject(
-                        Reason.OVERSIZE,
-                        String.format(
-                                "label record has %d bytes, the limit is %d",
-                                bytes.length, maxRecordBytes));
-            }
+            byte[] bytes = Reject.sized(record.value(), maxRecordBytes, "label record");
             double label = Double.NaN;
             boolean sawLabel = false;
             long ts = Long.MIN_VALUE;

@@ -100,15 +100,20 @@ public final class DriftMeasures {
      */
     public static Result between(
             long[] counts, long nonFinite, long[] otherCounts, boolean categorical, Thresholds t) {
-        long m = sum(otherCounts);
-        double[] fractions = new double[otherCounts.length];
-        for (int i = 0; i < fractions.length; i++) {
-            fractions[i] = m == 0 ? 0 : (double) otherCounts[i] / m;
-        }
-        if (m < t.minCount()) {
+        if (sum(otherCounts) < t.minCount()) {
             return insufficient(sum(counts), nonFinite, categorical);
         }
-        return compare(counts, nonFinite, fractions, otherCounts, categorical, t);
+        return compare(counts, nonFinite, fractions(otherCounts), otherCounts, categorical, t);
+    }
+
+    /** Each bin's share of the counts (all 0 when there are none). */
+    public static double[] fractions(long[] counts) {
+        long m = sum(counts);
+        double[] fractions = new double[counts.length];
+        for (int i = 0; i < fractions.length; i++) {
+            fractions[i] = m == 0 ? 0 : (double) counts[i] / m;
+        }
+        return fractions;
     }
 
     private static Result compare(

@@ -435,16 +435,10 @@ public final class Judge implements Serializable {
 
     /** PSI of the candidate's bin counts against the control's fractions (ε = 1e-4). */
     static double psiBetween(long[] candidate, long[] control) {
-        long m = 0;
-        for (long c : control) {
-            m += c;
-        }
-        double[] fractions = new double[control.length];
-        for (int b = 0; b < control.length; b++) {
-            fractions[b] = m == 0 ? 0 : (double) control[b] / m;
-        }
         return io.canaryflow.operators.drift.Psi.of(
-                        candidate, fractions, io.canaryflow.operators.drift.Psi.DEFAULT_EPSILON)
+                        candidate,
+                        io.canaryflow.operators.drift.DriftMeasures.fractions(control),
+                        io.canaryflow.operators.drift.Psi.DEFAULT_EPSILON)
                 .value();
     }
 
