@@ -331,6 +331,15 @@ public final class ModelSession implements AutoCloseable {
             return output.get(row * outputColumns + column);
         }
 
+        /**
+         * Copies rows {@code 0..rows} of the last {@link #run}'s output, row-major, {@code
+         * outputColumns()} floats each, into {@code into} from position 0: one bulk copy rather
+         * than a bounds-checked native read per value.
+         */
+        public void outputs(int rows, float[] into) {
+            output.get(0, into, 0, rows * outputColumns);
+        }
+
         public int maxRows() {
             return maxRows;
         }

@@ -113,10 +113,21 @@ public final class BatchScorer implements AutoCloseable {
         final ModelSession session;
         final String error;
         final int[] columns;
+
+        /** Whether the model reads the experiment's features in the experiment's own order. */
+        final boolean sameOrder;
+
         final int width;
         final int outputColumns;
         final ModelSession.Buffers buffers;
         final FloatBuffer input;
+
+        /** Rows gathered on the heap, copied to {@link #input} in one bulk copy per batch. */
+        final float[] rows;
+
+        /** The last run's outputs, copied off the native buffer in one bulk copy. */
+        final float[] outputs;
+
         ModelSession.Buffers single;
         final RoutedEvent[] events;
         final String[] fallbackFrom;
@@ -136,18 +147,23 @@ public final class BatchScorer implements AutoCloseable {
             this.error = error;
             if (session == null) {
                 columns = null;
+                sameOrder = false;
                 width = outputColumns = 0;
                 this.buffers = null;
                 input = null;
+                rows = outputs = null;
                 events = null;
                 fallbackFrom = null;
                 enqueuedNanos = null;
             } else {
                 columns = schemas.get(experiment).columnsFor(session.manifest().features());
                 width = columns.length;
+                sameOrder = isIdentity(columns);
                 outputColumns = session.outputColumns();
                 this.buffers = buffers;
                 input = buffers.input();
+                rows = new float[maxBatch * width];
+                outputs = new float[maxBatch * outputColumns];
                 events = new RoutedEvent[maxBatch];
                 fallbackFrom = new String[maxBatch];
                 enqueuedNanos = new long[maxBatch];
@@ -284,8 +300,14 @@ public final class BatchScorer implements AutoCloseable {
         int row = batch.size;
         int base = row * batch.width;
         float[] features = event.features();
-        for (int c = 0; c < batch.width; c++) {
-            batch.input.put(base + c, features[batch.columns[c]]);
+        if (batch.sameOrder) {
+            System.arraycopy(features, 0, batch.rows, base, batch.width);
+        } else {
+            int[] columns = batch.columns;
+            float[] rows = batch.rows;
+            for (int c = 0; c < columns.length; c++) {
+                rows[base + c] = features[columns[c]];
+            }
         }
         batch.events[row] = routed;
         batch.fallbackFrom[row] = fallbackFrom;
@@ -348,8 +370,10 @@ public final class BatchScorer implements AutoCloseable {
     private void score(Batch batch, long nowMillis, Emitter out) {
         int rows = batch.size;
         try {
+            batch.input.put(0, batch.rows, 0, rows * batch.width);
             batch.session.run(batch.buffers, rows);
-            emit(batch, 0, rows, batch.buffers, nowMillis, out);
+            batch.buffers.outputs(rows, batch.outputs);
+            emit(batch, 0, rows, batch.outputs, nowMillis, out);
         } catch (OrtException | RuntimeException e) {
             LOG.warn(
                     "model {} failed a batch of {} rows, retrying row by row: {}",
@@ -370,11 +394,11 @@ public final class BatchScorer implements AutoCloseable {
                 if (batch.single == null) {
                     batch.single = batch.session.newBuffers(1);
                 }
-                for (int c = 0; c < batch.width; c++) {
-                    batch.single.input().put(c, batch.input.get(r * batch.width + c));
-                }
+                batch.single.input().put(0, batch.rows, r * batch.width, batch.width);
                 batch.session.run(batch.single, 1);
-                emit(batch, r, 1, batch.single, nowMillis, out);
+                float[] output = new float[batch.outputColumns];
+                batch.single.outputs(1, output);
+                emit(batch, r, 1, output, nowMillis, out);
             } catch (OrtException | RuntimeException e) {
                 out.failure(failed(batch, r, ScoringFailure.RUN_FAILURE, nowMillis));
                 if (batch.events[r].served()) {
@@ -394,22 +418,17 @@ public final class BatchScorer implements AutoCloseable {
 
     /**
      * Emits batch rows {@code first .. first+rows}, whose outputs are rows {@code 0..rows} of
-     * {@code from}.
+     * {@code outputs} (row-major, {@code outputColumns} each).
      */
     private void emit(
-            Batch batch,
-            int first,
-            int rows,
-            ModelSession.Buffers from,
-            long nowMillis,
-            Emitter out) {
+            Batch batch, int first, int rows, float[] outputs, long nowMillis, Emitter out) {
         long done = nanoClock.getAsLong();
         int columns = batch.outputColumns;
         int scoreColumn = batch.session.manifest().scoreColumn();
         for (int i = 0; i < rows; i++) {
             int r = first + i;
             RoutedEvent routed = batch.events[r];
-            float score = from.output(i, scoreColumn);
+            float score = outputs[i * columns + scoreColumn];
             if (!Float.isFinite(score)) {
                 out.failure(failed(batch, r, ScoringFailure.NON_FINITE, nowMillis));
                 if (routed.served()) {
@@ -425,10 +444,7 @@ public final class BatchScorer implements AutoCloseable {
                 }
                 continue;
             }
-            float[] row = new float[columns];
-            for (int c = 0; c < columns; c++) {
-                row[c] = from.output(i, c);
-            }
+            float[] row = Arrays.copyOfRange(outputs, i * columns, (i + 1) * columns);
             FeatureEvent event = routed.event();
             out.prediction(
                     new Prediction(
@@ -451,6 +467,15 @@ public final class BatchScorer implements AutoCloseable {
                             event.segment(),
                             null));
         }
+    }
+
+    private static boolean isIdentity(int[] columns) {
+        for (int c = 0; c < columns.length; c++) {
+            if (columns[c] != c) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The failure of row {@code r} of {@code batch}, attributed to the batch's version. */

@@ -39,10 +39,25 @@ class BatchScoringOperatorTest {
     @TempDir static Path repo;
     static ModelRepository repository;
     static final String EXPERIMENT = "fraud";
+
+    /** An experiment whose events carry the model's features reversed, after an extra one. */
+    static final String REORDERED = "fraud-reordered";
+
+    static final List<String> REORDERED_FEATURES = reordered();
     static final Map<String, ExperimentSchema> SCHEMAS =
             Map.of(
                     EXPERIMENT,
-                    new ExperimentSchema(EXPERIMENT, DemoModels.MODEL, SyntheticFraud.FEATURES));
+                    new ExperimentSchema(EXPERIMENT, DemoModels.MODEL, SyntheticFraud.FEATURES),
+                    REORDERED,
+                    new ExperimentSchema(REORDERED, DemoModels.MODEL, REORDERED_FEATURES));
+
+    static List<String> reordered() {
+        List<String> features = new ArrayList<>(SyntheticFraud.FEATURES);
+        java.util.Collections.reverse(features);
+        features.add(0, "not_a_model_feature");
+        return List.copyOf(features);
+    }
+
     static final RolloutPlan PLAN =
             new RolloutPlan(
                     "plan-1",
@@ -183,6 +198,50 @@ class BatchScoringOperatorTest {
                     .isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-5f));
             assertThat(out.get(i).latencyUs()).isGreaterThanOrEqualTo(0);
             assertThat(out.get(i).planId()).isEqualTo("plan-1");
+        }
+    }
+
+    @Test
+    void shouldGatherFeaturesInTheModelsOrderWhenTheExperimentOrdersThemDifferently()
+            throws Exception {
+        open(3, 1_000);
+        List<RoutedEvent> modelOrder = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            RoutedEvent e = baselineEvent();
+            modelOrder.add(e);
+            float[] f = e.event().features();
+            float[] reordered = new float[f.length + 1];
+            reordered[0] = 1e6f * (i + 1);
+            for (int c = 0; c < f.length; c++) {
+                reordered[1 + c] = f[f.length - 1 - c];
+            }
+            FeatureEvent fe =
+                    new FeatureEvent(
+                            "r-" + i,
+                            "u-r-" + i,
+                            REORDERED,
+                            1000 + i,
+                            reordered,
+                            Map.of(),
+                            new SourceRecord(null, null, "features", 0, i, -1));
+            harness.processElement(
+                    new RoutedEvent(
+                            fe,
+                            DemoModels.MODEL,
+                            DemoModels.BASELINE,
+                            Arm.BASELINE,
+                            true,
+                            null,
+                            "plan-r",
+                            1),
+                    0);
+        }
+
+        List<Prediction> out = predictions();
+        assertThat(out).extracting(Prediction::eventId).containsExactly("r-0", "r-1", "r-2");
+        float[] expected = directScores(DemoModels.BASELINE, modelOrder);
+        for (int i = 0; i < 3; i++) {
+            assertThat(out.get(i).score()).isEqualTo(expected[i]);
         }
     }
 
