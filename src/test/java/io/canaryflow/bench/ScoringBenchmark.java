@@ -41,8 +41,15 @@ import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
  * <p>Run with {@code bin/benchmark} (or {@code bin/benchmark scoring}).
  */
 public final class ScoringBenchmark {
-    static final int[] BATCHES = {1, 64, 256, 1024};
-    static final int ROUNDS = 5;
+    /** Batch sizes; {@code -Dbench.batches=256} measures one. */
+    static final int[] BATCHES =
+            Arrays.stream(System.getProperty("bench.batches", "1,64,256,1024").split(","))
+                    .mapToInt(b -> Integer.parseInt(b.trim()))
+                    .toArray();
+
+    /** Alternating rounds per measurement, medians reported; {@code -Dbench.rounds=9}. */
+    static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+
     static final long ROUND_NANOS = 1_000_000_000L;
     static final Map<String, ExperimentSchema> SCHEMAS =
             Map.of(
@@ -53,43 +60,68 @@ public final class ScoringBenchmark {
         Path repo = Files.createTempDirectory("canaryflow-bench-models");
         DemoModels.generate(repo, 7, 40_000, 10_000);
         ModelRepository repository = ModelRepository.at(repo.toString());
-        List<String> lines = new ArrayList<>();
-        lines.add(
+        List<String> ratios = new ArrayList<>();
+        ratios.add(
                 "| model | batch | raw ONNX Runtime rows/s | scorer (BatchScorer) rows/s | ratio | scorer operator in harness rows/s | ratio |");
-        lines.add("|---|---:|---:|---:|---:|---:|---:|");
+        ratios.add("|---|---:|---:|---:|---:|---:|---:|");
+        List<String> split = new ArrayList<>();
+        split.add(
+                "| model | batch | raw ONNX Runtime ns/row | scorer ns/row | of which in ONNX Runtime | of which the scorer's own | scorer's own without the latency clock |");
+        split.add("|---|---:|---:|---:|---:|---:|---:|");
         for (String version : List.of(DemoModels.BASELINE, DemoModels.GOOD_CANDIDATE)) {
             ModelArtifact artifact = repository.read(new ModelVersion(DemoModels.MODEL, version));
             float[][] rows = rows(4096);
             for (int batch : BATCHES) {
                 double[] raw = new double[ROUNDS];
                 double[] core = new double[ROUNDS];
+                double[] inOrt = new double[ROUNDS];
+                double[] unclocked = new double[ROUNDS];
                 double[] scorer = new double[ROUNDS];
                 for (int r = 0; r < ROUNDS; r++) {
                     raw[r] = rawOrt(artifact, rows, batch);
-                    core[r] = core(repository, version, rows, batch);
+                    Measured clocked = core(repository, version, rows, batch, System::nanoTime);
+                    core[r] = clocked.rowsPerSecond();
+                    inOrt[r] = clocked.nanosPerRowInOrt();
+                    unclocked[r] = core(repository, version, rows, batch, () -> 0L).rowsPerSecond();
                     scorer[r] = operator(repository, version, rows, batch);
                 }
-                double rawMedian = median(raw);
-                double coreMedian = median(core);
-                double scorerMedian = median(scorer);
+                double rawRate = median(raw);
+                double coreRate = median(core);
+                double scorerRate = median(scorer);
+                String model = DemoModels.MODEL + "/" + version;
                 String line =
                         String.format(
-                                "| %s/%s | %d | %,.0f | %,.0f | %.2f | %,.0f | %.2f |",
-                                DemoModels.MODEL,
-                                version,
+                                "| %s | %d | %,.0f | %,.0f | %.2f | %,.0f | %.2f |",
+                                model,
                                 batch,
-                                rawMedian,
-                                coreMedian,
-                                coreMedian / rawMedian,
-                                scorerMedian,
-                                scorerMedian / rawMedian);
+                                rawRate,
+                                coreRate,
+                                coreRate / rawRate,
+                                scorerRate,
+                                scorerRate / rawRate);
                 System.out.println(line);
-                lines.add(line);
+                ratios.add(line);
+                double ortNanos = median(inOrt);
+                split.add(
+                        String.format(
+                                "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f |",
+                                model,
+                                batch,
+                                1e9 / rawRate,
+                                1e9 / coreRate,
+                                ortNanos,
+                                1e9 / coreRate - ortNanos,
+                                1e9 / median(unclocked) - ortNanos));
             }
         }
         System.out.println();
-        System.out.println(String.join("\n", lines));
+        System.out.println(String.join("\n", ratios));
+        System.out.println();
+        System.out.println(String.join("\n", split));
     }
+
+    /** A scorer run: rows per second, and nanoseconds per row spent inside ONNX Runtime. */
+    record Measured(double rowsPerSecond, double nanosPerRowInOrt) {}
 
     static float[][] rows(int n) {
         SyntheticFraud data = new SyntheticFraud(3);
@@ -175,12 +207,20 @@ public final class ScoringBenchmark {
 
     /**
      * The scorer's Flink-free core with max-batch = {@code batch}; predictions go to a counting
-     * sink.
+     * sink. {@code nanoClock} is the clock of each event's latency: {@code System::nanoTime} as in
+     * the operator, or a constant to show what reading it once per event costs (a diagnostic, not a
+     * mode of the product).
      */
-    static double core(ModelRepository repository, String version, float[][] rows, int batch)
+    static Measured core(
+            ModelRepository repository,
+            String version,
+            float[][] rows,
+            int batch,
+            java.util.function.LongSupplier nanoClock)
             throws Exception {
         RoutedEvent[] events = events(version, rows);
         long[] sink = new long[2];
+        BatchScorer.InferenceCounters[] counters = new BatchScorer.InferenceCounters[1];
         BatchScorer.Emitter emitter =
                 new BatchScorer.Emitter() {
                     @Override
@@ -205,32 +245,48 @@ public final class ScoringBenchmark {
                         SCHEMAS,
                         batch,
                         SessionCache.shared(),
-                        System::nanoTime,
+                        nanoClock,
                         System::currentTimeMillis,
                         new BatchScorer.LoadListener() {
                             @Override
                             public void loaded(
-                                    String experiment, ModelVersion id, ModelSession session) {}
+                                    String experiment,
+                                    ModelVersion id,
+                                    ModelSession session,
+                                    BatchScorer.InferenceCounters c) {
+                                counters[0] = c;
+                            }
 
                             @Override
                             public void failed(String experiment, ModelVersion id, String error) {
                                 throw new IllegalStateException(error);
                             }
                         })) {
+            scorer.preload("bench", DemoModels.MODEL, version);
             int[] next = new int[1];
+            long[] atStart = new long[2];
             double rate =
                     rowsPerSecond(
                             batch,
                             () -> {
                                 for (int k = 0; k < batch; k++) {
                                     scorer.add(events[next[0]], emitter);
-                                    next[0] = (next[0] + 1) % events.length;
+                                    if (++next[0] == events.length) {
+                                        next[0] = 0;
+                                    }
                                 }
+                            },
+                            () -> {
+                                atStart[0] = counters[0].nanos();
+                                atStart[1] = counters[0].rows();
                             });
             if (sink[1] > 0) {
                 throw new IllegalStateException(sink[1] + " rows failed");
             }
-            return rate;
+            return new Measured(
+                    rate,
+                    (counters[0].nanos() - atStart[0])
+                            / (double) (counters[0].rows() - atStart[1]));
         }
     }
 
@@ -286,10 +342,16 @@ public final class ScoringBenchmark {
 
     /** Runs {@code call} for a quarter round to warm up, then for a round; rows per second. */
     static double rowsPerSecond(int rowsPerCall, Call call) throws Exception {
+        return rowsPerSecond(rowsPerCall, call, () -> {});
+    }
+
+    /** As {@link #rowsPerSecond(int, Call)}, running {@code measuring} after the warm-up. */
+    static double rowsPerSecond(int rowsPerCall, Call call, Runnable measuring) throws Exception {
         long warmUpUntil = System.nanoTime() + ROUND_NANOS / 4;
         while (System.nanoTime() < warmUpUntil) {
             call.run();
         }
+        measuring.run();
         long rows = 0;
         long start = System.nanoTime();
         long end = start + ROUND_NANOS;

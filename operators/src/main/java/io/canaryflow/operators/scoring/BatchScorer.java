@@ -65,7 +65,12 @@ public final class BatchScorer implements AutoCloseable {
 
     /** Told once per version whether it loaded; for metrics and logs. */
     public interface LoadListener {
-        void loaded(String experiment, ModelVersion version, ModelSession session);
+        /** {@code counters} keep counting the version's batches from here on. */
+        void loaded(
+                String experiment,
+                ModelVersion version,
+                ModelSession session,
+                InferenceCounters counters);
 
         void failed(String experiment, ModelVersion version, String error);
     }
@@ -106,6 +111,40 @@ public final class BatchScorer implements AutoCloseable {
         this.listener = listener;
     }
 
+    /**
+     * What one version's ONNX Runtime calls have done: batches run, rows in them, and the time
+     * spent inside ONNX Runtime (from just before a call to just after it). Time in the scorer that
+     * is not in these nanoseconds is the scorer's own (gathering features, building predictions).
+     *
+     * <p>Written by the scorer's thread only; other threads (metric reporters) may read slightly
+     * stale values.
+     */
+    public static final class InferenceCounters {
+        private volatile long batches;
+        private volatile long rows;
+        private volatile long nanos;
+
+        void add(int batchRows, long batchNanos) {
+            // One writer: plain read-modify-write of volatiles is safe and publishes the result.
+            batches = batches + 1;
+            rows = rows + batchRows;
+            nanos = nanos + batchNanos;
+        }
+
+        public long batches() {
+            return batches;
+        }
+
+        public long rows() {
+            return rows;
+        }
+
+        /** Nanoseconds spent inside ONNX Runtime. */
+        public long nanos() {
+            return nanos;
+        }
+    }
+
     /** The buffer of one (experiment, version), or the reason it cannot score. */
     private final class Batch {
         final String experiment;
@@ -132,6 +171,7 @@ public final class BatchScorer implements AutoCloseable {
         final RoutedEvent[] events;
         final String[] fallbackFrom;
         final long[] enqueuedNanos;
+        final InferenceCounters counters = new InferenceCounters();
         int size;
         long firstEnqueuedMillis;
 
@@ -229,7 +269,7 @@ public final class BatchScorer implements AutoCloseable {
                                 lease.session().newBuffers(maxBatch),
                                 null);
                 leases.add(lease);
-                listener.loaded(experiment, id, lease.session());
+                listener.loaded(experiment, id, lease.session(), batch.counters);
                 return batch;
             } catch (IllegalArgumentException e) {
                 lease.close();
@@ -371,9 +411,12 @@ public final class BatchScorer implements AutoCloseable {
         int rows = batch.size;
         try {
             batch.input.put(0, batch.rows, 0, rows * batch.width);
+            long started = nanoClock.getAsLong();
             batch.session.run(batch.buffers, rows);
+            long done = nanoClock.getAsLong();
+            batch.counters.add(rows, done - started);
             batch.buffers.outputs(rows, batch.outputs);
-            emit(batch, 0, rows, batch.outputs, nowMillis, out);
+            emit(batch, 0, rows, batch.outputs, done, nowMillis, out);
         } catch (OrtException | RuntimeException e) {
             LOG.warn(
                     "model {} failed a batch of {} rows, retrying row by row: {}",
@@ -395,10 +438,13 @@ public final class BatchScorer implements AutoCloseable {
                     batch.single = batch.session.newBuffers(1);
                 }
                 batch.single.input().put(0, batch.rows, r * batch.width, batch.width);
+                long started = nanoClock.getAsLong();
                 batch.session.run(batch.single, 1);
+                long done = nanoClock.getAsLong();
+                batch.counters.add(1, done - started);
                 float[] output = new float[batch.outputColumns];
                 batch.single.outputs(1, output);
-                emit(batch, r, 1, output, nowMillis, out);
+                emit(batch, r, 1, output, done, nowMillis, out);
             } catch (OrtException | RuntimeException e) {
                 out.failure(failed(batch, r, ScoringFailure.RUN_FAILURE, nowMillis));
                 if (batch.events[r].served()) {
@@ -418,11 +464,17 @@ public final class BatchScorer implements AutoCloseable {
 
     /**
      * Emits batch rows {@code first .. first+rows}, whose outputs are rows {@code 0..rows} of
-     * {@code outputs} (row-major, {@code outputColumns} each).
+     * {@code outputs} (row-major, {@code outputColumns} each), scored at nano-clock time {@code
+     * done}.
      */
     private void emit(
-            Batch batch, int first, int rows, float[] outputs, long nowMillis, Emitter out) {
-        long done = nanoClock.getAsLong();
+            Batch batch,
+            int first,
+            int rows,
+            float[] outputs,
+            long done,
+            long nowMillis,
+            Emitter out) {
         int columns = batch.outputColumns;
         int scoreColumn = batch.session.manifest().scoreColumn();
         for (int i = 0; i < rows; i++) {

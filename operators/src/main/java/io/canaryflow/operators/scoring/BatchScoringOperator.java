@@ -36,8 +36,10 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * the pipeline keeps them out of the predictions topic).
  *
  * <p>Metrics (group {@code canaryflow}): {@code predictions}, {@code deadLetters}, {@code
- * inferenceErrors}, {@code shadowSkipped}, {@code batchSize} and {@code latencyUs} histograms, and
- * per {@code model} and {@code version}: {@code loaded} (1/0) and {@code onCuda} (1/0).
+ * inferenceErrors}, {@code shadowSkipped}, {@code buffered}, the {@code latencyUs} histogram, and
+ * per {@code experiment}, {@code model} and {@code version}: {@code loaded} (1/0), {@code onCuda}
+ * (1/0), and the running totals {@code batches}, {@code scoredRows} and {@code inferenceNanos}
+ * (time inside ONNX Runtime).
  */
 public class BatchScoringOperator extends AbstractStreamOperator<Prediction>
         implements OneInputStreamOperator<RoutedEvent, Prediction>, BoundedOneInput {
@@ -116,11 +118,17 @@ public class BatchScoringOperator extends AbstractStreamOperator<Prediction>
                         new BatchScorer.LoadListener() {
                             @Override
                             public void loaded(
-                                    String experiment, ModelVersion id, ModelSession session) {
+                                    String experiment,
+                                    ModelVersion id,
+                                    ModelSession session,
+                                    BatchScorer.InferenceCounters counters) {
                                 MetricGroup version = versionGroup(group, experiment, id);
                                 boolean cuda = session.device().startsWith("cuda");
                                 version.gauge("loaded", () -> 1);
                                 version.gauge("onCuda", () -> cuda ? 1 : 0);
+                                version.gauge("batches", counters::batches);
+                                version.gauge("scoredRows", counters::rows);
+                                version.gauge("inferenceNanos", counters::nanos);
                             }
 
                             @Override

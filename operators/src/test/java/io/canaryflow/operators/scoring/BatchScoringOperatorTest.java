@@ -346,4 +346,70 @@ class BatchScoringOperatorTest {
                             assertThat(f.version()).isEqualTo(DemoModels.BASELINE);
                         });
     }
+
+    @Test
+    void shouldCountBatchesRowsAndTheTimeInsideOnnxRuntimePerVersion() throws Exception {
+        long[] clock = {0};
+        List<BatchScorer.InferenceCounters> counters = new ArrayList<>();
+        List<Prediction> scored = new ArrayList<>();
+        BatchScorer.Emitter emitter =
+                new BatchScorer.Emitter() {
+                    @Override
+                    public void prediction(Prediction p) {
+                        scored.add(p);
+                    }
+
+                    @Override
+                    public void deadLetter(DeadLetter d) {
+                        throw new AssertionError(d);
+                    }
+
+                    @Override
+                    public void failure(Prediction failed) {
+                        throw new AssertionError(failed);
+                    }
+                };
+        // Every read of the nano clock advances it by 1 µs: a batch's ONNX Runtime call, read
+        // just before and just after, takes exactly 1000 ns.
+        try (BatchScorer scorer =
+                new BatchScorer(
+                        repository,
+                        SessionConfig.defaults(),
+                        SCHEMAS,
+                        2,
+                        io.canaryflow.modelloader.SessionCache.shared(),
+                        () -> clock[0] += 1_000,
+                        () -> 0L,
+                        new BatchScorer.LoadListener() {
+                            @Override
+                            public void loaded(
+                                    String experiment,
+                                    ModelVersion id,
+                                    ModelSession session,
+                                    BatchScorer.InferenceCounters c) {
+                                counters.add(c);
+                            }
+
+                            @Override
+                            public void failed(String experiment, ModelVersion id, String error) {
+                                throw new AssertionError(error);
+                            }
+                        })) {
+            for (int i = 0; i < 5; i++) {
+                scorer.add(baselineEvent(), emitter);
+            }
+            scorer.flushAll(0, emitter);
+        }
+        assertThat(scored).hasSize(5);
+        assertThat(counters)
+                .singleElement()
+                .satisfies(
+                        c -> {
+                            assertThat(c.batches()).isEqualTo(3);
+                            assertThat(c.rows()).isEqualTo(5);
+                            assertThat(c.nanos()).isEqualTo(3_000);
+                        });
+        // The second row of a full batch entered it one clock read before the call started.
+        assertThat(scored.get(1).latencyUs()).isEqualTo(2);
+    }
 }
