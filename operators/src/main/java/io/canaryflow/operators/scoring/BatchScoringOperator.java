@@ -7,6 +7,7 @@ import io.canaryflow.modelloader.SessionCache;
 import io.canaryflow.modelloader.SessionConfig;
 import io.canaryflow.operators.Outputs;
 import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.latency.RecentLatencies;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.Prediction;
 import io.canaryflow.operators.records.RoutedEvent;
@@ -17,7 +18,6 @@ import java.util.Map;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -82,8 +82,7 @@ public class BatchScoringOperator extends AbstractStreamOperator<Prediction>
         Counter predictions = group.counter("predictions");
         Counter deadLetters = group.counter("deadLetters");
         Counter failures = group.counter("inferenceErrors");
-        Histogram latency =
-                group.histogram("latencyUs", new DescriptiveStatisticsHistogram(10_000));
+        Histogram latency = group.histogram("latencyUs", new RecentLatencies(10_000));
         reuse = new StreamRecord<>(null);
         emitter =
                 new BatchScorer.Emitter() {
