@@ -44,12 +44,13 @@ public class DecodeFunction extends ProcessFunction<SourceRecord, FeatureEvent> 
 
     @Override
     public void processElement(SourceRecord record, Context ctx, Collector<FeatureEvent> out) {
-        DecodeResult result = decoder.decode(record, ctx.timerService().currentProcessingTime());
-        if (result instanceof DecodeResult.Valid valid) {
+        DecodeResult<FeatureEvent> result =
+                decoder.decode(record, ctx.timerService().currentProcessingTime());
+        if (result instanceof DecodeResult.Valid<FeatureEvent> valid) {
             decoded.inc();
-            out.collect(valid.event());
+            out.collect(valid.value());
         } else {
-            DecodeResult.Rejected r = (DecodeResult.Rejected) result;
+            DecodeResult.Rejected<FeatureEvent> r = (DecodeResult.Rejected<FeatureEvent>) result;
             rejected.get(r.deadLetter().reason()).inc();
             ctx.output(Outputs.DEAD_LETTERS, r.deadLetter());
         }

@@ -1,11 +1,12 @@
 package io.canaryflow.operators.decode;
 
 import io.canaryflow.operators.records.DeadLetter;
-import io.canaryflow.operators.records.FeatureEvent;
 
-/** Either a valid event or the dead letter that says why there is none. */
-public sealed interface DecodeResult {
-    record Valid(FeatureEvent event) implements DecodeResult {}
+/**
+ * Either a decoded value (a feature event, a label) or the dead letter that says why there is none.
+ */
+public sealed interface DecodeResult<T> {
+    record Valid<T>(T value) implements DecodeResult<T> {}
 
-    record Rejected(DeadLetter deadLetter) implements DecodeResult {}
+    record Rejected<T>(DeadLetter deadLetter) implements DecodeResult<T> {}
 }

@@ -55,7 +55,7 @@ public final class FeatureEventDecoder {
      *
      * @param now processing time, stamped on a dead letter
      */
-    public DecodeResult decode(SourceRecord record, long now) {
+    public DecodeResult<FeatureEvent> decode(SourceRecord record, long now) {
         String eventId = null;
         String experiment = null;
         try {
@@ -124,13 +124,13 @@ public final class FeatureEventDecoder {
                                 experiment, schemas.keySet().stream().sorted().toList()));
             }
             float[] features = toSchema(schema);
-            return new DecodeResult.Valid(
+            return new DecodeResult.Valid<>(
                     new FeatureEvent(eventId, unit, experiment, ts, features, segment, record));
         } catch (Reject r) {
-            return new DecodeResult.Rejected(
+            return new DecodeResult.Rejected<>(
                     DeadLetter.of(record, r.reason, r.getMessage(), eventId, experiment, now));
         } catch (IOException e) {
-            return new DecodeResult.Rejected(
+            return new DecodeResult.Rejected<>(
                     DeadLetter.of(
                             record,
                             Reason.MALFORMED,

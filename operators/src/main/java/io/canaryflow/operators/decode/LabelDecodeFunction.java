@@ -35,14 +35,14 @@ public class LabelDecodeFunction extends ProcessFunction<SourceRecord, Label> {
 
     @Override
     public void processElement(SourceRecord record, Context ctx, Collector<Label> out) {
-        LabelDecoder.Result result =
+        DecodeResult<Label> result =
                 decoder.decode(record, ctx.timerService().currentProcessingTime());
-        if (result instanceof LabelDecoder.Result.Valid valid) {
+        if (result instanceof DecodeResult.Valid<Label> valid) {
             decoded.inc();
-            out.collect(valid.label());
+            out.collect(valid.value());
         } else {
             rejected.inc();
-            ctx.output(Outputs.DEAD_LETTERS, ((LabelDecoder.Result.Rejected) result).deadLetter());
+            ctx.output(Outputs.DEAD_LETTERS, ((DecodeResult.Rejected<Label>) result).deadLetter());
         }
     }
 }

@@ -27,19 +27,12 @@ public final class LabelDecoder {
         this.maxRecordBytes = maxRecordBytes;
     }
 
-    /** A label, or the dead letter that says why there is none. */
-    public sealed interface Result {
-        record Valid(Label label) implements Result {}
-
-        record Rejected(DeadLetter deadLetter) implements Result {}
-    }
-
     /**
      * Decodes one record.
      *
      * @param now processing time, stamped on a dead letter
      */
-    public Result decode(SourceRecord record, long now) {
+    public DecodeResult<Label> decode(SourceRecord record, long now) {
         String eventId = null;
         try {
             byte[] bytes = Reject.sized(record.value(), maxRecordBytes, "label record");
@@ -96,7 +89,7 @@ public final class LabelDecoder {
             if (!Double.isFinite(label)) {
                 throw new Reject(Reason.NON_FINITE, "'label' is not finite: " + label);
             }
-            return new Result.Valid(
+            return new DecodeResult.Valid<>(
                     new Label(eventId, label, ts == Long.MIN_VALUE ? record.timestamp() : ts));
         } catch (Reject r) {
             return rejected(record, r.reason, r.getMessage(), eventId, now);
@@ -113,8 +106,9 @@ public final class LabelDecoder {
         }
     }
 
-    private static Result rejected(
+    private static DecodeResult<Label> rejected(
             SourceRecord record, Reason reason, String detail, String eventId, long now) {
-        return new Result.Rejected(DeadLetter.of(record, reason, detail, eventId, null, now));
+        return new DecodeResult.Rejected<>(
+                DeadLetter.of(record, reason, detail, eventId, null, now));
     }
 }

@@ -22,15 +22,15 @@ class FeatureEventDecoderTest {
     }
 
     FeatureEvent valid(String json) {
-        DecodeResult r = decoder.decode(record(json), 77);
+        DecodeResult<FeatureEvent> r = decoder.decode(record(json), 77);
         assertThat(r).isInstanceOf(DecodeResult.Valid.class);
-        return ((DecodeResult.Valid) r).event();
+        return ((DecodeResult.Valid<FeatureEvent>) r).value();
     }
 
     DeadLetter rejected(String json, Reason reason) {
-        DecodeResult r = decoder.decode(record(json), 77);
+        DecodeResult<FeatureEvent> r = decoder.decode(record(json), 77);
         assertThat(r).isInstanceOf(DecodeResult.Rejected.class);
-        DeadLetter d = ((DecodeResult.Rejected) r).deadLetter();
+        DeadLetter d = ((DecodeResult.Rejected<FeatureEvent>) r).deadLetter();
         assertThat(d.reason()).isEqualTo(reason);
         assertThat(d.topic()).isEqualTo("features");
         assertThat(d.partition()).isEqualTo(3);
@@ -132,8 +132,10 @@ class FeatureEventDecoderTest {
 
     @Test
     void shouldRejectEmptyRecordAsMalformed() {
-        DecodeResult r = decoder.decode(new SourceRecord(null, null, "features", 0, 1, -1), 5);
-        assertThat(((DecodeResult.Rejected) r).deadLetter().reason()).isEqualTo(Reason.MALFORMED);
+        DecodeResult<FeatureEvent> r =
+                decoder.decode(new SourceRecord(null, null, "features", 0, 1, -1), 5);
+        assertThat(((DecodeResult.Rejected<FeatureEvent>) r).deadLetter().reason())
+                .isEqualTo(Reason.MALFORMED);
     }
 
     @Test
