@@ -29,14 +29,22 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * Scoring throughput, as a ratio against raw ONNX Runtime on the same model, batch size and
  * machine, measured in the same run: raw = a tight loop of {@code run()} over a reused direct
- * buffer; scorer = {@link BatchScoringOperator} fed routed events one by one (gathering features
- * into its batch buffer, scoring, building and emitting predictions), in Flink's operator test
- * harness. Rounds alternate raw and scorer; the median of each is reported.
+ * buffer; scorer = {@link BatchScorer} fed routed events one by one (gathering features into its
+ * batch, scoring, building predictions), with the split of its time between ONNX Runtime and its
+ * own work; operator = {@link BatchScoringOperator} in a real Flink job chained as in the inference
+ * job. Rounds alternate the three; the median of each is reported.
  *
  * <p>Run with {@code bin/benchmark} (or {@code bin/benchmark scoring}).
  */
@@ -62,7 +70,7 @@ public final class ScoringBenchmark {
         ModelRepository repository = ModelRepository.at(repo.toString());
         List<String> ratios = new ArrayList<>();
         ratios.add(
-                "| model | batch | raw ONNX Runtime rows/s | scorer (BatchScorer) rows/s | ratio | scorer operator in harness rows/s | ratio |");
+                "| model | batch | raw ONNX Runtime rows/s | scorer (BatchScorer) rows/s | ratio | scorer operator in a Flink job rows/s | ratio |");
         ratios.add("|---|---:|---:|---:|---:|---:|---:|");
         List<String> split = new ArrayList<>();
         split.add(
@@ -83,7 +91,7 @@ public final class ScoringBenchmark {
                     core[r] = clocked.rowsPerSecond();
                     inOrt[r] = clocked.nanosPerRowInOrt();
                     own[r] = 1e9 / clocked.rowsPerSecond() - clocked.nanosPerRowInOrt();
-                    scorer[r] = operator(repository, version, rows, batch);
+                    scorer[r] = chained(repository, version, rows, batch, true);
                 }
                 double rawRate = median(raw);
                 double coreRate = median(core);
@@ -116,6 +124,13 @@ public final class ScoringBenchmark {
         System.out.println(String.join("\n", ratios));
         System.out.println();
         System.out.println(String.join("\n", split));
+        double[] chain = new double[ROUNDS];
+        for (int r = 0; r < ROUNDS; r++) {
+            chain[r] = chained(repository, DemoModels.BASELINE, rows(4096), 256, false);
+        }
+        System.out.printf(
+                "%nThe same Flink job without the scorer operator passes %,.0f records/s.%n",
+                median(chain));
         System.out.printf(
                 "%nOne read of System.nanoTime (the scorer reads it once per event for the"
                         + " event's latency, and twice per batch): %.1f ns%n",
@@ -303,49 +318,96 @@ public final class ScoringBenchmark {
         }
     }
 
-    /** The scorer operator with max-batch = {@code batch}, fed one routed event at a time. */
-    static double operator(ModelRepository repository, String version, float[][] rows, int batch)
+    /** Events the chained jobs emit, by index; set before each job (the jobs run in this JVM). */
+    static volatile RoutedEvent[] chainEvents;
+
+    /** First and last record times seen by {@link TimingSink} in the current job, and its count. */
+    static volatile long firstNanos;
+
+    static volatile long lastNanos;
+    static volatile long sunk;
+
+    /**
+     * The scorer operator in a real Flink job on a local MiniCluster, chained as in the inference
+     * job with object reuse on: a number sequence mapped to routed events, the operator, and a sink
+     * that only times records; rows per second between the sink's first and last record. With
+     * {@code scorer} false the operator is left out, which shows what the chain itself costs.
+     */
+    static double chained(
+            ModelRepository repository, String version, float[][] rows, int batch, boolean scorer)
             throws Exception {
-        RolloutPlan plan =
-                new RolloutPlan(
-                        "bench-plan",
-                        "bench",
-                        DemoModels.MODEL,
-                        RolloutPlan.Mode.CANARY,
-                        "s",
-                        version,
-                        version,
-                        0,
-                        null);
-        RoutedEvent[] events = events(version, rows);
-        try (OneInputStreamOperatorTestHarness<RoutedEvent, Prediction> harness =
-                new OneInputStreamOperatorTestHarness<>(
-                        new BatchScoringOperator(
-                                repository,
-                                new SessionConfig(io.canaryflow.modelloader.Device.CPU, 0, 1, 3),
-                                SCHEMAS,
-                                List.of(plan),
-                                batch,
-                                60_000))) {
-            harness.open();
-            int[] next = new int[1];
-            return rowsPerSecond(batch, () -> next[0] = feed(harness, events, next[0], batch));
+        chainEvents = events(version, rows);
+        firstNanos = 0;
+        sunk = 0;
+        // About two seconds of work at each batch size.
+        long records = scorer ? Math.max(200_000L, Math.min(4_000_000L, batch * 16_000L)) : 20_000_000L;
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.OBJECT_REUSE, true);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
+        DataStream<RoutedEvent> events =
+                env.fromSequence(0, records - 1)
+                        .map(i -> chainEvents[(int) (i % chainEvents.length)])
+                        .returns(RoutedEvent.class);
+        if (scorer) {
+            RolloutPlan plan =
+                    new RolloutPlan(
+                            "bench-plan",
+                            "bench",
+                            DemoModels.MODEL,
+                            RolloutPlan.Mode.CANARY,
+                            "s",
+                            version,
+                            version,
+                            0,
+                            null);
+            events.transform(
+                            "score",
+                            TypeInformation.of(Prediction.class),
+                            new BatchScoringOperator(
+                                    repository,
+                                    new SessionConfig(
+                                            io.canaryflow.modelloader.Device.CPU, 0, 1, 3),
+                                    SCHEMAS,
+                                    List.of(plan),
+                                    batch,
+                                    60_000))
+                    .sinkTo(new TimingSink<>());
+        } else {
+            events.sinkTo(new TimingSink<>());
         }
+        env.execute("scoring benchmark");
+        if (sunk != records) {
+            throw new IllegalStateException(sunk + " records reached the sink, not " + records);
+        }
+        return (records - 1) * 1e9 / (lastNanos - firstNanos);
     }
 
-    /** Feeds one batch worth of events (which fills and scores exactly one batch). */
-    static int feed(
-            OneInputStreamOperatorTestHarness<RoutedEvent, Prediction> harness,
-            RoutedEvent[] events,
-            int i,
-            int batch)
-            throws Exception {
-        for (int k = 0; k < batch; k++) {
-            harness.processElement(events[i], 0);
-            i = (i + 1) % events.length;
+    /** Counts records and keeps the times of the first and the last; parallelism 1 only. */
+    static final class TimingSink<T> implements Sink<T> {
+        @Override
+        public SinkWriter<T> createWriter(WriterInitContext context) {
+            return new SinkWriter<>() {
+                long count;
+                long last;
+
+                @Override
+                public void write(T element, Context context) {
+                    last = System.nanoTime();
+                    if (count++ == 0) {
+                        firstNanos = last;
+                    }
+                }
+
+                @Override
+                public void flush(boolean endOfInput) {
+                    lastNanos = last;
+                    sunk = count;
+                }
+
+                @Override
+                public void close() {}
+            };
         }
-        harness.getOutput().clear();
-        return i;
     }
 
     /** One call of a measured loop, scoring {@code rows} rows. */
