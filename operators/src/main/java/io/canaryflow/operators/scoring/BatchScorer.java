@@ -409,14 +409,16 @@ public final class BatchScorer implements AutoCloseable {
 
     private void score(Batch batch, long nowMillis, Emitter out) {
         int rows = batch.size;
+        long done = 0;
+        boolean ran = false;
         try {
             batch.input.put(0, batch.rows, 0, rows * batch.width);
             long started = nanoClock.getAsLong();
             batch.session.run(batch.buffers, rows);
-            long done = nanoClock.getAsLong();
+            done = nanoClock.getAsLong();
             batch.counters.add(rows, done - started);
             batch.buffers.outputs(rows, batch.outputs);
-            emit(batch, 0, rows, batch.outputs, done, nowMillis, out);
+            ran = true;
         } catch (OrtException | RuntimeException e) {
             LOG.warn(
                     "model {} failed a batch of {} rows, retrying row by row: {}",
@@ -424,6 +426,10 @@ public final class BatchScorer implements AutoCloseable {
                     rows,
                     e.getMessage());
             retryRows(batch, nowMillis, out);
+        }
+        // Outside the try: an exception from downstream must not make rows be scored again.
+        if (ran) {
+            emit(batch, 0, rows, batch.outputs, done, nowMillis, out);
         }
         Arrays.fill(batch.events, 0, rows, null);
         Arrays.fill(batch.fallbackFrom, 0, rows, null);
@@ -433,6 +439,8 @@ public final class BatchScorer implements AutoCloseable {
 
     private void retryRows(Batch batch, long nowMillis, Emitter out) {
         for (int r = 0; r < batch.size; r++) {
+            float[] output = new float[batch.outputColumns];
+            long done;
             try {
                 if (batch.single == null) {
                     batch.single = batch.session.newBuffers(1);
@@ -440,11 +448,9 @@ public final class BatchScorer implements AutoCloseable {
                 batch.single.input().put(0, batch.rows, r * batch.width, batch.width);
                 long started = nanoClock.getAsLong();
                 batch.session.run(batch.single, 1);
-                long done = nanoClock.getAsLong();
+                done = nanoClock.getAsLong();
                 batch.counters.add(1, done - started);
-                float[] output = new float[batch.outputColumns];
                 batch.single.outputs(1, output);
-                emit(batch, r, 1, output, done, nowMillis, out);
             } catch (OrtException | RuntimeException e) {
                 out.failure(failed(batch, r, ScoringFailure.RUN_FAILURE, nowMillis));
                 if (batch.events[r].served()) {
@@ -458,7 +464,9 @@ public final class BatchScorer implements AutoCloseable {
                 } else {
                     shadowSkipped++;
                 }
+                continue;
             }
+            emit(batch, r, 1, output, done, nowMillis, out);
         }
     }
 

@@ -412,4 +412,63 @@ class BatchScoringOperatorTest {
         // The second row of a full batch entered it one clock read before the call started.
         assertThat(scored.get(1).latencyUs()).isEqualTo(2);
     }
+
+    @Test
+    void shouldNotScoreABatchAgainWhenDownstreamFailsOnItsPredictions() throws Exception {
+        List<BatchScorer.InferenceCounters> counters = new ArrayList<>();
+        int[] predictions = {0};
+        BatchScorer.Emitter failing =
+                new BatchScorer.Emitter() {
+                    @Override
+                    public void prediction(Prediction p) {
+                        if (predictions[0]++ == 0) {
+                            throw new IllegalStateException("downstream is gone");
+                        }
+                    }
+
+                    @Override
+                    public void deadLetter(DeadLetter d) {
+                        throw new AssertionError(d);
+                    }
+
+                    @Override
+                    public void failure(Prediction failed) {
+                        throw new AssertionError(failed);
+                    }
+                };
+        try (BatchScorer scorer =
+                new BatchScorer(
+                        repository,
+                        SessionConfig.defaults(),
+                        SCHEMAS,
+                        2,
+                        io.canaryflow.modelloader.SessionCache.shared(),
+                        System::nanoTime,
+                        () -> 0L,
+                        new BatchScorer.LoadListener() {
+                            @Override
+                            public void loaded(
+                                    String experiment,
+                                    ModelVersion id,
+                                    ModelSession session,
+                                    BatchScorer.InferenceCounters c) {
+                                counters.add(c);
+                            }
+
+                            @Override
+                            public void failed(String experiment, ModelVersion id, String error) {
+                                throw new AssertionError(error);
+                            }
+                        })) {
+            scorer.add(baselineEvent(), failing);
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> scorer.add(baselineEvent(), failing))
+                    .hasMessage("downstream is gone");
+        }
+        // The failure reached the caller (Flink fails the task and recovers); the batch was not
+        // taken for a model failure and scored again row by row.
+        assertThat(predictions[0]).isEqualTo(1);
+        assertThat(counters.get(0).batches()).isEqualTo(1);
+        assertThat(counters.get(0).rows()).isEqualTo(2);
+    }
 }
