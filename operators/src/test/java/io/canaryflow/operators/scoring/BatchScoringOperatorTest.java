@@ -471,4 +471,83 @@ class BatchScoringOperatorTest {
         assertThat(counters.get(0).batches()).isEqualTo(1);
         assertThat(counters.get(0).rows()).isEqualTo(2);
     }
+
+    /**
+     * A copy of the baseline whose ONNX input takes exactly one row: ONNX Runtime fails every batch
+     * of more rows, and scores each row alone.
+     */
+    static String singleRowVersion() throws Exception {
+        String version = "v8-one-row";
+        Path models = repo.resolve(DemoModels.MODEL);
+        Path to = models.resolve(version);
+        if (java.nio.file.Files.exists(to)) {
+            return version;
+        }
+        ai.onnx.proto.OnnxMl.ModelProto.Builder model =
+                ai.onnx.proto.OnnxMl.ModelProto.parseFrom(
+                        java.nio.file.Files.readAllBytes(
+                                models.resolve(DemoModels.BASELINE + "/model.onnx")))
+                        .toBuilder();
+        model.getGraphBuilder()
+                .getInputBuilder(0)
+                .getTypeBuilder()
+                .getTensorTypeBuilder()
+                .getShapeBuilder()
+                .getDimBuilder(0)
+                .clearDimParam()
+                .setDimValue(1);
+        byte[] bytes = model.build().toByteArray();
+        java.nio.file.Files.createDirectories(to);
+        java.nio.file.Files.write(to.resolve("model.onnx"), bytes);
+        String manifest =
+                java.nio.file.Files.readString(
+                        models.resolve(DemoModels.BASELINE + "/manifest.json"));
+        String sha =
+                io.canaryflow.modelloader.Checksums.sha256Hex(
+                        java.nio.file.Files.readAllBytes(
+                                models.resolve(DemoModels.BASELINE + "/model.onnx")));
+        assertThat(manifest).contains(sha);
+        java.nio.file.Files.writeString(
+                to.resolve("manifest.json"),
+                manifest.replace(sha, io.canaryflow.modelloader.Checksums.sha256Hex(bytes))
+                        .replace(
+                                "\"version\" : \"" + DemoModels.BASELINE + "\"",
+                                "\"version\" : \"" + version + "\""));
+        return version;
+    }
+
+    @Test
+    void shouldScoreEachRowAloneWhenOnnxRuntimeFailsTheBatch() throws Exception {
+        String version = singleRowVersion();
+        open(3, 1_000);
+        List<RoutedEvent> sent = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            RoutedEvent e = baselineEvent();
+            sent.add(
+                    new RoutedEvent(
+                            e.event(),
+                            DemoModels.MODEL,
+                            version,
+                            Arm.BASELINE,
+                            true,
+                            null,
+                            "plan-1",
+                            7));
+            harness.processElement(sent.get(i), 0);
+        }
+
+        // The batch of three fails in ONNX Runtime (the input takes one row); every row is then
+        // scored alone, with the baseline's weights.
+        List<Prediction> out = predictions();
+        assertThat(out)
+                .extracting(Prediction::eventId)
+                .containsExactlyElementsOf(sent.stream().map(r -> r.event().eventId()).toList());
+        assertThat(out).allSatisfy(p -> assertThat(p.version()).isEqualTo(version));
+        float[] expected = directScores(DemoModels.BASELINE, sent);
+        for (int i = 0; i < 3; i++) {
+            assertThat(out.get(i).score()).isEqualTo(expected[i]);
+        }
+        assertThat(deadLetters()).isEmpty();
+        assertThat(failures()).isEmpty();
+    }
 }
