@@ -34,6 +34,7 @@ public final class ModelSession implements AutoCloseable {
     private final Set<String> outputNames;
     private final int outputColumns;
     private final int outputRank;
+    private final int fixedRows;
     private volatile boolean closed;
 
     private ModelSession(
@@ -43,7 +44,8 @@ public final class ModelSession implements AutoCloseable {
             OrtSession session,
             String device,
             int outputColumns,
-            int outputRank) {
+            int outputRank,
+            int fixedRows) {
         this.id = id;
         this.manifest = manifest;
         this.env = env;
@@ -52,6 +54,7 @@ public final class ModelSession implements AutoCloseable {
         this.outputNames = Set.of(manifest.output());
         this.outputColumns = outputColumns;
         this.outputRank = outputRank;
+        this.fixedRows = fixedRows;
     }
 
     /**
@@ -98,6 +101,10 @@ public final class ModelSession implements AutoCloseable {
         }
         try {
             int columns = validate(artifact, session);
+            long rowsDim =
+                    ((TensorInfo) session.getInputInfo().get(artifact.manifest().input()).getInfo())
+                            .getShape()[0];
+            int fixedRows = rowsDim > 0 ? (int) rowsDim : 0;
             int rank =
                     ((TensorInfo)
                                     session.getOutputInfo()
@@ -113,7 +120,8 @@ public final class ModelSession implements AutoCloseable {
                             session,
                             device,
                             columns,
-                            rank);
+                            rank,
+                            fixedRows);
             live.warmUp(config.warmUpRuns(), artifact.location());
             LOG.info(
                     "model {} live on {} ({} intra-op threads) after {} ms",
@@ -284,6 +292,25 @@ public final class ModelSession implements AutoCloseable {
     public void run(FloatBuffer input, int rows, float[] outputs) throws OrtException {
         ensureOpen();
         int width = manifest.width();
+        if (fixedRows > 0) {
+            // The model takes exactly fixedRows rows per call: score in chunks, the last padded.
+            FloatBuffer chunk = newInputBuffer(fixedRows, width);
+            for (int first = 0; first < rows; first += fixedRows) {
+                int n = Math.min(fixedRows, rows - first);
+                float[] values = new float[fixedRows * width];
+                input.get(first * width, values, 0, n * width);
+                chunk.put(0, values);
+                float[] out = new float[fixedRows * outputColumns];
+                runRows(chunk, fixedRows, out);
+                System.arraycopy(out, 0, outputs, first * outputColumns, n * outputColumns);
+            }
+            return;
+        }
+        runRows(input, rows, outputs);
+    }
+
+    private void runRows(FloatBuffer input, int rows, float[] outputs) throws OrtException {
+        int width = manifest.width();
         FloatBuffer view = input.duplicate();
         view.position(0).limit(rows * width);
         try (OnnxTensor tensor =
@@ -293,6 +320,23 @@ public final class ModelSession implements AutoCloseable {
             FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
             out.get(outputs, 0, rows * outputColumns);
         }
+    }
+
+    /**
+     * The number of rows every call of the model must have, when its input's first dimension is
+     * fixed (a model exported for one batch size, often 1); 0 when the model takes any number.
+     */
+    public int fixedRows() {
+        ensureOpen();
+        return fixedRows;
+    }
+
+    /**
+     * The rows per call a caller that wants batches of up to {@code maxBatch} rows should allocate
+     * {@link Buffers} for: {@code maxBatch}, or the model's {@link #fixedRows} if it has them.
+     */
+    public int batchRows(int maxBatch) {
+        return fixedRows() > 0 ? fixedRows : maxBatch;
     }
 
     /**
@@ -355,9 +399,20 @@ public final class ModelSession implements AutoCloseable {
         return outputRank == 1 ? new long[] {rows} : new long[] {rows, outputColumns};
     }
 
-    /** Allocates {@link Buffers} for batches of up to {@code maxRows} rows. */
+    /**
+     * Allocates {@link Buffers} for batches of up to {@code maxRows} rows.
+     *
+     * @throws IllegalArgumentException if the model has {@link #fixedRows} and {@code maxRows}
+     *     differs from them
+     */
     public Buffers newBuffers(int maxRows) throws OrtException {
         ensureOpen();
+        if (fixedRows > 0 && maxRows != fixedRows) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "model %s takes exactly %d rows per call, not %d",
+                            id, fixedRows, maxRows));
+        }
         return new Buffers(maxRows);
     }
 
@@ -369,7 +424,13 @@ public final class ModelSession implements AutoCloseable {
      */
     public void run(Buffers buffers, int rows) throws OrtException {
         ensureOpen();
-        if (rows == buffers.maxRows) {
+        if (rows > buffers.maxRows) {
+            throw new IllegalArgumentException(
+                    rows + " rows do not fit buffers of " + buffers.maxRows);
+        }
+        // A model with fixed rows runs on all of them; rows past {@code rows} are left-overs of
+        // earlier batches (or zeros), and their outputs are not read.
+        if (rows == buffers.maxRows || fixedRows > 0) {
             session.run(buffers.fullInputs, Set.of(), buffers.fullOutputs).close();
             return;
         }

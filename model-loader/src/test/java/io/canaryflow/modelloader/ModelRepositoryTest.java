@@ -151,4 +151,50 @@ class ModelRepositoryTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");
     }
+
+    @Test
+    void shouldScoreAModelExportedForAFixedNumberOfRowsInPaddedChunks() throws Exception {
+        ModelVersion fixed = copyOfBaseline("v7-fixed-4");
+        Path file = repo.resolve(fixed.model()).resolve(fixed.version()).resolve("model.onnx");
+        byte[] original = Files.readAllBytes(file);
+        ai.onnx.proto.OnnxMl.ModelProto.Builder model =
+                ai.onnx.proto.OnnxMl.ModelProto.parseFrom(original).toBuilder();
+        model.getGraphBuilder()
+                .getInputBuilder(0)
+                .getTypeBuilder()
+                .getTensorTypeBuilder()
+                .getShapeBuilder()
+                .getDimBuilder(0)
+                .clearDimParam()
+                .setDimValue(4);
+        byte[] bytes = model.build().toByteArray();
+        Files.write(file, bytes);
+        rewriteManifest(fixed, Checksums.sha256Hex(original), Checksums.sha256Hex(bytes));
+
+        int width = repository.read(BASELINE).manifest().width();
+        java.nio.FloatBuffer rows = ModelSession.newInputBuffer(6, width);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        for (int i = 0; i < 6 * width; i++) {
+            rows.put(i, (float) random.nextDouble(0, 3));
+        }
+        float[] expected = new float[6];
+        float[] scores = new float[6];
+        try (ModelSession baseline =
+                        ModelSession.open(repository.read(BASELINE), SessionConfig.defaults());
+                ModelSession session =
+                        ModelSession.open(repository.read(fixed), SessionConfig.defaults())) {
+            assertThat(baseline.fixedRows()).isZero();
+            assertThat(baseline.batchRows(256)).isEqualTo(256);
+            assertThat(session.fixedRows()).isEqualTo(4);
+            assertThat(session.batchRows(256)).isEqualTo(4);
+            assertThatThrownBy(() -> session.newBuffers(256))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("exactly 4 rows per call, not 256");
+
+            baseline.score(rows, 6, expected);
+            // Six rows: a chunk of four, then two padded to four.
+            session.score(rows, 6, scores);
+        }
+        assertThat(scores).containsExactly(expected);
+    }
 }

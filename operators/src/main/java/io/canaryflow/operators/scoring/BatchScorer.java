@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * Micro-batches routed events per (experiment, model version) and scores each batch with one ONNX
  * Runtime call. Rows are written straight into a reused direct native-order {@link FloatBuffer}; a
  * batch is scored when it reaches {@code maxBatch} rows or when the caller flushes it (on a timer,
- * before a checkpoint barrier, at end of input).
+ * before a checkpoint barrier, at end of input). A model whose input takes a fixed number of rows
+ * (exported for one batch size) gets batches of exactly that many instead, a partial batch padded.
  *
  * <p>Failure handling, so that one bad row or version never fails the others:
  *
@@ -158,6 +159,10 @@ public final class BatchScorer implements AutoCloseable {
 
         final int width;
         final int outputColumns;
+
+        /** Rows a batch holds: {@code maxBatch}, or the model's fixed rows per call. */
+        final int capacity;
+
         final ModelSession.Buffers buffers;
         final FloatBuffer input;
 
@@ -188,7 +193,7 @@ public final class BatchScorer implements AutoCloseable {
             if (session == null) {
                 columns = null;
                 sameOrder = false;
-                width = outputColumns = 0;
+                width = outputColumns = capacity = 0;
                 this.buffers = null;
                 input = null;
                 rows = outputs = null;
@@ -201,12 +206,13 @@ public final class BatchScorer implements AutoCloseable {
                 sameOrder = isIdentity(columns);
                 outputColumns = session.outputColumns();
                 this.buffers = buffers;
+                capacity = buffers.maxRows();
                 input = buffers.input();
-                rows = new float[maxBatch * width];
-                outputs = new float[maxBatch * outputColumns];
-                events = new RoutedEvent[maxBatch];
-                fallbackFrom = new String[maxBatch];
-                enqueuedNanos = new long[maxBatch];
+                rows = new float[capacity * width];
+                outputs = new float[capacity * outputColumns];
+                events = new RoutedEvent[capacity];
+                fallbackFrom = new String[capacity];
+                enqueuedNanos = new long[capacity];
             }
         }
 
@@ -261,12 +267,22 @@ public final class BatchScorer implements AutoCloseable {
             ModelArtifact artifact = repository.read(id);
             SessionCache.Lease lease = cache.acquire(artifact, sessionConfig);
             try {
+                ModelSession session = lease.session();
+                if (session.fixedRows() > 0 && session.fixedRows() != maxBatch) {
+                    LOG.info(
+                            "model {} takes exactly {} rows per call: its batches have {} rows"
+                                    + " (max batch {} does not apply to it)",
+                            id,
+                            session.fixedRows(),
+                            session.fixedRows(),
+                            maxBatch);
+                }
                 Batch batch =
                         new Batch(
                                 experiment,
                                 id,
-                                lease.session(),
-                                lease.session().newBuffers(maxBatch),
+                                session,
+                                session.newBuffers(session.batchRows(maxBatch)),
                                 null);
                 leases.add(lease);
                 listener.loaded(experiment, id, lease.session(), batch.counters);
@@ -357,7 +373,7 @@ public final class BatchScorer implements AutoCloseable {
         }
         batch.size++;
         buffered++;
-        if (batch.size == maxBatch) {
+        if (batch.size == batch.capacity) {
             score(batch, millisClock.getAsLong(), out);
         }
     }
@@ -443,7 +459,7 @@ public final class BatchScorer implements AutoCloseable {
             long done;
             try {
                 if (batch.single == null) {
-                    batch.single = batch.session.newBuffers(1);
+                    batch.single = batch.session.newBuffers(batch.session.batchRows(1));
                 }
                 batch.single.input().put(0, batch.rows, r * batch.width, batch.width);
                 long started = nanoClock.getAsLong();

@@ -472,31 +472,21 @@ class BatchScoringOperatorTest {
         assertThat(counters.get(0).rows()).isEqualTo(2);
     }
 
-    /**
-     * A copy of the baseline whose ONNX input takes exactly one row: ONNX Runtime fails every batch
-     * of more rows, and scores each row alone.
-     */
-    static String singleRowVersion() throws Exception {
-        String version = "v8-one-row";
+    /** The baseline's ONNX model, to edit. */
+    static ai.onnx.proto.OnnxMl.ModelProto.Builder baselineModel() throws Exception {
+        return ai.onnx.proto.OnnxMl.ModelProto.parseFrom(
+                java.nio.file.Files.readAllBytes(
+                        repo.resolve(DemoModels.MODEL)
+                                .resolve(DemoModels.BASELINE + "/model.onnx")))
+                .toBuilder();
+    }
+
+    /** Adds {@code model} to the repository as {@code version}, with the baseline's manifest. */
+    static String addVersion(String version, ai.onnx.proto.OnnxMl.ModelProto model)
+            throws Exception {
         Path models = repo.resolve(DemoModels.MODEL);
         Path to = models.resolve(version);
-        if (java.nio.file.Files.exists(to)) {
-            return version;
-        }
-        ai.onnx.proto.OnnxMl.ModelProto.Builder model =
-                ai.onnx.proto.OnnxMl.ModelProto.parseFrom(
-                        java.nio.file.Files.readAllBytes(
-                                models.resolve(DemoModels.BASELINE + "/model.onnx")))
-                        .toBuilder();
-        model.getGraphBuilder()
-                .getInputBuilder(0)
-                .getTypeBuilder()
-                .getTensorTypeBuilder()
-                .getShapeBuilder()
-                .getDimBuilder(0)
-                .clearDimParam()
-                .setDimValue(1);
-        byte[] bytes = model.build().toByteArray();
+        byte[] bytes = model.toByteArray();
         java.nio.file.Files.createDirectories(to);
         java.nio.file.Files.write(to.resolve("model.onnx"), bytes);
         String manifest =
@@ -516,14 +506,61 @@ class BatchScoringOperatorTest {
         return version;
     }
 
-    @Test
-    void shouldScoreEachRowAloneWhenOnnxRuntimeFailsTheBatch() throws Exception {
-        String version = singleRowVersion();
-        open(3, 1_000);
+    /** The baseline exported for exactly {@code rows} rows per call (a fixed first dimension). */
+    static String fixedRowsVersion(int rows) throws Exception {
+        ai.onnx.proto.OnnxMl.ModelProto.Builder model = baselineModel();
+        model.getGraphBuilder()
+                .getInputBuilder(0)
+                .getTypeBuilder()
+                .getTensorTypeBuilder()
+                .getShapeBuilder()
+                .getDimBuilder(0)
+                .clearDimParam()
+                .setDimValue(rows);
+        return addVersion("v8-fixed-" + rows, model.build());
+    }
+
+    /**
+     * The baseline with its input reshaped to one row first: it declares any number of rows, but
+     * ONNX Runtime fails every call with more than one.
+     */
+    static String failsBatchesVersion() throws Exception {
+        ai.onnx.proto.OnnxMl.ModelProto.Builder model = baselineModel();
+        ai.onnx.proto.OnnxMl.GraphProto.Builder graph = model.getGraphBuilder();
+        String input = graph.getInput(0).getName();
+        String reshaped = input + "_one_row";
+        for (int n = 0; n < graph.getNodeCount(); n++) {
+            ai.onnx.proto.OnnxMl.NodeProto.Builder node = graph.getNodeBuilder(n);
+            for (int k = 0; k < node.getInputCount(); k++) {
+                if (node.getInput(k).equals(input)) {
+                    node.setInput(k, reshaped);
+                }
+            }
+        }
+        graph.addInitializer(
+                ai.onnx.proto.OnnxMl.TensorProto.newBuilder()
+                        .setName("one_row_shape")
+                        .setDataType(ai.onnx.proto.OnnxMl.TensorProto.DataType.INT64_VALUE)
+                        .addDims(2)
+                        .addInt64Data(1)
+                        .addInt64Data(SyntheticFraud.FEATURES.size()));
+        graph.addNode(
+                0,
+                ai.onnx.proto.OnnxMl.NodeProto.newBuilder()
+                        .setName("one_row")
+                        .setOpType("Reshape")
+                        .addInput(input)
+                        .addInput("one_row_shape")
+                        .addOutput(reshaped));
+        return addVersion("v8-fails-batches", model.build());
+    }
+
+    /** Sends {@code n} baseline events routed to {@code version}; returns them. */
+    List<RoutedEvent> sendTo(String version, int n) throws Exception {
         List<RoutedEvent> sent = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < n; i++) {
             RoutedEvent e = baselineEvent();
-            sent.add(
+            RoutedEvent routed =
                     new RoutedEvent(
                             e.event(),
                             DemoModels.MODEL,
@@ -532,22 +569,56 @@ class BatchScoringOperatorTest {
                             true,
                             null,
                             "plan-1",
-                            7));
-            harness.processElement(sent.get(i), 0);
+                            7);
+            sent.add(routed);
+            harness.processElement(routed, 0);
         }
+        return sent;
+    }
 
-        // The batch of three fails in ONNX Runtime (the input takes one row); every row is then
-        // scored alone, with the baseline's weights.
+    void assertScoredLikeTheBaseline(List<RoutedEvent> sent, String version) throws Exception {
         List<Prediction> out = predictions();
         assertThat(out)
                 .extracting(Prediction::eventId)
                 .containsExactlyElementsOf(sent.stream().map(r -> r.event().eventId()).toList());
         assertThat(out).allSatisfy(p -> assertThat(p.version()).isEqualTo(version));
         float[] expected = directScores(DemoModels.BASELINE, sent);
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < sent.size(); i++) {
             assertThat(out.get(i).score()).isEqualTo(expected[i]);
         }
         assertThat(deadLetters()).isEmpty();
         assertThat(failures()).isEmpty();
+    }
+
+    @Test
+    void shouldScoreEachRowAloneWhenOnnxRuntimeFailsTheBatch() throws Exception {
+        String version = failsBatchesVersion();
+        open(3, 1_000);
+        // The batch of three fails in ONNX Runtime; every row is then scored alone.
+        assertScoredLikeTheBaseline(sendTo(version, 3), version);
+    }
+
+    @Test
+    void shouldScoreAModelExportedForOneRowOneEventAtATime() throws Exception {
+        String version = fixedRowsVersion(1);
+        open(3, 1_000);
+        List<RoutedEvent> sent = sendTo(version, 1);
+        // Its batches hold one row: the event is scored at once, without waiting for max-batch.
+        assertScoredLikeTheBaseline(sent, version);
+        sent.addAll(sendTo(version, 2));
+        assertScoredLikeTheBaseline(sent, version);
+    }
+
+    @Test
+    void shouldGiveAModelExportedForFourRowsBatchesOfFourAndPadAPartialOne() throws Exception {
+        String version = fixedRowsVersion(4);
+        open(3, 1_000);
+        List<RoutedEvent> sent = sendTo(version, 3);
+        assertThat(predictions()).isEmpty(); // the batch holds 4, not max-batch's 3
+        sent.addAll(sendTo(version, 1));
+        assertScoredLikeTheBaseline(sent, version);
+        sent.addAll(sendTo(version, 2));
+        harness.processWatermark(new Watermark(5_000));
+        assertScoredLikeTheBaseline(sent, version);
     }
 }
