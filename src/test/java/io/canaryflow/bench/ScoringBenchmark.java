@@ -340,7 +340,8 @@ public final class ScoringBenchmark {
         firstNanos = 0;
         sunk = 0;
         // About two seconds of work at each batch size.
-        long records = scorer ? Math.max(200_000L, Math.min(4_000_000L, batch * 16_000L)) : 20_000_000L;
+        long records =
+                scorer ? Math.max(200_000L, Math.min(4_000_000L, batch * 16_000L)) : 20_000_000L;
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.OBJECT_REUSE, true);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
