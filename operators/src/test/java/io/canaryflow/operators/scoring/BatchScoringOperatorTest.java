@@ -347,54 +347,68 @@ class BatchScoringOperatorTest {
                         });
     }
 
+    /**
+     * A Flink-free scorer with max-batch 2 on {@code nanoClock}; the counters of every version it
+     * loads go to {@code counters}.
+     */
+    static BatchScorer scorer(
+            java.util.function.LongSupplier nanoClock,
+            List<BatchScorer.InferenceCounters> counters) {
+        return new BatchScorer(
+                repository,
+                SessionConfig.defaults(),
+                SCHEMAS,
+                2,
+                io.canaryflow.modelloader.SessionCache.shared(),
+                nanoClock,
+                () -> 0L,
+                new BatchScorer.LoadListener() {
+                    @Override
+                    public void loaded(
+                            String experiment,
+                            ModelVersion id,
+                            ModelSession session,
+                            BatchScorer.InferenceCounters c) {
+                        counters.add(c);
+                    }
+
+                    @Override
+                    public void failed(String experiment, ModelVersion id, String error) {
+                        throw new AssertionError(error);
+                    }
+                });
+    }
+
+    /** Sends predictions to {@code predictions}; any failure or dead letter fails the test. */
+    static BatchScorer.Emitter predictionsOnly(
+            java.util.function.Consumer<Prediction> predictions) {
+        return new BatchScorer.Emitter() {
+            @Override
+            public void prediction(Prediction p) {
+                predictions.accept(p);
+            }
+
+            @Override
+            public void deadLetter(DeadLetter d) {
+                throw new AssertionError(d);
+            }
+
+            @Override
+            public void failure(Prediction failed) {
+                throw new AssertionError(failed);
+            }
+        };
+    }
+
     @Test
     void shouldCountBatchesRowsAndTheTimeInsideOnnxRuntimePerVersion() throws Exception {
         long[] clock = {0};
         List<BatchScorer.InferenceCounters> counters = new ArrayList<>();
         List<Prediction> scored = new ArrayList<>();
-        BatchScorer.Emitter emitter =
-                new BatchScorer.Emitter() {
-                    @Override
-                    public void prediction(Prediction p) {
-                        scored.add(p);
-                    }
-
-                    @Override
-                    public void deadLetter(DeadLetter d) {
-                        throw new AssertionError(d);
-                    }
-
-                    @Override
-                    public void failure(Prediction failed) {
-                        throw new AssertionError(failed);
-                    }
-                };
+        BatchScorer.Emitter emitter = predictionsOnly(scored::add);
         // Every read of the nano clock advances it by 1 µs: a batch's ONNX Runtime call, read
         // just before and just after, takes exactly 1000 ns.
-        try (BatchScorer scorer =
-                new BatchScorer(
-                        repository,
-                        SessionConfig.defaults(),
-                        SCHEMAS,
-                        2,
-                        io.canaryflow.modelloader.SessionCache.shared(),
-                        () -> clock[0] += 1_000,
-                        () -> 0L,
-                        new BatchScorer.LoadListener() {
-                            @Override
-                            public void loaded(
-                                    String experiment,
-                                    ModelVersion id,
-                                    ModelSession session,
-                                    BatchScorer.InferenceCounters c) {
-                                counters.add(c);
-                            }
-
-                            @Override
-                            public void failed(String experiment, ModelVersion id, String error) {
-                                throw new AssertionError(error);
-                            }
-                        })) {
+        try (BatchScorer scorer = scorer(() -> clock[0] += 1_000, counters)) {
             for (int i = 0; i < 5; i++) {
                 scorer.add(baselineEvent(), emitter);
             }
@@ -418,48 +432,13 @@ class BatchScoringOperatorTest {
         List<BatchScorer.InferenceCounters> counters = new ArrayList<>();
         int[] predictions = {0};
         BatchScorer.Emitter failing =
-                new BatchScorer.Emitter() {
-                    @Override
-                    public void prediction(Prediction p) {
-                        if (predictions[0]++ == 0) {
-                            throw new IllegalStateException("downstream is gone");
-                        }
-                    }
-
-                    @Override
-                    public void deadLetter(DeadLetter d) {
-                        throw new AssertionError(d);
-                    }
-
-                    @Override
-                    public void failure(Prediction failed) {
-                        throw new AssertionError(failed);
-                    }
-                };
-        try (BatchScorer scorer =
-                new BatchScorer(
-                        repository,
-                        SessionConfig.defaults(),
-                        SCHEMAS,
-                        2,
-                        io.canaryflow.modelloader.SessionCache.shared(),
-                        System::nanoTime,
-                        () -> 0L,
-                        new BatchScorer.LoadListener() {
-                            @Override
-                            public void loaded(
-                                    String experiment,
-                                    ModelVersion id,
-                                    ModelSession session,
-                                    BatchScorer.InferenceCounters c) {
-                                counters.add(c);
+                predictionsOnly(
+                        p -> {
+                            if (predictions[0]++ == 0) {
+                                throw new IllegalStateException("downstream is gone");
                             }
-
-                            @Override
-                            public void failed(String experiment, ModelVersion id, String error) {
-                                throw new AssertionError(error);
-                            }
-                        })) {
+                        });
+        try (BatchScorer scorer = scorer(System::nanoTime, counters)) {
             scorer.add(baselineEvent(), failing);
             org.assertj.core.api.Assertions.assertThatThrownBy(
                             () -> scorer.add(baselineEvent(), failing))
