@@ -95,6 +95,13 @@ public final class EndToEndBenchmark {
                     "state.backend.rocksdb.timer-service.factory",
                     System.getProperty("bench.timers"));
         }
+        // -Dbench.flink.<key>=<value> sets any Flink option, e.g. a RocksDB one, for an experiment.
+        for (String property : System.getProperties().stringPropertyNames()) {
+            if (property.startsWith("bench.flink.")) {
+                flink.setString(
+                        property.substring("bench.flink.".length()), System.getProperty(property));
+            }
+        }
         flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(flink);
         InferenceJob.build(env, config);
