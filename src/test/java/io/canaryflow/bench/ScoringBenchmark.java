@@ -44,7 +44,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * buffer; scorer = {@link BatchScorer} fed routed events one by one (gathering features into its
  * batch, scoring, building predictions), with the split of its time between ONNX Runtime and its
  * own work; operator = {@link BatchScoringOperator} in a real Flink job chained as in the inference
- * job. Rounds alternate the three; the median of each is reported.
+ * job. Rounds alternate the three; the median of each is reported, and as ratios the median of each
+ * round's ratio to that round's raw figure.
  *
  * <p>Run with {@code bin/benchmark} (or {@code bin/benchmark scoring}).
  */
@@ -85,6 +86,8 @@ public final class ScoringBenchmark {
                 double[] inOrt = new double[ROUNDS];
                 double[] own = new double[ROUNDS];
                 double[] scorer = new double[ROUNDS];
+                double[] coreRatio = new double[ROUNDS];
+                double[] scorerRatio = new double[ROUNDS];
                 for (int r = 0; r < ROUNDS; r++) {
                     raw[r] = rawOrt(artifact, rows, batch);
                     Measured clocked = core(repository, version, rows, batch);
@@ -92,6 +95,9 @@ public final class ScoringBenchmark {
                     inOrt[r] = clocked.nanosPerRowInOrt();
                     own[r] = 1e9 / clocked.rowsPerSecond() - clocked.nanosPerRowInOrt();
                     scorer[r] = chained(repository, version, rows, batch, true);
+                    // This machine's speed drifts: compare each round with its own raw figure.
+                    coreRatio[r] = core[r] / raw[r];
+                    scorerRatio[r] = scorer[r] / raw[r];
                 }
                 double rawRate = median(raw);
                 double coreRate = median(core);
@@ -104,9 +110,9 @@ public final class ScoringBenchmark {
                                 batch,
                                 rawRate,
                                 coreRate,
-                                coreRate / rawRate,
+                                median(coreRatio),
                                 scorerRate,
-                                scorerRate / rawRate);
+                                median(scorerRatio));
                 System.out.println(line);
                 ratios.add(line);
                 split.add(
