@@ -50,22 +50,25 @@ class JudgeFunctionTest {
                     2,
                     false);
 
+    /** The judge of {@link #PLAN} under {@link #POLICY}, its processing time now. */
     static KeyedTwoInputStreamOperatorTestHarness<String, MonitoringRecord, SignedCommand, Decision>
             harness() throws Exception {
         KeyedTwoInputStreamOperatorTestHarness<String, MonitoringRecord, SignedCommand, Decision>
-                h =
-                        new KeyedTwoInputStreamOperatorTestHarness<>(
-                                new KeyedCoProcessOperator<>(
-                                        new JudgeFunction(
-                                                Map.of("fraud", PLAN),
-                                                Map.of("fraud", POLICY),
-                                                KEY,
-                                                60_000)),
-                                MonitoringRecord::experiment,
-                                c -> c.command().experiment(),
-                                Types.STRING);
+                h = harness(PLAN, POLICY);
         h.setProcessingTime(System.currentTimeMillis());
         return h;
+    }
+
+    /** The judge of experiment "fraud" with {@code plan} under {@code policy}. */
+    static KeyedTwoInputStreamOperatorTestHarness<String, MonitoringRecord, SignedCommand, Decision>
+            harness(RolloutPlan plan, RolloutPolicy policy) throws Exception {
+        return new KeyedTwoInputStreamOperatorTestHarness<>(
+                new KeyedCoProcessOperator<>(
+                        new JudgeFunction(
+                                Map.of("fraud", plan), Map.of("fraud", policy), KEY, 60_000)),
+                MonitoringRecord::experiment,
+                c -> c.command().experiment(),
+                Types.STRING);
     }
 
     static MonitoringRecord report(String version, String arm, long window, long n, long failed) {
@@ -287,17 +290,7 @@ class JudgeFunctionTest {
                         false);
         try (KeyedTwoInputStreamOperatorTestHarness<
                         String, MonitoringRecord, SignedCommand, Decision>
-                h =
-                        new KeyedTwoInputStreamOperatorTestHarness<>(
-                                new KeyedCoProcessOperator<>(
-                                        new JudgeFunction(
-                                                Map.of("fraud", PLAN),
-                                                Map.of("fraud", latencyPolicy),
-                                                KEY,
-                                                60_000)),
-                                MonitoringRecord::experiment,
-                                c -> c.command().experiment(),
-                                Types.STRING)) {
+                h = harness(PLAN, latencyPolicy)) {
             h.open();
             for (long w = 0;
                     w < 10
@@ -391,17 +384,7 @@ class JudgeFunctionTest {
                         false);
         try (KeyedTwoInputStreamOperatorTestHarness<
                         String, MonitoringRecord, SignedCommand, Decision>
-                h =
-                        new KeyedTwoInputStreamOperatorTestHarness<>(
-                                new KeyedCoProcessOperator<>(
-                                        new JudgeFunction(
-                                                Map.of("fraud", SHADOW_PLAN),
-                                                Map.of("fraud", policy),
-                                                KEY,
-                                                60_000)),
-                                MonitoringRecord::experiment,
-                                c -> c.command().experiment(),
-                                Types.STRING)) {
+                h = harness(SHADOW_PLAN, policy)) {
             h.open();
             for (long w = 0; w < 6 && h.extractOutputValues().size() < 1; w++) {
                 long n = 2_000;
@@ -488,17 +471,7 @@ class JudgeFunctionTest {
                         3_000);
         try (KeyedTwoInputStreamOperatorTestHarness<
                         String, MonitoringRecord, SignedCommand, Decision>
-                h =
-                        new KeyedTwoInputStreamOperatorTestHarness<>(
-                                new KeyedCoProcessOperator<>(
-                                        new JudgeFunction(
-                                                Map.of("fraud", PLAN),
-                                                Map.of("fraud", everyThree),
-                                                KEY,
-                                                60_000)),
-                                MonitoringRecord::experiment,
-                                c -> c.command().experiment(),
-                                Types.STRING)) {
+                h = harness(PLAN, everyThree)) {
             h.open();
             window(h, 0, 1_000);
             window(h, 1, 1_000);
@@ -531,17 +504,7 @@ class JudgeFunctionTest {
                                 new RolloutPlan.Variant("v2", 1)));
         try (KeyedTwoInputStreamOperatorTestHarness<
                         String, MonitoringRecord, SignedCommand, Decision>
-                h =
-                        new KeyedTwoInputStreamOperatorTestHarness<>(
-                                new KeyedCoProcessOperator<>(
-                                        new JudgeFunction(
-                                                Map.of("fraud", ab),
-                                                Map.of("fraud", POLICY),
-                                                KEY,
-                                                60_000)),
-                                MonitoringRecord::experiment,
-                                c -> c.command().experiment(),
-                                Types.STRING)) {
+                h = harness(ab, POLICY)) {
             h.open();
             for (long w = 0; w < 6 && decisions(h).isEmpty(); w++) {
                 h.processElement1(
