@@ -59,6 +59,12 @@ public final class ChiSquare {
     }
 
     public static Result homogeneity(long[] a, long[] b) {
+        long[] totals = totals(a, b);
+        return homogeneity(a, b, totals[0], totals[1]);
+    }
+
+    /** The sums of {@code a} and of {@code b}, which must have as many categories. */
+    private static long[] totals(long[] a, long[] b) {
         if (a.length != b.length) {
             throw new IllegalArgumentException(a.length + " categories against " + b.length);
         }
@@ -68,6 +74,13 @@ public final class ChiSquare {
             na += a[i];
             nb += b[i];
         }
+        return new long[] {na, nb};
+    }
+
+    /**
+     * {@link #homogeneity(long[], long[])} of categories whose sums are {@code na} and {@code nb}.
+     */
+    private static Result homogeneity(long[] a, long[] b, long na, long nb) {
         if (na == 0 || nb == 0) {
             return new Result(Double.NaN, 0, Double.NaN, na + nb);
         }
@@ -99,15 +112,9 @@ public final class ChiSquare {
      * approximation from inflating rare categories' evidence).
      */
     public static Result homogeneityPooled(long[] a, long[] b, double minExpected) {
-        if (a.length != b.length) {
-            throw new IllegalArgumentException(a.length + " categories against " + b.length);
-        }
-        long na = 0;
-        long nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            na += a[i];
-            nb += b[i];
-        }
+        long[] totals = totals(a, b);
+        long na = totals[0];
+        long nb = totals[1];
         double n = na + nb;
         double smaller = Math.min(na, nb);
         long[] pa = new long[a.length + 1];
@@ -141,6 +148,7 @@ public final class ChiSquare {
             pb[k] = restB;
             k++;
         }
-        return homogeneity(java.util.Arrays.copyOf(pa, k), java.util.Arrays.copyOf(pb, k));
+        // Pooling moves counts between categories, so the sums stay na and nb.
+        return homogeneity(java.util.Arrays.copyOf(pa, k), java.util.Arrays.copyOf(pb, k), na, nb);
     }
 }
