@@ -2,10 +2,13 @@ package io.canaryflow.testing;
 
 import io.canaryflow.jobs.Pipeline;
 import io.canaryflow.operators.control.Decision;
+import io.canaryflow.operators.decode.Decoded;
+import io.canaryflow.operators.decode.SourceDecoder;
 import io.canaryflow.operators.monitoring.MonitoringRecord;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.Prediction;
 import io.canaryflow.operators.records.SourceRecord;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -25,16 +28,23 @@ public final class FailingEndpoints implements Pipeline.Endpoints {
     }
 
     @Override
-    public DataStream<SourceRecord> features(StreamExecutionEnvironment env) {
-        return delegate.features(env)
+    public DataStream<Decoded> features(
+            StreamExecutionEnvironment env,
+            SourceDecoder decoder,
+            WatermarkStrategy<Decoded> time) {
+        return delegate.features(env, decoder, time)
                 .map(new FailOnceAfterCheckpoint<>(after))
+                .returns(Decoded.class)
                 .uid("inject-failure")
                 .name("inject failure");
     }
 
     @Override
-    public DataStream<SourceRecord> labels(StreamExecutionEnvironment env) {
-        return delegate.labels(env);
+    public DataStream<Decoded> labels(
+            StreamExecutionEnvironment env,
+            SourceDecoder decoder,
+            WatermarkStrategy<Decoded> time) {
+        return delegate.labels(env, decoder, time);
     }
 
     @Override

@@ -11,10 +11,16 @@ import io.canaryflow.operators.Outputs;
 import io.canaryflow.operators.control.ControlReadFunction;
 import io.canaryflow.operators.control.Decision;
 import io.canaryflow.operators.control.JudgeFunction;
+import io.canaryflow.operators.control.JudgeOperator;
 import io.canaryflow.operators.control.SignedCommand;
 import io.canaryflow.operators.decode.DecodeFunction;
+import io.canaryflow.operators.decode.Decoded;
+import io.canaryflow.operators.decode.EventTime;
 import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.decode.FeatureEventDecoder;
 import io.canaryflow.operators.decode.LabelDecodeFunction;
+import io.canaryflow.operators.decode.LabelDecoder;
+import io.canaryflow.operators.decode.SourceDecoder;
 import io.canaryflow.operators.monitoring.AwaitingLabel;
 import io.canaryflow.operators.monitoring.LabelJoinOperator;
 import io.canaryflow.operators.monitoring.LabelPartial;
@@ -32,6 +38,7 @@ import io.canaryflow.operators.records.RoutedEvent;
 import io.canaryflow.operators.records.SourceRecord;
 import io.canaryflow.operators.routing.RolloutPlan;
 import io.canaryflow.operators.routing.RouteFunction;
+import io.canaryflow.operators.routing.RouteOperator;
 import io.canaryflow.operators.scoring.BatchScoringOperator;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,7 +51,6 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.StateBackendOptions;
-import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -60,37 +66,29 @@ import org.slf4j.LoggerFactory;
 public final class Pipeline {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
 
-    /** A watermark strategy for streams without event time: they never hold watermarks back. */
-    private static final WatermarkStrategy<SourceRecord> NO_EVENT_TIME =
-            WatermarkStrategy.forGenerator(
-                    ctx ->
-                            new org.apache.flink.api.common.eventtime.WatermarkGenerator<>() {
-                                @Override
-                                public void onEvent(
-                                        SourceRecord event,
-                                        long timestamp,
-                                        org.apache.flink.api.common.eventtime.WatermarkOutput
-                                                out) {}
-
-                                @Override
-                                public void onPeriodicEmit(
-                                        org.apache.flink.api.common.eventtime.WatermarkOutput out) {
-                                    out.emitWatermark(
-                                            new org.apache.flink.api.common.eventtime.Watermark(
-                                                    Long.MAX_VALUE));
-                                }
-                            });
-
     private Pipeline() {}
 
     /** Where the pipeline reads and writes. */
     public interface Endpoints {
-        DataStream<SourceRecord> features(StreamExecutionEnvironment env);
+        /**
+         * Feature records, each decoded by {@code decoder} where the source reads it, with
+         * timestamps and watermarks from {@code time} generated inside the source per partition.
+         */
+        DataStream<Decoded> features(
+                StreamExecutionEnvironment env,
+                SourceDecoder decoder,
+                WatermarkStrategy<Decoded> time);
 
-        /** Raw label records; only asked for when labels are enabled. */
-        DataStream<SourceRecord> labels(StreamExecutionEnvironment env);
+        /** Label records, as {@link #features}; only asked for when labels are enabled. */
+        DataStream<Decoded> labels(
+                StreamExecutionEnvironment env,
+                SourceDecoder decoder,
+                WatermarkStrategy<Decoded> time);
 
-        /** Raw control records (commands and decisions); only asked for when control is on. */
+        /**
+         * Raw control records (commands and decisions), without event time; only asked for when
+         * control is on.
+         */
         DataStream<SourceRecord> control(StreamExecutionEnvironment env);
 
         /** Where decisions go (the control topic); only asked for when control is on. */
@@ -181,57 +179,49 @@ public final class Pipeline {
         Map<String, RolloutPlan> plans = new LinkedHashMap<>();
         config.plans().forEach(p -> plans.put(p.experiment(), p));
 
+        WatermarkStrategy<Decoded> eventTime =
+                EventTime.perPartition(
+                        config.get(JobOptions.MAX_OUT_OF_ORDERNESS),
+                        config.get(JobOptions.IDLE_TIMEOUT));
         SingleOutputStreamOperator<FeatureEvent> decoded =
                 endpoints
-                        .features(env)
-                        .process(
-                                new DecodeFunction(
-                                        schemas, config.get(JobOptions.MAX_RECORD_BYTES)))
+                        .features(
+                                env,
+                                new FeatureEventDecoder(
+                                        schemas, config.get(JobOptions.MAX_RECORD_BYTES)),
+                                eventTime)
+                        .process(new DecodeFunction())
                         .uid("decode")
-                        .name("decode + validate");
-
-        DataStream<FeatureEvent> timed =
-                decoded.assignTimestampsAndWatermarks(
-                                WatermarkStrategy.<FeatureEvent>forBoundedOutOfOrderness(
-                                                config.get(JobOptions.MAX_OUT_OF_ORDERNESS))
-                                        .withTimestampAssigner((event, previous) -> event.ts())
-                                        .withIdleness(config.get(JobOptions.IDLE_TIMEOUT)))
-                        .uid("event-time")
-                        .name("event time");
+                        .name("valid events");
 
         List<DataStream<DeadLetter>> deadLetterStreams = new ArrayList<>();
 
-        // The configured plans seed the broadcast state; with control on, the plans the judge
-        // decides, read back from the control topic, follow.
-        DataStream<RolloutPlan> plansIn =
-                env.fromData(
-                                TypeInformation.of(RolloutPlan.class),
-                                config.plans().toArray(RolloutPlan[]::new))
-                        .uid("configured-plans")
-                        .name("configured plans")
-                        .setParallelism(1);
+        // Routing reads the configured plans and, with control on, the plans the judge decides,
+        // read back from the control topic. The plans' stream carries no event time: the route
+        // operator forwards the features' time alone.
         SingleOutputStreamOperator<SignedCommand> commands = null;
+        SingleOutputStreamOperator<RoutedEvent> routed;
         if (config.get(JobOptions.CONTROL_ENABLED)) {
             commands =
                     endpoints
                             .control(env)
-                            // commands and decisions are not event-time data: never hold time back
-                            .assignTimestampsAndWatermarks(NO_EVENT_TIME)
-                            .uid("control-time")
-                            .name("control (no event time)")
                             .process(new ControlReadFunction())
                             .uid("control-read")
                             .name("read control");
             deadLetterStreams.add(commands.getSideOutput(Outputs.DEAD_LETTERS));
-            plansIn = plansIn.union(commands.getSideOutput(ControlReadFunction.PLANS));
+            routed =
+                    decoded.connect(commands.getSideOutput(ControlReadFunction.PLANS).broadcast())
+                            .transform(
+                                    "route",
+                                    TypeInformation.of(RoutedEvent.class),
+                                    new RouteOperator(new RouteFunction(plans)))
+                            .uid("route");
+        } else {
+            routed =
+                    decoded.process(new RouteFunction.ConfiguredPlans(plans))
+                            .uid("route")
+                            .name("route");
         }
-        BroadcastStream<RolloutPlan> planStream = plansIn.broadcast(RouteFunction.PLANS);
-
-        SingleOutputStreamOperator<RoutedEvent> routed =
-                timed.connect(planStream)
-                        .process(new RouteFunction(plans))
-                        .uid("route")
-                        .name("route");
 
         // Every scoring outcome: predictions, and failures of a version to score (monitoring only).
         SingleOutputStreamOperator<Prediction> outcomes =
@@ -264,14 +254,17 @@ public final class Pipeline {
                         monitoring
                                 .keyBy(MonitoringRecord::experiment)
                                 .connect(commands.keyBy(c -> c.command().experiment()))
-                                .process(
-                                        new JudgeFunction(
-                                                plans,
-                                                config.policies(),
-                                                config.controlKey(),
-                                                config.get(JobOptions.MAX_COMMAND_AGE).toMillis()))
-                                .uid("judge")
-                                .name("judge");
+                                .transform(
+                                        "judge",
+                                        TypeInformation.of(Decision.class),
+                                        new JudgeOperator(
+                                                new JudgeFunction(
+                                                        plans,
+                                                        config.policies(),
+                                                        config.controlKey(),
+                                                        config.get(JobOptions.MAX_COMMAND_AGE)
+                                                                .toMillis())))
+                                .uid("judge");
                 deadLetterStreams.add(decisions.getSideOutput(Outputs.DEAD_LETTERS));
                 decisions
                         .sinkTo(endpoints.decisions())
@@ -324,24 +317,18 @@ public final class Pipeline {
                 partials.map(MonitorPartial::of).uid("monitor-windows").name("window partials");
         boolean labels = config.get(JobOptions.LABELS_ENABLED);
         if (labels) {
-            SingleOutputStreamOperator<Label> decodedLabels =
+            SingleOutputStreamOperator<Label> timedLabels =
                     endpoints
-                            .labels(env)
-                            .process(
-                                    new LabelDecodeFunction(
-                                            config.get(JobOptions.MAX_RECORD_BYTES)))
+                            .labels(
+                                    env,
+                                    new LabelDecoder(config.get(JobOptions.MAX_RECORD_BYTES)),
+                                    EventTime.perPartition(
+                                            config.get(JobOptions.MAX_OUT_OF_ORDERNESS),
+                                            config.get(JobOptions.IDLE_TIMEOUT)))
+                            .process(new LabelDecodeFunction())
                             .uid("decode-labels")
-                            .name("decode labels");
-            deadLetters.add(decodedLabels.getSideOutput(Outputs.DEAD_LETTERS));
-            DataStream<Label> timedLabels =
-                    decodedLabels
-                            .assignTimestampsAndWatermarks(
-                                    WatermarkStrategy.<Label>forBoundedOutOfOrderness(
-                                                    config.get(JobOptions.MAX_OUT_OF_ORDERNESS))
-                                            .withTimestampAssigner((label, previous) -> label.ts())
-                                            .withIdleness(config.get(JobOptions.IDLE_TIMEOUT)))
-                            .uid("labels-event-time")
-                            .name("labels event time");
+                            .name("valid labels");
+            deadLetters.add(timedLabels.getSideOutput(Outputs.DEAD_LETTERS));
             DataStream<AwaitingLabel> awaiting =
                     outcomes.filter(Prediction::scored)
                             .uid("labelled-predictions")

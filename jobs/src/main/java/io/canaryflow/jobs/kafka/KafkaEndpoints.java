@@ -5,6 +5,8 @@ import io.canaryflow.jobs.config.JobConfig;
 import io.canaryflow.jobs.config.JobOptions;
 import io.canaryflow.operators.control.Decision;
 import io.canaryflow.operators.control.DecisionSchema;
+import io.canaryflow.operators.decode.Decoded;
+import io.canaryflow.operators.decode.SourceDecoder;
 import io.canaryflow.operators.monitoring.MonitoringRecord;
 import io.canaryflow.operators.monitoring.MonitoringSchema;
 import io.canaryflow.operators.records.DeadLetter;
@@ -21,6 +23,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -39,18 +42,42 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
     }
 
     @Override
-    public DataStream<SourceRecord> features(StreamExecutionEnvironment env) {
-        return source(env, config.get(JobOptions.FEATURES_TOPIC), "features");
+    public DataStream<Decoded> features(
+            StreamExecutionEnvironment env,
+            SourceDecoder decoder,
+            WatermarkStrategy<Decoded> time) {
+        return env.fromSource(
+                        source(
+                                config.get(JobOptions.FEATURES_TOPIC),
+                                new DecodingDeserializer(decoder)),
+                        time,
+                        "features (Kafka)")
+                .uid("features-source");
     }
 
     @Override
-    public DataStream<SourceRecord> labels(StreamExecutionEnvironment env) {
-        return source(env, config.get(JobOptions.LABELS_TOPIC), "labels");
+    public DataStream<Decoded> labels(
+            StreamExecutionEnvironment env,
+            SourceDecoder decoder,
+            WatermarkStrategy<Decoded> time) {
+        return env.fromSource(
+                        source(
+                                config.get(JobOptions.LABELS_TOPIC),
+                                new DecodingDeserializer(decoder)),
+                        time,
+                        "labels (Kafka)")
+                .uid("labels-source");
     }
 
     @Override
     public DataStream<SourceRecord> control(StreamExecutionEnvironment env) {
-        return source(env, config.get(JobOptions.CONTROL_TOPIC), "control");
+        return env.fromSource(
+                        source(
+                                config.get(JobOptions.CONTROL_TOPIC),
+                                new SourceRecordDeserializer()),
+                        WatermarkStrategy.noWatermarks(),
+                        "control (Kafka)")
+                .uid("control-source");
     }
 
     @Override
@@ -65,23 +92,21 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
                         new DecisionSchema()));
     }
 
-    private DataStream<SourceRecord> source(
-            StreamExecutionEnvironment env, String topic, String name) {
-        KafkaSourceBuilder<SourceRecord> builder =
-                KafkaSource.<SourceRecord>builder()
+    private <T> KafkaSource<T> source(String topic, KafkaRecordDeserializationSchema<T> records) {
+        KafkaSourceBuilder<T> builder =
+                KafkaSource.<T>builder()
                         .setBootstrapServers(config.get(JobOptions.BOOTSTRAP_SERVERS))
                         .setTopics(topic)
                         .setGroupId(config.get(JobOptions.GROUP_ID))
                         .setStartingOffsets(startingOffsets())
-                        .setDeserializer(new SourceRecordDeserializer())
+                        .setDeserializer(records)
                         .setProperties(config.kafkaProperties())
                         // Producers may be transactional: never read aborted data.
                         .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         if (config.get(JobOptions.BOUNDED)) {
             builder.setBounded(OffsetsInitializer.latest());
         }
-        return env.fromSource(builder.build(), WatermarkStrategy.noWatermarks(), name + " (Kafka)")
-                .uid(name + "-source");
+        return builder.build();
     }
 
     private OffsetsInitializer startingOffsets() {

@@ -3,7 +3,6 @@ package io.canaryflow.operators.decode;
 import io.canaryflow.operators.Outputs;
 import io.canaryflow.operators.records.FeatureEvent;
 import io.canaryflow.operators.records.Reason;
-import io.canaryflow.operators.records.SourceRecord;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -13,27 +12,18 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Decodes raw records into feature events; every rejected record goes to {@link
- * Outputs#DEAD_LETTERS} with its reason. Never throws for bad input, so bad records cannot restart
- * the job. Counts {@code decoded} and {@code deadLetters} per {@code reason}.
+ * Splits the features source's decoded records (see {@link FeatureEventDecoder}, which runs in the
+ * source): valid events go on, every rejected record goes to {@link Outputs#DEAD_LETTERS} with its
+ * reason. Counts {@code decoded} and {@code deadLetters} per {@code reason}.
  */
-public class DecodeFunction extends ProcessFunction<SourceRecord, FeatureEvent> {
+public class DecodeFunction extends ProcessFunction<Decoded, FeatureEvent> {
     private static final long serialVersionUID = 1L;
 
-    private final Map<String, ExperimentSchema> schemas;
-    private final int maxRecordBytes;
-    private transient FeatureEventDecoder decoder;
     private transient Counter decoded;
     private transient Map<Reason, Counter> rejected;
 
-    public DecodeFunction(Map<String, ExperimentSchema> schemas, int maxRecordBytes) {
-        this.schemas = Map.copyOf(schemas);
-        this.maxRecordBytes = maxRecordBytes;
-    }
-
     @Override
     public void open(OpenContext openContext) {
-        decoder = new FeatureEventDecoder(schemas, maxRecordBytes);
         MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
         decoded = group.counter("decoded");
         rejected = new EnumMap<>(Reason.class);
@@ -43,16 +33,13 @@ public class DecodeFunction extends ProcessFunction<SourceRecord, FeatureEvent> 
     }
 
     @Override
-    public void processElement(SourceRecord record, Context ctx, Collector<FeatureEvent> out) {
-        DecodeResult<FeatureEvent> result =
-                decoder.decode(record, ctx.timerService().currentProcessingTime());
-        if (result instanceof DecodeResult.Valid<FeatureEvent> valid) {
+    public void processElement(Decoded record, Context ctx, Collector<FeatureEvent> out) {
+        if (record.event() != null) {
             decoded.inc();
-            out.collect(valid.value());
+            out.collect(record.event());
         } else {
-            DecodeResult.Rejected<FeatureEvent> r = (DecodeResult.Rejected<FeatureEvent>) result;
-            rejected.get(r.deadLetter().reason()).inc();
-            ctx.output(Outputs.DEAD_LETTERS, r.deadLetter());
+            rejected.get(record.deadLetter().reason()).inc();
+            ctx.output(Outputs.DEAD_LETTERS, record.deadLetter());
         }
     }
 }

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.FeatureEvent;
 import io.canaryflow.operators.records.Reason;
@@ -21,29 +19,30 @@ import java.util.Map;
  * Decodes and validates feature events (wire format in the README) without a JSON tree: a streaming
  * parser, feature names canonicalized by the parser's symbol table, values collected into reused
  * arrays. Checks, in order: size ({@code OVERSIZE}), JSON shape and required fields ({@code
- * MALFORMED}), experiment ({@code UNKNOWN_EXPERIMENT}), dense width ({@code WRONG_WIDTH}), presence
- * of every schema feature ({@code MISSING_FEATURE}), finiteness within float32 ({@code
- * NON_FINITE}). Feature names the schema does not know are ignored. A missing {@code ts} falls back
- * to the source record's timestamp.
+ * MALFORMED}: not UTF-8, not one JSON object, a duplicate key at any level, nesting deeper than
+ * {@value Json#MAX_NESTING}, a field of the wrong JSON type — {@code event_id}, {@code unit},
+ * {@code experiment} and segment values are strings, {@code ts} an integer that fits a long),
+ * experiment ({@code UNKNOWN_EXPERIMENT}), dense width ({@code WRONG_WIDTH}), presence of every
+ * schema feature ({@code MISSING_FEATURE}), finiteness within float32 ({@code NON_FINITE}). Feature
+ * names the schema does not know are ignored. A missing {@code ts} falls back to the source
+ * record's timestamp.
  *
  * <p>Not thread-safe: one decoder per operator instance.
  */
-public final class FeatureEventDecoder {
-    private static final JsonFactory JSON =
-            JsonFactory.builder()
-                    .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-                    .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
-                    .build();
+public final class FeatureEventDecoder implements SourceDecoder {
+    private static final long serialVersionUID = 1L;
+
+    private static final JsonFactory JSON = Json.strictFactory();
 
     private final Map<String, ExperimentSchema> schemas;
     private final int maxRecordBytes;
 
     // Reused per call: features as read, before they are mapped to the schema.
-    private String[] names = new String[64];
-    private double[] values = new double[64];
-    private JsonToken[] kinds = new JsonToken[64];
-    private int count;
-    private boolean dense;
+    private transient String[] names;
+    private transient double[] values;
+    private transient JsonToken[] kinds;
+    private transient int count;
+    private transient boolean dense;
 
     public FeatureEventDecoder(Map<String, ExperimentSchema> schemas, int maxRecordBytes) {
         this.schemas = Map.copyOf(schemas);
@@ -55,11 +54,24 @@ public final class FeatureEventDecoder {
      *
      * @param now processing time, stamped on a dead letter
      */
+    @Override
+    public Decoded read(SourceRecord record, long now) {
+        DecodeResult<FeatureEvent> result = decode(record, now);
+        return result instanceof DecodeResult.Valid<FeatureEvent> v
+                ? Decoded.of(v.value())
+                : Decoded.of(((DecodeResult.Rejected<FeatureEvent>) result).deadLetter());
+    }
+
     public DecodeResult<FeatureEvent> decode(SourceRecord record, long now) {
         String eventId = null;
         String experiment = null;
+        if (names == null) {
+            names = new String[64];
+            values = new double[64];
+            kinds = new JsonToken[64];
+        }
         try {
-            byte[] bytes = Reject.sized(record.value(), maxRecordBytes, "record");
+            byte[] bytes = Json.utf8(Reject.sized(record.value(), maxRecordBytes, "record"));
             String unit = null;
             long ts = Long.MIN_VALUE;
             Map<String, String> segment = Map.of();
@@ -67,8 +79,11 @@ public final class FeatureEventDecoder {
             dense = false;
             boolean sawFeatures = false;
             try (JsonParser p = JSON.createParser(bytes)) {
-                if (p.nextToken() != JsonToken.START_OBJECT) {
-                    throw new Reject(Reason.MALFORMED, "not a JSON object");
+                JsonToken first = p.nextToken();
+                if (first != JsonToken.START_OBJECT) {
+                    throw new Reject(
+                            Reason.MALFORMED,
+                            "not a JSON object: the record is " + Json.kind(first));
                 }
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String field = p.currentName();
@@ -77,14 +92,7 @@ public final class FeatureEventDecoder {
                         case "event_id" -> eventId = text(p, token, field);
                         case "unit" -> unit = text(p, token, field);
                         case "experiment" -> experiment = text(p, token, field);
-                        case "ts" -> {
-                            if (token != JsonToken.VALUE_NUMBER_INT) {
-                                throw new Reject(
-                                        Reason.MALFORMED,
-                                        "'ts' must be epoch milliseconds (an integer)");
-                            }
-                            ts = p.getLongValue();
-                        }
+                        case "ts" -> ts = Json.epochMillis(p, token);
                         case "features" -> {
                             readFeatures(p, token);
                             sawFeatures = true;
@@ -100,7 +108,7 @@ public final class FeatureEventDecoder {
                     throw new Reject(Reason.MALFORMED, "trailing content after the JSON object");
                 }
             } catch (JsonProcessingException e) {
-                throw new Reject(Reason.MALFORMED, "invalid JSON: " + e.getOriginalMessage());
+                throw new Reject(Reason.MALFORMED, Json.problem(e));
             }
             requirePresent(eventId, "event_id");
             requirePresent(unit, "unit");
@@ -143,10 +151,12 @@ public final class FeatureEventDecoder {
 
     private static String text(JsonParser p, JsonToken token, String field)
             throws IOException, Reject {
-        if (token == JsonToken.VALUE_STRING || token == JsonToken.VALUE_NUMBER_INT) {
+        if (token == JsonToken.VALUE_STRING) {
             return p.getText();
         }
-        throw new Reject(Reason.MALFORMED, String.format("'%s' must be a string", field));
+        throw new Reject(
+                Reason.MALFORMED,
+                String.format("'%s' must be a string, got %s", field, Json.kind(token)));
     }
 
     private static void requirePresent(String value, String field) throws Reject {
@@ -180,7 +190,9 @@ public final class FeatureEventDecoder {
                 add(null, v, p);
             }
         } else {
-            throw new Reject(Reason.MALFORMED, "'features' must be an object or an array");
+            throw new Reject(
+                    Reason.MALFORMED,
+                    "'features' must be an object or an array, got " + Json.kind(token));
         }
     }
 
@@ -198,7 +210,7 @@ public final class FeatureEventDecoder {
             values[count] = Double.NaN;
         } else {
             String label = name == null ? "features[" + count + "]" : "feature '" + name + "'";
-            throw new Reject(Reason.MALFORMED, label + " must be a number, got " + p.getText());
+            throw new Reject(Reason.MALFORMED, label + " must be a number, got " + Json.kind(kind));
         }
         count++;
     }
@@ -270,15 +282,18 @@ public final class FeatureEventDecoder {
             return Map.of();
         }
         if (token != JsonToken.START_OBJECT) {
-            throw new Reject(Reason.MALFORMED, "'segment' must be an object of strings");
+            throw new Reject(
+                    Reason.MALFORMED,
+                    "'segment' must be an object of strings, got " + Json.kind(token));
         }
         Map<String, String> segment = new HashMap<>();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
             JsonToken v = p.nextToken();
-            if (v == JsonToken.START_OBJECT || v == JsonToken.START_ARRAY) {
+            if (v != JsonToken.VALUE_STRING) {
                 throw new Reject(
-                        Reason.MALFORMED, String.format("segment '%s' must be a string", key));
+                        Reason.MALFORMED,
+                        String.format("segment '%s' must be a string, got %s", key, Json.kind(v)));
             }
             segment.put(key, p.getText());
         }

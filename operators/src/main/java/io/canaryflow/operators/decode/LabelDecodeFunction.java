@@ -2,7 +2,6 @@ package io.canaryflow.operators.decode;
 
 import io.canaryflow.operators.Outputs;
 import io.canaryflow.operators.records.Label;
-import io.canaryflow.operators.records.SourceRecord;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -10,39 +9,31 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Decodes raw label records; every rejected one goes to {@link Outputs#DEAD_LETTERS} with its
- * reason, never a job restart. Counts {@code labelsDecoded} and {@code labelDeadLetters}.
+ * Splits the labels source's decoded records (see {@link LabelDecoder}, which runs in the source):
+ * valid labels go on, every rejected one goes to {@link Outputs#DEAD_LETTERS} with its reason.
+ * Counts {@code labelsDecoded} and {@code labelDeadLetters}.
  */
-public class LabelDecodeFunction extends ProcessFunction<SourceRecord, Label> {
+public class LabelDecodeFunction extends ProcessFunction<Decoded, Label> {
     private static final long serialVersionUID = 1L;
 
-    private final int maxRecordBytes;
-    private transient LabelDecoder decoder;
     private transient Counter decoded;
     private transient Counter rejected;
 
-    public LabelDecodeFunction(int maxRecordBytes) {
-        this.maxRecordBytes = maxRecordBytes;
-    }
-
     @Override
     public void open(OpenContext openContext) {
-        decoder = new LabelDecoder(maxRecordBytes);
         MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
         decoded = group.counter("labelsDecoded");
         rejected = group.counter("labelDeadLetters");
     }
 
     @Override
-    public void processElement(SourceRecord record, Context ctx, Collector<Label> out) {
-        DecodeResult<Label> result =
-                decoder.decode(record, ctx.timerService().currentProcessingTime());
-        if (result instanceof DecodeResult.Valid<Label> valid) {
+    public void processElement(Decoded record, Context ctx, Collector<Label> out) {
+        if (record.label() != null) {
             decoded.inc();
-            out.collect(valid.value());
+            out.collect(record.label());
         } else {
             rejected.inc();
-            ctx.output(Outputs.DEAD_LETTERS, ((DecodeResult.Rejected<Label>) result).deadLetter());
+            ctx.output(Outputs.DEAD_LETTERS, record.deadLetter());
         }
     }
 }

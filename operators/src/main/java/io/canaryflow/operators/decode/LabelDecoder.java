@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.Label;
 import io.canaryflow.operators.records.Reason;
@@ -13,13 +12,14 @@ import java.io.IOException;
 
 /**
  * Decodes and validates labels, {@code {"event_id":"e-1","label":1.0,"ts":1732345678901}}: size
- * ({@code OVERSIZE}), JSON shape and required fields ({@code MALFORMED}), a finite label ({@code
- * NON_FINITE}). Other fields are ignored; a missing {@code ts} falls back to the source record's
- * timestamp.
+ * ({@code OVERSIZE}), UTF-8 JSON without duplicate keys, its shape and required fields of the right
+ * types ({@code MALFORMED}), a finite label ({@code NON_FINITE}). Other fields are ignored; a
+ * missing {@code ts} falls back to the source record's timestamp.
  */
-public final class LabelDecoder {
-    private static final JsonFactory JSON =
-            JsonFactory.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+public final class LabelDecoder implements SourceDecoder {
+    private static final long serialVersionUID = 1L;
+
+    private static final JsonFactory JSON = Json.strictFactory();
 
     private final int maxRecordBytes;
 
@@ -32,10 +32,18 @@ public final class LabelDecoder {
      *
      * @param now processing time, stamped on a dead letter
      */
+    @Override
+    public Decoded read(SourceRecord record, long now) {
+        DecodeResult<Label> result = decode(record, now);
+        return result instanceof DecodeResult.Valid<Label> v
+                ? Decoded.of(v.value())
+                : Decoded.of(((DecodeResult.Rejected<Label>) result).deadLetter());
+    }
+
     public DecodeResult<Label> decode(SourceRecord record, long now) {
         String eventId = null;
         try {
-            byte[] bytes = Reject.sized(record.value(), maxRecordBytes, "label record");
+            byte[] bytes = Json.utf8(Reject.sized(record.value(), maxRecordBytes, "label record"));
             double label = Double.NaN;
             boolean sawLabel = false;
             long ts = Long.MIN_VALUE;
@@ -50,7 +58,9 @@ public final class LabelDecoder {
                         case "event_id" -> {
                             if (token != JsonToken.VALUE_STRING || p.getText().isEmpty()) {
                                 throw new Reject(
-                                        Reason.MALFORMED, "'event_id' must be a non-empty string");
+                                        Reason.MALFORMED,
+                                        "'event_id' must be a non-empty string, got "
+                                                + Json.kind(token));
                             }
                             eventId = p.getText();
                         }
@@ -61,18 +71,13 @@ public final class LabelDecoder {
                                 label = p.getDoubleValue();
                             } else {
                                 throw new Reject(
-                                        Reason.MALFORMED, "'label' must be a number or a boolean");
+                                        Reason.MALFORMED,
+                                        "'label' must be a number or a boolean, got "
+                                                + Json.kind(token));
                             }
                             sawLabel = true;
                         }
-                        case "ts" -> {
-                            if (token != JsonToken.VALUE_NUMBER_INT) {
-                                throw new Reject(
-                                        Reason.MALFORMED,
-                                        "'ts' must be epoch milliseconds (an integer)");
-                            }
-                            ts = p.getLongValue();
-                        }
+                        case "ts" -> ts = Json.epochMillis(p, token);
                         default -> p.skipChildren();
                     }
                 }
@@ -89,17 +94,18 @@ public final class LabelDecoder {
             if (!Double.isFinite(label)) {
                 throw new Reject(Reason.NON_FINITE, "'label' is not finite: " + label);
             }
-            return new DecodeResult.Valid<>(
-                    new Label(eventId, label, ts == Long.MIN_VALUE ? record.timestamp() : ts));
+            if (ts == Long.MIN_VALUE) {
+                if (record.timestamp() < 0) {
+                    throw new Reject(
+                            Reason.MALFORMED, "missing 'ts' and the record carries no timestamp");
+                }
+                ts = record.timestamp();
+            }
+            return new DecodeResult.Valid<>(new Label(eventId, label, ts));
         } catch (Reject r) {
             return rejected(record, r.reason, r.getMessage(), eventId, now);
         } catch (JsonProcessingException e) {
-            return rejected(
-                    record,
-                    Reason.MALFORMED,
-                    "invalid JSON: " + e.getOriginalMessage(),
-                    eventId,
-                    now);
+            return rejected(record, Reason.MALFORMED, Json.problem(e), eventId, now);
         } catch (IOException e) {
             return rejected(
                     record, Reason.MALFORMED, "unreadable: " + e.getMessage(), eventId, now);

@@ -20,9 +20,11 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * each aggregate as a {@link WindowPartial} when the watermark passes the window's end — before
  * passing the watermark on, so the merge downstream has every partial when its timer fires.
  *
- * <p>A prediction whose window has already been emitted (later than the watermark allows) is not
- * counted into any window; metric {@code canaryflow.monitorLate} counts it. Predictions of a
- * version whose manifest cannot be read count in {@code canaryflow.monitorUnreferenced}.
+ * <p>A prediction whose window has already been emitted (later than the watermark allows) is
+ * counted as {@code late} in the first window still open for its series, and in nothing else of
+ * that window (its features, score and latency belong to another time); metric {@code
+ * canaryflow.monitorLate} counts it too. Predictions of a version whose manifest cannot be read
+ * count in {@code canaryflow.monitorUnreferenced}.
  */
 public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         implements OneInputStreamOperator<Prediction, WindowPartial> {
@@ -106,23 +108,31 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     @Override
     public void processElement(StreamRecord<Prediction> element) {
         Prediction p = element.getValue();
-        WindowAggregate aggregate = aggregateOf(p);
-        if (aggregate != null) {
-            aggregate.add(p, sampled(p));
+        long start = Math.floorDiv(p.ts(), bucketMillis) * bucketMillis;
+        if (start + bucketMillis - 1 <= watermark) {
+            // Its window has been reported: count it as late in the first window still open.
+            late.inc();
+            long open = Math.floorDiv(watermark + 1, bucketMillis) * bucketMillis;
+            WindowAggregate aggregate = aggregateOf(p, open);
+            if (aggregate != null) {
+                aggregate.addLate();
+            }
+        } else {
+            WindowAggregate aggregate = aggregateOf(p, start);
+            if (aggregate != null) {
+                aggregate.add(p, sampled(p));
+            }
         }
         if (!shadowExperiments.isEmpty() && shadowExperiments.contains(p.experiment())) {
             pair(p);
         }
     }
 
-    /** The aggregate {@code p} counts in, or null if its window is gone or it has no references. */
-    private WindowAggregate aggregateOf(Prediction p) {
-        long start = Math.floorDiv(p.ts(), bucketMillis) * bucketMillis;
-        long end = start + bucketMillis;
-        if (end - 1 <= watermark) {
-            late.inc();
-            return null;
-        }
+    /**
+     * The aggregate of {@code p}'s series in the window starting at {@code start}, or null if its
+     * version has no references.
+     */
+    private WindowAggregate aggregateOf(Prediction p, long start) {
         // Consecutive predictions mostly share a window: skip building the map key then.
         WindowAggregate last = lastAggregate;
         if (last != null && last.holds(p, start)) {
@@ -143,7 +153,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
                 unreferenced.inc();
                 return null;
             }
-            aggregate = new WindowAggregate(p, start, end, v, settings);
+            aggregate = new WindowAggregate(p, start, start + bucketMillis, v, settings);
             open.put(key, aggregate);
         }
         lastAggregate = aggregate;
@@ -167,7 +177,9 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         }
         Prediction served = p.arm() == Arm.BASELINE ? p : other;
         Prediction shadow = p.arm() == Arm.SHADOW ? p : other;
-        WindowAggregate aggregate = aggregateOf(shadow);
+        long start = Math.floorDiv(shadow.ts(), bucketMillis) * bucketMillis;
+        WindowAggregate aggregate =
+                start + bucketMillis - 1 <= watermark ? null : aggregateOf(shadow, start);
         if (aggregate != null) {
             aggregate.addPair(served.score(), shadow.score(), settings.labelThreshold());
         }

@@ -6,6 +6,9 @@ import io.canaryflow.operators.drift.DriftMeasures;
  * What the monitor reports for one (experiment, version, arm, event-time window).
  *
  * @param count predictions scored in the window
+ * @param late predictions and scoring failures of this version and arm whose own window had already
+ *     closed when they came (see {@link WindowPartial#late()}), counted here, in the first window
+ *     still open, and in nothing else
  * @param featureNames features with a reference in the version's manifest, schema order
  * @param featureDrift drift of each of {@code featureNames} against its reference
  * @param scoreDrift drift of the score against the manifest's reference score distribution
@@ -36,6 +39,7 @@ public record MonitoringRecord(
         long windowStart,
         long windowEnd,
         long count,
+        long late,
         String[] featureNames,
         DriftMeasures.Result[] featureDrift,
         DriftMeasures.Result scoreDrift,

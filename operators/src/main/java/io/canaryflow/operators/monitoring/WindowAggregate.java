@@ -30,6 +30,7 @@ final class WindowAggregate {
     private final long[] failures = new long[ScoringFailure.values().length];
     private long timeouts;
     private long count;
+    private long late;
     private double scoreSum;
     private double scoreSumSquares;
     private long pairs;
@@ -69,6 +70,11 @@ final class WindowAggregate {
 
     long windowEnd() {
         return windowEnd;
+    }
+
+    /** Counts a prediction or failure that came after its own window had closed. */
+    void addLate() {
+        late++;
     }
 
     /**
@@ -177,6 +183,7 @@ final class WindowAggregate {
                 windowStart,
                 windowEnd,
                 count,
+                late,
                 featureCounts,
                 nonFinite,
                 histograms.counts(features),
@@ -213,6 +220,7 @@ final class WindowAggregate {
                 l.arm(),
                 l.windowStart(),
                 l.windowEnd(),
+                0,
                 0,
                 featureCounts,
                 new long[featureCounts.length],

@@ -248,6 +248,7 @@ public class WindowMergeFunction
                 a.windowStart(),
                 a.windowEnd(),
                 a.count() + b.count(),
+                a.late() + b.late(),
                 a.featureCounts(),
                 a.featureNonFinite(),
                 a.scoreCounts(),
@@ -285,6 +286,7 @@ public class WindowMergeFunction
             gauge(series, prefix, "scorePsiVersusArm", r.scoreVersusArm().psi());
         }
         gauge(series, prefix, "count", r.count());
+        gauge(series, prefix, "late", r.late());
         gauge(series, prefix, "latencyP99Us", r.latencyP99Us());
         gauge(series, prefix, "errorRate", r.errors().rate());
         if (r.labels() != null) {

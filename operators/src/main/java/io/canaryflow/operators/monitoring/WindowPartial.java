@@ -11,6 +11,9 @@ import java.util.Map;
  * every subtask are added together downstream.
  *
  * @param count predictions scored
+ * @param late predictions and scoring failures that came after their own window had closed (later
+ *     than {@code events.max-out-of-orderness} allows), counted in this window instead and in
+ *     nothing else of it
  * @param sharedScoreCounts the score binned on the experiment's shared score bins, which every arm
  *     and version of the experiment uses, so that arms can be compared with each other
  * @param scoreMoments the sum of the finite scores and the sum of their squares
@@ -29,6 +32,7 @@ public record WindowPartial(
         long windowStart,
         long windowEnd,
         long count,
+        long late,
         long[][] featureCounts,
         long[] featureNonFinite,
         long[] scoreCounts,
@@ -71,6 +75,7 @@ public record WindowPartial(
                 start,
                 end,
                 count,
+                late,
                 featureCounts,
                 featureNonFinite,
                 scoreCounts,
@@ -114,6 +119,7 @@ public record WindowPartial(
                 windowStart,
                 windowEnd,
                 count + o.count,
+                late + o.late,
                 features,
                 nonFinite,
                 add(scoreCounts, o.scoreCounts),

@@ -64,6 +64,7 @@ final class WindowReports {
                 w.windowStart(),
                 w.windowEnd(),
                 w.count(),
+                w.late(),
                 names.toArray(String[]::new),
                 drift.toArray(DriftMeasures.Result[]::new),
                 score,

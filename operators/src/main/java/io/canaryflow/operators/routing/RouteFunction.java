@@ -14,16 +14,17 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
  * Routes each event to the model versions of its experiment's current plan. Plans live in broadcast
- * state, keyed by experiment, and replace one another as they arrive on the plan stream (the
- * configured plans, then the plans the judge decides, read back from the control topic); the
- * configured plan never replaces a decided one. Until an experiment's first plan arrives, the plan
- * given at construction (from the job's configuration) applies. Counts {@code routed} per {@code
- * arm}.
+ * state, keyed by experiment, and replace one another as they arrive on the plan stream (the plans
+ * the judge decides, read back from the control topic). Until an experiment's first decided plan
+ * arrives, the plan given at construction (from the job's configuration) applies; the configured
+ * plan never replaces a decided one. Run it in a {@link RouteOperator}, which keeps the plans' time
+ * out of the routed stream. Counts {@code routed} per {@code arm}.
  */
 public class RouteFunction
         extends BroadcastProcessFunction<FeatureEvent, RolloutPlan, RoutedEvent> {
@@ -45,11 +46,7 @@ public class RouteFunction
     @Override
     public void open(OpenContext openContext) {
         router = new Router();
-        MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
-        routed = new EnumMap<>(Arm.class);
-        for (Arm arm : Arm.values()) {
-            routed.put(arm, group.addGroup("arm", arm.wireName()).counter("routed"));
-        }
+        routed = counters(getRuntimeContext().getMetricGroup());
     }
 
     @Override
@@ -60,18 +57,28 @@ public class RouteFunction
             plan = initialPlans.get(event.experiment());
         }
         if (plan == null) {
-            ctx.output(
-                    Outputs.DEAD_LETTERS,
-                    DeadLetter.of(
-                            event.source(),
-                            Reason.UNKNOWN_EXPERIMENT,
-                            String.format(
-                                    "experiment '%s' has no rollout plan", event.experiment()),
-                            event.eventId(),
-                            event.experiment(),
-                            ctx.currentProcessingTime()));
+            ctx.output(Outputs.DEAD_LETTERS, noPlan(event, ctx.currentProcessingTime()));
             return;
         }
+        route(router, routed, plan, event, out);
+    }
+
+    private static DeadLetter noPlan(FeatureEvent event, long now) {
+        return DeadLetter.of(
+                event.source(),
+                Reason.UNKNOWN_EXPERIMENT,
+                String.format("experiment '%s' has no rollout plan", event.experiment()),
+                event.eventId(),
+                event.experiment(),
+                now);
+    }
+
+    private static void route(
+            Router router,
+            Map<Arm, Counter> routed,
+            RolloutPlan plan,
+            FeatureEvent event,
+            Collector<RoutedEvent> out) {
         int bucket = router.bucket(plan, event.unit());
         for (Router.Assignment a : Router.assign(plan, bucket)) {
             routed.get(a.arm()).inc();
@@ -85,6 +92,49 @@ public class RouteFunction
                             a.fallback(),
                             plan.planId(),
                             bucket));
+        }
+    }
+
+    private static Map<Arm, Counter> counters(MetricGroup metrics) {
+        MetricGroup group = metrics.addGroup("canaryflow");
+        Map<Arm, Counter> routed = new EnumMap<>(Arm.class);
+        for (Arm arm : Arm.values()) {
+            routed.put(arm, group.addGroup("arm", arm.wireName()).counter("routed"));
+        }
+        return routed;
+    }
+
+    /**
+     * Routing by the configured plans alone, for a job without a control topic (nothing can change
+     * a plan): one input, no broadcast state.
+     */
+    public static final class ConfiguredPlans extends ProcessFunction<FeatureEvent, RoutedEvent> {
+        private static final long serialVersionUID = 1L;
+
+        private final Map<String, RolloutPlan> plans;
+        private transient Router router;
+        private transient Map<Arm, Counter> routed;
+
+        public ConfiguredPlans(Map<String, RolloutPlan> plans) {
+            this.plans = Map.copyOf(plans);
+        }
+
+        @Override
+        public void open(OpenContext openContext) {
+            router = new Router();
+            routed = counters(getRuntimeContext().getMetricGroup());
+        }
+
+        @Override
+        public void processElement(FeatureEvent event, Context ctx, Collector<RoutedEvent> out) {
+            RolloutPlan plan = plans.get(event.experiment());
+            if (plan == null) {
+                ctx.output(
+                        Outputs.DEAD_LETTERS,
+                        noPlan(event, ctx.timerService().currentProcessingTime()));
+                return;
+            }
+            route(router, routed, plan, event, out);
         }
     }
 

@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
@@ -63,7 +62,7 @@ class JudgeFunctionTest {
     static KeyedTwoInputStreamOperatorTestHarness<String, MonitoringRecord, SignedCommand, Decision>
             harness(RolloutPlan plan, RolloutPolicy policy) throws Exception {
         return new KeyedTwoInputStreamOperatorTestHarness<>(
-                new KeyedCoProcessOperator<>(
+                new JudgeOperator(
                         new JudgeFunction(
                                 Map.of("fraud", plan), Map.of("fraud", policy), KEY, 60_000)),
                 MonitoringRecord::experiment,
@@ -81,6 +80,7 @@ class JudgeFunctionTest {
                 window * 1_000,
                 (window + 1) * 1_000,
                 n,
+                0,
                 new String[0],
                 new DriftMeasures.Result[0],
                 null,
@@ -336,6 +336,7 @@ class JudgeFunctionTest {
                 r.windowStart(),
                 r.windowEnd(),
                 r.count(),
+                r.late(),
                 r.featureNames(),
                 r.featureDrift(),
                 r.scoreDrift(),
@@ -436,6 +437,7 @@ class JudgeFunctionTest {
                 r.windowStart(),
                 r.windowEnd(),
                 r.count(),
+                r.late(),
                 r.featureNames(),
                 r.featureDrift(),
                 r.scoreDrift(),

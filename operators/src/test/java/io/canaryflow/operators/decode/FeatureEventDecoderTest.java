@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class FeatureEventDecoderTest {
     static final ExperimentSchema SCHEMA =
             new ExperimentSchema("fraud", "fraud", List.of("amount", "age_days"));
-    final FeatureEventDecoder decoder = new FeatureEventDecoder(Map.of("fraud", SCHEMA), 1024);
+    final FeatureEventDecoder decoder = new FeatureEventDecoder(Map.of("fraud", SCHEMA), 65_536);
 
     static SourceRecord record(String json) {
         return new SourceRecord(
@@ -28,7 +28,14 @@ class FeatureEventDecoderTest {
     }
 
     DeadLetter rejected(String json, Reason reason) {
-        DecodeResult<FeatureEvent> r = decoder.decode(record(json), 77);
+        DeadLetter d = rejected(json.getBytes(StandardCharsets.UTF_8), reason);
+        assertThat(new String(d.original(), StandardCharsets.UTF_8)).isEqualTo(json);
+        return d;
+    }
+
+    DeadLetter rejected(byte[] bytes, Reason reason) {
+        DecodeResult<FeatureEvent> r =
+                decoder.decode(new SourceRecord(null, bytes, "features", 3, 42, 1000L), 77);
         assertThat(r).isInstanceOf(DecodeResult.Rejected.class);
         DeadLetter d = ((DecodeResult.Rejected<FeatureEvent>) r).deadLetter();
         assertThat(d.reason()).isEqualTo(reason);
@@ -36,7 +43,7 @@ class FeatureEventDecoderTest {
         assertThat(d.partition()).isEqualTo(3);
         assertThat(d.offset()).isEqualTo(42);
         assertThat(d.at()).isEqualTo(77);
-        assertThat(new String(d.original(), StandardCharsets.UTF_8)).isEqualTo(json);
+        assertThat(d.original()).isEqualTo(bytes);
         return d;
     }
 
@@ -67,7 +74,8 @@ class FeatureEventDecoderTest {
     void shouldRejectEveryKindOfBadInputWithItsReason() {
         assertThat(rejected("{\"event_id\":\"e\",\"unit\":", Reason.MALFORMED).detail())
                 .startsWith("invalid JSON");
-        assertThat(rejected("[1,2]", Reason.MALFORMED).detail()).isEqualTo("not a JSON object");
+        assertThat(rejected("[1,2]", Reason.MALFORMED).detail())
+                .isEqualTo("not a JSON object: the record is an array");
         assertThat(
                         rejected(
                                         "{\"unit\":\"u\",\"experiment\":\"fraud\",\"features\":[1,2]}",
@@ -125,9 +133,115 @@ class FeatureEventDecoderTest {
                 .contains("'spam'", "[fraud]");
         rejected(
                 "{\"event_id\":\"e\",\"unit\":\"u\",\"experiment\":\"fraud\",\"features\":["
-                        + "1,".repeat(600)
+                        + "1,".repeat(40_000)
                         + "1]}",
                 Reason.OVERSIZE);
+    }
+
+    static final String GOOD =
+            "{\"event_id\":\"e\",\"unit\":\"u\",\"experiment\":\"fraud\",\"ts\":5,\"features\":[1,2]}";
+
+    @Test
+    void shouldRejectWrongJsonTypesNamingTheField() {
+        valid(GOOD);
+        assertThat(rejected(GOOD.replace("\"e\"", "7"), Reason.MALFORMED).detail())
+                .isEqualTo("'event_id' must be a string, got a number");
+        assertThat(rejected(GOOD.replace("\"u\"", "12"), Reason.MALFORMED).detail())
+                .isEqualTo("'unit' must be a string, got a number");
+        assertThat(rejected(GOOD.replace("\"fraud\"", "1"), Reason.MALFORMED).detail())
+                .isEqualTo("'experiment' must be a string, got a number");
+        assertThat(rejected(GOOD.replace("\"u\"", "true"), Reason.MALFORMED).detail())
+                .isEqualTo("'unit' must be a string, got a boolean");
+        assertThat(rejected(GOOD.replace(":5,", ":\"5\","), Reason.MALFORMED).detail())
+                .contains("'ts'", "got a string");
+        assertThat(rejected(GOOD.replace(":5,", ":5.5,"), Reason.MALFORMED).detail())
+                .contains("'ts'", "got a number");
+        assertThat(
+                        rejected(
+                                        GOOD.replace(":5,", ":123456789012345678901234567890,"),
+                                        Reason.MALFORMED)
+                                .detail())
+                .startsWith("'ts' is out of range");
+        assertThat(
+                        rejected(
+                                        GOOD.replace("}", ",\"segment\":{\"country\":49}}"),
+                                        Reason.MALFORMED)
+                                .detail())
+                .isEqualTo("segment 'country' must be a string, got a number");
+        assertThat(rejected(GOOD.replace("[1,2]", "\"1,2\""), Reason.MALFORMED).detail())
+                .isEqualTo("'features' must be an object or an array, got a string");
+        assertThat(rejected(GOOD.replace("[1,2]", "[1,\"2\"]"), Reason.MALFORMED).detail())
+                .isEqualTo("features[1] must be a number, got a string");
+    }
+
+    @Test
+    void shouldRejectDuplicateKeysAtEveryLevelNamingTheKey() {
+        assertThat(
+                        rejected(
+                                        GOOD.replace("\"ts\":5,", "\"ts\":5,\"unit\":\"v\","),
+                                        Reason.MALFORMED)
+                                .detail())
+                .startsWith("duplicate key")
+                .contains("'unit'");
+        assertThat(
+                        rejected(
+                                        GOOD.replace(
+                                                "[1,2]",
+                                                "{\"amount\":1,\"age_days\":2,\"amount\":3}"),
+                                        Reason.MALFORMED)
+                                .detail())
+                .contains("'amount'");
+        assertThat(
+                        rejected(
+                                        GOOD.replace(
+                                                "}", ",\"segment\":{\"c\":\"DE\",\"c\":\"FR\"}}"),
+                                        Reason.MALFORMED)
+                                .detail())
+                .contains("'c'");
+    }
+
+    @Test
+    void shouldAcceptUtf8OnlyAndRejectUtf16InvalidUtf8AndDeepNesting() {
+        valid(GOOD.replace("\"u\"", "\"Zoë 日本\""));
+        // UTF-8 with a byte-order mark is still UTF-8
+        byte[] good = GOOD.getBytes(StandardCharsets.UTF_8);
+        byte[] bom = new byte[good.length + 3];
+        bom[0] = (byte) 0xEF;
+        bom[1] = (byte) 0xBB;
+        bom[2] = (byte) 0xBF;
+        System.arraycopy(good, 0, bom, 3, good.length);
+        assertThat(decoder.decode(new SourceRecord(null, bom, "features", 3, 42, 1), 77))
+                .isInstanceOf(DecodeResult.Valid.class);
+        assertThat(rejected(GOOD.getBytes(StandardCharsets.UTF_16BE), Reason.MALFORMED).detail())
+                .contains("not UTF-8");
+        assertThat(rejected(GOOD.getBytes(StandardCharsets.UTF_16), Reason.MALFORMED).detail())
+                .contains("UTF-16 byte-order mark");
+        assertThat(
+                        rejected(
+                                        GOOD.getBytes(java.nio.charset.Charset.forName("UTF-32LE")),
+                                        Reason.MALFORMED)
+                                .detail())
+                .contains("not UTF-8");
+        // Latin-1 'ë' (0xEB alone), an overlong '/' (C0 AF) and a UTF-16 surrogate (ED A0 80)
+        assertThat(
+                        rejected(
+                                        GOOD.replace("\"u\"", "\"Zoë\"")
+                                                .getBytes(StandardCharsets.ISO_8859_1),
+                                        Reason.MALFORMED)
+                                .detail())
+                .startsWith("not valid UTF-8");
+        for (byte[] sequence :
+                new byte[][] {
+                    {(byte) 0xC0, (byte) 0xAF}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80}
+                }) {
+            byte[] bad = GOOD.replace("\"u\"", "\"###\"").getBytes(StandardCharsets.UTF_8);
+            int at = GOOD.indexOf("\"u\"") + 1;
+            System.arraycopy(sequence, 0, bad, at, sequence.length);
+            assertThat(rejected(bad, Reason.MALFORMED).detail()).startsWith("not valid UTF-8");
+        }
+        String deep = "[".repeat(10_000) + "]".repeat(10_000);
+        assertThat(rejected(GOOD.replace("}", ",\"x\":" + deep + "}"), Reason.MALFORMED).detail())
+                .contains("nesting depth");
     }
 
     @Test

@@ -1,0 +1,275 @@
+package io.canaryflow.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.canaryflow.jobs.config.JobConfig;
+import io.canaryflow.modelloader.synthetic.SyntheticFraud;
+import io.canaryflow.modelloader.tools.DemoModels;
+import io.canaryflow.operators.records.FeatureEventJson;
+import io.canaryflow.testing.JobRun;
+import io.canaryflow.testing.KafkaClients;
+import io.canaryflow.testing.KafkaTestCluster;
+import io.canaryflow.testing.TestModels;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Event time on Kafka as it is: several partitions per task read from a backlog, and pauses longer
+ * than the idle timeout, including a job started before its data.
+ */
+class EventTimeITCase {
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    static final long BASE = 1_700_000_000_000L;
+
+    @TempDir static Path work;
+    static KafkaTestCluster kafka;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = KafkaTestCluster.start();
+        TestModels.generate(work.resolve("models"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        kafka.close();
+    }
+
+    static Map<String, String> config(String name, int featurePartitions) throws Exception {
+        KafkaClients clients = kafka.clients();
+        Map<String, String> c = InferenceJobITCase.config(clients, work, name + "-x");
+        // the helper's own topics are unused: this test's features topic has its own partitions
+        clients.createTopic(name + "-features", featurePartitions);
+        for (String topic : List.of("predictions", "dead-letters", "monitoring")) {
+            clients.createTopic(name + "-" + topic, 1);
+        }
+        c.put("kafka.group-id", name);
+        c.put("kafka.transactional-id-prefix", name);
+        for (String topic : List.of("features", "predictions", "dead-letters", "monitoring")) {
+            c.put("kafka.topics." + topic, name + "-" + topic);
+        }
+        c.put("monitoring.window", "1 s");
+        c.put("monitoring.min-count", "1");
+        c.put("events.max-out-of-orderness", "1 s");
+        c.put("experiments.fraud.model", DemoModels.MODEL);
+        c.put("experiments.fraud.baseline", DemoModels.BASELINE);
+        c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
+        c.put("experiments.fraud.canary-percent", "30");
+        return c;
+    }
+
+    /**
+     * Events {@code from..from+count-1}, one every {@code stepMillis} of event time from {@code
+     * firstTs}, keyed by unit (so a unit's events share a partition, in order).
+     */
+    static void send(String topic, int from, int count, long firstTs, long stepMillis) {
+        SyntheticFraud data = new SyntheticFraud(from);
+        FeatureEventJson json = new FeatureEventJson();
+        List<byte[][]> records = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String unit = "user-" + ((from + i) * 7_919 % 3_000);
+            records.add(
+                    new byte[][] {
+                        unit.getBytes(StandardCharsets.UTF_8),
+                        json.write(
+                                "e-" + (from + i),
+                                unit,
+                                "fraud",
+                                firstTs + i * stepMillis,
+                                SyntheticFraud.FEATURES,
+                                data.next().features(),
+                                Map.of())
+                    });
+        }
+        kafka.produce(topic, records);
+    }
+
+    /** Predictions per (window start, version, arm), from the predictions topic. */
+    static Map<String, Long> predictionsPerWindow(List<JsonNode> predictions) {
+        Map<String, Long> counts = new TreeMap<>();
+        for (JsonNode p : predictions) {
+            long start = Math.floorDiv(p.get("ts").asLong(), 1_000L) * 1_000L;
+            counts.merge(
+                    (start - BASE) + " " + p.get("version").asText() + " " + p.get("arm").asText(),
+                    1L,
+                    Long::sum);
+        }
+        return counts;
+    }
+
+    /** Reported counts per (window start, version, arm); each series reported at most once. */
+    static Map<String, Long> reportedPerWindow(List<JsonNode> reports) {
+        Map<String, Long> counts = new TreeMap<>();
+        for (JsonNode r : reports) {
+            String key =
+                    (r.get("window_start").asLong() - BASE)
+                            + " "
+                            + r.get("version").asText()
+                            + " "
+                            + r.get("arm").asText();
+            assertThat(counts.put(key, r.get("n").asLong())).as("reported once: %s", key).isNull();
+        }
+        return counts;
+    }
+
+    @ParameterizedTest(name = "parallelism {0}")
+    @ValueSource(ints = {1, 2})
+    void shouldCountEveryPredictionInExactlyOneWindowWhenATaskReadsABacklogOfSeveralPartitions(
+            int parallelism, @InjectMiniCluster MiniCluster cluster) throws Exception {
+        String name = "backlog-p" + parallelism;
+        Map<String, String> c = config(name, 4);
+        c.put("job.parallelism", String.valueOf(parallelism));
+        JobConfig config = JobConfig.fromFlat(c);
+        int events = 16_000;
+        // 32 s of event time, in order within every partition, all of it waiting before the start
+        send(name + "-features", 0, events, BASE, 2);
+
+        assertThat(JobRun.runToCompletion(cluster, config, InferenceJobITCase.JOB_TIMEOUT))
+                .isZero();
+
+        List<JsonNode> predictions =
+                InferenceJobITCase.values(
+                        kafka.readCommitted(
+                                name + "-predictions",
+                                events,
+                                Duration.ofSeconds(2),
+                                Duration.ofMinutes(1)));
+        assertThat(predictions).hasSize(events);
+        List<JsonNode> reports =
+                InferenceJobITCase.values(
+                        kafka.readCommitted(
+                                name + "-monitoring",
+                                1,
+                                Duration.ofSeconds(3),
+                                Duration.ofMinutes(1)));
+        assertThat(reports.stream().mapToLong(r -> r.get("late").asLong()).sum())
+                .as("no in-order event is late")
+                .isZero();
+        Map<String, Long> expected = predictionsPerWindow(predictions);
+        assertThat(expected).hasSizeGreaterThanOrEqualTo(32 * 3);
+        assertThat(reportedPerWindow(reports)).isEqualTo(expected);
+    }
+
+    @Test
+    void shouldReportAndJudgeWhenStartedOnEmptyTopicsAndAgainAfterAPauseLongerThanTheIdleTimeout()
+            throws Exception {
+        String name = "pause";
+        Map<String, String> c = config(name, 2);
+        kafka.clients().createTopic(name + "-control", 1);
+        c.put("job.parallelism", "2");
+        c.put("kafka.bounded", "false");
+        c.put("kafka.topics.control", name + "-control");
+        c.put("checkpoint.interval", "300 ms");
+        c.put("events.idle-timeout", "1 s");
+        c.put("control.enabled", "true");
+        c.put("control.key", ControlLoopITCase.KEY);
+        c.put("experiments.fraud.schedule", "30,100");
+        c.put("experiments.fraud.min-step-duration", "1 h");
+        c.put("experiments.fraud.guardrails", "inference_error_rate:0.01:critical");
+        JobConfig config = JobConfig.fromFlat(c);
+
+        JobClient job = JobRun.start(config, e -> e);
+        List<JsonNode> reports;
+        List<JsonNode> control;
+        try {
+            // started on empty topics: everything is idle before the first event
+            Thread.sleep(3_000);
+            send(name + "-features", 0, 2_000, BASE, 2); // 4 s of event time
+            reports =
+                    await(
+                            name + "-monitoring",
+                            r -> r.get("window_start").asLong() == BASE + 1_000);
+            // a pause longer than the idle timeout, then the stream goes on a minute later
+            Thread.sleep(4_000);
+            long later = BASE + 60_000;
+            send(name + "-features", 2_000, 2_000, later, 2);
+            reports =
+                    await(
+                            name + "-monitoring",
+                            r -> r.get("window_start").asLong() == later + 1_000);
+            control =
+                    awaitDecision(
+                            name + "-control",
+                            d -> d.get("window").get("start").asLong() == later + 1_000);
+        } finally {
+            job.cancel().get();
+        }
+        List<JsonNode> predictions =
+                InferenceJobITCase.values(
+                        kafka.readCommitted(
+                                name + "-predictions",
+                                4_000,
+                                Duration.ofSeconds(1),
+                                Duration.ofMinutes(1)));
+        Map<String, Long> expected = predictionsPerWindow(predictions);
+        Map<String, Long> reported = reportedPerWindow(reports);
+        // every window the watermark has passed (1 s behind the newest event) is reported with
+        // all its predictions: before the pause, those the pause left open, and after it
+        for (long w : new long[] {0, 1_000, 2_000, 3_000, 60_000, 61_000}) {
+            for (Map.Entry<String, Long> e : expected.entrySet()) {
+                if (e.getKey().startsWith(w + " ")) {
+                    assertThat(reported).containsEntry(e.getKey(), e.getValue());
+                }
+            }
+        }
+        assertThat(reports.stream().mapToLong(r -> r.get("late").asLong()).sum()).isZero();
+        List<Long> judged =
+                control.stream()
+                        .filter(n -> n.get("type").asText().equals("decision"))
+                        .map(n -> n.get("window").get("start").asLong() - BASE)
+                        .toList();
+        assertThat(judged).contains(0L, 1_000L, 2_000L, 3_000L, 60_000L, 61_000L);
+    }
+
+    /** Committed records of {@code topic} once one matching {@code until} has arrived. */
+    static List<JsonNode> await(String topic, Predicate<JsonNode> until) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        List<JsonNode> all = List.of();
+        while (System.nanoTime() < deadline) {
+            all =
+                    InferenceJobITCase.values(
+                            kafka.readCommitted(
+                                    topic,
+                                    Integer.MAX_VALUE,
+                                    Duration.ZERO,
+                                    Duration.ofSeconds(2)));
+            if (all.stream().anyMatch(until)) {
+                return all;
+            }
+        }
+        throw new AssertionError(
+                String.format(
+                        "nothing matching arrived in %s: %d records, the last %s",
+                        topic, all.size(), all.isEmpty() ? null : all.get(all.size() - 1)));
+    }
+
+    static List<JsonNode> awaitDecision(String topic, Predicate<JsonNode> until) throws Exception {
+        return await(topic, n -> n.get("type").asText().equals("decision") && until.test(n));
+    }
+}
