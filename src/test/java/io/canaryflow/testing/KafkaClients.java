@@ -44,10 +44,16 @@ public final class KafkaClients {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
             for (byte[][] kv : keyValues) {
-                producer.send(new ProducerRecord<>(topic, kv[0], kv[1]));
+                sent.add(producer.send(new ProducerRecord<>(topic, kv[0], kv[1])));
             }
             producer.flush();
+            for (java.util.concurrent.Future<?> f : sent) {
+                f.get(); // a record the broker refused fails the test here, not silently
+            }
+        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("producing to " + topic + " failed", e);
         }
     }
 

@@ -256,6 +256,35 @@ class JobConfigTest {
     }
 
     @Test
+    void shouldRejectLimitsUnderWhichASinkRecordCouldExceedTheProducersMaximum() {
+        Map<String, String> c = minimal();
+        c.put("decode.max-record-bytes", "1048576");
+        c.put("dead-letters.max-original-bytes", "800000");
+        ConfigException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        ConfigException.class, () -> JobConfig.fromFlat(c));
+        assertThat(e.problems())
+                .anySatisfy(p -> assertThat(p).contains("'decode.max-record-bytes' (1048576)"))
+                .anySatisfy(
+                        p -> assertThat(p).contains("'dead-letters.max-original-bytes' (800000)"));
+
+        // a producer allowed larger requests takes larger records
+        Map<String, String> larger = minimal();
+        larger.put("kafka.properties.max.request.size", "4194304");
+        larger.put("decode.max-record-bytes", "1048576");
+        larger.put("dead-letters.max-original-bytes", "1048576");
+        assertThat(JobConfig.fromFlat(larger).get(JobOptions.MAX_RECORD_BYTES))
+                .isEqualTo(1_048_576);
+
+        Map<String, String> smaller = minimal();
+        smaller.put("kafka.properties.max.request.size", "65536");
+        e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        ConfigException.class, () -> JobConfig.fromFlat(smaller));
+        assertThat(e.problems()).hasSize(2);
+    }
+
+    @Test
     void shouldDocumentEveryOptionAndExperimentFieldInTheReadme() throws Exception {
         String readme = java.nio.file.Files.readString(Path.of("..", "README.md"));
         for (ConfigOption<?> option : JobOptions.all()) {

@@ -117,6 +117,47 @@ public final class JobConfig implements Serializable {
     }
 
     /** Checks and types a flat key-value map. */
+    /** What every sink record adds to the input it carries, at most (JSON fields, names). */
+    static final int SINK_RECORD_OVERHEAD = 16 * 1024;
+
+    /**
+     * No sink record may exceed the producer's {@code max.request.size}: a prediction carries at
+     * most one feature record's strings ({@code decode.max-record-bytes}), a dead letter the base64
+     * of at most {@code dead-letters.max-original-bytes} (4/3 of it) and bounded strings. A record
+     * the producer refuses would fail the sink and restart the job onto the same input.
+     */
+    private static void sinkRecordsFit(
+            Configuration conf, Map<String, String> kafka, List<String> problems) {
+        long limit = 1_048_576; // the producer's default max.request.size
+        String configured = kafka.get("max.request.size");
+        if (configured != null) {
+            try {
+                limit = Long.parseLong(configured.trim());
+            } catch (NumberFormatException e) {
+                problems.add(
+                        "invalid value '"
+                                + configured
+                                + "' for key 'kafka.properties.max.request.size': not a number");
+                return;
+            }
+        }
+        long record = conf.get(JobOptions.MAX_RECORD_BYTES);
+        if (record + SINK_RECORD_OVERHEAD > limit) {
+            problems.add(
+                    String.format(
+                            "key 'decode.max-record-bytes' (%d) must leave %d bytes below the producer's max.request.size (%d): a prediction carries the record's strings",
+                            record, SINK_RECORD_OVERHEAD, limit));
+        }
+        long original = conf.get(JobOptions.DEAD_LETTER_MAX_ORIGINAL_BYTES);
+        long deadLetter = (original + 2) / 3 * 4 + SINK_RECORD_OVERHEAD;
+        if (deadLetter > limit) {
+            problems.add(
+                    String.format(
+                            "key 'dead-letters.max-original-bytes' (%d) is too large: its base64 plus %d bytes must fit the producer's max.request.size (%d)",
+                            original, SINK_RECORD_OVERHEAD, limit));
+        }
+    }
+
     public static JobConfig fromFlat(Map<String, String> flat) {
         List<String> problems = new ArrayList<>();
         Map<String, ConfigOption<?>> known = new TreeMap<>();
@@ -171,6 +212,8 @@ public final class JobConfig implements Serializable {
             atLeast(conf, JobOptions.WARM_UP_RUNS, 1, problems);
             atLeast(conf, JobOptions.MAX_BATCH, 1, problems);
             atLeast(conf, JobOptions.MAX_RECORD_BYTES, 1, problems);
+            atLeast(conf, JobOptions.DEAD_LETTER_MAX_ORIGINAL_BYTES, 0, problems);
+            sinkRecordsFit(conf, kafka, problems);
             positive(conf, JobOptions.CHECKPOINT_INTERVAL, problems);
             positive(conf, JobOptions.TRANSACTION_TIMEOUT, problems);
             if (conf.get(JobOptions.MAX_BATCH) > 65_536) {

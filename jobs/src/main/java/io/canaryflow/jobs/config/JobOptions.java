@@ -317,6 +317,15 @@ public final class JobOptions {
                     .defaultValue(65_536)
                     .withDescription("Larger feature records are dead-lettered as OVERSIZE.");
 
+    public static final ConfigOption<Integer> DEAD_LETTER_MAX_ORIGINAL_BYTES =
+            ConfigOptions.key("dead-letters.max-original-bytes")
+                    .intType()
+                    .defaultValue(65_536)
+                    .withDescription(
+                            "A dead letter keeps at most this many bytes of its original record "
+                                    + "(always with the original's full length and SHA-256), so that "
+                                    + "no dead letter exceeds what the dead-letter producer accepts.");
+
     public static final ConfigOption<Duration> MAX_OUT_OF_ORDERNESS =
             ConfigOptions.key("events.max-out-of-orderness")
                     .durationType()

@@ -136,9 +136,10 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
                 "dead-letters",
                 new KeyedJsonRecords<>(
                         config.get(JobOptions.DEAD_LETTERS_TOPIC),
-                        DeadLetter::eventId,
+                        d -> DeadLetterSchema.bounded(d.eventId()),
                         DeadLetter::at,
-                        new DeadLetterSchema()));
+                        new DeadLetterSchema(
+                                config.get(JobOptions.DEAD_LETTER_MAX_ORIGINAL_BYTES))));
     }
 
     @Override

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.canaryflow.operators.records.DeadLetter;
+import io.canaryflow.operators.records.DeadLetterSchema;
 import io.canaryflow.operators.records.FeatureEvent;
 import io.canaryflow.operators.records.Reason;
 import io.canaryflow.operators.records.SourceRecord;
@@ -33,6 +34,12 @@ public final class FeatureEventDecoder implements SourceDecoder {
     private static final long serialVersionUID = 1L;
 
     private static final JsonFactory JSON = Json.strictFactory();
+
+    /**
+     * The longest segment name plus value: segments are labels of the monitoring reports, which
+     * carry each value once per feature.
+     */
+    public static final int MAX_SEGMENT_CHARS = 256;
 
     private final Map<String, ExperimentSchema> schemas;
     private final int maxRecordBytes;
@@ -295,7 +302,15 @@ public final class FeatureEventDecoder implements SourceDecoder {
                         Reason.MALFORMED,
                         String.format("segment '%s' must be a string, got %s", key, Json.kind(v)));
             }
-            segment.put(key, p.getText());
+            String value = p.getText();
+            if (key.length() + value.length() > MAX_SEGMENT_CHARS) {
+                throw new Reject(
+                        Reason.MALFORMED,
+                        String.format(
+                                "segment '%s' is longer than %d characters",
+                                DeadLetterSchema.bounded(key), MAX_SEGMENT_CHARS));
+            }
+            segment.put(key, value);
         }
         return segment;
     }

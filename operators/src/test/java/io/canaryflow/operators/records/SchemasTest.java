@@ -58,11 +58,56 @@ class SchemasTest {
                         null,
                         original,
                         5L);
-        JsonNode n = JSON.readTree(new DeadLetterSchema().serialize(d));
+        JsonNode n = JSON.readTree(new DeadLetterSchema(65_536).serialize(d));
         assertThat(n.get("reason").asText()).isEqualTo("MALFORMED");
         assertThat(n.get("source").get("offset").asLong()).isEqualTo(99);
         assertThat(n.get("event_id").isNull()).isTrue();
         assertThat(Base64.getDecoder().decode(n.get("original_base64").asText()))
                 .isEqualTo(original);
+    }
+
+    @Test
+    void shouldBoundADeadLetterWhateverItsInputKeepingTheFullLengthAndHashOfTheOriginal()
+            throws Exception {
+        byte[] original = new byte[1_000_000];
+        new java.util.Random(3).nextBytes(original);
+        String huge = "x".repeat(900_000);
+        DeadLetter d =
+                new DeadLetter(Reason.OVERSIZE, huge, "features", 0, 1, huge, huge, original, 5L);
+        byte[] bytes = new DeadLetterSchema(4_096).serialize(d);
+        assertThat(bytes.length).isLessThan(4_096 * 4 / 3 + 16 * 1_024);
+        JsonNode n = JSON.readTree(bytes);
+        assertThat(Base64.getDecoder().decode(n.get("original_base64").asText()))
+                .isEqualTo(java.util.Arrays.copyOf(original, 4_096));
+        assertThat(n.get("original_bytes").asLong()).isEqualTo(1_000_000);
+        assertThat(n.get("original_truncated").asBoolean()).isTrue();
+        // an independent SHA-256 of the whole original
+        assertThat(n.get("original_sha256").asText())
+                .isEqualTo(
+                        java.util.HexFormat.of()
+                                .formatHex(
+                                        java.security.MessageDigest.getInstance("SHA-256")
+                                                .digest(original)));
+        assertThat(n.get("event_id").asText())
+                .hasSize(DeadLetterSchema.MAX_STRING_CHARS + " (900000 characters)".length() + 3)
+                .endsWith("... (900000 characters)");
+        assertThat(n.get("detail").asText()).endsWith("... (900000 characters)");
+
+        JsonNode small =
+                JSON.readTree(
+                        new DeadLetterSchema(4_096)
+                                .serialize(
+                                        new DeadLetter(
+                                                Reason.MALFORMED,
+                                                "d",
+                                                "t",
+                                                0,
+                                                1,
+                                                null,
+                                                null,
+                                                new byte[] {1, 2},
+                                                5L)));
+        assertThat(small.get("original_truncated").asBoolean()).isFalse();
+        assertThat(small.get("original_bytes").asLong()).isEqualTo(2);
     }
 }
