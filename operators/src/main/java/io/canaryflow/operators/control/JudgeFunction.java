@@ -405,27 +405,33 @@ public class JudgeFunction
                     ctx);
             return;
         }
-        accepted.inc();
         String who = String.format("command %s from %s", c.commandId(), c.issuedBy());
         switch (c.action()) {
             case PAUSE -> paused.update(true);
             case RESUME -> paused.update(false);
             case ABORT, PROMOTE -> {
                 Judge judge = judge(experiment, plan);
-                if (!judge.done()) {
-                    Verdict.Action action =
-                            c.action() == Command.Action.ABORT
-                                    ? Verdict.Action.ROLLBACK
-                                    : Verdict.Action.PROMOTE;
-                    Verdict v =
-                            judge.override(
-                                    action,
-                                    c.issuedAt(),
-                                    (c.action() == Command.Action.ABORT ? "aborted" : "promoted")
-                                            + " by "
-                                            + who);
-                    emit(experiment, plan, judge, v, now, out);
+                if (judge.done()) {
+                    reject(
+                            in,
+                            Reason.REJECTED_COMMAND,
+                            "the rollout of '" + experiment + "' has already ended",
+                            now,
+                            ctx);
+                    return;
                 }
+                Verdict.Action action =
+                        c.action() == Command.Action.ABORT
+                                ? Verdict.Action.ROLLBACK
+                                : Verdict.Action.PROMOTE;
+                Verdict v =
+                        judge.override(
+                                action,
+                                c.issuedAt(),
+                                (c.action() == Command.Action.ABORT ? "aborted" : "promoted")
+                                        + " by "
+                                        + who);
+                emit(experiment, plan, judge, v, now, out);
             }
             case START, SET_PLAN -> {
                 RolloutPlan next;
@@ -484,6 +490,7 @@ public class JudgeFunction
                 emitWithPlan(experiment, plan, next, v, now, out, policy, null);
             }
         }
+        accepted.inc(); // only commands that applied: every rejection has returned
     }
 
     private void emit(

@@ -40,9 +40,14 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * State is one value per event id, kept for at most {@code 2H} of event time after its last
  * prediction (until {@code t + H} once its label has come): the state TTL is the label horizon,
  * implemented with event-time timers rather than Flink's processing-time state TTL so that replays
- * and recoveries decide identically. A labelled event costs one timer, an unlabelled one two. A
- * second label for the same event while its state lives counts in {@code labelsDuplicate} and is
- * ignored.
+ * and recoveries decide identically. A labelled event costs two timers (its horizon, and its
+ * label's time), an unlabelled one two.
+ *
+ * <p>An event has one label: when several arrive, the one with the earliest {@code ts} (on a tie,
+ * the smallest value) is used whatever their arrival order, because a prediction's label is applied
+ * only once the watermark has passed the label's time, when every label of that time or earlier has
+ * arrived (a label later than {@code events.max-out-of-orderness} excepted). Every other label of
+ * the event counts in {@code labelsDuplicate}.
  */
 public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         implements TwoInputStreamOperator<AwaitingLabel, Label, LabelPartial>,
@@ -115,19 +120,19 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         AwaitingLabel[] awaiting = e == null ? NONE : e.awaiting();
         AwaitingLabel[] expired = e == null ? NONE : e.expired();
         Label label = e == null ? null : e.label();
-        if (label != null) {
-            resolve(a, label);
-        } else if (a.ts() + horizonMillis <= timers.currentWatermark()) {
+        long watermark = timers.currentWatermark();
+        long timer = e == null ? Long.MAX_VALUE : e.timer();
+        if (label != null && label.ts() <= watermark) {
+            resolve(a, label); // settled: no earlier label can still come
+        } else if (a.ts() + horizonMillis <= watermark && label == null) {
             acc(a, a.ts() + horizonMillis).expired++;
             expired = append(expired, a);
         } else {
             awaiting = append(awaiting, a);
-        }
-        long timer = e == null ? Long.MAX_VALUE : e.timer();
-        long due = a.ts() + horizonMillis;
-        if (due < timer) {
-            timer = due;
-            timers.registerEventTimeTimer(VoidNamespace.INSTANCE, timer);
+            timer = schedule(timer, a.ts() + horizonMillis);
+            if (label != null) {
+                timer = schedule(timer, label.ts());
+            }
         }
         state.update(new Entry(awaiting, expired, label, true, timer));
     }
@@ -136,10 +141,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     public void processElement2(StreamRecord<Label> element) throws Exception {
         Label label = element.getValue();
         Entry e = state.value();
-        if (e != null && e.label() != null) {
-            duplicates.inc();
-            return;
-        }
+        long watermark = timers.currentWatermark();
         if (e == null) {
             // ahead of its prediction: it waits one horizon for it
             long timer = label.ts() + horizonMillis;
@@ -147,13 +149,51 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
             state.update(new Entry(NONE, NONE, label, false, timer));
             return;
         }
-        for (AwaitingLabel a : e.awaiting()) {
+        Label held = e.label();
+        if (held != null) {
+            // One label per event: the earliest, whatever the arrival order. Once the watermark has
+            // passed the held label's time it is settled, and a later arrival is a duplicate.
+            duplicates.inc();
+            if (held.ts() <= watermark || !earlier(label, held)) {
+                return;
+            }
+        }
+        if (label.ts() <= watermark) {
+            settle(e.awaiting(), e.expired(), label);
+            state.update(new Entry(NONE, NONE, label, e.sawPrediction(), e.timer()));
+            return;
+        }
+        // Resolved when the watermark passes the label's time, so that an earlier label of the
+        // same event, still in flight from another partition, can take its place.
+        long timer = e.timer();
+        if (e.awaiting().length > 0 || e.expired().length > 0) {
+            timer = schedule(timer, label.ts());
+        }
+        state.update(new Entry(e.awaiting(), e.expired(), label, e.sawPrediction(), timer));
+    }
+
+    /** Whether {@code a} wins over {@code b}: the earlier, and on a tie the smaller label. */
+    private static boolean earlier(Label a, Label b) {
+        return a.ts() != b.ts() ? a.ts() < b.ts() : Double.compare(a.label(), b.label()) < 0;
+    }
+
+    /** Registers a timer at {@code due} if it is earlier than {@code timer}; the earlier one. */
+    private long schedule(long timer, long due) {
+        if (due < timer) {
+            timers.registerEventTimeTimer(VoidNamespace.INSTANCE, due);
+            return due;
+        }
+        return timer;
+    }
+
+    /** Applies the event's label to every prediction still waiting or expired. */
+    private void settle(AwaitingLabel[] awaiting, AwaitingLabel[] expired, Label label) {
+        for (AwaitingLabel a : awaiting) {
             resolve(a, label);
         }
-        for (AwaitingLabel a : e.expired()) {
+        for (AwaitingLabel a : expired) {
             acc(a, label.ts()).late++;
         }
-        state.update(new Entry(NONE, NONE, label, e.sawPrediction(), e.timer()));
     }
 
     private void resolve(AwaitingLabel a, Label label) {
@@ -174,8 +214,9 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     }
 
     /**
-     * Expires the predictions whose horizon {@code t} reaches. What remains decides what happens
-     * next: predictions still waiting get a timer at the earliest horizon; expired ones without a
+     * Settles the event's label once the watermark reaches its time, and expires the predictions
+     * whose horizon {@code t} reaches. What remains decides what happens next: predictions still
+     * waiting get a timer at the earliest horizon (or their label's time); expired ones without a
      * label are kept one more horizon for late labels; otherwise the event's state is dropped (a
      * label that never met its prediction counts as unmatched).
      */
@@ -186,10 +227,20 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         if (e == null || t != e.timer()) {
             return; // superseded by an earlier timer of the same event
         }
-        List<AwaitingLabel> still = new ArrayList<>();
+        AwaitingLabel[] awaiting = e.awaiting();
         AwaitingLabel[] expired = e.expired();
         long next = Long.MAX_VALUE;
-        for (AwaitingLabel a : e.awaiting()) {
+        if (e.label() != null && e.label().ts() <= t) {
+            for (AwaitingLabel a : awaiting) {
+                next = Math.min(next, a.ts() + horizonMillis); // keep the label for duplicates
+            }
+            settle(awaiting, expired, e.label());
+            awaiting = NONE;
+            expired = NONE;
+            next = next > t ? next : Long.MAX_VALUE;
+        }
+        List<AwaitingLabel> still = new ArrayList<>();
+        for (AwaitingLabel a : awaiting) {
             if (a.ts() + horizonMillis <= t) {
                 acc(a, a.ts() + horizonMillis).expired++;
                 expired = append(expired, a);
@@ -197,6 +248,9 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                 still.add(a);
                 next = Math.min(next, a.ts() + horizonMillis);
             }
+        }
+        if (e.label() != null && e.label().ts() > t && (!still.isEmpty() || expired.length > 0)) {
+            next = Math.min(next, e.label().ts());
         }
         if (next == Long.MAX_VALUE && expired.length > 0 && e.label() == null) {
             long lastExpiry = Long.MIN_VALUE;

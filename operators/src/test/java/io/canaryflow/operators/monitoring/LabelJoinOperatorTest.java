@@ -79,6 +79,56 @@ class LabelJoinOperatorTest {
         return windows().stream().filter(p -> p.windowStart() == start).findFirst().orElseThrow();
     }
 
+    /** Misclassified and joined counts of one event labelled twice, in the given order. */
+    long[] outcomeOfTwoLabels(boolean earliestFirst, double early, double late) throws Exception {
+        open(); // a fresh operator per order
+        predict("a", 100, 0.9f); // predicts fraud
+        if (earliestFirst) {
+            label("a", early, 400);
+            label("a", late, 700);
+        } else {
+            label("a", late, 700);
+            label("a", early, 400);
+        }
+        watermark(999);
+        LabelPartial w = window(0);
+        return new long[] {w.joined(), w.misclassified()};
+    }
+
+    @Test
+    void shouldUseTheEarliestOfSeveralLabelsWhateverTheirArrivalOrder() throws Exception {
+        // truth at 400 ms: legit (the prediction is wrong); a correction at 700 ms says fraud
+        assertThat(outcomeOfTwoLabels(true, 0, 1)).containsExactly(1, 1);
+        close();
+        assertThat(outcomeOfTwoLabels(false, 0, 1)).containsExactly(1, 1);
+        close();
+        // a tie in time: the smaller label, in both orders
+        open();
+        predict("b", 100, 0.9f);
+        label("b", 1, 400);
+        label("b", 0, 400);
+        watermark(999);
+        assertThat(window(0).misclassified()).isEqualTo(1);
+        close();
+        open();
+        predict("b", 100, 0.9f);
+        label("b", 0, 400);
+        label("b", 1, 400);
+        watermark(999);
+        assertThat(window(0).misclassified()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldNotLetALabelLaterThanTheWatermarkReplaceASettledOne() throws Exception {
+        predict("a", 100, 0.9f);
+        label("a", 1, 400);
+        watermark(500); // settled: joined with label 1, correct
+        label("a", 0, 300); // earlier, but later than the watermark allows: a duplicate
+        watermark(999);
+        assertThat(window(0).joined()).isEqualTo(1);
+        assertThat(window(0).misclassified()).isZero();
+    }
+
     @Test
     void shouldJoinALabelWithinTheHorizonAndScoreIt() throws Exception {
         predict("a", 100, 0.8f); // predicts fraud; truth fraud: correct
