@@ -57,9 +57,22 @@ public final class JobRun {
      */
     public static JobClient start(JobConfig config, UnaryOperator<Pipeline.Endpoints> endpoints)
             throws Exception {
+        return start(config, endpoints, UnaryOperator.identity());
+    }
+
+    /**
+     * As above, with the Flink configuration adjusted by {@code flinkSettings} (a savepoint to
+     * restore, more restart attempts).
+     */
+    public static JobClient start(
+            JobConfig config,
+            UnaryOperator<Pipeline.Endpoints> endpoints,
+            UnaryOperator<Configuration> flinkSettings)
+            throws Exception {
         Configuration flink = Pipeline.flinkConfiguration(config);
         flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 5);
+        flink = flinkSettings.apply(flink);
         flink.set(
                 RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);

@@ -37,6 +37,17 @@ public final class KafkaClients {
         }
     }
 
+    /** Creates the topic unless it exists. */
+    public void createTopicIfAbsent(String name, int partitions) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
+            if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(name)) {
+                admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+                        .all()
+                        .get(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     /** Sends {@code (key, value)} pairs and waits until every one is acknowledged. */
     public void produce(String topic, List<byte[][]> keyValues) {
         Properties p = new Properties();

@@ -17,6 +17,7 @@ import io.canaryflow.operators.records.SourceRecord;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -92,7 +93,7 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
                         new DecisionSchema()));
     }
 
-    private <T> KafkaSource<T> source(String topic, KafkaRecordDeserializationSchema<T> records) {
+    private <T> Source<T, ?, ?> source(String topic, KafkaRecordDeserializationSchema<T> records) {
         KafkaSourceBuilder<T> builder =
                 KafkaSource.<T>builder()
                         .setBootstrapServers(config.get(JobOptions.BOOTSTRAP_SERVERS))
@@ -105,6 +106,7 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
                         .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         if (config.get(JobOptions.BOUNDED)) {
             builder.setBounded(OffsetsInitializer.latest());
+            return new BoundedKafkaSource<>(builder.build());
         }
         return builder.build();
     }
