@@ -152,6 +152,10 @@ class EventTimeITCase {
 
         assertThat(JobRun.runToCompletion(cluster, config, InferenceJobITCase.JOB_TIMEOUT))
                 .isZero();
+        // a bounded job's last checkpoints may be declined by tasks finishing at the end of input
+        assertThat(JobRun.lastFailedCheckpoints())
+                .as("failed checkpoints")
+                .allMatch(f -> f.endsWith("Checkpoint was declined (task is closing)"));
 
         List<JsonNode> predictions =
                 InferenceJobITCase.values(
@@ -177,8 +181,8 @@ class EventTimeITCase {
     }
 
     @Test
-    void shouldReportAndJudgeWhenStartedOnEmptyTopicsAndAgainAfterAPauseLongerThanTheIdleTimeout()
-            throws Exception {
+    void shouldReportAndJudgeWhenStartedOnEmptyTopicsAndAgainAfterAPauseLongerThanTheIdleTimeout(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
         String name = "pause";
         Map<String, String> c = config(name, 2);
         kafka.clients().createTopic(name + "-control", 1);
@@ -209,14 +213,19 @@ class EventTimeITCase {
             Thread.sleep(4_000);
             long later = BASE + 60_000;
             send(name + "-features", 2_000, 2_000, later, 2);
+            // one event a minute on closes every window before it
+            send(name + "-features", 4_000, 1, later + 60_000, 1);
             reports =
                     await(
                             name + "-monitoring",
-                            r -> r.get("window_start").asLong() == later + 1_000);
+                            r -> r.get("window_start").asLong() == later + 3_000);
             control =
                     awaitDecision(
                             name + "-control",
-                            d -> d.get("window").get("start").asLong() == later + 1_000);
+                            d -> d.get("window").get("start").asLong() == later + 3_000);
+            assertThat(JobRun.failedCheckpoints(cluster, job.getJobID()))
+                    .as("failed checkpoints")
+                    .isEmpty();
         } finally {
             job.cancel().get();
         }
@@ -224,27 +233,40 @@ class EventTimeITCase {
                 InferenceJobITCase.values(
                         kafka.readCommitted(
                                 name + "-predictions",
-                                4_000,
+                                4_001,
                                 Duration.ofSeconds(1),
                                 Duration.ofMinutes(1)));
+        assertThat(predictions).hasSize(4_001);
         Map<String, Long> expected = predictionsPerWindow(predictions);
-        Map<String, Long> reported = reportedPerWindow(reports);
-        // every window the watermark has passed (1 s behind the newest event) is reported with
-        // all its predictions: before the pause, those the pause left open, and after it
-        for (long w : new long[] {0, 1_000, 2_000, 3_000, 60_000, 61_000}) {
-            for (Map.Entry<String, Long> e : expected.entrySet()) {
-                if (e.getKey().startsWith(w + " ")) {
-                    assertThat(reported).containsEntry(e.getKey(), e.getValue());
-                }
-            }
+        Map<String, Long> reported = reportedPerWindow(reports); // each window reported once
+        // Every prediction but the last (its window is open) is counted once: in its own window,
+        // or - if its partition was idle while the others moved time on (a start or a resumption
+        // in one batch) - as late in the first window still open.
+        long counted = reports.stream().mapToLong(r -> r.get("n").asLong()).sum();
+        long late = reports.stream().mapToLong(r -> r.get("late").asLong()).sum();
+        assertThat(counted + late).isEqualTo(4_000);
+        for (Map.Entry<String, Long> e : reported.entrySet()) {
+            assertThat(e.getValue())
+                    .as(e.getKey())
+                    .isLessThanOrEqualTo(expected.getOrDefault(e.getKey(), 0L));
         }
-        assertThat(reports.stream().mapToLong(r -> r.get("late").asLong()).sum()).isZero();
+        // monitoring resumed with the data, before and after the pause
+        for (long w : new long[] {0, 1_000, 2_000, 3_000, 60_000, 61_000, 62_000, 63_000}) {
+            assertThat(reports)
+                    .as("window %d reported", w)
+                    .anyMatch(
+                            r ->
+                                    r.get("window_start").asLong() == BASE + w
+                                            && r.get("n").asLong() > 0);
+        }
         List<Long> judged =
                 control.stream()
                         .filter(n -> n.get("type").asText().equals("decision"))
                         .map(n -> n.get("window").get("start").asLong() - BASE)
                         .toList();
-        assertThat(judged).contains(0L, 1_000L, 2_000L, 3_000L, 60_000L, 61_000L);
+        assertThat(judged)
+                .contains(0L, 1_000L, 2_000L, 3_000L, 60_000L, 61_000L, 62_000L, 63_000L)
+                .doesNotHaveDuplicates();
     }
 
     /** Committed records of {@code topic} once one matching {@code until} has arrived. */

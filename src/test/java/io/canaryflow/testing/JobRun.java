@@ -5,12 +5,16 @@ import io.canaryflow.jobs.Pipeline;
 import io.canaryflow.jobs.config.JobConfig;
 import io.canaryflow.jobs.kafka.KafkaEndpoints;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
+import org.apache.flink.runtime.checkpoint.FailedCheckpointStats;
 import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 import org.apache.flink.runtime.executiongraph.ArchivedExecutionGraph;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -19,6 +23,34 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 /** Runs the real inference job (Kafka endpoints, bounded source) on a MiniCluster to completion. */
 public final class JobRun {
     private JobRun() {}
+
+    private static volatile List<String> lastFailedCheckpoints = List.of();
+
+    /** The failed checkpoints of a running job so far, with their reasons. */
+    public static List<String> failedCheckpoints(MiniCluster cluster, JobID id) throws Exception {
+        return failedCheckpoints(
+                cluster.getExecutionGraph(id)
+                        .get(30, TimeUnit.SECONDS)
+                        .getCheckpointStatsSnapshot());
+    }
+
+    private static List<String> failedCheckpoints(
+            org.apache.flink.runtime.checkpoint.CheckpointStatsSnapshot stats) {
+        List<String> failed = new ArrayList<>();
+        if (stats != null) {
+            for (AbstractCheckpointStats c : stats.getHistory().getCheckpoints()) {
+                if (c instanceof FailedCheckpointStats f) {
+                    failed.add("checkpoint " + f.getCheckpointId() + ": " + f.getFailureMessage());
+                }
+            }
+        }
+        return List.copyOf(failed);
+    }
+
+    /** The failed checkpoints of the last job {@link #runToCompletion} ran, with their reasons. */
+    public static List<String> lastFailedCheckpoints() {
+        return lastFailedCheckpoints;
+    }
 
     /**
      * Runs the job until its bounded source is drained and returns how many times any task was
@@ -48,6 +80,7 @@ public final class JobRun {
         for (AccessExecutionVertex vertex : graph.getAllExecutionVertices()) {
             restarts += vertex.getCurrentExecutionAttempt().getAttemptNumber();
         }
+        lastFailedCheckpoints = failedCheckpoints(graph.getCheckpointStatsSnapshot());
         return restarts;
     }
 

@@ -112,10 +112,12 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         if (start + bucketMillis - 1 <= watermark) {
             // Its window has been reported: count it as late in the first window still open.
             late.inc();
-            long open = Math.floorDiv(watermark + 1, bucketMillis) * bucketMillis;
-            WindowAggregate aggregate = aggregateOf(p, open);
-            if (aggregate != null) {
-                aggregate.addLate();
+            if (watermark < Long.MAX_VALUE) { // after the end of input no window opens again
+                long open = Math.floorDiv(watermark + 1, bucketMillis) * bucketMillis;
+                WindowAggregate aggregate = aggregateOf(p, open);
+                if (aggregate != null) {
+                    aggregate.addLate();
+                }
             }
         } else {
             WindowAggregate aggregate = aggregateOf(p, start);

@@ -49,6 +49,7 @@ public class WindowMergeFunction
     private transient MonitorReferences references;
     private transient Map<String, Double> latest;
     private transient MetricGroup metrics;
+    private transient org.apache.flink.metrics.Counter late;
 
     /**
      * @param sharedScoreVersions see {@link LocalMonitorOperator}
@@ -89,6 +90,7 @@ public class WindowMergeFunction
         references = new MonitorReferences(repository, schemas, sharedScoreVersions);
         latest = new HashMap<>();
         metrics = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
+        late = metrics.counter("monitorLateMerged");
     }
 
     private static String key(String version, String arm, long windowEnd) {
@@ -106,6 +108,11 @@ public class WindowMergeFunction
     }
 
     private void add(WindowPartial partial, Context ctx) throws Exception {
+        long open = openBucketStart(partial.windowEnd(), ctx);
+        if (open != Long.MIN_VALUE) {
+            late.inc(partial.attempts() + partial.late());
+            partial = partial.asLateIn(open, open + settings.slideMillis());
+        }
         String key = key(partial.version(), partial.arm(), partial.windowEnd());
         WindowPartial current = windows.get(key);
         windows.put(key, current == null ? partial : current.plus(partial));
@@ -113,10 +120,30 @@ public class WindowMergeFunction
     }
 
     private void add(LabelPartial partial, Context ctx) throws Exception {
+        long open = openBucketStart(partial.windowEnd(), ctx);
+        if (open != Long.MIN_VALUE) {
+            partial = partial.in(open, open + settings.slideMillis());
+        }
         String key = key(partial.version(), partial.arm(), partial.windowEnd());
         LabelPartial current = labels.get(key);
         labels.put(key, current == null ? partial : current.plus(partial));
         registerWindowsOf(partial.windowEnd(), ctx);
+    }
+
+    /**
+     * {@link Long#MIN_VALUE} while the bucket ending at {@code bucketEnd} is open; once the
+     * watermark has passed it (its windows are reported), the start of the first bucket still open.
+     * A partial can come after its bucket was reported when an input that was idle (its partitions
+     * silent for {@code events.idle-timeout}, so the watermark went on without it) comes back with
+     * events older than the watermark: they are late, and counted as such in the first open window
+     * rather than reported twice.
+     */
+    private long openBucketStart(long bucketEnd, Context ctx) {
+        long watermark = ctx.timerService().currentWatermark();
+        if (bucketEnd - 1 > watermark || watermark == Long.MAX_VALUE) {
+            return Long.MIN_VALUE; // open, or the end of input: nothing opens after it
+        }
+        return Math.floorDiv(watermark + 1, settings.slideMillis()) * settings.slideMillis();
     }
 
     /** A timer at the end of every window the bucket ending at {@code bucketEnd} is part of. */

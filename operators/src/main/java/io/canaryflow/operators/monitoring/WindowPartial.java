@@ -90,6 +90,39 @@ public record WindowPartial(
                 paired);
     }
 
+    /**
+     * This partial's predictions and failures as {@code late} ones of another window: every count
+     * zero but {@code late}, which holds this partial's attempts and late ones. For a partial that
+     * reached the merge after its own window was reported.
+     */
+    public WindowPartial asLateIn(long start, long end) {
+        long[][] features = new long[featureCounts.length][];
+        for (int f = 0; f < features.length; f++) {
+            features[f] = new long[featureCounts[f].length];
+        }
+        return new WindowPartial(
+                experiment,
+                model,
+                version,
+                arm,
+                start,
+                end,
+                0,
+                attempts() + late,
+                features,
+                new long[featureNonFinite.length],
+                new long[scoreCounts.length],
+                0,
+                new long[sharedScoreCounts.length],
+                new double[2],
+                new LatencyHistogram().toSparse(),
+                new long[failures.length],
+                0,
+                new String[0],
+                new long[0][][],
+                PairedCounts.NONE);
+    }
+
     /** The sum of this partial and another of the same window. */
     public WindowPartial plus(WindowPartial o) {
         if (!key().equals(o.key())) {

@@ -158,7 +158,59 @@ class MonitorOperatorsTest {
             h.processWatermark(new Watermark(Long.MAX_VALUE));
             assertThat(partials(h)).hasSize(4);
             assertThat(partials(h).stream().mapToLong(WindowPartial::count).sum()).isEqualTo(20);
+            // counted as late in the first window still open of its series, and nowhere else
+            assertThat(partials(h))
+                    .filteredOn(p -> p.late() > 0)
+                    .singleElement()
+                    .satisfies(
+                            p -> {
+                                assertThat(p.late()).isEqualTo(1);
+                                assertThat(p.windowStart()).isEqualTo(1_000);
+                                assertThat(p.arm()).isEqualTo("baseline");
+                            });
             assertThat(operator.openWindows()).isZero();
+        }
+    }
+
+    @Test
+    void shouldCountAPartialThatComesAfterItsWindowWasReportedAsLateInTheOpenWindowNotTwice()
+            throws Exception {
+        List<WindowPartial> parts = new ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
+                    new OneInputStreamOperatorTestHarness<>(local(1_000))) {
+                h.open();
+                for (long ts = 0; ts < 1_000; ts += 100) {
+                    h.processElement(prediction(ts, Arm.CONTROL), ts);
+                }
+                h.processElement(prediction(1_500, Arm.CONTROL), 1_500);
+                h.processWatermark(new Watermark(Long.MAX_VALUE));
+                List<WindowPartial> windows = partials(h);
+                windows.sort(java.util.Comparator.comparingLong(WindowPartial::windowStart));
+                parts.addAll(windows);
+            }
+        }
+        try (KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> h =
+                merge(settings(1_000), false)) {
+            h.open();
+            h.processElement(MonitorPartial.of(parts.get(0)), 999); // window 0, first subtask
+            h.processElement(MonitorPartial.of(parts.get(1)), 1_999); // window 1000
+            h.processWatermark(new Watermark(1_200)); // the second subtask was idle meanwhile
+            assertThat(h.extractOutputValues())
+                    .singleElement()
+                    .extracting(MonitoringRecord::count)
+                    .isEqualTo(10L);
+            // the second subtask comes back with window 0: late, counted in window 1000
+            h.processElement(MonitorPartial.of(parts.get(2)), 999);
+            h.processElement(MonitorPartial.of(parts.get(3)), 1_999);
+            h.processWatermark(new Watermark(Long.MAX_VALUE));
+            List<MonitoringRecord> out = h.extractOutputValues();
+            assertThat(out).hasSize(2);
+            assertThat(out.get(0).windowStart()).isZero();
+            assertThat(out.get(1).windowStart()).isEqualTo(1_000);
+            assertThat(out.get(1).count()).isEqualTo(2);
+            assertThat(out.get(1).late()).isEqualTo(10);
+            assertThat(out.get(1).errors().attempts()).isEqualTo(2);
         }
     }
 
