@@ -48,23 +48,146 @@ public final class EndToEndBenchmark {
             List<String> rows = new ArrayList<>();
             int round = 0;
             List<String> modes =
-                    List.of(System.getProperty("bench.modes", "off,on,on + labels").split(","));
+                    List.of(
+                            System.getProperty("bench.modes", "pass-through,off,on,on + labels")
+                                    .split(","));
             for (int r = 0; r < 2; r++) {
+                double reference = Double.NaN;
                 for (String mode : modes) {
-                    String row = run(kafka, work, events, mode, round++);
+                    Result result =
+                            mode.equals("pass-through")
+                                    ? passThrough(kafka, work, events, round++)
+                                    : run(kafka, work, events, mode, round++);
+                    if (mode.equals("pass-through")) {
+                        reference = result.steady();
+                    }
                     if (r == 1) {
-                        rows.add(row);
+                        rows.add(result.row(reference));
                     }
                 }
             }
             System.out.printf(
-                    "%n| monitoring | events | parallelism | events/s after warm-up (last 75 %%) | wall time incl. start-up (s) | events/s incl. start-up | scoring latency p50 / p99 (µs) |%n"
-                            + "|---|---:|---:|---:|---:|---:|---:|%n%s%n",
+                    "%n| job | events | parallelism | events/s after warm-up (last 75 %%) | ratio to pass-through | wall time incl. start-up (s) | events/s incl. start-up | scoring latency p50 / p99 (µs) |%n"
+                            + "|---|---:|---:|---:|---:|---:|---:|---:|%n%s%n",
                     String.join("\n", rows));
         }
     }
 
-    static String run(KafkaTestCluster kafka, Path work, int events, String mode, int round)
+    /** One job's figures; {@code steady} is events/s after warm-up. */
+    record Result(String label, int events, double steady, double wall, long p50, long p99) {
+        String row(double reference) {
+            return String.format(
+                    "| %s | %,d | 2 | %,.0f | %s | %.1f | %,.0f | %s |",
+                    label,
+                    events,
+                    steady,
+                    Double.isNaN(reference) ? "" : String.format("%.2f", steady / reference),
+                    wall,
+                    events / wall,
+                    p50 < 0 ? "" : p50 + " / " + p99);
+        }
+    }
+
+    /**
+     * The reference: the same records Kafka → Kafka through Flink with the same parallelism, state
+     * backend, checkpointing and exactly-once sink, and no processing. Each record goes out as it
+     * came in, stamped with the time it was written.
+     */
+    static Result passThrough(KafkaTestCluster kafka, Path work, int events, int round)
+            throws Exception {
+        String name = "pass-through-" + round;
+        kafka.createTopic(name, 2);
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("kafka.bootstrap-servers", kafka.bootstrapServers());
+        c.put("models.repository", work.resolve("models").toString());
+        c.put("state.backend", System.getProperty("bench.backend", "rocksdb"));
+        c.put("checkpoint.interval", "2 s");
+        c.put("checkpoint.directory", work.resolve("checkpoints-" + name).toUri().toString());
+        c.put("experiments.fraud.model", DemoModels.MODEL);
+        c.put("experiments.fraud.baseline", DemoModels.BASELINE);
+        Configuration flink = Pipeline.flinkConfiguration(JobConfig.fromFlat(c));
+        flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(flink);
+        env.setParallelism(2);
+        org.apache.flink.connector.kafka.source.KafkaSource<byte[][]> source =
+                org.apache.flink.connector.kafka.source.KafkaSource.<byte[][]>builder()
+                        .setBootstrapServers(kafka.bootstrapServers())
+                        .setTopics("features")
+                        .setGroupId("bench-" + name)
+                        .setStartingOffsets(
+                                org.apache.flink.connector.kafka.source.enumerator.initializer
+                                        .OffsetsInitializer.earliest())
+                        .setBounded(
+                                org.apache.flink.connector.kafka.source.enumerator.initializer
+                                        .OffsetsInitializer.latest())
+                        .setProperty("isolation.level", "read_committed")
+                        .setDeserializer(new RawRecords())
+                        .build();
+        env.fromSource(
+                        source,
+                        org.apache.flink.api.common.eventtime.WatermarkStrategy.noWatermarks(),
+                        "features")
+                .sinkTo(
+                        org.apache.flink.connector.kafka.sink.KafkaSink.<byte[][]>builder()
+                                .setBootstrapServers(kafka.bootstrapServers())
+                                .setDeliveryGuarantee(
+                                        org.apache.flink.connector.base.DeliveryGuarantee
+                                                .EXACTLY_ONCE)
+                                .setTransactionalIdPrefix("bench-" + name)
+                                .setProperty("transaction.timeout.ms", "900000")
+                                .setRecordSerializer(
+                                        (record, context, timestamp) ->
+                                                new org.apache.kafka.clients.producer
+                                                        .ProducerRecord<>(
+                                                        name,
+                                                        null,
+                                                        System.currentTimeMillis(),
+                                                        record[0],
+                                                        record[1]))
+                                .build());
+        long started = System.nanoTime();
+        env.execute("e2e-benchmark-" + name);
+        double wall = (System.nanoTime() - started) / 1e9;
+        List<ConsumerRecord<byte[], byte[]>> out =
+                kafka.readCommitted(name, events, Duration.ofSeconds(2), Duration.ofSeconds(60));
+        if (out.size() != events) {
+            throw new IllegalStateException("expected " + events + " records, read " + out.size());
+        }
+        long[] writtenAt = new long[out.size()];
+        for (int i = 0; i < writtenAt.length; i++) {
+            writtenAt[i] = out.get(i).timestamp();
+        }
+        return new Result("pass-through", events, steady(writtenAt), wall, -1, -1);
+    }
+
+    /** Events/s over the last 75 % of the output times; the first quarter is JIT warm-up. */
+    static double steady(long[] times) {
+        java.util.Arrays.sort(times);
+        int from = times.length / 4;
+        return (times.length - from) / ((times[times.length - 1] - times[from]) / 1e3);
+    }
+
+    /** Kafka records as (key, value), untouched. */
+    static final class RawRecords
+            implements org.apache.flink.connector.kafka.source.reader.deserializer
+                            .KafkaRecordDeserializationSchema<
+                    byte[][]> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void deserialize(
+                ConsumerRecord<byte[], byte[]> record,
+                org.apache.flink.util.Collector<byte[][]> out) {
+            out.collect(new byte[][] {record.key(), record.value()});
+        }
+
+        @Override
+        public org.apache.flink.api.common.typeinfo.TypeInformation<byte[][]> getProducedType() {
+            return org.apache.flink.api.common.typeinfo.TypeInformation.of(byte[][].class);
+        }
+    }
+
+    static Result run(KafkaTestCluster kafka, Path work, int events, String mode, int round)
             throws Exception {
         String label = mode;
         String name = mode.replace(" + ", "-") + "-" + round;
@@ -130,17 +253,11 @@ public final class EndToEndBenchmark {
         }
         out.clear();
         java.util.Arrays.sort(latencies);
-        java.util.Arrays.sort(scoredAt);
-        // The first quarter includes JIT warm-up of Kafka, Flink and ONNX Runtime code.
-        int from = scoredAt.length / 4;
-        double steady = (scoredAt[scoredAt.length - 1] - scoredAt[from]) / 1e3;
-        return String.format(
-                "| %s | %,d | 2 | %,.0f | %.1f | %,.0f | %d / %d |",
-                label,
+        return new Result(
+                "Canaryflow, monitoring " + label,
                 events,
-                (scoredAt.length - from) / steady,
+                steady(scoredAt),
                 wall,
-                events / wall,
                 latencies[latencies.length / 2],
                 latencies[(int) (latencies.length * 0.99)]);
     }

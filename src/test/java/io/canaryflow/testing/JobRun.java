@@ -26,6 +26,17 @@ public final class JobRun {
 
     private static volatile List<String> lastFailedCheckpoints = List.of();
 
+    /**
+     * Whether a checkpoint failed because tasks of a bounded job were finishing: a trigger that
+     * reached a task as it finished (a bounded source at the end of its input, or any task at the
+     * end of the job), or the coordinator stopping with the job.
+     */
+    public static boolean causedByFinishingTasks(String failure) {
+        return failure.endsWith("Checkpoint was declined (task is closing)")
+                || failure.contains("checkpoint request for unknown task")
+                || failure.endsWith("Checkpoint Coordinator is suspending.");
+    }
+
     /** The failed checkpoints of a running job so far, with their reasons. */
     public static List<String> failedCheckpoints(MiniCluster cluster, JobID id) throws Exception {
         return failedCheckpoints(

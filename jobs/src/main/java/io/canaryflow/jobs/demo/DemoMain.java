@@ -213,7 +213,7 @@ public final class DemoMain {
         }
     }
 
-    private static void awaitRunning(JobClient job) throws Exception {
+    static void awaitRunning(JobClient job) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             JobStatus status = job.getJobStatus().get();
@@ -228,7 +228,7 @@ public final class DemoMain {
         throw new IllegalStateException("the job did not start within 60 s");
     }
 
-    private static void createTopics(String bootstrap, JobConfig config) throws Exception {
+    static void createTopics(String bootstrap, JobConfig config) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new java.util.ArrayList<>();

@@ -1,0 +1,396 @@
+package io.canaryflow.jobs.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.canaryflow.jobs.InferenceJob;
+import io.canaryflow.jobs.Pipeline;
+import io.canaryflow.jobs.config.JobConfig;
+import io.canaryflow.jobs.config.JobOptions;
+import io.canaryflow.modelloader.Manifest;
+import io.canaryflow.modelloader.ModelRepository;
+import io.canaryflow.modelloader.tools.DemoModels;
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A soak run of the embedded stack (in-process Kafka, local Flink, the demo's configuration with
+ * labels and control on): first the job's maximum rate is measured with an unthrottled producer,
+ * then the producer runs at a fraction of it for the given minutes. Every sample prints events/s in
+ * and processed, consumer lag, heap after GC, and checkpoints; the end says PASS or FAIL against:
+ * heap after GC flat, no failed checkpoint, lag bounded.
+ *
+ * <pre>
+ * --minutes N          soak duration (default 30)
+ * --fraction F         share of the measured maximum rate to produce at (default 0.5)
+ * --rate N             produce at N events/s instead of measuring the maximum
+ * --calibrate-seconds  how long the maximum is measured (default 60)
+ * --sample-seconds N   seconds between samples (default 30)
+ * --work DIR           models, checkpoints (default target/soak)
+ * --config FILE        job configuration (default configs/demo.yaml)
+ * --web-port N         Flink web UI / REST port (default 8082)
+ * </pre>
+ */
+public final class SoakMain {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SoakMain() {}
+
+    /** One sample of the soak. */
+    record Sample(
+            double minutes,
+            double producedPerSecond,
+            double processedPerSecond,
+            long lag,
+            long heapAfterGcBytes,
+            long checkpointsCompleted,
+            long checkpointsFailed,
+            long lastCheckpointMillis,
+            long maxCheckpointMillis) {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> o = parse(args);
+        double minutes = Double.parseDouble(o.getOrDefault("minutes", "30"));
+        double fraction = Double.parseDouble(o.getOrDefault("fraction", "0.5"));
+        int calibrate = Integer.parseInt(o.getOrDefault("calibrate-seconds", "60"));
+        int sampleSeconds = Integer.parseInt(o.getOrDefault("sample-seconds", "30"));
+        int webPort = Integer.parseInt(o.getOrDefault("web-port", "8082"));
+        Path work = Path.of(o.getOrDefault("work", "target/soak")).toAbsolutePath();
+        Files.createDirectories(work);
+        Path models = work.resolve("models");
+        if (!Files.exists(
+                models.resolve(DemoModels.MODEL)
+                        .resolve(DemoModels.BAD_CANDIDATE)
+                        .resolve(ModelRepository.MANIFEST_FILE))) {
+            for (Manifest m : DemoModels.generate(models, 7, 40_000, 10_000)) {
+                say("trained %s/%s", m.model(), m.version());
+            }
+        }
+        try (EmbeddedKafka kafka =
+                EmbeddedKafka.start(work.resolve("kafka-" + System.currentTimeMillis()))) {
+            String bootstrap = kafka.bootstrapServers();
+            Map<String, String> overrides = new HashMap<>();
+            overrides.put(JobOptions.BOOTSTRAP_SERVERS.key(), bootstrap);
+            overrides.put(JobOptions.MODEL_REPOSITORY.key(), models.toString());
+            overrides.put(
+                    JobOptions.CHECKPOINT_DIRECTORY.key(),
+                    work.resolve("checkpoints").toUri().toString());
+            overrides.put(JobOptions.CONTROL_KEY.key(), "soak-control-key-0123456789abcdef");
+            JobConfig config =
+                    JobConfig.load(
+                            Path.of(o.getOrDefault("config", "configs/demo.yaml")), overrides);
+            DemoMain.createTopics(bootstrap, config);
+            Configuration flink = Pipeline.flinkConfiguration(config);
+            flink.set(RestOptions.PORT, webPort);
+            flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
+            InferenceJob.build(env, config);
+            JobClient job = env.executeAsync(config.get(JobOptions.JOB_NAME) + "-soak");
+            DemoMain.awaitRunning(job);
+            List<String> experiments =
+                    config.plans().stream().map(RolloutPlan::experiment).toList();
+            Probe probe =
+                    new Probe(
+                            bootstrap,
+                            config.get(JobOptions.GROUP_ID),
+                            config.get(JobOptions.FEATURES_TOPIC),
+                            webPort,
+                            job.getJobID().toHexString());
+            int rate;
+            if (o.containsKey("rate")) {
+                rate = Integer.parseInt(o.get("rate"));
+            } else {
+                say("measuring the maximum rate for %d s (producer unthrottled) ...", calibrate);
+                double max = calibrate(bootstrap, config, experiments, probe, calibrate);
+                rate = (int) Math.max(1, Math.round(max * fraction));
+                say(
+                        "maximum %,.0f events/s; soaking at %.0f %% of it: %,d events/s",
+                        max, 100 * fraction, rate);
+            }
+            List<Sample> samples =
+                    soak(bootstrap, config, experiments, probe, rate, minutes, sampleSeconds);
+            job.cancel().get(60, TimeUnit.SECONDS);
+            boolean pass = verdict(samples, rate, config.get(JobOptions.CHECKPOINT_INTERVAL));
+            System.exit(pass ? 0 : 1);
+        }
+    }
+
+    /**
+     * Produces as fast as the producer can for {@code seconds}; the maximum is the rate the job
+     * committed over the last half, then the backlog drains before the soak starts.
+     */
+    private static double calibrate(
+            String bootstrap, JobConfig config, List<String> experiments, Probe probe, int seconds)
+            throws Exception {
+        SyntheticProducer producer = producer(bootstrap, config, experiments, 10_000_000);
+        Thread thread = new Thread(producer, "soak-calibration");
+        thread.start();
+        Thread.sleep(seconds * 500L);
+        long committedBefore = probe.committed();
+        long at = System.nanoTime();
+        Thread.sleep(seconds * 500L);
+        double max = (probe.committed() - committedBefore) / ((System.nanoTime() - at) / 1e9);
+        producer.stop();
+        thread.join(30_000);
+        producer.close();
+        long lag = probe.lag();
+        say(
+                "calibration: %,d events produced; lag %,d at its end (a positive lag means the job was the bottleneck)",
+                producer.produced(), lag);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        while (probe.lag() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(1_000);
+        }
+        return max;
+    }
+
+    private static List<Sample> soak(
+            String bootstrap,
+            JobConfig config,
+            List<String> experiments,
+            Probe probe,
+            int rate,
+            double minutes,
+            int sampleSeconds)
+            throws Exception {
+        SyntheticProducer producer = producer(bootstrap, config, experiments, rate);
+        Thread thread = new Thread(producer, "soak-producer");
+        long started = System.nanoTime();
+        thread.start();
+        System.out.printf(
+                "%n| minute | produced/s | processed/s | lag | heap after GC (MB) | checkpoints ok / failed | last / max checkpoint (ms) |%n"
+                        + "|---:|---:|---:|---:|---:|---:|---:|%n");
+        List<Sample> samples = new ArrayList<>();
+        long producedBefore = 0;
+        long committedBefore = probe.committed();
+        long checkpointsBefore = probe.checkpoints().path("counts").path("failed").asLong();
+        long before = System.nanoTime();
+        long end = started + (long) (minutes * 60e9);
+        while (System.nanoTime() < end) {
+            Thread.sleep(
+                    Math.min(
+                            sampleSeconds * 1_000L,
+                            Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+            long now = System.nanoTime();
+            double seconds = (now - before) / 1e9;
+            long produced = producer.produced();
+            long committed = probe.committed();
+            JsonNode checkpoints = probe.checkpoints();
+            Sample s =
+                    new Sample(
+                            (now - started) / 60e9,
+                            (produced - producedBefore) / seconds,
+                            (committed - committedBefore) / seconds,
+                            probe.lag(),
+                            heapAfterGc(),
+                            checkpoints.path("counts").path("completed").asLong(),
+                            checkpoints.path("counts").path("failed").asLong() - checkpointsBefore,
+                            checkpoints
+                                    .path("latest")
+                                    .path("completed")
+                                    .path("end_to_end_duration")
+                                    .asLong(-1),
+                            checkpoints
+                                    .path("summary")
+                                    .path("end_to_end_duration")
+                                    .path("max")
+                                    .asLong(-1));
+            samples.add(s);
+            System.out.printf(
+                    "| %.1f | %,.0f | %,.0f | %,d | %,.0f | %d / %d | %d / %d |%n",
+                    s.minutes(),
+                    s.producedPerSecond(),
+                    s.processedPerSecond(),
+                    s.lag(),
+                    s.heapAfterGcBytes() / 1e6,
+                    s.checkpointsCompleted(),
+                    s.checkpointsFailed(),
+                    s.lastCheckpointMillis(),
+                    s.maxCheckpointMillis());
+            producedBefore = produced;
+            committedBefore = committed;
+            before = now;
+        }
+        producer.stop();
+        thread.join(30_000);
+        producer.close();
+        return samples;
+    }
+
+    /**
+     * PASS when, over the second half of the samples (the first half is warm-up: JIT, RocksDB,
+     * label state reaching its horizon), the heap after GC grows by less than {@code max(64 MB, 10
+     * %)} along a least-squares line, no checkpoint failed during the whole soak, and the lag never
+     * exceeds what two checkpoint intervals plus 10 s of traffic make (offsets are committed at
+     * checkpoints, so the lag seen through them saws up to one interval).
+     */
+    static boolean verdict(List<Sample> samples, int rate, Duration checkpointInterval) {
+        if (samples.size() < 4) {
+            say("FAIL: too few samples (%d) to judge; run longer", samples.size());
+            return false;
+        }
+        List<Sample> late = samples.subList(samples.size() / 2, samples.size());
+        double[] x = late.stream().mapToDouble(Sample::minutes).toArray();
+        double[] y = late.stream().mapToDouble(s -> s.heapAfterGcBytes() / 1e6).toArray();
+        double slope = slope(x, y); // MB per minute
+        double growth = slope * (x[x.length - 1] - x[0]);
+        double mean = java.util.Arrays.stream(y).average().orElse(0);
+        boolean heapFlat = growth < Math.max(64, 0.10 * mean);
+        long failed = samples.get(samples.size() - 1).checkpointsFailed();
+        long lagBound = (long) (rate * (2 * checkpointInterval.toMillis() / 1e3 + 10));
+        long maxLag = samples.stream().mapToLong(Sample::lag).max().orElse(0);
+        double processed =
+                late.stream().mapToDouble(Sample::processedPerSecond).average().orElse(0);
+        say(
+                "heap after GC over the second half: %.0f MB mean, %+.1f MB/min (%+.0f MB over it) — %s",
+                mean, slope, growth, heapFlat ? "flat" : "GROWING");
+        say("failed checkpoints during the soak: %d — %s", failed, failed == 0 ? "ok" : "FAILED");
+        say(
+                "lag: at most %,d (bound %,d = %,d events/s x (2 checkpoint intervals + 10 s)) — %s",
+                maxLag, lagBound, rate, maxLag <= lagBound ? "bounded" : "UNBOUNDED");
+        say("processed %,.0f events/s over the second half (produced at %,d)", processed, rate);
+        boolean pass = heapFlat && failed == 0 && maxLag <= lagBound;
+        say(pass ? "PASS" : "FAIL");
+        return pass;
+    }
+
+    /** The least-squares slope of y over x. */
+    static double slope(double[] x, double[] y) {
+        double mx = java.util.Arrays.stream(x).average().orElse(0);
+        double my = java.util.Arrays.stream(y).average().orElse(0);
+        double sxy = 0;
+        double sxx = 0;
+        for (int i = 0; i < x.length; i++) {
+            sxy += (x[i] - mx) * (y[i] - my);
+            sxx += (x[i] - mx) * (x[i] - mx);
+        }
+        return sxx == 0 ? 0 : sxy / sxx;
+    }
+
+    /** The heap in use after the last collection of each heap pool, summed (old gen mostly). */
+    static long heapAfterGc() {
+        System.gc(); // a sample is taken after a full collection, so it counts live data only
+        long used = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage after = pool.getCollectionUsage();
+            if (pool.getType() == MemoryType.HEAP && after != null) {
+                used += after.getUsed();
+            }
+        }
+        return used;
+    }
+
+    private static SyntheticProducer producer(
+            String bootstrap, JobConfig config, List<String> experiments, int rate) {
+        return new SyntheticProducer(
+                bootstrap,
+                config.get(JobOptions.FEATURES_TOPIC),
+                experiments,
+                rate,
+                500,
+                50_000,
+                0,
+                config.get(JobOptions.LABELS_ENABLED) ? config.get(JobOptions.LABELS_TOPIC) : null,
+                config.get(JobOptions.LABEL_HORIZON).toMillis());
+    }
+
+    /** Reads the job's progress from Kafka (committed offsets, lag) and Flink's REST API. */
+    static final class Probe {
+        private final Admin admin;
+        private final String group;
+        private final String topic;
+        private final HttpClient http = HttpClient.newHttpClient();
+        private final URI checkpoints;
+
+        Probe(String bootstrap, String group, String topic, int webPort, String jobId) {
+            this.admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
+            this.group = group;
+            this.topic = topic;
+            this.checkpoints =
+                    URI.create("http://localhost:" + webPort + "/jobs/" + jobId + "/checkpoints");
+        }
+
+        /** Offsets the job has committed on the features topic (at its checkpoints), summed. */
+        long committed() throws Exception {
+            Map<TopicPartition, OffsetAndMetadata> offsets =
+                    admin.listConsumerGroupOffsets(group)
+                            .partitionsToOffsetAndMetadata()
+                            .get(30, TimeUnit.SECONDS);
+            return offsets.entrySet().stream()
+                    .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+                    .mapToLong(e -> e.getValue().offset())
+                    .sum();
+        }
+
+        /** End offsets of the features topic minus the job's committed offsets. */
+        long lag() throws Exception {
+            List<TopicPartition> partitions =
+                    admin
+                            .describeTopics(List.of(topic))
+                            .allTopicNames()
+                            .get(30, TimeUnit.SECONDS)
+                            .get(topic)
+                            .partitions()
+                            .stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
+            Map<TopicPartition, OffsetSpec> latest =
+                    partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()));
+            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
+                    admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+            long end = ends.values().stream().mapToLong(i -> i.offset()).sum();
+            return Math.max(0, end - committed());
+        }
+
+        JsonNode checkpoints() throws Exception {
+            HttpResponse<String> response =
+                    http.send(
+                            HttpRequest.newBuilder(checkpoints).GET().build(),
+                            HttpResponse.BodyHandlers.ofString());
+            return JSON.readTree(response.body());
+        }
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException(
+                        "expected --option value, got '" + args[i] + "' (see SoakMain's options)");
+            }
+            o.put(args[i].substring(2), args[++i]);
+        }
+        return o;
+    }
+
+    private static void say(String format, Object... args) {
+        System.out.println("soak | " + String.format(format, args));
+    }
+}
