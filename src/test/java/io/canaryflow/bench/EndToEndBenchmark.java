@@ -105,6 +105,8 @@ public final class EndToEndBenchmark {
         c.put("checkpoint.directory", work.resolve("checkpoints-" + name).toUri().toString());
         c.put("experiments.fraud.model", DemoModels.MODEL);
         c.put("experiments.fraud.baseline", DemoModels.BASELINE);
+        c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
+        // the job's own Flink settings (checkpointing, state backend, object reuse)
         Configuration flink = Pipeline.flinkConfiguration(JobConfig.fromFlat(c));
         flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(flink);

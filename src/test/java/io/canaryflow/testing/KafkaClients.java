@@ -50,6 +50,14 @@ public final class KafkaClients {
 
     /** Sends {@code (key, value)} pairs and waits until every one is acknowledged. */
     public void produce(String topic, List<byte[][]> keyValues) {
+        produce(topic, null, keyValues);
+    }
+
+    /**
+     * Sends {@code (key, value)} pairs to the given partitions (by key hash over them; null: the
+     * producer's partitioner over all) and waits until every one is acknowledged.
+     */
+    public void produce(String topic, List<Integer> partitions, List<byte[][]> keyValues) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -57,7 +65,14 @@ public final class KafkaClients {
                 new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
             for (byte[][] kv : keyValues) {
-                sent.add(producer.send(new ProducerRecord<>(topic, kv[0], kv[1])));
+                Integer partition =
+                        partitions == null
+                                ? null
+                                : partitions.get(
+                                        Math.floorMod(
+                                                java.util.Arrays.hashCode(kv[0]),
+                                                partitions.size()));
+                sent.add(producer.send(new ProducerRecord<>(topic, partition, kv[0], kv[1])));
             }
             producer.flush();
             for (java.util.concurrent.Future<?> f : sent) {

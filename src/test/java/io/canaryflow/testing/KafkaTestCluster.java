@@ -51,6 +51,10 @@ public final class KafkaTestCluster implements AutoCloseable {
         clients().produce(topic, keyValues);
     }
 
+    public void produce(String topic, List<Integer> partitions, List<byte[][]> keyValues) {
+        clients().produce(topic, partitions, keyValues);
+    }
+
     public List<ConsumerRecord<byte[], byte[]>> readCommitted(
             String topic, int expected, Duration settle, Duration timeout) {
         return clients().readCommitted(topic, expected, settle, timeout);
