@@ -188,7 +188,9 @@ public final class Pipeline {
                         .features(
                                 env,
                                 new FeatureEventDecoder(
-                                        schemas, config.get(JobOptions.MAX_RECORD_BYTES)),
+                                        schemas,
+                                        config.get(JobOptions.MAX_RECORD_BYTES),
+                                        config.get(JobOptions.MAX_AHEAD).toMillis()),
                                 eventTime)
                         .process(new DecodeFunction())
                         .uid("decode")
@@ -321,7 +323,9 @@ public final class Pipeline {
                     endpoints
                             .labels(
                                     env,
-                                    new LabelDecoder(config.get(JobOptions.MAX_RECORD_BYTES)),
+                                    new LabelDecoder(
+                                            config.get(JobOptions.MAX_RECORD_BYTES),
+                                            config.get(JobOptions.MAX_AHEAD).toMillis()),
                                     EventTime.perPartition(
                                             config.get(JobOptions.MAX_OUT_OF_ORDERNESS),
                                             config.get(JobOptions.IDLE_TIMEOUT)))

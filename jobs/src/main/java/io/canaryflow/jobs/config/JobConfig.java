@@ -122,9 +122,10 @@ public final class JobConfig implements Serializable {
 
     /**
      * No sink record may exceed the producer's {@code max.request.size}: a prediction carries at
-     * most one feature record's strings ({@code decode.max-record-bytes}), a dead letter the base64
-     * of at most {@code dead-letters.max-original-bytes} (4/3 of it) and bounded strings. A record
-     * the producer refuses would fail the sink and restart the job onto the same input.
+     * most a feature record's strings twice ({@code decode.max-record-bytes}; its unit is also its
+     * key), a dead letter the base64 of at most {@code dead-letters.max-original-bytes} (4/3 of it)
+     * and bounded strings. A record the producer refuses would fail the sink and restart the job
+     * onto the same input.
      */
     private static void sinkRecordsFit(
             Configuration conf, Map<String, String> kafka, List<String> problems) {
@@ -142,11 +143,11 @@ public final class JobConfig implements Serializable {
             }
         }
         long record = conf.get(JobOptions.MAX_RECORD_BYTES);
-        if (record + SINK_RECORD_OVERHEAD > limit) {
+        if (2 * record + SINK_RECORD_OVERHEAD > limit) {
             problems.add(
                     String.format(
-                            "key 'decode.max-record-bytes' (%d) must leave %d bytes below the producer's max.request.size (%d): a prediction carries the record's strings",
-                            record, SINK_RECORD_OVERHEAD, limit));
+                            "key 'decode.max-record-bytes' (%d) must be at most half the producer's max.request.size (%d) less %d bytes: a prediction carries the record's strings, its unit twice (key and value)",
+                            record, limit, SINK_RECORD_OVERHEAD));
         }
         long original = conf.get(JobOptions.DEAD_LETTER_MAX_ORIGINAL_BYTES);
         long deadLetter = (original + 2) / 3 * 4 + SINK_RECORD_OVERHEAD;

@@ -333,6 +333,13 @@ public final class JobOptions {
                     .withDescription(
                             "How far event time (ts) may run backwards before events count as late.");
 
+    public static final ConfigOption<Duration> MAX_AHEAD =
+            ConfigOptions.key("events.max-ahead")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(1))
+                    .withDescription(
+                            "How far an event's or label's ts may be ahead of its Kafka record's timestamp; further is MALFORMED.");
+
     public static final ConfigOption<Duration> IDLE_TIMEOUT =
             ConfigOptions.key("events.idle-timeout")
                     .durationType()

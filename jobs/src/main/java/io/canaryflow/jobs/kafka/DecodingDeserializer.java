@@ -2,6 +2,8 @@ package io.canaryflow.jobs.kafka;
 
 import io.canaryflow.operators.decode.Decoded;
 import io.canaryflow.operators.decode.SourceDecoder;
+import io.canaryflow.operators.records.DeadLetter;
+import io.canaryflow.operators.records.Reason;
 import io.canaryflow.operators.records.SourceRecord;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
@@ -24,16 +26,32 @@ final class DecodingDeserializer implements KafkaRecordDeserializationSchema<Dec
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Decoded> out) {
-        out.collect(
-                decoder.read(
-                        new SourceRecord(
-                                record.key(),
-                                record.value(),
-                                record.topic(),
-                                record.partition(),
-                                record.offset(),
-                                record.timestamp()),
-                        System.currentTimeMillis()));
+        SourceRecord source =
+                new SourceRecord(
+                        record.key(),
+                        record.value(),
+                        record.topic(),
+                        record.partition(),
+                        record.offset(),
+                        record.timestamp());
+        long now = System.currentTimeMillis();
+        Decoded decoded;
+        try {
+            decoded = decoder.read(source, now);
+        } catch (RuntimeException e) {
+            // A decoder bug or a parser limit it does not know must not stop the source (a
+            // restart would read the same record again, forever): the record is a dead letter.
+            decoded =
+                    Decoded.of(
+                            DeadLetter.of(
+                                    source,
+                                    Reason.MALFORMED,
+                                    "could not be decoded: " + e,
+                                    null,
+                                    null,
+                                    now));
+        }
+        out.collect(decoded);
     }
 
     @Override

@@ -51,9 +51,24 @@ public final class FeatureEventDecoder implements SourceDecoder {
     private transient int count;
     private transient boolean dense;
 
+    /** The default of {@code events.max-ahead}. */
+    public static final long DEFAULT_MAX_AHEAD_MILLIS = 3_600_000;
+
+    private final long maxAheadMillis;
+
     public FeatureEventDecoder(Map<String, ExperimentSchema> schemas, int maxRecordBytes) {
+        this(schemas, maxRecordBytes, DEFAULT_MAX_AHEAD_MILLIS);
+    }
+
+    /**
+     * @param maxAheadMillis how far an event's {@code ts} may be ahead of its Kafka record's
+     *     timestamp
+     */
+    public FeatureEventDecoder(
+            Map<String, ExperimentSchema> schemas, int maxRecordBytes, long maxAheadMillis) {
         this.schemas = Map.copyOf(schemas);
         this.maxRecordBytes = maxRecordBytes;
+        this.maxAheadMillis = maxAheadMillis;
     }
 
     /**
@@ -130,6 +145,7 @@ public final class FeatureEventDecoder implements SourceDecoder {
                 }
                 ts = record.timestamp();
             }
+            Json.plausible(ts, record.timestamp(), maxAheadMillis);
             ExperimentSchema schema = schemas.get(experiment);
             if (schema == null) {
                 throw new Reject(

@@ -89,6 +89,32 @@ final class Json {
         return "invalid JSON: " + message;
     }
 
+    /** The latest event time accepted: 9999-12-31T23:59:59.999Z. */
+    static final long MAX_TS = 253_402_300_799_999L;
+
+    /**
+     * Checks an event's or label's {@code ts} (epoch milliseconds): not negative, not beyond {@link
+     * #MAX_TS}, and at most {@code maxAheadMillis} ahead of its Kafka record's timestamp when the
+     * record has one. A ts far ahead — microseconds or nanoseconds taken for milliseconds, a clock
+     * gone wrong — would move its partition's event time so far that every later event of it is
+     * late; rejecting it depends only on the record, so a replay decides the same.
+     */
+    static long plausible(long ts, long recordTimestamp, long maxAheadMillis) throws Reject {
+        if (ts < 0 || ts > MAX_TS) {
+            throw new Reject(
+                    Reason.MALFORMED,
+                    String.format("'ts' %d is not epoch milliseconds between 1970 and 9999", ts));
+        }
+        if (recordTimestamp >= 0 && ts - recordTimestamp > maxAheadMillis) {
+            throw new Reject(
+                    Reason.MALFORMED,
+                    String.format(
+                            "'ts' %d is %d ms ahead of the record's timestamp %d (at most %d: events.max-ahead)",
+                            ts, ts - recordTimestamp, recordTimestamp, maxAheadMillis));
+        }
+        return ts;
+    }
+
     /** Reads {@code ts}: epoch milliseconds as a JSON integer that fits a long. */
     static long epochMillis(JsonParser p, JsonToken token) throws IOException, Reject {
         if (token != JsonToken.VALUE_NUMBER_INT) {

@@ -23,8 +23,18 @@ public final class LabelDecoder implements SourceDecoder {
 
     private final int maxRecordBytes;
 
+    private final long maxAheadMillis;
+
     public LabelDecoder(int maxRecordBytes) {
+        this(maxRecordBytes, FeatureEventDecoder.DEFAULT_MAX_AHEAD_MILLIS);
+    }
+
+    /**
+     * @param maxAheadMillis how far a label's {@code ts} may be ahead of its record's timestamp
+     */
+    public LabelDecoder(int maxRecordBytes, long maxAheadMillis) {
         this.maxRecordBytes = maxRecordBytes;
+        this.maxAheadMillis = maxAheadMillis;
     }
 
     /**
@@ -101,6 +111,7 @@ public final class LabelDecoder implements SourceDecoder {
                 }
                 ts = record.timestamp();
             }
+            Json.plausible(ts, record.timestamp(), maxAheadMillis);
             return new DecodeResult.Valid<>(new Label(eventId, label, ts));
         } catch (Reject r) {
             return rejected(record, r.reason, r.getMessage(), eventId, now);

@@ -61,13 +61,15 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     /**
      * Everything the join keeps of one event, in one state value (one read and one write per
      * record): its predictions still awaiting a label, those whose horizon passed (kept for late
-     * labels), its label once known, whether a prediction was seen, and the event time at which its
-     * timer fires next.
+     * labels), its label once known and whether it is settled (applied: no other label can replace
+     * it; kept in state, not inferred from the watermark, which a restore resets), whether a
+     * prediction was seen, and the event time at which its timer fires next.
      */
     public record Entry(
             AwaitingLabel[] awaiting,
             AwaitingLabel[] expired,
             Label label,
+            boolean settled,
             boolean sawPrediction,
             long timer) {}
 
@@ -120,21 +122,24 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         AwaitingLabel[] awaiting = e == null ? NONE : e.awaiting();
         AwaitingLabel[] expired = e == null ? NONE : e.expired();
         Label label = e == null ? null : e.label();
+        boolean settled = e != null && e.settled();
         long watermark = timers.currentWatermark();
         long timer = e == null ? Long.MAX_VALUE : e.timer();
-        if (label != null && label.ts() <= watermark) {
+        // every prediction keeps its event's state until at least its horizon
+        timer = schedule(timer, a.ts() + horizonMillis);
+        if (label != null && (settled || label.ts() <= watermark)) {
             resolve(a, label); // settled: no earlier label can still come
+            settled = true;
         } else if (a.ts() + horizonMillis <= watermark && label == null) {
             acc(a, a.ts() + horizonMillis).expired++;
             expired = append(expired, a);
         } else {
             awaiting = append(awaiting, a);
-            timer = schedule(timer, a.ts() + horizonMillis);
             if (label != null) {
                 timer = schedule(timer, label.ts());
             }
         }
-        state.update(new Entry(awaiting, expired, label, true, timer));
+        state.update(new Entry(awaiting, expired, label, settled, true, timer));
     }
 
     @Override
@@ -146,21 +151,21 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
             // ahead of its prediction: it waits one horizon for it
             long timer = label.ts() + horizonMillis;
             timers.registerEventTimeTimer(VoidNamespace.INSTANCE, timer);
-            state.update(new Entry(NONE, NONE, label, false, timer));
+            state.update(new Entry(NONE, NONE, label, false, false, timer));
             return;
         }
         Label held = e.label();
         if (held != null) {
-            // One label per event: the earliest, whatever the arrival order. Once the watermark has
-            // passed the held label's time it is settled, and a later arrival is a duplicate.
+            // One label per event: the earliest, whatever the arrival order. Once the held one is
+            // settled (applied, or the watermark passed its time), a later arrival is a duplicate.
             duplicates.inc();
-            if (held.ts() <= watermark || !earlier(label, held)) {
+            if (e.settled() || held.ts() <= watermark || !earlier(label, held)) {
                 return;
             }
         }
         if (label.ts() <= watermark) {
             settle(e.awaiting(), e.expired(), label);
-            state.update(new Entry(NONE, NONE, label, e.sawPrediction(), e.timer()));
+            state.update(new Entry(NONE, NONE, label, true, e.sawPrediction(), e.timer()));
             return;
         }
         // Resolved when the watermark passes the label's time, so that an earlier label of the
@@ -169,7 +174,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         if (e.awaiting().length > 0 || e.expired().length > 0) {
             timer = schedule(timer, label.ts());
         }
-        state.update(new Entry(e.awaiting(), e.expired(), label, e.sawPrediction(), timer));
+        state.update(new Entry(e.awaiting(), e.expired(), label, false, e.sawPrediction(), timer));
     }
 
     /** Whether {@code a} wins over {@code b}: the earlier, and on a tie the smaller label. */
@@ -229,14 +234,16 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         }
         AwaitingLabel[] awaiting = e.awaiting();
         AwaitingLabel[] expired = e.expired();
+        boolean settled = e.settled();
         long next = Long.MAX_VALUE;
-        if (e.label() != null && e.label().ts() <= t) {
+        if (e.label() != null && !settled && e.label().ts() <= t) {
             for (AwaitingLabel a : awaiting) {
                 next = Math.min(next, a.ts() + horizonMillis); // keep the label for duplicates
             }
             settle(awaiting, expired, e.label());
             awaiting = NONE;
             expired = NONE;
+            settled = true;
             next = next > t ? next : Long.MAX_VALUE;
         }
         List<AwaitingLabel> still = new ArrayList<>();
@@ -249,19 +256,22 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                 next = Math.min(next, a.ts() + horizonMillis);
             }
         }
-        if (e.label() != null && e.label().ts() > t && (!still.isEmpty() || expired.length > 0)) {
+        // Expired predictions wait one more horizon for a late label; a label not yet settled
+        // is applied at its time, but never later than that.
+        long lateEnd = Long.MIN_VALUE;
+        for (AwaitingLabel a : expired) {
+            lateEnd = Math.max(lateEnd, a.ts() + 2 * horizonMillis);
+        }
+        if (expired.length > 0 && lateEnd > t) {
+            next = Math.min(next, lateEnd);
+        }
+        boolean waiting = !still.isEmpty() || (expired.length > 0 && lateEnd > t);
+        if (e.label() != null && !settled && waiting) {
             next = Math.min(next, e.label().ts());
         }
-        if (next == Long.MAX_VALUE && expired.length > 0 && e.label() == null) {
-            long lastExpiry = Long.MIN_VALUE;
-            for (AwaitingLabel a : expired) {
-                lastExpiry = Math.max(lastExpiry, a.ts() + horizonMillis);
-            }
-            next = lastExpiry + horizonMillis > t ? lastExpiry + horizonMillis : Long.MAX_VALUE;
-        }
         if (next == Long.MAX_VALUE) {
-            if (e.label() != null && !e.sawPrediction()) {
-                unmatched.inc();
+            if (e.label() != null && (!e.sawPrediction() || !settled)) {
+                unmatched.inc(); // never met a prediction, or came after every late window
             }
             state.clear();
             return;
@@ -272,6 +282,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                         still.toArray(AwaitingLabel[]::new),
                         expired,
                         e.label(),
+                        settled,
                         e.sawPrediction(),
                         next));
     }

@@ -10,6 +10,8 @@ import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.MetricGroup;
@@ -46,6 +48,7 @@ public class WindowMergeFunction
     private transient MapState<String, WindowPartial> windows;
     private transient MapState<String, LabelPartial> labels;
     private transient MapState<String, Long> pending;
+    private transient ValueState<Long> reportedThrough;
     private transient MonitorReferences references;
     private transient Map<String, Double> latest;
     private transient MetricGroup metrics;
@@ -87,6 +90,9 @@ public class WindowMergeFunction
         pending =
                 getRuntimeContext()
                         .getMapState(new MapStateDescriptor<>("pending", Types.STRING, Types.LONG));
+        reportedThrough =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("reported-through", Types.LONG));
         references = new MonitorReferences(repository, schemas, sharedScoreVersions);
         latest = new HashMap<>();
         metrics = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
@@ -138,8 +144,14 @@ public class WindowMergeFunction
      * events older than the watermark: they are late, and counted as such in the first open window
      * rather than reported twice.
      */
-    private long openBucketStart(long bucketEnd, Context ctx) {
-        long watermark = ctx.timerService().currentWatermark();
+    private long openBucketStart(long bucketEnd, Context ctx) throws Exception {
+        // The watermark is not checkpointed (it restarts from the beginning of time after a
+        // restore); what was reported is.
+        Long reported = reportedThrough.value();
+        long watermark =
+                Math.max(
+                        ctx.timerService().currentWatermark(),
+                        reported == null ? Long.MIN_VALUE : reported);
         if (bucketEnd - 1 > watermark || watermark == Long.MAX_VALUE) {
             return Long.MIN_VALUE; // open, or the end of input: nothing opens after it
         }
@@ -172,6 +184,10 @@ public class WindowMergeFunction
             throws Exception {
         long end = timestamp + 1;
         long start = end - settings.windowMillis();
+        Long reported = reportedThrough.value();
+        if (reported == null || reported < timestamp) {
+            reportedThrough.update(timestamp);
+        }
         long keepAfter = start + settings.slideMillis(); // the next window's first bucket end
         Map<String, WindowPartial> series = new LinkedHashMap<>();
         Map<String, LabelPartial> outcomes = new HashMap<>();

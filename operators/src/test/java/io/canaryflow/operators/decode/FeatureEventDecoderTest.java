@@ -12,13 +12,16 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class FeatureEventDecoderTest {
+    /** The Kafka timestamp of the test records: 2024-11-23T07:01:18.901Z plus a minute. */
+    static final long RECORD_TS = 1_732_345_738_901L;
+
     static final ExperimentSchema SCHEMA =
             new ExperimentSchema("fraud", "fraud", List.of("amount", "age_days"));
     final FeatureEventDecoder decoder = new FeatureEventDecoder(Map.of("fraud", SCHEMA), 65_536);
 
     static SourceRecord record(String json) {
         return new SourceRecord(
-                null, json.getBytes(StandardCharsets.UTF_8), "features", 3, 42, 1000L);
+                null, json.getBytes(StandardCharsets.UTF_8), "features", 3, 42, RECORD_TS);
     }
 
     FeatureEvent valid(String json) {
@@ -35,7 +38,7 @@ class FeatureEventDecoderTest {
 
     DeadLetter rejected(byte[] bytes, Reason reason) {
         DecodeResult<FeatureEvent> r =
-                decoder.decode(new SourceRecord(null, bytes, "features", 3, 42, 1000L), 77);
+                decoder.decode(new SourceRecord(null, bytes, "features", 3, 42, RECORD_TS), 77);
         assertThat(r).isInstanceOf(DecodeResult.Rejected.class);
         DeadLetter d = ((DecodeResult.Rejected<FeatureEvent>) r).deadLetter();
         assertThat(d.reason()).isEqualTo(reason);
@@ -66,7 +69,7 @@ class FeatureEventDecoderTest {
                 valid(
                         "{\"features\":[1.5,2],\"experiment\":\"fraud\",\"unit\":\"u\",\"event_id\":\"e-2\"}");
         assertThat(e.features()).containsExactly(1.5f, 2f);
-        assertThat(e.ts()).isEqualTo(1000L);
+        assertThat(e.ts()).isEqualTo(RECORD_TS);
         assertThat(e.segment()).isEmpty();
     }
 
@@ -172,6 +175,40 @@ class FeatureEventDecoderTest {
                 .isEqualTo("'features' must be an object or an array, got a string");
         assertThat(rejected(GOOD.replace("[1,2]", "[1,\"2\"]"), Reason.MALFORMED).detail())
                 .isEqualTo("features[1] must be a number, got a string");
+    }
+
+    @Test
+    void shouldRejectATsThatIsNotEpochMillisecondsOrRunsFarAheadOfItsRecord() {
+        // an hour ahead of the record's timestamp is the default limit
+        valid(GOOD.replace(":5,", ":" + (RECORD_TS + 3_600_000) + ","));
+        assertThat(
+                        rejected(
+                                        GOOD.replace(":5,", ":" + (RECORD_TS + 3_600_001) + ","),
+                                        Reason.MALFORMED)
+                                .detail())
+                .contains("ms ahead of the record's timestamp", "events.max-ahead");
+        // microseconds taken for milliseconds
+        assertThat(
+                        rejected(
+                                        GOOD.replace(":5,", ":" + RECORD_TS * 1_000 + ","),
+                                        Reason.MALFORMED)
+                                .detail())
+                .contains("between 1970 and 9999");
+        assertThat(rejected(GOOD.replace(":5,", ":-1,"), Reason.MALFORMED).detail())
+                .contains("between 1970 and 9999");
+        // without a record timestamp only the range applies
+        assertThat(
+                        decoder.decode(
+                                new SourceRecord(
+                                        null,
+                                        GOOD.replace(":5,", ":" + (RECORD_TS + 86_400_000) + ",")
+                                                .getBytes(StandardCharsets.UTF_8),
+                                        "features",
+                                        0,
+                                        0,
+                                        -1),
+                                1))
+                .isInstanceOf(DecodeResult.Valid.class);
     }
 
     @Test

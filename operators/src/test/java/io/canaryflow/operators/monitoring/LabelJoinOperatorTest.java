@@ -81,6 +81,7 @@ class LabelJoinOperatorTest {
 
     /** Misclassified and joined counts of one event labelled twice, in the given order. */
     long[] outcomeOfTwoLabels(boolean earliestFirst, double early, double late) throws Exception {
+        close();
         open(); // a fresh operator per order
         predict("a", 100, 0.9f); // predicts fraud
         if (earliestFirst) {
@@ -99,10 +100,9 @@ class LabelJoinOperatorTest {
     void shouldUseTheEarliestOfSeveralLabelsWhateverTheirArrivalOrder() throws Exception {
         // truth at 400 ms: legit (the prediction is wrong); a correction at 700 ms says fraud
         assertThat(outcomeOfTwoLabels(true, 0, 1)).containsExactly(1, 1);
-        close();
         assertThat(outcomeOfTwoLabels(false, 0, 1)).containsExactly(1, 1);
-        close();
         // a tie in time: the smaller label, in both orders
+        close();
         open();
         predict("b", 100, 0.9f);
         label("b", 1, 400);
@@ -124,9 +124,51 @@ class LabelJoinOperatorTest {
         label("a", 1, 400);
         watermark(500); // settled: joined with label 1, correct
         label("a", 0, 300); // earlier, but later than the watermark allows: a duplicate
+        predict("a", 600, 0.9f); // a second scoring of the event (a shadow) meets label 1 too
+        watermark(999);
+        assertThat(window(0).joined()).isEqualTo(2);
+        assertThat(window(0).misclassified()).isZero();
+    }
+
+    @Test
+    void shouldKeepASettledLabelAcrossARestoreThatResetTheWatermark() throws Exception {
+        predict("a", 100, 0.9f);
+        label("a", 1, 400);
+        watermark(500); // settled: label 1
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot = h.snapshot(1, 1);
+        close();
+        h =
+                new KeyedTwoInputStreamOperatorTestHarness<>(
+                        new LabelJoinOperator(WINDOW, HORIZON, 0.5),
+                        AwaitingLabel::eventId,
+                        Label::eventId,
+                        Types.STRING);
+        h.initializeState(snapshot);
+        h.open(); // its watermark starts over: the label's settlement must not
+        label("a", 0, 300); // replayed late label: a duplicate still
+        predict("a", 600, 0.9f);
         watermark(999);
         assertThat(window(0).joined()).isEqualTo(1);
         assertThat(window(0).misclassified()).isZero();
+    }
+
+    @Test
+    void shouldDropTheStateOfAPredictionThatCameAfterItsHorizon() throws Exception {
+        watermark(5_000);
+        predict("a", 100, 0.9f); // its horizon (2,100) passed before it came
+        watermark(100_000);
+        assertThat(window(5_000).expired()).isEqualTo(1); // the first window still open
+        assertThat(h.numKeyedStateEntries()).isZero();
+    }
+
+    @Test
+    void shouldNotKeepStateForALabelFarBeyondEveryLateWindow() throws Exception {
+        predict("a", 100, 0.9f);
+        watermark(3_000); // expired at 2,100; a late label may come until 4,100
+        label("a", 1, 1_000_000);
+        watermark(4_100);
+        assertThat(h.numKeyedStateEntries()).isZero();
+        assertThat(windows().stream().mapToLong(LabelPartial::late).sum()).isZero();
     }
 
     @Test
