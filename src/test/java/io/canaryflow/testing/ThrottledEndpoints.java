@@ -1,18 +1,12 @@
 package io.canaryflow.testing;
 
 import io.canaryflow.jobs.Pipeline;
-import io.canaryflow.operators.control.Decision;
 import io.canaryflow.operators.decode.Decoded;
 import io.canaryflow.operators.decode.SourceDecoder;
-import io.canaryflow.operators.monitoring.MonitoringRecord;
-import io.canaryflow.operators.records.DeadLetter;
-import io.canaryflow.operators.records.Prediction;
-import io.canaryflow.operators.records.SourceRecord;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
-import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -22,15 +16,14 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * stateless map with a fixed uid, present (at any speed) in every run that restores another's
  * savepoint.
  */
-public final class ThrottledEndpoints implements Pipeline.Endpoints {
+public final class ThrottledEndpoints extends DelegatingEndpoints {
     /** Checkpoints completed in this JVM, as seen by the throttle's first subtask. */
     public static final AtomicLong CHECKPOINTS = new AtomicLong();
 
-    private final Pipeline.Endpoints delegate;
     private final long sleepMicrosPerRecord;
 
     public ThrottledEndpoints(Pipeline.Endpoints delegate, long sleepMicrosPerRecord) {
-        this.delegate = delegate;
+        super(delegate);
         this.sleepMicrosPerRecord = sleepMicrosPerRecord;
     }
 
@@ -73,38 +66,5 @@ public final class ThrottledEndpoints implements Pipeline.Endpoints {
         public void notifyCheckpointComplete(long checkpointId) {
             CHECKPOINTS.incrementAndGet();
         }
-    }
-
-    @Override
-    public DataStream<Decoded> labels(
-            StreamExecutionEnvironment env,
-            SourceDecoder decoder,
-            WatermarkStrategy<Decoded> time) {
-        return delegate.labels(env, decoder, time);
-    }
-
-    @Override
-    public DataStream<SourceRecord> control(StreamExecutionEnvironment env) {
-        return delegate.control(env);
-    }
-
-    @Override
-    public Sink<Decision> decisions() {
-        return delegate.decisions();
-    }
-
-    @Override
-    public Sink<Prediction> predictions() {
-        return delegate.predictions();
-    }
-
-    @Override
-    public Sink<DeadLetter> deadLetters() {
-        return delegate.deadLetters();
-    }
-
-    @Override
-    public Sink<MonitoringRecord> monitoring() {
-        return delegate.monitoring();
     }
 }

@@ -26,14 +26,7 @@ final class DecodingDeserializer implements KafkaRecordDeserializationSchema<Dec
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Decoded> out) {
-        SourceRecord source =
-                new SourceRecord(
-                        record.key(),
-                        record.value(),
-                        record.topic(),
-                        record.partition(),
-                        record.offset(),
-                        record.timestamp());
+        SourceRecord source = SourceRecordDeserializer.of(record);
         long now = System.currentTimeMillis();
         Decoded decoded;
         try {

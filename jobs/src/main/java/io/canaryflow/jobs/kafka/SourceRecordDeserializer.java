@@ -16,14 +16,18 @@ public final class SourceRecordDeserializer
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<SourceRecord> out) {
-        out.collect(
-                new SourceRecord(
-                        record.key(),
-                        record.value(),
-                        record.topic(),
-                        record.partition(),
-                        record.offset(),
-                        record.timestamp()));
+        out.collect(of(record));
+    }
+
+    /** A Kafka record's bytes and position. */
+    static SourceRecord of(ConsumerRecord<byte[], byte[]> record) {
+        return new SourceRecord(
+                record.key(),
+                record.value(),
+                record.topic(),
+                record.partition(),
+                record.offset(),
+                record.timestamp());
     }
 
     @Override

@@ -138,14 +138,7 @@ public final class FeatureEventDecoder implements SourceDecoder {
             if (!sawFeatures) {
                 throw new Reject(Reason.MALFORMED, "missing required field 'features'");
             }
-            if (ts == Long.MIN_VALUE) {
-                if (record.timestamp() < 0) {
-                    throw new Reject(
-                            Reason.MALFORMED, "missing 'ts' and the record carries no timestamp");
-                }
-                ts = record.timestamp();
-            }
-            Json.plausible(ts, record.timestamp(), maxAheadMillis);
+            ts = Json.eventTime(ts, record, maxAheadMillis);
             ExperimentSchema schema = schemas.get(experiment);
             if (schema == null) {
                 throw new Reject(

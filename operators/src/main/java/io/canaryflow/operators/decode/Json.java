@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import io.canaryflow.operators.records.Reason;
+import io.canaryflow.operators.records.SourceRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -87,6 +88,21 @@ final class Json {
             return "duplicate key: " + message;
         }
         return "invalid JSON: " + message;
+    }
+
+    /**
+     * A record's event time: its {@code ts} if it had one ({@code Long.MIN_VALUE} if not), else its
+     * Kafka record timestamp; either must be {@link #plausible}.
+     */
+    static long eventTime(long ts, SourceRecord record, long maxAheadMillis) throws Reject {
+        if (ts == Long.MIN_VALUE) {
+            if (record.timestamp() < 0) {
+                throw new Reject(
+                        Reason.MALFORMED, "missing 'ts' and the record carries no timestamp");
+            }
+            ts = record.timestamp();
+        }
+        return plausible(ts, record.timestamp(), maxAheadMillis);
     }
 
     /** The latest event time accepted: 9999-12-31T23:59:59.999Z. */

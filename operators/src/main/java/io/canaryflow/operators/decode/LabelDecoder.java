@@ -104,14 +104,7 @@ public final class LabelDecoder implements SourceDecoder {
             if (!Double.isFinite(label)) {
                 throw new Reject(Reason.NON_FINITE, "'label' is not finite: " + label);
             }
-            if (ts == Long.MIN_VALUE) {
-                if (record.timestamp() < 0) {
-                    throw new Reject(
-                            Reason.MALFORMED, "missing 'ts' and the record carries no timestamp");
-                }
-                ts = record.timestamp();
-            }
-            Json.plausible(ts, record.timestamp(), maxAheadMillis);
+            ts = Json.eventTime(ts, record, maxAheadMillis);
             return new DecodeResult.Valid<>(new Label(eventId, label, ts));
         } catch (Reject r) {
             return rejected(record, r.reason, r.getMessage(), eventId, now);
