@@ -58,8 +58,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The inference topology: features → decode → event time → route (plans in broadcast state) →
- * batched ONNX scoring → predictions; every dead letter of every stage → dead letters. Sources and
+ * The inference topology: features, decoded and timestamped per partition in the source → route
+ * (plans in broadcast state) → batched ONNX scoring → predictions; every dead letter of every stage
+ * → dead letters. Sources and
  * sinks are injected, so the job's {@code main} wires Kafka and tests wire what they need to the
  * very same graph.
  */
