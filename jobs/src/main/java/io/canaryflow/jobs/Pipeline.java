@@ -60,9 +60,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The inference topology: features, decoded and timestamped per partition in the source → route
  * (plans in broadcast state) → batched ONNX scoring → predictions; every dead letter of every stage
- * → dead letters. Sources and
- * sinks are injected, so the job's {@code main} wires Kafka and tests wire what they need to the
- * very same graph.
+ * → dead letters. Sources and sinks are injected, so the job's {@code main} wires Kafka and tests
+ * wire what they need to the very same graph.
  */
 public final class Pipeline {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
