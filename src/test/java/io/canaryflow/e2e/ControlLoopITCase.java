@@ -75,8 +75,8 @@ class ControlLoopITCase {
         c.put("kafka.topics.control", name + "-control");
         c.put("kafka.topics.labels", name + "-labels");
         c.put("checkpoint.interval", "300 ms");
-        // a source subtask without a partition (the control topic has one) must not hold time
-        c.put("events.idle-timeout", "1 s");
+        // the default idle timeout: the control topic's time is not event time (see
+        // docs/event-time.md), and every features and labels partition gets records
         c.put("monitoring.window", "1 s");
         c.put("monitoring.min-count", "20");
         c.put("labels.enabled", "true");
