@@ -47,13 +47,12 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
             StreamExecutionEnvironment env,
             SourceDecoder decoder,
             WatermarkStrategy<Decoded> time) {
-        return env.fromSource(
-                        source(
-                                config.get(JobOptions.FEATURES_TOPIC),
-                                new DecodingDeserializer(decoder)),
-                        time,
-                        "features (Kafka)")
-                .uid("features-source");
+        return stream(
+                env,
+                config.get(JobOptions.FEATURES_TOPIC),
+                new DecodingDeserializer(decoder),
+                time,
+                "features");
     }
 
     @Override
@@ -61,24 +60,33 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
             StreamExecutionEnvironment env,
             SourceDecoder decoder,
             WatermarkStrategy<Decoded> time) {
-        return env.fromSource(
-                        source(
-                                config.get(JobOptions.LABELS_TOPIC),
-                                new DecodingDeserializer(decoder)),
-                        time,
-                        "labels (Kafka)")
-                .uid("labels-source");
+        return stream(
+                env,
+                config.get(JobOptions.LABELS_TOPIC),
+                new DecodingDeserializer(decoder),
+                time,
+                "labels");
     }
 
     @Override
     public DataStream<SourceRecord> control(StreamExecutionEnvironment env) {
-        return env.fromSource(
-                        source(
-                                config.get(JobOptions.CONTROL_TOPIC),
-                                new SourceRecordDeserializer()),
-                        WatermarkStrategy.noWatermarks(),
-                        "control (Kafka)")
-                .uid("control-source");
+        return stream(
+                env,
+                config.get(JobOptions.CONTROL_TOPIC),
+                new SourceRecordDeserializer(),
+                WatermarkStrategy.noWatermarks(),
+                "control");
+    }
+
+    /** The Kafka source of {@code topic}, with uid {@code <name>-source}. */
+    private <T> DataStream<T> stream(
+            StreamExecutionEnvironment env,
+            String topic,
+            KafkaRecordDeserializationSchema<T> records,
+            WatermarkStrategy<T> time,
+            String name) {
+        return env.fromSource(source(topic, records), time, name + " (Kafka)")
+                .uid(name + "-source");
     }
 
     @Override
