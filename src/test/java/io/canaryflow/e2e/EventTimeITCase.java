@@ -3,7 +3,9 @@ package io.canaryflow.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.canaryflow.jobs.InferenceJob;
 import io.canaryflow.jobs.config.JobConfig;
+import io.canaryflow.jobs.kafka.KafkaEndpoints;
 import io.canaryflow.modelloader.synthetic.SyntheticFraud;
 import io.canaryflow.modelloader.tools.DemoModels;
 import io.canaryflow.operators.records.FeatureEventJson;
@@ -22,6 +24,9 @@ import java.util.function.Predicate;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.flink.streaming.api.graph.StreamNode;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -228,8 +233,20 @@ class EventTimeITCase {
             Thread.sleep(4_000);
             long later = BASE + 60_000;
             send(name + "-features", LIVE, 2_000, 2_000, later, 2);
-            // one event a minute on closes every window before it
-            send(name + "-features", LIVE, 4_000, 1, later + 60_000, 1);
+            // Once its predictions are committed, every partial of the batch has reached the
+            // merge: each leaves before the checkpoint barrier that commits its predictions.
+            assertThat(
+                            kafka.readCommitted(
+                                    name + "-predictions",
+                                    4_000,
+                                    Duration.ZERO,
+                                    Duration.ofMinutes(2)))
+                    .as("predictions before the last events")
+                    .hasSize(4_000);
+            // one event a minute on, in each live partition, closes every window before it
+            for (int p : LIVE) {
+                send(name + "-features", List.of(p), 4_000 + p, 1, later + 60_000, 1);
+            }
             reports =
                     await(
                             name + "-monitoring",
@@ -248,15 +265,16 @@ class EventTimeITCase {
                 InferenceJobITCase.values(
                         kafka.readCommitted(
                                 name + "-predictions",
-                                4_001,
+                                4_000 + LIVE.size(),
                                 Duration.ofSeconds(1),
                                 Duration.ofMinutes(1)));
-        assertThat(predictions).hasSize(4_001);
+        assertThat(predictions).hasSize(4_000 + LIVE.size());
         Map<String, Long> expected = predictionsPerWindow(predictions);
         Map<String, Long> reported = reportedPerWindow(reports); // each window reported once
-        // Every prediction but the last (its window is open) is counted once: in its own window,
-        // or - if its partition was idle while the others moved time on (a start or a resumption
-        // in one batch) - as late in the first window still open.
+        // Every prediction but the last ones (their windows are open) is counted once: in its own
+        // window, or - if its partition was idle while another moved time on (a start or a
+        // resumption, where one task reads before the other) - as late in the first window still
+        // open. Every window before the last events has closed.
         // the window holding late counts may be committed a checkpoint after the one awaited
         long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
         while (total(reports) < 4_000 && System.nanoTime() < deadline) {
@@ -288,6 +306,36 @@ class EventTimeITCase {
         assertThat(judged)
                 .contains(0L, 1_000L, 2_000L, 3_000L, 60_000L, 61_000L, 62_000L, 63_000L)
                 .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void shouldFeedEachJudgeTaskFromItsOwnMergeTaskOnly() throws Exception {
+        Map<String, String> c = config("graph", 2);
+        c.put("kafka.topics.control", "graph-control");
+        c.put("control.enabled", "true");
+        c.put("control.key", ControlLoopITCase.KEY);
+        JobConfig config = JobConfig.fromFlat(c);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        InferenceJob.build(env, config, new KafkaEndpoints(config));
+        StreamGraph graph = env.getStreamGraph();
+        StreamNode judge =
+                graph.getStreamNodes().stream()
+                        .filter(n -> "judge".equals(n.getTransformationUID()))
+                        .findFirst()
+                        .orElseThrow();
+        // Another merge task, idle or ahead, must not move a judge task's time past a window
+        // whose reports its own merge task is still sending: the reports' edge is pointwise.
+        List<String> fromMerge =
+                judge.getInEdges().stream()
+                        .filter(
+                                e ->
+                                        "monitor-merge"
+                                                .equals(
+                                                        graph.getStreamNode(e.getSourceId())
+                                                                .getTransformationUID()))
+                        .map(e -> e.getPartitioner().getClass().getSimpleName())
+                        .toList();
+        assertThat(fromMerge).containsExactly("ForwardPartitioner");
     }
 
     /** Predictions counted in reports, in their window or as late. */

@@ -52,6 +52,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
@@ -252,9 +253,12 @@ public final class Pipeline {
                     .uid("monitoring-sink")
                     .name("monitoring (Kafka)");
             if (commands != null) {
+                // The merge's output is already partitioned by experiment: each judge task reads
+                // its own merge task alone (a forward edge), so no other merge task, idle or ahead,
+                // can move the judge's time past a window whose reports are still coming.
                 SingleOutputStreamOperator<Decision> decisions =
-                        monitoring
-                                .keyBy(MonitoringRecord::experiment)
+                        DataStreamUtils.reinterpretAsKeyedStream(
+                                        monitoring, MonitoringRecord::experiment)
                                 .connect(commands.keyBy(c -> c.command().experiment()))
                                 .transform(
                                         "judge",

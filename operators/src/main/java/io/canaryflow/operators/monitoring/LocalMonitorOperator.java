@@ -12,13 +12,17 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 
 /**
  * First stage of monitoring, chained after the scorer: counts each prediction (and each scoring
  * failure) into its (experiment, version, arm, event-time bucket) aggregate on the heap — a bucket
  * is a tumbling window, or one slide of a sliding window, which the merge assembles — and emits
  * each aggregate as a {@link WindowPartial} when the watermark passes the window's end — before
- * passing the watermark on, so the merge downstream has every partial when its timer fires.
+ * passing the watermark on, so the merge downstream has every partial when its timer fires. When
+ * its input goes idle it emits every open aggregate before passing the idle status on: from then on
+ * this task no longer holds the merge's time back, so a partial sent later could find its window
+ * closed. The merge adds the partials of one window, however many.
  *
  * <p>A prediction whose window has already been emitted (later than the watermark allows) is
  * counted as {@code late} in the first window still open for its series, and in nothing else of
@@ -204,6 +208,14 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         super.processWatermark(mark);
     }
 
+    @Override
+    public void processWatermarkStatus(WatermarkStatus status) throws Exception {
+        if (status.isIdle()) {
+            emitOpen();
+        }
+        super.processWatermarkStatus(status);
+    }
+
     /**
      * Emits every open aggregate as a partial before the checkpoint barrier: the merge downstream
      * keeps partials in checkpointed state, so counts survive a failure, and the events after the
@@ -215,12 +227,16 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         // has no partner (a shadow scoring skipped or failed).
         pairsUnmatched.inc(unpaired.size());
         unpaired.clear();
+        emitOpen();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    private void emitOpen() {
         for (WindowAggregate aggregate : open.values()) {
             output.collect(new StreamRecord<>(aggregate.toPartial(), aggregate.windowEnd() - 1));
         }
         open.clear();
         lastAggregate = null;
-        super.prepareSnapshotPreBarrier(checkpointId);
     }
 
     /** Windows currently aggregating, for tests and metrics. */

@@ -23,13 +23,16 @@ import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 
 /**
  * The Flink side of {@link BatchScorer}: a batch is scored when it is full, when its first row has
  * waited {@code maxDelayMillis} (a processing-time timer), before every checkpoint barrier, before
- * a watermark is passed on, and at end of input. Flushing before the barrier means no event is
- * buffered across a checkpoint, so nothing is lost or scored twice on recovery and the operator
- * needs no state of its own; flushing before a watermark keeps events from turning late downstream.
+ * a watermark or an idle status is passed on, and at end of input. Flushing before the barrier
+ * means no event is buffered across a checkpoint, so nothing is lost or scored twice on recovery
+ * and the operator needs no state of its own; flushing before a watermark keeps events from turning
+ * late downstream, and flushing before going idle keeps them from arriving after their input
+ * stopped holding time back downstream.
  *
  * <p>Its output holds every scoring outcome: each {@link Prediction} and, with {@code failure} set,
  * each failure of a version to score an event routed to it (for monitoring's inference error rates;
@@ -174,6 +177,15 @@ public class BatchScoringOperator extends AbstractStreamOperator<Prediction>
     public void processWatermark(Watermark mark) throws Exception {
         scorer.flushAll(getProcessingTimeService().getCurrentProcessingTime(), emitter);
         super.processWatermark(mark);
+    }
+
+    /** An input going idle no longer holds time back downstream: what it buffered goes first. */
+    @Override
+    public void processWatermarkStatus(WatermarkStatus status) throws Exception {
+        if (status.isIdle()) {
+            scorer.flushAll(getProcessingTimeService().getCurrentProcessingTime(), emitter);
+        }
+        super.processWatermarkStatus(status);
     }
 
     @Override

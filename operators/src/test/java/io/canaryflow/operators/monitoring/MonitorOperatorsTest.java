@@ -18,6 +18,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.BeforeAll;
@@ -412,6 +413,36 @@ class MonitorOperatorsTest {
             List<WindowPartial> all = partials(h);
             assertThat(all).hasSize(2);
             assertThat(all.get(0).plus(all.get(1)).count()).isEqualTo(50);
+        }
+    }
+
+    @Test
+    void shouldHandOpenWindowsDownstreamBeforePassingOnThatItsInputWentIdle() throws Exception {
+        LocalMonitorOperator op = local(60_000);
+        try (OneInputStreamOperatorTestHarness<Prediction, WindowPartial> h =
+                new OneInputStreamOperatorTestHarness<>(op)) {
+            h.open();
+            for (long ts = 0; ts < 30; ts++) {
+                h.processElement(prediction(ts, Arm.BASELINE), ts);
+            }
+            h.processWatermarkStatus(WatermarkStatus.IDLE);
+            // the partial first, then the status: downstream, no other task's time can close
+            // the window before this task's events are in it
+            Object[] out = h.getOutput().toArray();
+            assertThat(out).hasSize(2);
+            assertThat(out[0])
+                    .isInstanceOfSatisfying(
+                            StreamRecord.class,
+                            r -> assertThat(((WindowPartial) r.getValue()).count()).isEqualTo(30));
+            assertThat(out[1]).isEqualTo(WatermarkStatus.IDLE);
+            assertThat(op.openWindows()).isZero();
+            // an ACTIVE status leaves windows open; the window's later events make a second
+            // partial, which the merge adds to the first
+            h.processWatermarkStatus(WatermarkStatus.ACTIVE);
+            h.processElement(prediction(40, Arm.BASELINE), 40);
+            assertThat(op.openWindows()).isEqualTo(1);
+            h.processWatermark(new Watermark(Long.MAX_VALUE));
+            assertThat(partials(h)).extracting(WindowPartial::count).containsExactly(30L, 1L);
         }
     }
 

@@ -29,6 +29,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -282,6 +283,19 @@ class BatchScoringOperatorTest {
         assertThat(out).hasSize(2);
         assertThat(((StreamRecord<?>) out.get(0)).getValue()).isInstanceOf(Prediction.class);
         assertThat(out.get(1)).isEqualTo(new Watermark(500));
+    }
+
+    @Test
+    void shouldScoreBufferedEventsBeforePassingOnThatItsInputWentIdle() throws Exception {
+        open(256, 60_000);
+        harness.processElement(baselineEvent(), 0);
+        harness.processWatermarkStatus(WatermarkStatus.ACTIVE);
+        assertThat(predictions()).isEmpty(); // still buffered: the input is not idle
+        harness.processWatermarkStatus(WatermarkStatus.IDLE);
+        List<Object> out = new ArrayList<>(harness.getOutput());
+        assertThat(out).hasSize(3);
+        assertThat(((StreamRecord<?>) out.get(1)).getValue()).isInstanceOf(Prediction.class);
+        assertThat(out.get(2)).isEqualTo(WatermarkStatus.IDLE);
     }
 
     @Test
