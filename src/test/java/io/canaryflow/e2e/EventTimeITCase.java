@@ -289,6 +289,38 @@ class EventTimeITCase {
                     .as(e.getKey())
                     .isLessThanOrEqualTo(expected.getOrDefault(e.getKey(), 0L));
         }
+        // Each window's active units, against the distinct units of its predictions: equal where
+        // the window lost no event as late (a unit's events share a partition, so a task).
+        Map<String, java.util.Set<String>> units = new TreeMap<>();
+        for (JsonNode p : predictions) {
+            long start = Math.floorDiv(p.get("ts").asLong(), 1_000L) * 1_000L;
+            units.computeIfAbsent(
+                            (start - BASE)
+                                    + " "
+                                    + p.get("version").asText()
+                                    + " "
+                                    + p.get("arm").asText(),
+                            k -> new java.util.HashSet<>())
+                    .add(p.get("unit").asText());
+        }
+        int compared = 0;
+        for (JsonNode r : reports) {
+            String key =
+                    (r.get("window_start").asLong() - BASE)
+                            + " "
+                            + r.get("version").asText()
+                            + " "
+                            + r.get("arm").asText();
+            long distinct = units.getOrDefault(key, java.util.Set.of()).size();
+            assertThat(r.get("units").asLong())
+                    .as("units of %s", key)
+                    .isLessThanOrEqualTo(distinct);
+            if (r.get("n").asLong() == expected.getOrDefault(key, -1L)) {
+                assertThat(r.get("units").asLong()).as("units of %s", key).isEqualTo(distinct);
+                compared++;
+            }
+        }
+        assertThat(compared).as("windows compared").isGreaterThan(4);
         // monitoring resumed with the data, before and after the pause
         for (long w : new long[] {0, 1_000, 2_000, 3_000, 60_000, 61_000, 62_000, 63_000}) {
             assertThat(reports)
@@ -306,6 +338,19 @@ class EventTimeITCase {
         assertThat(judged)
                 .contains(0L, 1_000L, 2_000L, 3_000L, 60_000L, 61_000L, 62_000L, 63_000L)
                 .doesNotHaveDuplicates();
+        // the judge's evidence is over units, the randomization unit
+        JsonNode decision =
+                control.stream()
+                        .filter(n -> n.get("type").asText().equals("decision"))
+                        .filter(n -> n.get("window").get("start").asLong() == BASE + 61_000)
+                        .findFirst()
+                        .orElseThrow();
+        JsonNode health = decision.get("health");
+        assertThat(health.get("observed_control_units").asLong()).isPositive();
+        assertThat(health.get("observed_candidate_units").asLong()).isPositive();
+        assertThat(health.get("design_effect").asDouble()).isGreaterThanOrEqualTo(1.0);
+        assertThat(decision.get("guardrails").get(0).get("test").asText())
+                .contains("variance over units");
     }
 
     @Test

@@ -183,12 +183,21 @@ public final class ControlCodec {
         }
         if (v.srm() != null) {
             json.writeObjectFieldStart("health");
-            json.writeStringField("test", "Pearson chi-square of control vs candidate scorings");
+            json.writeStringField("test", Verdict.Srm.TEST);
             number(json, "srm_chi2", v.srm().statistic());
             number(json, "srm_p", v.srm().pValue());
             json.writeNumberField("expected_candidate_share", v.srm().expectedCandidateShare());
             json.writeNumberField("observed_control", v.srm().control());
             json.writeNumberField("observed_candidate", v.srm().candidate());
+            number(json, "design_effect", v.srm().designEffect());
+            json.writeNumberField("observed_control_units", v.srm().controlUnits());
+            json.writeNumberField("observed_candidate_units", v.srm().candidateUnits());
+            number(json, "srm_units_chi2", v.srm().unitsStatistic());
+            number(json, "rollout_srm_p", v.srm().rolloutP());
+            json.writeNumberField("rollout_control", v.srm().rolloutControl());
+            json.writeNumberField("rollout_candidate", v.srm().rolloutCandidate());
+            json.writeNumberField("rollout_control_units", v.srm().rolloutControlUnits());
+            json.writeNumberField("rollout_candidate_units", v.srm().rolloutCandidateUnits());
             json.writeEndObject();
         }
         json.writeArrayFieldStart("guardrails");

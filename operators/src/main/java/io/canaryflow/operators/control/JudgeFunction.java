@@ -190,7 +190,9 @@ public class JudgeFunction
                         r.scoreMoments() == null ? 0 : r.scoreMoments()[1],
                         r.paired() == null ? 0 : r.paired().pairs(),
                         r.paired() == null ? 0 : r.paired().flipsUp() + r.paired().flipsDown(),
-                        r.sharedScoreCounts() == null ? new long[0] : r.sharedScoreCounts());
+                        r.sharedScoreCounts() == null ? new long[0] : r.sharedScoreCounts(),
+                        r.activeUnits(),
+                        r.units());
         if (candidate) {
             drift.put(r.windowEnd(), summary(r));
         }
@@ -306,7 +308,9 @@ public class JudgeFunction
                         c.scoreSumSquares(),
                         c.pairs(),
                         c.flips(),
-                        c.scoreBins()),
+                        c.scoreBins(),
+                        c.activeUnits(),
+                        c.units()),
                 new ArmCounts(
                         k.attempts(),
                         k.errors(),
@@ -318,7 +322,9 @@ public class JudgeFunction
                         k.scoreSumSquares(),
                         k.pairs(),
                         k.flips(),
-                        k.scoreBins()),
+                        k.scoreBins(),
+                        k.activeUnits(),
+                        k.units()),
                 arms.unavailable(),
                 arms.controlLatency(),
                 arms.candidateLatency());

@@ -1,5 +1,6 @@
 package io.canaryflow.operators.judge;
 
+import io.canaryflow.operators.units.UnitSketch;
 import java.io.Serializable;
 
 /**
@@ -17,6 +18,9 @@ import java.io.Serializable;
  * @param pairs (a shadow arm) events also scored by the served baseline
  * @param flips among them, those whose decision at the threshold differs from the baseline's
  * @param scoreBins scores per bin of the experiment's shared score bins (empty when unknown)
+ * @param activeUnits units with an attempt, per window, added up over windows (unit-windows)
+ * @param units per-unit totals of attempts, errors and scores ({@link UnitSketch}), for variances
+ *     over units, the randomization unit; null when unknown (then events are taken as independent)
  */
 public record ArmCounts(
         long attempts,
@@ -29,9 +33,41 @@ public record ArmCounts(
         double scoreSumSquares,
         long pairs,
         long flips,
-        long[] scoreBins)
+        long[] scoreBins,
+        long activeUnits,
+        UnitSketch units)
         implements Serializable {
-    public static final ArmCounts NONE = new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0]);
+    public static final ArmCounts NONE =
+            new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null);
+
+    /** Counts without per-unit totals. */
+    public ArmCounts(
+            long attempts,
+            long errors,
+            long labelled,
+            long labelErrors,
+            long scored,
+            long slow,
+            double scoreSum,
+            double scoreSumSquares,
+            long pairs,
+            long flips,
+            long[] scoreBins) {
+        this(
+                attempts,
+                errors,
+                labelled,
+                labelErrors,
+                scored,
+                slow,
+                scoreSum,
+                scoreSumSquares,
+                pairs,
+                flips,
+                scoreBins,
+                0,
+                null);
+    }
 
     /** Counts without score bins. */
     public ArmCounts(
@@ -105,7 +141,9 @@ public record ArmCounts(
                 scoreSumSquares + o.scoreSumSquares,
                 pairs + o.pairs,
                 flips + o.flips,
-                addBins(scoreBins, o.scoreBins));
+                addBins(scoreBins, o.scoreBins),
+                activeUnits + o.activeUnits,
+                UnitSketch.sum(units, o.units));
     }
 
     private static long[] addBins(long[] a, long[] b) {

@@ -1,6 +1,7 @@
 package io.canaryflow.operators.judge;
 
-import io.canaryflow.operators.drift.ChiSquare;
+import io.canaryflow.operators.drift.SpecialFunctions;
+import io.canaryflow.operators.units.UnitSketch;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,6 +52,13 @@ public final class Judge implements Serializable {
     private ArmCounts stepCandidate = ArmCounts.NONE;
     private ArmCounts control = ArmCounts.NONE;
     private ArmCounts candidate = ArmCounts.NONE;
+
+    /** Every window with traffic, used or not, for the rollout's sample-ratio check. */
+    private ArmCounts splitControl = ArmCounts.NONE;
+
+    private ArmCounts splitCandidate = ArmCounts.NONE;
+    private double srmRunningP = 1.0;
+    private double srmUnitsRunningP = 1.0;
     private final double[] runningP;
     private int failedInARow;
     private boolean done;
@@ -145,14 +153,26 @@ public final class Judge implements Serializable {
             return verdict(Verdict.Action.NO_DATA, from, from, e, null, List.of(), reasons);
         }
         Verdict.Srm srm = srm(e);
+        if (srm.rolloutP() < policy.srmP()) {
+            reasons.add(
+                    String.format(
+                            "sample ratio mismatch over the rollout: candidate %d vs control %d scorings where the plan expects a candidate share of %.3f (always-valid p %.2g < %.2g): the candidate loses or gains traffic, so its guardrails cannot be trusted",
+                            srm.rolloutCandidate(),
+                            srm.rolloutControl(),
+                            srm.expectedCandidateShare(),
+                            srm.rolloutP(),
+                            policy.srmP()));
+            return end(Verdict.Action.ROLLBACK, from, e, srm, List.of(), reasons);
+        }
         if (srm.pValue() < policy.srmP()) {
             reasons.add(
                     String.format(
-                            "sample ratio mismatch: candidate %d vs control %d, expected share %.3f, chi2 %.2f, p %.2g < %.2g; the window is not used",
+                            "sample ratio mismatch: candidate %d vs control %d, expected share %.3f, chi2 %.2f (design effect %.2f), p %.2g < %.2g; the window is not used",
                             srm.candidate(),
                             srm.control(),
                             srm.expectedCandidateShare(),
                             srm.statistic(),
+                            srm.designEffect(),
                             srm.pValue(),
                             policy.srmP()));
             return verdict(Verdict.Action.UNHEALTHY, from, from, e, srm, List.of(), reasons);
@@ -217,6 +237,10 @@ public final class Judge implements Serializable {
             step = 0;
             control = ArmCounts.NONE;
             candidate = ArmCounts.NONE;
+            splitControl = ArmCounts.NONE;
+            splitCandidate = ArmCounts.NONE;
+            srmRunningP = 1.0;
+            srmUnitsRunningP = 1.0;
             Arrays.fill(runningP, 1.0);
             stepStartedAt = e.windowEnd();
             stepControl = ArmCounts.NONE;
@@ -271,17 +295,118 @@ public final class Judge implements Serializable {
                 List.copyOf(reasons));
     }
 
-    private static Verdict.Srm srm(Evidence e) {
-        ChiSquare.Result chi2 =
-                ChiSquare.goodnessOfFit(
-                        new long[] {e.control().attempts(), e.candidate().attempts()},
-                        new double[] {1 - e.candidateShare(), e.candidateShare()});
+    /**
+     * The window's sample-ratio check, and the rollout's: the candidate's share of scorings against
+     * the plan's, with the variance of a split of units (see {@link Verdict.Srm}).
+     */
+    private Verdict.Srm srm(Evidence e) {
+        double s = e.candidateShare();
+        ArmCounts c = e.control();
+        ArmCounts k = e.candidate();
+        double f2 = squares(c, k, UnitSketch.Quantity.ATTEMPTS, c.attempts() + k.attempts());
+        double chi2 = chiSquare(c.attempts(), k.attempts(), s, f2);
+        boolean units = c.activeUnits() + k.activeUnits() > 0;
+        double unitsChi2 =
+                units
+                        ? chiSquare(
+                                c.activeUnits(),
+                                k.activeUnits(),
+                                s,
+                                squares(
+                                        c,
+                                        k,
+                                        UnitSketch.Quantity.ACTIVE,
+                                        c.activeUnits() + k.activeUnits()))
+                        : 0;
+        double p = SpecialFunctions.chiSquareSurvival(chi2, 1);
+        if (units) {
+            p = Math.min(1, 2 * Math.min(p, SpecialFunctions.chiSquareSurvival(unitsChi2, 1)));
+        }
+
+        splitControl = splitControl.plus(c);
+        splitCandidate = splitCandidate.plus(k);
+        ArmCounts sc = splitControl;
+        ArmCounts sk = splitCandidate;
+        srmRunningP =
+                Math.min(
+                        srmRunningP,
+                        shareP(
+                                sc.attempts(),
+                                sk.attempts(),
+                                s,
+                                squares(
+                                        sc,
+                                        sk,
+                                        UnitSketch.Quantity.ATTEMPTS,
+                                        sc.attempts() + sk.attempts())));
+        double rolloutP = srmRunningP;
+        if (sc.activeUnits() + sk.activeUnits() > 0) {
+            srmUnitsRunningP =
+                    Math.min(
+                            srmUnitsRunningP,
+                            shareP(
+                                    sc.activeUnits(),
+                                    sk.activeUnits(),
+                                    s,
+                                    squares(
+                                            sc,
+                                            sk,
+                                            UnitSketch.Quantity.ACTIVE,
+                                            sc.activeUnits() + sk.activeUnits())));
+            rolloutP = Math.min(1, 2 * Math.min(srmRunningP, srmUnitsRunningP));
+        }
         return new Verdict.Srm(
-                chi2.statistic(),
-                chi2.pValue(),
-                e.candidateShare(),
-                e.control().attempts(),
-                e.candidate().attempts());
+                chi2,
+                p,
+                s,
+                c.attempts(),
+                k.attempts(),
+                f2 / (c.attempts() + k.attempts()),
+                c.activeUnits(),
+                k.activeUnits(),
+                unitsChi2,
+                rolloutP,
+                sc.attempts(),
+                sk.attempts(),
+                sc.activeUnits(),
+                sk.activeUnits());
+    }
+
+    /** (candidate − s·total)² / (s(1 − s)·Σ_u q_u²). */
+    private static double chiSquare(long control, long candidate, double s, double squares) {
+        double d = candidate - s * (control + candidate);
+        return d * d / (s * (1 - s) * squares);
+    }
+
+    /** This look's always-valid p-value of the candidate's share of a total against s. */
+    private static double shareP(long control, long candidate, double s, double squares) {
+        double total = control + candidate;
+        double v = s * (1 - s) * squares / (total * total);
+        return MixtureSprt.pValue(candidate / total - s, 0, v, SRM_TAU * SRM_TAU);
+    }
+
+    /** The split's sensitivity: one point of candidate share. */
+    private static final double SRM_TAU = 0.01;
+
+    /**
+     * Σ_u q_u² over both arms' units, q_u a unit's total of a whole-numbered quantity: from the
+     * arms' sketches, at least Σ_u q_u = {@code total} (each q_u ≥ 1); {@code total} without
+     * sketches.
+     */
+    private static double squares(
+            ArmCounts control, ArmCounts candidate, UnitSketch.Quantity q, double total) {
+        UnitSketch a = control.units();
+        UnitSketch b = candidate.units();
+        if (a == null && b == null) {
+            return total;
+        }
+        double sum = 0;
+        for (UnitSketch u : new UnitSketch[] {a, b}) {
+            if (u != null) {
+                sum += u.sumOfSquares(q);
+            }
+        }
+        return Math.max(total, sum);
     }
 
     /** Tests every guardrail on the cumulative counts; Holm across them. */
@@ -418,7 +543,7 @@ public final class Judge implements Serializable {
             out.add(
                     new Verdict.GuardrailResult(
                             g,
-                            TEST,
+                            TEST + unitOfAnalysis(g.metric()),
                             nb,
                             nc,
                             pb,
@@ -431,6 +556,17 @@ public final class Judge implements Serializable {
                             reason));
         }
         return out;
+    }
+
+    /** Which unit the variance is over, for the guardrail's {@code test}. */
+    private String unitOfAnalysis(Guardrail.Metric metric) {
+        if (metric == Guardrail.Metric.SCORE_PSI) {
+            return "";
+        }
+        return Double.isFinite(unitVariance(control, metric))
+                        && Double.isFinite(unitVariance(candidate, metric))
+                ? "; variance over units (cluster-robust delta method), at least the binomial"
+                : "; variance over scorings (binomial)";
     }
 
     /** PSI of the candidate's bin counts against the control's fractions (ε = 1e-4). */
@@ -466,9 +602,40 @@ public final class Judge implements Serializable {
         if (metric == Guardrail.Metric.SCORE_SHIFT) {
             double mean = arm.scoreSum() / n;
             double var = n > 1 ? (arm.scoreSumSquares() - n * mean * mean) / (n - 1) : 0;
-            return Math.max(var, 1e-12) / n;
+            double overUnits = unitVariance(arm, metric);
+            double v = Math.max(var, 1e-12) / n;
+            return Double.isFinite(overUnits) ? Math.max(v, overUnits) : v;
         }
         double p = (arm.events(metric) + 0.5) / (n + 1.0);
-        return p * (1 - p) / n;
+        double v = p * (1 - p) / n;
+        double overUnits = unitVariance(arm, metric);
+        return Double.isFinite(overUnits) ? Math.max(v, overUnits) : v;
+    }
+
+    /**
+     * The variance of {@link #mean} over units, the randomization unit: the cluster-robust
+     * (delta-method) variance of the ratio of the arm's per-unit totals, from its {@link
+     * UnitSketch}; NaN when the arm has no sketch or the metric is not counted per unit.
+     */
+    static double unitVariance(ArmCounts arm, Guardrail.Metric metric) {
+        UnitSketch u = arm.units();
+        if (u == null) {
+            return Double.NaN;
+        }
+        return switch (metric) {
+            case INFERENCE_ERROR_RATE ->
+                    u.ratioVariance(
+                            UnitSketch.Quantity.ERRORS,
+                            UnitSketch.Quantity.ATTEMPTS,
+                            arm.errors(),
+                            arm.attempts());
+            case SCORE_SHIFT ->
+                    u.ratioVariance(
+                            UnitSketch.Quantity.SCORE_SUM,
+                            UnitSketch.Quantity.SCORED,
+                            arm.scoreSum(),
+                            arm.scored());
+            default -> Double.NaN;
+        };
     }
 }

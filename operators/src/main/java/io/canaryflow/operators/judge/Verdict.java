@@ -37,16 +37,51 @@ public record Verdict(
     }
 
     /**
-     * Pearson χ² of the window's control and candidate attempts against the plan's shares.
+     * The sample-ratio check: do the arms split as the plan says, in active units and in scorings?
+     * Units (not events) are randomized, so the variance of the candidate's total of a per-unit
+     * quantity q_u is s(1 − s)·Σ_u q_u² (a randomization variance; Σ_u q_u² from the arms' {@link
+     * io.canaryflow.operators.units.UnitSketch}es, Σ_u q_u without them, i.e. one scoring per
+     * unit). Both quantities are tested, each at half the level (Bonferroni): units active per
+     * window catch a candidate that loses whole units, and are hardly swayed by a few heavy units;
+     * scorings catch one that loses part of every unit's traffic when units are many.
      *
-     * @param expectedCandidateShare the plan's candidate share of control + candidate
+     * @param statistic the window's χ² (1 degree of freedom) of the scorings: (candidate −
+     *     s·total)² / variance
+     * @param pValue the window's p-value: twice the smaller of the scorings' and the units' (at
+     *     most 1); below the policy's {@code srm-p} the window is not used
+     * @param expectedCandidateShare s, the plan's candidate share of control + candidate
+     * @param designEffect Σ_u n_u² / Σ_u n_u in the window, n_u a unit's scorings: how much more
+     *     the split of scorings varies than if every scoring were randomized on its own
+     * @param controlUnits the control's active units in the window
+     * @param candidateUnits the candidate's
+     * @param unitsStatistic the window's χ² of the active units
+     * @param rolloutP always-valid p-value of the split over every window of the rollout so far
+     *     (mSPRT per quantity, running minimum, Bonferroni); below {@code srm-p} the rollout ends
+     * @param rolloutControl the control's scorings over the rollout so far
+     * @param rolloutCandidate the candidate's
+     * @param rolloutControlUnits the control's active units, added up over the rollout's windows
+     * @param rolloutCandidateUnits the candidate's
      */
     public record Srm(
             double statistic,
             double pValue,
             double expectedCandidateShare,
             long control,
-            long candidate) {}
+            long candidate,
+            double designEffect,
+            long controlUnits,
+            long candidateUnits,
+            double unitsStatistic,
+            double rolloutP,
+            long rolloutControl,
+            long rolloutCandidate,
+            long rolloutControlUnits,
+            long rolloutCandidateUnits) {
+
+        /** Named in every decision's {@code health}. */
+        public static final String TEST =
+                "chi-square of the candidate's share of active units and of scorings, variance over units (the randomization unit), Bonferroni; rollout: mSPRT, normal mixture N(0, 0.01^2), per quantity";
+    }
 
     /** How one guardrail reads now. */
     public enum Result {

@@ -4,6 +4,7 @@ import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.operators.decode.ExperimentSchema;
 import io.canaryflow.operators.records.Arm;
 import io.canaryflow.operators.records.Prediction;
+import io.canaryflow.operators.units.UnitSet;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -43,6 +44,10 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
 
     private transient MonitorReferences references;
     private transient Map<String, WindowAggregate> open;
+
+    /** Per open window, the units seen in it: kept across the partials a barrier cuts it into. */
+    private transient Map<String, UnitSet> unitsSeen;
+
     private transient long watermark;
     private transient Counter late;
     private transient Counter unreferenced;
@@ -106,6 +111,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         late = getMetricGroup().addGroup("canaryflow").counter("monitorLate");
         unreferenced = getMetricGroup().addGroup("canaryflow").counter("monitorUnreferenced");
         unpaired = new HashMap<>();
+        unitsSeen = new HashMap<>();
         pairsUnmatched = getMetricGroup().addGroup("canaryflow").counter("pairsUnmatched");
     }
 
@@ -159,7 +165,9 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
                 unreferenced.inc();
                 return null;
             }
-            aggregate = new WindowAggregate(p, start, start + bucketMillis, v, settings);
+            long end = start + bucketMillis;
+            UnitSet seen = unitsSeen.computeIfAbsent(key, k -> new UnitSet(end));
+            aggregate = new WindowAggregate(p, start, end, v, settings, seen);
             open.put(key, aggregate);
         }
         lastAggregate = aggregate;
@@ -194,6 +202,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     @Override
     public void processWatermark(Watermark mark) throws Exception {
         watermark = mark.getTimestamp();
+        unitsSeen.values().removeIf(s -> s.windowEnd() - 1 <= watermark);
         for (Iterator<WindowAggregate> it = open.values().iterator(); it.hasNext(); ) {
             WindowAggregate aggregate = it.next();
             if (aggregate.windowEnd() - 1 <= watermark) {

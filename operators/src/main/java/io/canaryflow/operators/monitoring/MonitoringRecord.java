@@ -1,6 +1,7 @@
 package io.canaryflow.operators.monitoring;
 
 import io.canaryflow.operators.drift.DriftMeasures;
+import io.canaryflow.operators.units.UnitSketch;
 
 /**
  * What the monitor reports for one (experiment, version, arm, event-time window).
@@ -30,6 +31,9 @@ import io.canaryflow.operators.drift.DriftMeasures;
  * @param settings the settings, and so the thresholds, in force
  * @param reportedAt processing time of the report, epoch milliseconds (also its Kafka timestamp:
  *     window times are event times, which broker time retention must not see)
+ * @param activeUnits units with an attempt in the window (see {@link WindowPartial})
+ * @param units per-unit totals of the window's attempts, errors and scores, for the judge's
+ *     unit-level variances (not written to the topic); null when none were counted
  */
 public record MonitoringRecord(
         String experiment,
@@ -57,7 +61,9 @@ public record MonitoringRecord(
         SegmentDrift[] segments,
         Paired paired,
         MonitorSettings settings,
-        long reportedAt) {
+        long reportedAt,
+        long activeUnits,
+        UnitSketch units) {
 
     /**
      * Inference errors: scoring attempts that failed, by kind, and predictions later than the

@@ -30,6 +30,7 @@ public final class MonitoringSchema implements SerializationSchema<MonitoringRec
         json.writeNumberField("window_end", r.windowEnd());
         json.writeNumberField("n", r.count());
         json.writeNumberField("late", r.late());
+        json.writeNumberField("units", r.activeUnits());
         json.writeNumberField("reported_at", r.reportedAt());
         json.writeObjectFieldStart("features");
         for (int i = 0; i < r.featureNames().length; i++) {

@@ -4,6 +4,8 @@ import io.canaryflow.operators.drift.Histograms;
 import io.canaryflow.operators.latency.LatencyHistogram;
 import io.canaryflow.operators.records.Prediction;
 import io.canaryflow.operators.records.ScoringFailure;
+import io.canaryflow.operators.units.UnitSet;
+import io.canaryflow.operators.units.UnitSketch;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -29,6 +31,9 @@ final class WindowAggregate {
     private final Map<String, Integer> segmentValues = new HashMap<>();
     private final long[] failures = new long[ScoringFailure.values().length];
     private long timeouts;
+    private final UnitSketch units = new UnitSketch();
+    private final UnitSet seen;
+    private long activeUnits;
     private long count;
     private long late;
     private double scoreSum;
@@ -45,7 +50,9 @@ final class WindowAggregate {
             long windowStart,
             long windowEnd,
             MonitorReferences.Version references,
-            MonitorSettings settings) {
+            MonitorSettings settings,
+            UnitSet seen) {
+        this.seen = seen;
         this.experiment = first.experiment();
         this.model = first.model();
         this.version = first.version();
@@ -82,6 +89,15 @@ final class WindowAggregate {
      * per segment) only when {@code sampled}.
      */
     void add(Prediction p, boolean sampled) {
+        boolean error = !p.scored() || p.latencyUs() > timeoutMicros;
+        boolean finite = p.scored() && Float.isFinite(p.score());
+        long unit = UnitSketch.hash(p.unit());
+        boolean first = seen.add(unit);
+        if (first) {
+            activeUnits++;
+        }
+        units.add(
+                unit, 1, error ? 1 : 0, p.scored() ? 1 : 0, finite ? p.score() : 0, first ? 1 : 0);
         if (!p.scored()) {
             failures[p.failure().ordinal()]++;
             return;
@@ -203,7 +219,9 @@ final class WindowAggregate {
                                 flipsDown,
                                 deltaSum,
                                 deltaSumSquares,
-                                Arrays.copyOf(deltas, (int) Math.min(pairs, PairedCounts.SAMPLE))));
+                                Arrays.copyOf(deltas, (int) Math.min(pairs, PairedCounts.SAMPLE))),
+                activeUnits,
+                units);
     }
 
     /** An empty partial of a window that saw only label outcomes. */
@@ -233,6 +251,8 @@ final class WindowAggregate {
                 0,
                 new String[0],
                 new long[0][][],
-                PairedCounts.NONE);
+                PairedCounts.NONE,
+                0,
+                null);
     }
 }

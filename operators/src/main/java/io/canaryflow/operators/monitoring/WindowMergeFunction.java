@@ -2,6 +2,7 @@ package io.canaryflow.operators.monitoring;
 
 import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.operators.decode.ExperimentSchema;
+import io.canaryflow.operators.units.UnitSketch;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -306,7 +307,9 @@ public class WindowMergeFunction
                 a.timeouts(),
                 a.segments(),
                 a.segmentCounts(),
-                a.paired());
+                a.paired(),
+                a.activeUnits() + b.activeUnits(),
+                UnitSketch.sum(a.units(), b.units()));
     }
 
     private void publish(MonitoringRecord r) {

@@ -1,6 +1,7 @@
 package io.canaryflow.operators.monitoring;
 
 import io.canaryflow.operators.latency.LatencyHistogram;
+import io.canaryflow.operators.units.UnitSketch;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -23,6 +24,11 @@ import java.util.Map;
  * @param segments {@code field=value} of each measured segment
  * @param segmentCounts per segment, bin counts of each feature and then the score
  * @param paired pairs with the served baseline (shadow arms), else {@link PairedCounts#NONE}
+ * @param activeUnits units with an attempt in the window (each counted once per scoring task: once
+ *     in all when a unit's events share a task, as Kafka keys by unit give; a unit seen before a
+ *     failure and again after its recovery counts twice)
+ * @param units per-unit totals of attempts, errors and scores as a {@link UnitSketch}, for the
+ *     judge's unit-level variances; null when none were counted (a late-only or label-only window)
  */
 public record WindowPartial(
         String experiment,
@@ -44,7 +50,9 @@ public record WindowPartial(
         long timeouts,
         String[] segments,
         long[][][] segmentCounts,
-        PairedCounts paired) {
+        PairedCounts paired,
+        long activeUnits,
+        UnitSketch units) {
 
     /** The key partials of one window share. */
     public String key() {
@@ -87,7 +95,9 @@ public record WindowPartial(
                 timeouts,
                 segments,
                 segmentCounts,
-                paired);
+                paired,
+                activeUnits,
+                units);
     }
 
     /**
@@ -120,7 +130,9 @@ public record WindowPartial(
                 0,
                 new String[0],
                 new long[0][][],
-                PairedCounts.NONE);
+                PairedCounts.NONE,
+                0,
+                null);
     }
 
     /** The sum of this partial and another of the same window. */
@@ -166,7 +178,9 @@ public record WindowPartial(
                 timeouts + o.timeouts,
                 bySegment.keySet().toArray(String[]::new),
                 bySegment.values().toArray(long[][][]::new),
-                paired.plus(o.paired));
+                paired.plus(o.paired),
+                activeUnits + o.activeUnits,
+                UnitSketch.sum(units, o.units));
     }
 
     private static long[][] add(long[][] a, long[][] b) {

@@ -84,7 +84,9 @@ final class WindowReports {
                 segments(w, references, settings),
                 paired(w.paired()),
                 settings,
-                reportedAt);
+                reportedAt,
+                w.activeUnits(),
+                w.units());
     }
 
     private static MonitoringRecord.Paired paired(PairedCounts c) {

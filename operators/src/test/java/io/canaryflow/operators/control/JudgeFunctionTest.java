@@ -98,7 +98,9 @@ class JudgeFunctionTest {
                 new MonitoringRecord.SegmentDrift[0],
                 null,
                 MonitorSettings.defaults(1_000),
-                0);
+                0,
+                0,
+                null);
     }
 
     /** n scorings of 1 ms each. */
@@ -354,7 +356,9 @@ class JudgeFunctionTest {
                 r.segments(),
                 r.paired(),
                 r.settings(),
-                r.reportedAt());
+                r.reportedAt(),
+                0,
+                null);
     }
 
     static final RolloutPlan SHADOW_PLAN =
@@ -455,7 +459,9 @@ class JudgeFunctionTest {
                 r.segments(),
                 paired,
                 r.settings(),
-                r.reportedAt());
+                r.reportedAt(),
+                0,
+                null);
     }
 
     @Test

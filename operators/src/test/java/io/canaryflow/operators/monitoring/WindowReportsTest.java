@@ -83,7 +83,12 @@ class WindowReportsTest {
     static WindowAggregate aggregate(
             MonitorReferences.Version v, MonitorSettings settings, Arm arm) {
         return new WindowAggregate(
-                prediction(new SyntheticFraud(0), arm, 0, 0, null, 0, null), 0, 1_000, v, settings);
+                prediction(new SyntheticFraud(0), arm, 0, 0, null, 0, null),
+                0,
+                1_000,
+                v,
+                settings,
+                new io.canaryflow.operators.units.UnitSet(1_000));
     }
 
     @Test

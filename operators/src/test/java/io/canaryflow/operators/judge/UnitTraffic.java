@@ -1,0 +1,170 @@
+package io.canaryflow.operators.judge;
+
+import io.canaryflow.operators.units.UnitSketch;
+import java.util.SplittableRandom;
+
+/**
+ * Simulated traffic of units (users) as products see it: activity that differs by orders of
+ * magnitude between units (Pareto: a few heavy units send much of the traffic) and an error rate of
+ * each unit's own (gamma-distributed around the base rate), the units randomized to control or
+ * candidate once, as routing does. Each window, a unit sends a Poisson number of scorings at its
+ * activity, each failing at its own rate (times the candidate's effect when it is in the
+ * candidate).
+ */
+final class UnitTraffic {
+    /** The Pareto shape of the units' activity: 1.2 puts a third of the traffic on 2 % of units. */
+    static final double HEAVY = 1.2;
+
+    private final long[] hashes;
+    private final double[] activity;
+    private final double[] rate;
+    private final boolean[] inCandidate;
+
+    /**
+     * @param units how many
+     * @param activityShape the Pareto shape of the units' activity (smaller: heavier tail)
+     * @param meanActivity a unit's mean scorings per window
+     * @param baseRate the mean error rate
+     * @param rateShape shape of the per-unit rates' gamma distribution (smaller: more spread)
+     */
+    UnitTraffic(
+            SplittableRandom random,
+            int units,
+            double activityShape,
+            double meanActivity,
+            double baseRate,
+            double rateShape) {
+        hashes = new long[units];
+        activity = new double[units];
+        rate = new double[units];
+        inCandidate = new boolean[units];
+        double paretoMean = activityShape / (activityShape - 1);
+        for (int u = 0; u < units; u++) {
+            hashes[u] = UnitSketch.hash("user-" + random.nextLong());
+            activity[u] =
+                    meanActivity
+                            / paretoMean
+                            * Math.pow(1 - random.nextDouble(), -1 / activityShape);
+            rate[u] = Math.min(1, baseRate * gamma(random, rateShape) / rateShape);
+            inCandidate[u] = random.nextBoolean();
+        }
+    }
+
+    /**
+     * One window.
+     *
+     * @param errorFactor the candidate's error rate as a multiple of what the unit has
+     * @param keptShare the share of the candidate's scorings that reach monitoring (1: all)
+     * @param sketches whether the arms carry their per-unit sketch
+     */
+    Evidence window(
+            SplittableRandom random,
+            int w,
+            double errorFactor,
+            double keptShare,
+            boolean sketches) {
+        long[] attempts = new long[2];
+        long[] errors = new long[2];
+        UnitSketch[] units = {new UnitSketch(), new UnitSketch()};
+        long[] active = new long[2];
+        for (int u = 0; u < hashes.length; u++) {
+            int arm = inCandidate[u] ? 1 : 0;
+            long n = poisson(random, activity[u]);
+            if (arm == 1 && keptShare < 1) {
+                n = binomial(random, n, keptShare);
+            }
+            if (n == 0) {
+                continue;
+            }
+            double p = Math.min(1, arm == 1 ? rate[u] * errorFactor : rate[u]);
+            long x = binomial(random, n, p);
+            attempts[arm] += n;
+            errors[arm] += x;
+            units[arm].add(hashes[u], n, x, n - x, 0, 1);
+            active[arm]++;
+        }
+        return new Evidence(
+                w * 60_000L,
+                (w + 1) * 60_000L,
+                counts(attempts[0], errors[0], active[0], sketches ? units[0] : null),
+                counts(attempts[1], errors[1], active[1], sketches ? units[1] : null),
+                0.5,
+                true);
+    }
+
+    private static ArmCounts counts(long attempts, long errors, long active, UnitSketch units) {
+        return new ArmCounts(
+                attempts,
+                errors,
+                0,
+                0,
+                attempts - errors,
+                0,
+                0,
+                0,
+                0,
+                0,
+                new long[0],
+                units == null ? 0 : active,
+                units);
+    }
+
+    static long poisson(SplittableRandom random, double mean) {
+        if (mean > 50) { // normal approximation for heavy units
+            return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(random)));
+        }
+        double limit = Math.exp(-mean);
+        long k = 0;
+        double product = random.nextDouble();
+        while (product > limit) {
+            k++;
+            product *= random.nextDouble();
+        }
+        return k;
+    }
+
+    static long binomial(SplittableRandom random, long n, double p) {
+        if (n > 200) {
+            double mean = n * p;
+            if (mean < 30) {
+                return Math.min(n, poisson(random, mean));
+            }
+            double sd = Math.sqrt(n * p * (1 - p));
+            return Math.max(0, Math.min(n, Math.round(mean + sd * gaussian(random))));
+        }
+        long k = 0;
+        for (long i = 0; i < n; i++) {
+            if (random.nextDouble() < p) {
+                k++;
+            }
+        }
+        return k;
+    }
+
+    static double gaussian(SplittableRandom random) {
+        double u = 1 - random.nextDouble();
+        double v = random.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    }
+
+    /** Gamma(shape, 1) by Marsaglia and Tsang (with the boost for shape below 1). */
+    static double gamma(SplittableRandom random, double shape) {
+        if (shape < 1) {
+            return gamma(random, shape + 1) * Math.pow(random.nextDouble(), 1 / shape);
+        }
+        double d = shape - 1.0 / 3;
+        double c = 1 / Math.sqrt(9 * d);
+        while (true) {
+            double x = gaussian(random);
+            double v = 1 + c * x;
+            if (v <= 0) {
+                continue;
+            }
+            v = v * v * v;
+            double u = random.nextDouble();
+            if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) {
+                return d * v;
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.canaryflow.operators.units;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.canaryflow.operators.units.UnitSketch.Quantity;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The sketch's estimates against the exact per-unit sums, computed unit by unit. */
+class UnitSketchTest {
+
+    /** Per-unit totals of heavy-tailed activity (Pareto, shape 1.5) and per-unit error rates. */
+    record Units(String[] ids, double[] attempts, double[] errors) {
+        static Units draw(SplittableRandom random, int n, String prefix) {
+            String[] ids = new String[n];
+            double[] y = new double[n];
+            double[] x = new double[n];
+            for (int u = 0; u < n; u++) {
+                ids[u] = prefix + u;
+                y[u] = Math.floor(Math.pow(1 - random.nextDouble(), -1 / 1.5)); // >= 1
+                double rate = 0.02 * -Math.log(1 - random.nextDouble()); // mean 2 %
+                for (int i = 0; i < y[u]; i++) {
+                    x[u] += random.nextDouble() < Math.min(rate, 1) ? 1 : 0;
+                }
+            }
+            return new Units(ids, y, x);
+        }
+
+        double exact(double r) {
+            double s = 0;
+            for (int u = 0; u < ids.length; u++) {
+                double d = errors[u] - r * attempts[u];
+                s += d * d;
+            }
+            return s;
+        }
+
+        double rate() {
+            double x = 0, y = 0;
+            for (int u = 0; u < ids.length; u++) {
+                x += errors[u];
+                y += attempts[u];
+            }
+            return x / y;
+        }
+
+        /** Each unit's attempts added one event at a time, as the monitor does. */
+        UnitSketch sketch() {
+            UnitSketch s = new UnitSketch();
+            for (int u = 0; u < ids.length; u++) {
+                long h = UnitSketch.hash(ids[u]);
+                for (int i = 0; i < attempts[u]; i++) {
+                    s.add(h, 1, i < errors[u] ? 1 : 0, 0, 0, 0);
+                }
+            }
+            return s;
+        }
+    }
+
+    @Test
+    void shouldEstimateTheSumOfSquaredResidualsPerUnitWithoutBiasAndWithinItsStatedError() {
+        SplittableRandom random = new SplittableRandom(11);
+        int sets = 60;
+        double sumRelative = 0;
+        double sumSquaredRelative = 0;
+        for (int set = 0; set < sets; set++) {
+            Units units = Units.draw(random, 3_000, "set" + set + "-user-");
+            double r = units.rate();
+            double estimate = units.sketch().sumOfSquares(Quantity.ERRORS, Quantity.ATTEMPTS, r);
+            double relative = estimate / units.exact(r) - 1;
+            sumRelative += relative;
+            sumSquaredRelative += relative * relative;
+        }
+        double bound = Math.sqrt(2.0 / (UnitSketch.ROWS * UnitSketch.BUCKETS)); // 4.4 %
+        double mean = sumRelative / sets;
+        double rms = Math.sqrt(sumSquaredRelative / sets);
+        // unbiased: the mean relative error is within 3 standard errors of 0
+        assertThat(Math.abs(mean)).isLessThan(3 * bound / Math.sqrt(sets));
+        assertThat(rms).isLessThan(bound * 1.2);
+    }
+
+    @Test
+    void shouldCountAHeavyUnitAlmostExactly() {
+        UnitSketch s = new UnitSketch();
+        double exact = 0;
+        for (int u = 0; u < 500; u++) {
+            s.add(UnitSketch.hash("light-" + u), 1, 0, 0, 0, 0);
+            exact += 1;
+        }
+        s.add(UnitSketch.hash("whale"), 100_000, 0, 0, 0, 0);
+        exact += 1e10;
+        assertThat(s.sumOfSquares(Quantity.ATTEMPTS))
+                .isCloseTo(exact, org.assertj.core.data.Percentage.withPercentage(0.1));
+    }
+
+    @Test
+    void shouldBeTheSameWhereverAUnitsEventsWereCounted() {
+        SplittableRandom random = new SplittableRandom(5);
+        Units units = Units.draw(random, 500, "u");
+        UnitSketch whole = units.sketch();
+        // the same events split over two "tasks" at random, each unit's events on both
+        UnitSketch a = new UnitSketch();
+        UnitSketch b = new UnitSketch();
+        for (int u = 0; u < 500; u++) {
+            long h = UnitSketch.hash(units.ids()[u]);
+            for (int i = 0; i < units.attempts()[u]; i++) {
+                (random.nextBoolean() ? a : b).add(h, 1, i < units.errors()[u] ? 1 : 0, 0, 0, 0);
+            }
+        }
+        assertThat(a.plus(b).counters())
+                .containsExactly(whole.counters(), org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(UnitSketch.sum(null, whole)).isSameAs(whole);
+    }
+
+    @Test
+    void shouldGiveTheBinomialVarianceWhenEveryUnitHasOneEvent() {
+        // one event per unit: the cluster-robust variance of a rate is p(1 - p)/n
+        UnitSketch s = new UnitSketch();
+        int n = 20_000;
+        int errors = 0;
+        SplittableRandom random = new SplittableRandom(3);
+        for (int u = 0; u < n; u++) {
+            int e = random.nextDouble() < 0.1 ? 1 : 0;
+            errors += e;
+            s.add(UnitSketch.hash("one-" + u), 1, e, 0, 0, 0);
+        }
+        double p = (double) errors / n;
+        double v = s.ratioVariance(Quantity.ERRORS, Quantity.ATTEMPTS, errors, n);
+        assertThat(v / (p * (1 - p) / n)).isBetween(0.85, 1.15);
+    }
+}
