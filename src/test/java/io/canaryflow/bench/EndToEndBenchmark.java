@@ -204,6 +204,13 @@ public final class EndToEndBenchmark {
         c.put("kafka.topics.predictions", "predictions-" + name);
         c.put("monitoring.enabled", String.valueOf(!mode.equals("off")));
         c.put("labels.enabled", String.valueOf(mode.equals("on + labels")));
+        if (mode.equals("on + control")) {
+            // the judge too, reading commands from and writing decisions to a control topic
+            kafka.createTopic("control-" + name, 1);
+            c.put("control.enabled", "true");
+            c.put("control.key", "benchmark-control-key-0123456789");
+            c.put("kafka.topics.control", "control-" + name);
+        }
         c.put("labels.horizon", "10 s");
         c.put("state.backend", System.getProperty("bench.backend", "rocksdb"));
         c.put("models.repository", work.resolve("models").toString());

@@ -555,8 +555,9 @@ public class JudgeFunction
     /**
      * The policy a START or SET_PLAN brings: its plan's policy fields (snake_case: {@code
      * schedule}, {@code min_step_duration}, {@code min_samples}, {@code guardrails}, {@code alpha},
-     * {@code srm_p}, {@code fail_limit}, {@code dry_run}), or the configured policy when it has
-     * none.
+     * {@code srm_p}, {@code fail_limit}, {@code dry_run}, {@code window}, {@code
+     * max_step_duration}, {@code max_duration}, {@code timeout_action}), or the configured policy
+     * when it has none.
      */
     private RolloutPolicy policy(com.fasterxml.jackson.databind.JsonNode plan, String experiment) {
         Map<String, String> fields = new HashMap<>();

@@ -17,6 +17,12 @@ import java.util.Locale;
  *     a row do
  * @param tau standard deviation of the mSPRT's mixing distribution: the size of difference the test
  *     is most sensitive to (see {@link MixtureSprt})
+ * @param margin the non-inferiority margin: PASS needs the confidence sequence's harmful end below
+ *     it (at least the threshold; the threshold by default). With a threshold of 0 (any significant
+ *     harm fails) a margin above 0 is what lets a candidate as good as its control pass.
+ * @param relative threshold and margin are relative to the control's rate ({@code +50%}: the
+ *     candidate's rate at most 1.5 × the control's), tested exactly by {@link RateRatioTest}; rates
+ *     only
  */
 public record Guardrail(
         Metric metric,
@@ -24,8 +30,33 @@ public record Guardrail(
         boolean critical,
         double tau,
         double ratio,
-        Direction direction)
+        Direction direction,
+        double margin,
+        boolean relative)
         implements Serializable {
+
+    /** An absolute guardrail. */
+    public Guardrail(
+            Metric metric,
+            double threshold,
+            boolean critical,
+            double tau,
+            double ratio,
+            Direction direction,
+            double margin) {
+        this(metric, threshold, critical, tau, ratio, direction, margin, false);
+    }
+
+    /** A guardrail whose margin is its threshold. */
+    public Guardrail(
+            Metric metric,
+            double threshold,
+            boolean critical,
+            double tau,
+            double ratio,
+            Direction direction) {
+        this(metric, threshold, critical, tau, ratio, direction, threshold);
+    }
 
     /** Which way a difference harms: the candidate's metric going up, down, or either way. */
     public enum Direction {
@@ -76,7 +107,14 @@ public record Guardrail(
     }
 
     public Guardrail {
-        if (!(threshold >= 0 && (threshold < 1 || metric == Metric.SCORE_PSI))) {
+        if (relative
+                && metric != Metric.INFERENCE_ERROR_RATE
+                && metric != Metric.LABEL_ERROR_RATE
+                && metric != Metric.LATENCY_P99_RATIO) {
+            throw new IllegalArgumentException(
+                    metric + ": relative thresholds are for the error and latency rates");
+        }
+        if (!(threshold >= 0 && (threshold < 1 || metric == Metric.SCORE_PSI || relative))) {
             throw new IllegalArgumentException(
                     metric + ": threshold must be in [0, 1), got " + threshold);
         }
@@ -93,11 +131,21 @@ public record Guardrail(
         if (!(ratio > 0)) {
             throw new IllegalArgumentException(metric + ": ratio must be positive, got " + ratio);
         }
+        if (!(margin >= threshold && (margin < 1 || metric == Metric.SCORE_PSI || relative))) {
+            throw new IllegalArgumentException(
+                    metric
+                            + ": margin must be at least the threshold "
+                            + threshold
+                            + " (and below 1), got "
+                            + margin);
+        }
     }
 
     /**
-     * Reads {@code metric:threshold[:critical][:tau=T][:ratio=R]}; tau defaults to the threshold,
-     * at least 0.005; ratio (latency only) to 1.5.
+     * Reads {@code metric:threshold[:critical][:tau=T][:ratio=R][:margin=M]}; tau defaults to the
+     * threshold, at least 0.005; ratio (latency only) to 1.5; margin to the threshold. A threshold
+     * written as a percentage ({@code +50%}) is relative to the control's rate, and so is its
+     * margin ({@code margin=+60%}).
      */
     public static Guardrail parse(String spec) {
         String[] parts = spec.split(":");
@@ -114,25 +162,51 @@ public record Guardrail(
                             + parts[0]
                             + "', allowed: inference_error_rate, label_error_rate, latency_p99_ratio, score_shift, flip_rate, score_psi");
         }
-        double threshold = Double.parseDouble(parts[1].trim());
+        String limit = parts[1].trim();
+        boolean relative = limit.endsWith("%");
+        double threshold = percentOrNumber(limit);
         boolean critical = false;
         double tau = Math.max(threshold, 0.005);
         double ratio = metric == Metric.LATENCY_P99_RATIO ? 1.5 : 1.0;
         Direction direction = defaultDirection(metric);
+        double margin = threshold;
+        boolean tauSet = false;
         for (int i = 2; i < parts.length; i++) {
             String p = parts[i].trim();
             if (p.equals("critical")) {
                 critical = true;
             } else if (p.startsWith("tau=")) {
                 tau = Double.parseDouble(p.substring(4));
+                tauSet = true;
             } else if (p.equals("increase") || p.equals("decrease") || p.equals("either")) {
                 direction = Direction.valueOf(p.toUpperCase(Locale.ROOT));
             } else if (p.startsWith("ratio=") && metric == Metric.LATENCY_P99_RATIO) {
                 ratio = Double.parseDouble(p.substring(6));
+            } else if (p.startsWith("margin=")) {
+                String m = p.substring(7).trim();
+                if (m.endsWith("%") != relative) {
+                    throw new IllegalArgumentException(
+                            "a margin is relative (in %) exactly when its threshold is, got '"
+                                    + p
+                                    + "'");
+                }
+                margin = percentOrNumber(m);
             } else {
                 throw new IllegalArgumentException("unknown guardrail option '" + p + "'");
             }
         }
-        return new Guardrail(metric, threshold, critical, tau, ratio, direction);
+        if (relative && !tauSet) {
+            tau = 0.005; // unused: a relative guardrail's test has no mixing variance
+        }
+        return new Guardrail(metric, threshold, critical, tau, ratio, direction, margin, relative);
+    }
+
+    /** "0.01", or "+50%" as 0.5. */
+    private static double percentOrNumber(String s) {
+        if (s.endsWith("%")) {
+            String number = s.substring(0, s.length() - 1).trim();
+            return Double.parseDouble(number.startsWith("+") ? number.substring(1) : number) / 100;
+        }
+        return Double.parseDouble(s);
     }
 }

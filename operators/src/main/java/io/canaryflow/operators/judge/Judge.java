@@ -48,6 +48,7 @@ public final class Judge implements Serializable {
     private final RolloutPolicy policy;
     private int step;
     private long stepStartedAt = Long.MIN_VALUE;
+    private long rolloutStartedAt = Long.MIN_VALUE;
     private ArmCounts stepControl = ArmCounts.NONE;
     private ArmCounts stepCandidate = ArmCounts.NONE;
     private ArmCounts control = ArmCounts.NONE;
@@ -60,6 +61,10 @@ public final class Judge implements Serializable {
     private double srmRunningP = 1.0;
     private double srmUnitsRunningP = 1.0;
     private final double[] runningP;
+
+    /** Per relative guardrail, its exact rate-ratio test; null for the others. */
+    private final RateRatioTest[] ratioTests;
+
     private int failedInARow;
     private boolean done;
     private boolean shadow;
@@ -78,6 +83,8 @@ public final class Judge implements Serializable {
         this.policy = policy;
         this.runningP = new double[policy.guardrails().size()];
         Arrays.fill(runningP, 1.0);
+        this.ratioTests = new RateRatioTest[policy.guardrails().size()];
+        freshRatioTests();
         for (int i = 0; i < policy.schedule().size(); i++) {
             if (policy.schedule().get(i) <= percent) {
                 step = i;
@@ -139,6 +146,9 @@ public final class Judge implements Serializable {
         if (stepStartedAt == Long.MIN_VALUE) {
             stepStartedAt = e.windowStart();
         }
+        if (rolloutStartedAt == Long.MIN_VALUE) {
+            rolloutStartedAt = e.windowStart();
+        }
         double from = currentPercent();
         List<String> reasons = new ArrayList<>();
         if (!e.candidateLoadable()) {
@@ -150,7 +160,7 @@ public final class Judge implements Serializable {
                     String.format(
                             "no traffic in the window (control %d, candidate %d scorings)",
                             e.control().attempts(), e.candidate().attempts()));
-            return verdict(Verdict.Action.NO_DATA, from, from, e, null, List.of(), reasons);
+            return orTimeout(Verdict.Action.NO_DATA, from, e, null, List.of(), reasons);
         }
         Verdict.Srm srm = srm(e);
         if (srm.rolloutP() < policy.srmP()) {
@@ -175,13 +185,14 @@ public final class Judge implements Serializable {
                             srm.designEffect(),
                             srm.pValue(),
                             policy.srmP()));
-            return verdict(Verdict.Action.UNHEALTHY, from, from, e, srm, List.of(), reasons);
+            return orTimeout(Verdict.Action.UNHEALTHY, from, e, srm, List.of(), reasons);
         }
         control = control.plus(e.control());
         candidate = candidate.plus(e.candidate());
         share = e.candidateShare();
         stepControl = stepControl.plus(e.control());
         stepCandidate = stepCandidate.plus(e.candidate());
+        addToRatioTests(e);
 
         List<Verdict.GuardrailResult> results = guardrails();
         boolean criticalFail = false;
@@ -208,7 +219,7 @@ public final class Judge implements Serializable {
                     String.format(
                             "holding: %d of %d failed windows before a rollback",
                             failedInARow, policy.failLimit()));
-            return verdict(Verdict.Action.HOLD, from, from, e, srm, results, reasons);
+            return orTimeout(Verdict.Action.HOLD, from, e, srm, results, reasons);
         }
         failedInARow = 0;
         long elapsed = e.windowEnd() - stepStartedAt;
@@ -219,14 +230,14 @@ public final class Judge implements Serializable {
                     reasons.add(r.reason());
                 }
             }
-            return verdict(Verdict.Action.HOLD, from, from, e, srm, results, reasons);
+            return orTimeout(Verdict.Action.HOLD, from, e, srm, results, reasons);
         }
         if (elapsed < policy.minStepMillis() || fewest < policy.minSamples()) {
             reasons.add(
                     String.format(
                             "every guardrail passes; the step needs %d ms and %d samples per arm, has %d ms and %d",
                             policy.minStepMillis(), policy.minSamples(), elapsed, fewest));
-            return verdict(Verdict.Action.HOLD, from, from, e, srm, results, reasons);
+            return orTimeout(Verdict.Action.HOLD, from, e, srm, results, reasons);
         }
         reasons.add("every guardrail passes and the step's minimum time and samples are met");
         if (ab) {
@@ -242,6 +253,7 @@ public final class Judge implements Serializable {
             srmRunningP = 1.0;
             srmUnitsRunningP = 1.0;
             Arrays.fill(runningP, 1.0);
+            freshRatioTests();
             stepStartedAt = e.windowEnd();
             stepControl = ArmCounts.NONE;
             stepCandidate = ArmCounts.NONE;
@@ -258,6 +270,42 @@ public final class Judge implements Serializable {
         stepControl = ArmCounts.NONE;
         stepCandidate = ArmCounts.NONE;
         return verdict(Verdict.Action.ADVANCE, from, currentPercent(), e, srm, results, reasons);
+    }
+
+    /**
+     * The verdict {@code action} that keeps the step, unless the step or the rollout has reached
+     * its maximum duration (event time): then the rollout ends with the policy's timeout action,
+     * saying why.
+     */
+    private Verdict orTimeout(
+            Verdict.Action action,
+            double from,
+            Evidence e,
+            Verdict.Srm srm,
+            List<Verdict.GuardrailResult> results,
+            List<String> reasons) {
+        long step = e.windowEnd() - stepStartedAt;
+        long rollout = e.windowEnd() - rolloutStartedAt;
+        String which =
+                step >= policy.maxStepMillis()
+                        ? String.format(
+                                "the step at %s %% has lasted %d ms, its maximum (max-step-duration) is %d ms",
+                                from, step, policy.maxStepMillis())
+                        : rollout >= policy.maxRolloutMillis()
+                                ? String.format(
+                                        "the rollout has lasted %d ms, its maximum (max-duration) is %d ms",
+                                        rollout, policy.maxRolloutMillis())
+                                : null;
+        if (which == null) {
+            return verdict(action, from, from, e, srm, results, reasons);
+        }
+        List<String> all = new ArrayList<>(reasons);
+        all.add(
+                which
+                        + " without a decision: "
+                        + policy.timeoutAction().name()
+                        + " (timeout-action)");
+        return end(policy.timeoutAction(), from, e, srm, results, all);
     }
 
     private Verdict end(
@@ -425,6 +473,20 @@ public final class Judge implements Serializable {
             if (nb == 0 || nc == 0) {
                 continue;
             }
+            if (g.relative()) {
+                double rc = (control.events(g.metric()) + 0.5) / (nb + 1.0);
+                double rk = (candidate.events(g.metric()) + 0.5) / (nc + 1.0);
+                delta[i] = rk / rc - 1;
+                // display only: the log ratio's delta-method variance, counts over units
+                variance[i] =
+                        designEffect(control, g.metric()) / (control.events(g.metric()) + 0.5)
+                                + designEffect(candidate, g.metric())
+                                        / (candidate.events(g.metric()) + 0.5);
+                if (enough[i]) {
+                    runningP[i] = ratioTests[i].harmP();
+                }
+                continue;
+            }
             if (g.metric() == Guardrail.Metric.SCORE_PSI) {
                 long[] kb = control.scoreBins();
                 long[] cb = candidate.scoreBins();
@@ -481,7 +543,39 @@ public final class Judge implements Serializable {
             Verdict.Result result;
             String reason;
             String name = g.metric().wireName();
-            if (g.metric() == Guardrail.Metric.SCORE_PSI && enough[i]) {
+            if (g.relative() && enough[i]) {
+                double r = MixtureSprt.radius(variance[i], 1.0, policy.alpha());
+                double ratio = 1 + delta[i];
+                lower = ratio * Math.exp(-r) - 1;
+                upper = ratio * Math.exp(r) - 1;
+                double passP = ratioTests[i].passP();
+                if (rejected[i]) {
+                    result = Verdict.Result.FAIL;
+                    reason =
+                            String.format(
+                                    "%s: candidate %.5f vs control %.5f, %+.1f %% exceeds the allowed +%.1f %% (exact p %.2g)",
+                                    name, pc, pb, 100 * delta[i], 100 * g.threshold(), runningP[i]);
+                } else if (passP <= policy.alpha()) {
+                    result = Verdict.Result.PASS;
+                    reason =
+                            String.format(
+                                    "%s: candidate %.5f vs control %.5f (%+.1f %%), below the margin +%.1f %% (exact p %.2g)",
+                                    name, pc, pb, 100 * delta[i], 100 * g.margin(), passP);
+                } else {
+                    result = Verdict.Result.INCONCLUSIVE;
+                    reason =
+                            String.format(
+                                    "%s: candidate %.5f vs control %.5f (%+.1f %%), neither above +%.1f %% nor below the margin +%.1f %% yet (p %.2g and %.2g)",
+                                    name,
+                                    pc,
+                                    pb,
+                                    100 * delta[i],
+                                    100 * g.threshold(),
+                                    100 * g.margin(),
+                                    runningP[i],
+                                    passP);
+                }
+            } else if (g.metric() == Guardrail.Metric.SCORE_PSI && enough[i]) {
                 pb = Double.NaN;
                 pc = Double.NaN;
                 if (rejected[i]) {
@@ -525,25 +619,25 @@ public final class Judge implements Serializable {
                                     lower,
                                     upper,
                                     runningP[i]);
-                } else if ((decrease || upper < g.threshold())
-                        && (!(twoSided || decrease) || lower > -g.threshold())) {
+                } else if ((decrease || upper < g.margin())
+                        && (!(twoSided || decrease) || lower > -g.margin())) {
                     result = Verdict.Result.PASS;
                     reason =
                             String.format(
-                                    "%s: candidate %.4f vs control %.4f, difference below +%.4f (interval [%.4f, %.4f])",
-                                    name, pc, pb, g.threshold(), lower, upper);
+                                    "%s: candidate %.4f vs control %.4f, difference within the margin %s%.4f (interval [%.4f, %.4f])",
+                                    name, pc, pb, twoSided ? "±" : "+", g.margin(), lower, upper);
                 } else {
                     result = Verdict.Result.INCONCLUSIVE;
                     reason =
                             String.format(
                                     "%s: candidate %.4f vs control %.4f, interval [%.4f, %.4f] still includes +%.4f",
-                                    name, pc, pb, lower, upper, g.threshold());
+                                    name, pc, pb, lower, upper, g.margin());
                 }
             }
             out.add(
                     new Verdict.GuardrailResult(
                             g,
-                            TEST + unitOfAnalysis(g.metric()),
+                            (g.relative() ? RATIO_TEST : TEST) + unitOfAnalysis(g.metric()),
                             nb,
                             nc,
                             pb,
@@ -556,6 +650,52 @@ public final class Judge implements Serializable {
                             reason));
         }
         return out;
+    }
+
+    /** Named by a relative guardrail's result. */
+    public static final String RATIO_TEST =
+            "conditional-binomial e-process for the rate ratio (exact for rare events; mixture over ratios x1.25^j beyond the boundary); one-sided always-valid p, Holm; interval: approximate (log ratio, delta method)";
+
+    private void freshRatioTests() {
+        for (int i = 0; i < ratioTests.length; i++) {
+            Guardrail g = policy.guardrails().get(i);
+            ratioTests[i] = g.relative() ? new RateRatioTest(g.threshold(), g.margin()) : null;
+        }
+    }
+
+    /**
+     * Adds the window to each relative guardrail's test: each arm's counts divided by its design
+     * effect over units (Rao and Scott), from the rollout's counts so far.
+     */
+    private void addToRatioTests(Evidence e) {
+        for (int i = 0; i < ratioTests.length; i++) {
+            if (ratioTests[i] == null) {
+                continue;
+            }
+            Guardrail.Metric m = policy.guardrails().get(i).metric();
+            double dc = designEffect(control, m);
+            double dk = designEffect(candidate, m);
+            ratioTests[i].add(
+                    e.control().events(m) / dc,
+                    e.control().n(m) / dc,
+                    e.candidate().events(m) / dk,
+                    e.candidate().n(m) / dk);
+        }
+    }
+
+    /**
+     * How much more an arm's rate varies over units than over independent scorings: its unit-level
+     * variance over the binomial one, at least 1 (1 without per-unit counts).
+     */
+    static double designEffect(ArmCounts arm, Guardrail.Metric metric) {
+        double overUnits = unitVariance(arm, metric);
+        long n = arm.n(metric);
+        if (!Double.isFinite(overUnits) || n == 0) {
+            return 1;
+        }
+        double p = (double) arm.events(metric) / n;
+        double binomial = p * (1 - p) / n;
+        return binomial > 0 ? Math.max(1, overUnits / binomial) : 1;
     }
 
     /** Which unit the variance is over, for the guardrail's {@code test}. */

@@ -2,6 +2,7 @@ package io.canaryflow.operators.judge;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * How a rollout is judged.
@@ -15,6 +16,10 @@ import java.util.List;
  * @param dryRun decide, but only say what would be done
  * @param windowMillis the judging window: the monitoring windows it spans are judged together (0:
  *     every monitoring window is judged; else a multiple of the monitoring window)
+ * @param maxStepMillis event time a step may last at most: then the rollout ends with {@code
+ *     timeoutAction}
+ * @param maxRolloutMillis event time the whole rollout may last at most, the same way
+ * @param timeoutAction how a rollout that reached a maximum duration ends: ROLLBACK or PROMOTE
  */
 public record RolloutPolicy(
         List<Double> schedule,
@@ -25,8 +30,42 @@ public record RolloutPolicy(
         double srmP,
         int failLimit,
         boolean dryRun,
-        long windowMillis)
+        long windowMillis,
+        long maxStepMillis,
+        long maxRolloutMillis,
+        Verdict.Action timeoutAction)
         implements Serializable {
+
+    /** Default maximum durations: a step 6 h, a rollout 48 h (event time). */
+    public static final long DEFAULT_MAX_STEP_MILLIS = 6 * 3_600_000L;
+
+    public static final long DEFAULT_MAX_ROLLOUT_MILLIS = 48 * 3_600_000L;
+
+    /** A policy with the default maximum durations, ending in ROLLBACK. */
+    public RolloutPolicy(
+            List<Double> schedule,
+            long minStepMillis,
+            long minSamples,
+            List<Guardrail> guardrails,
+            double alpha,
+            double srmP,
+            int failLimit,
+            boolean dryRun,
+            long windowMillis) {
+        this(
+                schedule,
+                minStepMillis,
+                minSamples,
+                guardrails,
+                alpha,
+                srmP,
+                failLimit,
+                dryRun,
+                windowMillis,
+                Math.max(DEFAULT_MAX_STEP_MILLIS, minStepMillis),
+                Math.max(DEFAULT_MAX_ROLLOUT_MILLIS, minStepMillis),
+                Verdict.Action.ROLLBACK);
+    }
 
     /** A policy judging every monitoring window. */
     public RolloutPolicy(
@@ -66,6 +105,15 @@ public record RolloutPolicy(
         if (windowMillis < 0) {
             throw new IllegalArgumentException("the judging window must not be negative");
         }
+        if (maxStepMillis < minStepMillis || maxRolloutMillis < minStepMillis) {
+            throw new IllegalArgumentException(
+                    "the maximum step and rollout durations must be at least the minimum step duration");
+        }
+        if (timeoutAction != Verdict.Action.ROLLBACK && timeoutAction != Verdict.Action.PROMOTE) {
+            throw new IllegalArgumentException(
+                    "a rollout at its maximum duration ends in ROLLBACK or PROMOTE, got "
+                            + timeoutAction);
+        }
         if (failLimit < 1 || minSamples < 1 || minStepMillis < 0) {
             throw new IllegalArgumentException(
                     "need failLimit >= 1, minSamples >= 1, minStepMillis >= 0");
@@ -83,13 +131,17 @@ public record RolloutPolicy(
                     "srm-p",
                     "fail-limit",
                     "dry-run",
-                    "window");
+                    "window",
+                    "max-step-duration",
+                    "max-duration",
+                    "timeout-action");
 
     /**
      * Reads a policy from its fields, defaults for the absent ones: schedule 1, 5, 10, 25, 50, 100;
      * min-step-duration 5 min; min-samples 1000; guardrails {@code
      * inference_error_rate:0.01:critical}; alpha 0.05; srm-p 0.001; fail-limit 2; dry-run false;
-     * window: each monitoring window.
+     * window: each monitoring window; max-step-duration 6 h; max-duration 48 h; timeout-action
+     * rollback.
      *
      * @param prefix put before a field's name in error messages
      * @throws IllegalArgumentException naming the field at fault
@@ -137,6 +189,24 @@ public record RolloutPolicy(
                             ? org.apache.flink.util.TimeUtils.parseDuration(fields.get(key).trim())
                                     .toMillis()
                             : 0;
+            key = "max-step-duration";
+            long maxStep =
+                    fields.containsKey(key)
+                            ? org.apache.flink.util.TimeUtils.parseDuration(fields.get(key).trim())
+                                    .toMillis()
+                            : Math.max(DEFAULT_MAX_STEP_MILLIS, minStep);
+            key = "max-duration";
+            long maxRollout =
+                    fields.containsKey(key)
+                            ? org.apache.flink.util.TimeUtils.parseDuration(fields.get(key).trim())
+                                    .toMillis()
+                            : Math.max(DEFAULT_MAX_ROLLOUT_MILLIS, maxStep);
+            key = "timeout-action";
+            String timeout = fields.getOrDefault(key, "rollback").trim().toUpperCase(Locale.ROOT);
+            if (!timeout.equals("ROLLBACK") && !timeout.equals("PROMOTE")) {
+                throw new IllegalArgumentException(
+                        "must be rollback or promote, got '" + fields.get(key) + "'");
+            }
             key = null;
             return new RolloutPolicy(
                     schedule,
@@ -147,7 +217,10 @@ public record RolloutPolicy(
                     srm,
                     failLimit,
                     Boolean.parseBoolean(dry),
-                    window);
+                    window,
+                    maxStep,
+                    maxRollout,
+                    Verdict.Action.valueOf(timeout));
         } catch (IllegalArgumentException e) {
             String where = key == null ? prefix.replaceAll("\\.$", "") : prefix + key;
             throw new IllegalArgumentException(where + ": " + e.getMessage(), e);

@@ -32,7 +32,7 @@ import java.util.Arrays;
  * <p>Size: {@code QUANTITIES · ROWS · BUCKETS} doubles (40 KiB) per arm and window, whatever the
  * number of units; nothing per unit.
  *
- * @param counters {@code [quantity][row][bucket]}, flattened
+ * @param counters {@code [row][bucket][quantity]}, flattened
  */
 public record UnitSketch(double[] counters) implements Serializable {
     public static final int ROWS = 4;
@@ -55,7 +55,7 @@ public record UnitSketch(double[] counters) implements Serializable {
         ACTIVE
     }
 
-    private static final int QUANTITIES = Quantity.values().length;
+    private static final int QUANTITIES = 5; // Quantity.values().length, fixed by add()
     private static final int SIZE = QUANTITIES * ROWS * BUCKETS;
 
     public UnitSketch {
@@ -92,7 +92,11 @@ public record UnitSketch(double[] counters) implements Serializable {
         return z ^ (z >>> 31);
     }
 
-    /** Adds one unit's contribution to every quantity (in {@link Quantity} order). */
+    /**
+     * Adds one unit's contribution to every quantity (in {@link Quantity} order). The rows' buckets
+     * and signs are 9-bit fields of one 64-bit mix of the unit's hash; a bucket's quantities lie
+     * side by side, so an addition touches one cache line per row.
+     */
     public void add(
             long unitHash,
             double attempts,
@@ -100,16 +104,15 @@ public record UnitSketch(double[] counters) implements Serializable {
             double scored,
             double scoreSum,
             double active) {
-        for (int row = 0; row < ROWS; row++) {
-            long h = mix(unitHash + 0x9e3779b97f4a7c15L * (row + 1));
-            int bucket = (int) (h & (BUCKETS - 1));
-            double sign = h < 0 ? -1 : 1;
-            int at = row * BUCKETS + bucket;
+        long h = mix(unitHash + 0x9e3779b97f4a7c15L);
+        for (int row = 0; row < ROWS; row++, h >>>= 9) {
+            int at = (row * BUCKETS + (int) (h & (BUCKETS - 1))) * QUANTITIES;
+            double sign = (h & BUCKETS) == 0 ? 1 : -1;
             counters[at] += sign * attempts;
-            counters[ROWS * BUCKETS + at] += sign * errors;
-            counters[2 * ROWS * BUCKETS + at] += sign * scored;
-            counters[3 * ROWS * BUCKETS + at] += sign * scoreSum;
-            counters[4 * ROWS * BUCKETS + at] += sign * active;
+            counters[at + 1] += sign * errors;
+            counters[at + 2] += sign * scored;
+            counters[at + 3] += sign * scoreSum;
+            counters[at + 4] += sign * active;
         }
     }
 
@@ -129,11 +132,11 @@ public record UnitSketch(double[] counters) implements Serializable {
 
     /** The estimate of Σ_u (X_u − r·Y_u)² over the units, X and Y their totals of x and y. */
     public double sumOfSquares(Quantity x, Quantity y, double r) {
-        int ox = x.ordinal() * ROWS * BUCKETS;
-        int oy = y.ordinal() * ROWS * BUCKETS;
+        int ox = x.ordinal();
+        int oy = y.ordinal();
         double total = 0;
-        for (int i = 0; i < ROWS * BUCKETS; i++) {
-            double v = counters[ox + i] - r * counters[oy + i];
+        for (int at = 0; at < SIZE; at += QUANTITIES) {
+            double v = counters[at + ox] - r * counters[at + oy];
             total += v * v;
         }
         return total / ROWS;

@@ -121,4 +121,82 @@ class JudgeStateMachineTest {
         Verdict v = judge.judge(JudgeScenarios.window(random, 6, 5_000, 0.01, 0.02));
         assertThat(v.action()).isNotEqualTo(Verdict.Action.ROLLBACK);
     }
+
+    static RolloutPolicy timed(String guardrail, String maxStep, String maxRollout, String action) {
+        return RolloutPolicy.fromFields(
+                java.util.Map.of(
+                        "min-step-duration", "2 s",
+                        "min-samples", "500",
+                        "guardrails", guardrail,
+                        "max-step-duration", maxStep,
+                        "max-duration", maxRollout,
+                        "timeout-action", action),
+                "");
+    }
+
+    @Test
+    void shouldEndARolloutThatCannotPassAtItsMaximumStepDurationWithTheTimeoutAction() {
+        // threshold 0 without a margin: an A/A candidate can never PASS (its interval holds 0)
+        Judge judge =
+                new Judge(timed("inference_error_rate:0:critical", "30 s", "1 h", "rollback"));
+        SplittableRandom random = new SplittableRandom(2);
+        Verdict last = null;
+        int windows = 0;
+        while (!judge.done() && windows < 100) {
+            last = judge.judge(JudgeScenarios.window(random, windows++, 2_000, 0.01, 0.01));
+        }
+        assertThat(windows).isEqualTo(30); // windows of 1 s: the step's 30 s
+        assertThat(last.action()).isEqualTo(Verdict.Action.ROLLBACK);
+        assertThat(last.stepTo()).isZero();
+        assertThat(last.reasons().get(last.reasons().size() - 1))
+                .contains("max-step-duration")
+                .contains("ROLLBACK (timeout-action)");
+    }
+
+    @Test
+    void shouldPromoteAtTheMaximumRolloutDurationWhenSoConfigured() {
+        Judge judge =
+                new Judge(timed("inference_error_rate:0:critical", "20 s", "20 s", "promote"));
+        SplittableRandom random = new SplittableRandom(3);
+        Verdict last = null;
+        int windows = 0;
+        while (!judge.done() && windows < 100) {
+            last = judge.judge(JudgeScenarios.window(random, windows++, 2_000, 0.01, 0.01));
+        }
+        assertThat(windows).isEqualTo(20);
+        assertThat(last.action()).isEqualTo(Verdict.Action.PROMOTE);
+        assertThat(last.stepTo()).isEqualTo(100);
+    }
+
+    @Test
+    void shouldPassACandidateAsGoodAsItsControlWithinTheMarginWhereThresholdZeroAlone() {
+        // harm: any significant increase; pass: non-inferior within half a point
+        Judge judge =
+                new Judge(
+                        timed(
+                                "inference_error_rate:0:critical:margin=0.005",
+                                "1 h",
+                                "2 h",
+                                "rollback"));
+        SplittableRandom random = new SplittableRandom(4);
+        List<Verdict.Action> moves = new ArrayList<>();
+        for (int w = 0; w < 200 && !judge.done(); w++) {
+            Verdict v = judge.judge(JudgeScenarios.window(random, w, 2_000, 0.01, 0.01));
+            if (v.action() != Verdict.Action.HOLD) {
+                moves.add(v.action());
+            }
+        }
+        assertThat(moves).endsWith(Verdict.Action.PROMOTE).doesNotContain(Verdict.Action.ROLLBACK);
+    }
+
+    @Test
+    void shouldRefuseAMarginBelowTheThresholdAndAnUnknownTimeoutAction() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> Guardrail.parse("inference_error_rate:0.01:margin=0.005"))
+                .hasMessageContaining("margin must be at least the threshold");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> timed("inference_error_rate:0.01", "1 h", "2 h", "hold"))
+                .hasMessageContaining("timeout-action")
+                .hasMessageContaining("rollback or promote");
+    }
 }

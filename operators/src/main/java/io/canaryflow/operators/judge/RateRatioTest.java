@@ -1,0 +1,110 @@
+package io.canaryflow.operators.judge;
+
+import java.io.Serializable;
+
+/**
+ * Anytime-valid tests of the ratio r = λ_candidate / λ_control of two arms' event rates (errors per
+ * scoring), exact however rare the events: for relative thresholds such as {@code
+ * inference_error_rate:+50%}.
+ *
+ * <p>Given how many events a window holds in both arms together, N, each of them is the candidate's
+ * with probability π(r) = r·n_k / (n_c + r·n_k), n_k and n_c the arms' scorings in the window
+ * (Poisson events, or rare Bernoulli ones; the classical conditional test of two rates). For an
+ * alternative r₁ against a boundary r₀, the window's likelihood ratio is
+ *
+ * <pre>(π(r₁) / π(r₀))^x_k · ((1 − π(r₁)) / (1 − π(r₀)))^x_c</pre>
+ *
+ * and its product over windows is a nonnegative supermartingale whenever the true ratio is on the
+ * other side of r₀ than r₁ (each event's factor has expectation at most 1 there). The average of
+ * such products over a grid of alternatives — r₀·1.25^j, j = 1..24, beyond the boundary — is
+ * therefore an e-process, and by Ville's inequality the probability that it ever reaches 1/α is at
+ * most α however often it is looked at. This is the conditional-binomial form of the Poisson
+ * rate-ratio test (Lindon and Malek, "Anytime-Valid Inference for Multinomial Count Data", NeurIPS
+ * 2022, treat the general multinomial case); no variance is estimated, so a candidate whose few
+ * errors are low by chance gets no narrower a test.
+ *
+ * <p>Two tests run side by side: <b>harm</b> rejects r ≤ 1 + threshold (a FAIL), <b>pass</b>
+ * rejects r ≥ 1 + margin (non-inferiority: a PASS). Units, not scorings, are randomized: the judge
+ * divides each arm's counts by its design effect (the unit-level variance of its rate over the
+ * binomial one, at least 1) before adding them (Rao and Scott's correction for clustered counts),
+ * which shrinks every likelihood ratio towards 1.
+ */
+public final class RateRatioTest implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final int GRID = 24;
+    private static final double STEP = Math.log(1.25);
+
+    private final double harmBoundary;
+    private final double passBoundary;
+    private final double[] harmLog = new double[GRID];
+    private final double[] passLog = new double[GRID];
+    private double harmP = 1;
+    private double passP = 1;
+
+    /**
+     * @param threshold the tolerated relative increase (0.5: at most 1.5 × the control's rate)
+     * @param margin the non-inferiority margin, at least the threshold
+     */
+    public RateRatioTest(double threshold, double margin) {
+        if (!(threshold >= 0) || !(margin >= threshold)) {
+            throw new IllegalArgumentException(
+                    "need 0 <= threshold <= margin, got " + threshold + " and " + margin);
+        }
+        this.harmBoundary = 1 + threshold;
+        this.passBoundary = 1 + margin;
+    }
+
+    /**
+     * Adds one window's counts (effective counts: they need not be whole).
+     *
+     * @param xControl the control's events
+     * @param nControl its scorings
+     * @param xCandidate the candidate's events
+     * @param nCandidate its scorings
+     */
+    public void add(double xControl, double nControl, double xCandidate, double nCandidate) {
+        if (!(nControl > 0 && nCandidate > 0) || !(xControl + xCandidate > 0)) {
+            return; // no event: the window says nothing about the ratio
+        }
+        double harm0 = logLikelihood(harmBoundary, xControl, nControl, xCandidate, nCandidate);
+        double pass0 = logLikelihood(passBoundary, xControl, nControl, xCandidate, nCandidate);
+        for (int j = 0; j < GRID; j++) {
+            double up = harmBoundary * Math.exp((j + 1) * STEP);
+            double down = passBoundary * Math.exp(-(j + 1) * STEP);
+            harmLog[j] += logLikelihood(up, xControl, nControl, xCandidate, nCandidate) - harm0;
+            passLog[j] += logLikelihood(down, xControl, nControl, xCandidate, nCandidate) - pass0;
+        }
+        harmP = Math.min(harmP, pValue(harmLog));
+        passP = Math.min(passP, pValue(passLog));
+    }
+
+    private static double logLikelihood(
+            double r, double xControl, double nControl, double xCandidate, double nCandidate) {
+        double pi = r * nCandidate / (nControl + r * nCandidate);
+        return xCandidate * Math.log(pi) + xControl * Math.log1p(-pi);
+    }
+
+    /** min(1, 1 / the mixture's e-value), computed in logs without overflow. */
+    private static double pValue(double[] logs) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double l : logs) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        for (double l : logs) {
+            sum += Math.exp(l - max);
+        }
+        double logE = max + Math.log(sum / logs.length);
+        return logE <= 0 ? 1 : Math.exp(-logE);
+    }
+
+    /** The always-valid p-value that the ratio is at most 1 + threshold (running minimum). */
+    public double harmP() {
+        return harmP;
+    }
+
+    /** The always-valid p-value that the ratio is at least 1 + margin (running minimum). */
+    public double passP() {
+        return passP;
+    }
+}
