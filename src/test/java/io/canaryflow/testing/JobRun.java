@@ -27,12 +27,15 @@ public final class JobRun {
     private static volatile List<String> lastFailedCheckpoints = List.of();
 
     /**
-     * Whether a checkpoint failed because tasks of a bounded job were finishing: a trigger that
-     * reached a task as it finished (a bounded source at the end of its input, or any task at the
-     * end of the job), or the coordinator stopping with the job.
+     * Whether a checkpoint failed only because tasks of a bounded job were starting or finishing: a
+     * trigger that came before every task was running (declined: tasks not ready), that reached a
+     * task as it finished (a bounded source at the end of its input, or any task at the end of the
+     * job), or the coordinator stopping with the job. Such a checkpoint is skipped; nothing is
+     * lost.
      */
-    public static boolean causedByFinishingTasks(String failure) {
+    public static boolean causedByStartingOrFinishingTasks(String failure) {
         return failure.endsWith("Checkpoint was declined (task is closing)")
+                || failure.endsWith("Checkpoint was declined (tasks not ready)")
                 || failure.contains("checkpoint request for unknown task")
                 || failure.endsWith("Checkpoint Coordinator is suspending.");
     }

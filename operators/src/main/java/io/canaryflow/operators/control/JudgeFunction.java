@@ -6,6 +6,7 @@ import io.canaryflow.operators.judge.ArmCounts;
 import io.canaryflow.operators.judge.Evidence;
 import io.canaryflow.operators.judge.Guardrail;
 import io.canaryflow.operators.judge.Judge;
+import io.canaryflow.operators.judge.JudgeState;
 import io.canaryflow.operators.judge.PlanTransitions;
 import io.canaryflow.operators.judge.RolloutPolicy;
 import io.canaryflow.operators.judge.Verdict;
@@ -15,10 +16,8 @@ import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.Reason;
 import io.canaryflow.operators.routing.RolloutPlan;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -73,7 +72,11 @@ public class JudgeFunction
     private final byte[] key;
     private final long maxCommandAgeMillis;
 
-    private transient ValueState<byte[]> judgeState;
+    private transient ValueState<JudgeState> judgeState;
+
+    /** The judge as earlier versions kept it (Java-serialized), read once and then cleared. */
+    private transient ValueState<byte[]> legacyJudge;
+
     private transient ValueState<RolloutPlan> planState;
     private transient ValueState<String> lastDecision;
     private transient ValueState<Boolean> paused;
@@ -105,6 +108,11 @@ public class JudgeFunction
     @Override
     public void open(OpenContext openContext) {
         judgeState =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "judge-state", TypeInformation.of(JudgeState.class)));
+        legacyJudge =
                 getRuntimeContext()
                         .getState(
                                 new ValueStateDescriptor<>(
@@ -620,7 +628,11 @@ public class JudgeFunction
     }
 
     private Judge judge(String experiment, RolloutPlan plan) throws IOException {
-        byte[] bytes = judgeState.value();
+        JudgeState state = judgeState.value();
+        if (state != null) {
+            return Judge.restore(state);
+        }
+        byte[] bytes = legacyJudge.value();
         if (bytes == null) {
             return switch (plan.mode()) {
                 case SHADOW -> Judge.forShadow(policies.get(experiment));
@@ -628,19 +640,20 @@ public class JudgeFunction
                 case CANARY -> new Judge(policies.get(experiment), plan.canaryPercent());
             };
         }
+        // a savepoint of a version that Java-serialized the judge: read it once, keep it typed
+        Judge judge;
         try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
-            return (Judge) in.readObject();
-        } catch (ClassNotFoundException e) {
-            throw new IOException("cannot restore the judge's state", e);
+            judge = ((Judge) in.readObject()).repairedAfterLegacyRestore();
+        } catch (ClassNotFoundException | java.io.InvalidClassException e) {
+            throw new IOException("cannot restore the judge's state of an older version", e);
         }
+        legacyJudge.clear();
+        save(judge);
+        return judge;
     }
 
     private void save(Judge judge) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-            out.writeObject(judge);
-        }
-        judgeState.update(bytes.toByteArray());
+        judgeState.update(judge.state());
     }
 
     private void reject(SignedCommand in, Reason reason, String detail, long now, Context ctx) {

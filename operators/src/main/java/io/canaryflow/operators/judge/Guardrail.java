@@ -201,12 +201,35 @@ public record Guardrail(
         return new Guardrail(metric, threshold, critical, tau, ratio, direction, margin, relative);
     }
 
-    /** "0.01", or "+50%" as 0.5. */
+    /** The spec {@link #parse} reads back as this guardrail. */
+    public String spec() {
+        StringBuilder s = new StringBuilder(metric.wireName()).append(':');
+        s.append(relative ? percent(threshold) : Double.toString(threshold));
+        if (critical) {
+            s.append(":critical");
+        }
+        s.append(":tau=").append(tau);
+        if (metric == Metric.LATENCY_P99_RATIO) {
+            s.append(":ratio=").append(ratio);
+        }
+        s.append(':').append(direction.name().toLowerCase(Locale.ROOT));
+        s.append(":margin=").append(relative ? percent(margin) : Double.toString(margin));
+        return s.toString();
+    }
+
+    /** "0.01", or "+50%" as 0.5 (decimally: "+30%" is exactly the double 0.3). */
     private static double percentOrNumber(String s) {
         if (s.endsWith("%")) {
             String number = s.substring(0, s.length() - 1).trim();
-            return Double.parseDouble(number.startsWith("+") ? number.substring(1) : number) / 100;
+            return new java.math.BigDecimal(number.startsWith("+") ? number.substring(1) : number)
+                    .movePointLeft(2)
+                    .doubleValue();
         }
         return Double.parseDouble(s);
+    }
+
+    /** 0.5 as "+50%", read back exactly. */
+    private static String percent(double fraction) {
+        return "+" + java.math.BigDecimal.valueOf(fraction).movePointRight(2).toPlainString() + "%";
     }
 }

@@ -112,6 +112,135 @@ public final class Judge implements Serializable {
         return judge;
     }
 
+    /** What this judge remembers, typed (see {@link JudgeState}). */
+    public JudgeState state() {
+        int m = ratioTests == null ? 0 : ratioTests.length; // null: read from an older version
+        double[][] harm = new double[m][];
+        double[][] pass = new double[m][];
+        double[][] ps = new double[m][];
+        for (int i = 0; i < m; i++) {
+            if (ratioTests[i] != null) {
+                harm[i] = ratioTests[i].harmLogs();
+                pass[i] = ratioTests[i].passLogs();
+                ps[i] = new double[] {ratioTests[i].harmP(), ratioTests[i].passP()};
+            }
+        }
+        return new JudgeState(
+                lines(policy.toFields()),
+                step,
+                stepStartedAt,
+                rolloutStartedAt,
+                stepControl,
+                stepCandidate,
+                control,
+                candidate,
+                splitControl,
+                splitCandidate,
+                srmRunningP,
+                srmUnitsRunningP,
+                runningP.clone(),
+                harm,
+                pass,
+                ps,
+                failedInARow,
+                done,
+                shadow,
+                ab,
+                share);
+    }
+
+    /**
+     * The judge a {@link JudgeState} describes. Fields a state from an older version lacks (null)
+     * take their starting values.
+     */
+    public static Judge restore(JudgeState s) {
+        Judge j = new Judge(RolloutPolicy.fromFields(fields(s.policy()), "judge state: "), 0);
+        j.step = s.step();
+        j.stepStartedAt = s.stepStartedAt();
+        j.rolloutStartedAt = s.rolloutStartedAt();
+        j.stepControl = orNone(s.stepControl());
+        j.stepCandidate = orNone(s.stepCandidate());
+        j.control = orNone(s.control());
+        j.candidate = orNone(s.candidate());
+        j.splitControl = orNone(s.splitControl());
+        j.splitCandidate = orNone(s.splitCandidate());
+        j.srmRunningP = s.srmRunningP();
+        j.srmUnitsRunningP = s.srmUnitsRunningP();
+        if (s.runningP() != null && s.runningP().length == j.runningP.length) {
+            System.arraycopy(s.runningP(), 0, j.runningP, 0, j.runningP.length);
+        }
+        for (int i = 0; i < j.ratioTests.length; i++) {
+            if (j.ratioTests[i] != null
+                    && s.ratioHarmLogs() != null
+                    && i < s.ratioHarmLogs().length
+                    && s.ratioPValues()[i] != null) {
+                j.ratioTests[i].restore(
+                        s.ratioHarmLogs()[i],
+                        s.ratioPassLogs()[i],
+                        s.ratioPValues()[i][0],
+                        s.ratioPValues()[i][1]);
+            }
+        }
+        j.failedInARow = s.failedInARow();
+        j.done = s.done();
+        j.shadow = s.shadow();
+        j.ab = s.ab();
+        j.share = s.share();
+        return j;
+    }
+
+    private static String lines(java.util.Map<String, String> fields) {
+        StringBuilder s = new StringBuilder();
+        fields.forEach((k, v) -> s.append(k).append('=').append(v).append('\n'));
+        return s.toString();
+    }
+
+    private static java.util.Map<String, String> fields(String lines) {
+        java.util.Map<String, String> fields = new java.util.LinkedHashMap<>();
+        for (String line : lines.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                fields.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return fields;
+    }
+
+    private static ArmCounts orNone(ArmCounts c) {
+        return c == null ? ArmCounts.NONE : c;
+    }
+
+    /**
+     * A judge read from an older version's Java serialization: the fields that version lacked are
+     * null or zero; they take their starting values.
+     */
+    public Judge repairedAfterLegacyRestore() {
+        JudgeState s = state();
+        return restore(
+                new JudgeState(
+                        s.policy(),
+                        s.step(),
+                        s.stepStartedAt(),
+                        rolloutStartedAt == 0 ? stepStartedAt : rolloutStartedAt,
+                        s.stepControl(),
+                        s.stepCandidate(),
+                        s.control(),
+                        s.candidate(),
+                        s.splitControl(),
+                        s.splitCandidate(),
+                        srmRunningP == 0 ? 1.0 : srmRunningP,
+                        srmUnitsRunningP == 0 ? 1.0 : srmUnitsRunningP,
+                        s.runningP(),
+                        null,
+                        null,
+                        null,
+                        s.failedInARow(),
+                        s.done(),
+                        s.shadow(),
+                        s.ab(),
+                        s.share()));
+    }
+
     /**
      * Ends the rollout by hand (an ABORT or PROMOTE command): the verdict says who and why, with no
      * guardrail evidence.

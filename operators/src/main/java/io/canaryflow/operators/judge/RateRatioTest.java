@@ -98,6 +98,26 @@ public final class RateRatioTest implements Serializable {
         return logE <= 0 ? 1 : Math.exp(-logE);
     }
 
+    /** The harm test's state (log likelihood ratios per alternative), for {@link JudgeState}. */
+    double[] harmLogs() {
+        return harmLog.clone();
+    }
+
+    double[] passLogs() {
+        return passLog.clone();
+    }
+
+    /** Restores a test from its state. */
+    void restore(double[] harm, double[] pass, double harmP, double passP) {
+        if (harm == null || pass == null || harm.length != GRID || pass.length != GRID) {
+            return; // none kept (an older state): the test starts over
+        }
+        System.arraycopy(harm, 0, harmLog, 0, GRID);
+        System.arraycopy(pass, 0, passLog, 0, GRID);
+        this.harmP = harmP;
+        this.passP = passP;
+    }
+
     /** The always-valid p-value that the ratio is at most 1 + threshold (running minimum). */
     public double harmP() {
         return harmP;

@@ -136,6 +136,24 @@ public record RolloutPolicy(
                     "max-duration",
                     "timeout-action");
 
+    /** The fields {@link #fromFields} reads back as this policy (durations in milliseconds). */
+    public java.util.Map<String, String> toFields() {
+        java.util.Map<String, String> f = new java.util.LinkedHashMap<>();
+        f.put("schedule", String.join(",", schedule.stream().map(String::valueOf).toList()));
+        f.put("min-step-duration", minStepMillis + " ms");
+        f.put("min-samples", Long.toString(minSamples));
+        f.put("guardrails", String.join(",", guardrails.stream().map(Guardrail::spec).toList()));
+        f.put("alpha", Double.toString(alpha));
+        f.put("srm-p", Double.toString(srmP));
+        f.put("fail-limit", Integer.toString(failLimit));
+        f.put("dry-run", Boolean.toString(dryRun));
+        f.put("window", windowMillis + " ms");
+        f.put("max-step-duration", maxStepMillis + " ms");
+        f.put("max-duration", maxRolloutMillis + " ms");
+        f.put("timeout-action", timeoutAction.name().toLowerCase(Locale.ROOT));
+        return f;
+    }
+
     /**
      * Reads a policy from its fields, defaults for the absent ones: schedule 1, 5, 10, 25, 50, 100;
      * min-step-duration 5 min; min-samples 1000; guardrails {@code

@@ -1,0 +1,36 @@
+package io.canaryflow.operators.judge;
+
+/**
+ * Everything a {@link Judge} remembers, as plain typed fields that Flink serializes itself (a POJO:
+ * fields may be added or removed between versions and a savepoint still restores), rather than the
+ * judge object in Java serialization, which breaks whenever its code changes.
+ *
+ * @param policy the policy's fields ({@link RolloutPolicy#toFields}), one {@code key=value} a line,
+ *     so that a policy a command brought survives a restore
+ * @param step the schedule step, -1 after a rollback
+ * @param ratioHarmLogs per guardrail, a relative one's harm test state (null for the others)
+ * @param ratioPassLogs its pass test state
+ * @param ratioPValues per guardrail, its harm and pass running p-values (relative ones)
+ */
+public record JudgeState(
+        String policy,
+        int step,
+        long stepStartedAt,
+        long rolloutStartedAt,
+        ArmCounts stepControl,
+        ArmCounts stepCandidate,
+        ArmCounts control,
+        ArmCounts candidate,
+        ArmCounts splitControl,
+        ArmCounts splitCandidate,
+        double srmRunningP,
+        double srmUnitsRunningP,
+        double[] runningP,
+        double[][] ratioHarmLogs,
+        double[][] ratioPassLogs,
+        double[][] ratioPValues,
+        int failedInARow,
+        boolean done,
+        boolean shadow,
+        boolean ab,
+        double share) {}
