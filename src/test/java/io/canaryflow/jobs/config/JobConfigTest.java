@@ -180,6 +180,12 @@ class JobConfigTest {
                                                 "experiments.fraud.guardrails",
                                                 "unknown metric 'speed'"))
                 .anySatisfy(
+                        p ->
+                                assertThat(p)
+                                        .contains(
+                                                "experiments.fraud.schedule",
+                                                "schedule steps must rise"))
+                .anySatisfy(
                         p -> assertThat(p).contains("'control.key' must have at least 16 bytes"));
         Map<String, String> d = minimal();
         d.put("experiments.fraud.schedule", "50,10");

@@ -279,6 +279,8 @@ public final class JobConfig implements Serializable {
                 if (plan.mode() != RolloutPlan.Mode.AB || plan.variants().size() == 2) {
                     policies.put(e.getKey(), ExperimentConfig.toPolicy(e.getKey(), e.getValue()));
                 }
+            } catch (io.canaryflow.operators.judge.RolloutPolicy.Invalid ex) {
+                problems.addAll(ex.problems());
             } catch (IllegalArgumentException ex) {
                 problems.add(ex.getMessage());
             }

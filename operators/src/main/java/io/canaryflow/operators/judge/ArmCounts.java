@@ -143,7 +143,16 @@ public record ArmCounts(
                 flips + o.flips,
                 addBins(scoreBins, o.scoreBins),
                 activeUnits + o.activeUnits,
-                UnitSketch.sum(units, o.units));
+                covered(this) && covered(o) ? UnitSketch.sum(units, o.units) : null);
+    }
+
+    /**
+     * Whether every attempt of the counts is in its sketch: one without a sketch but with attempts
+     * (from before sketches) would leave the sum's sketch covering part of its counts, and its
+     * variances too small; then the sum has none.
+     */
+    private static boolean covered(ArmCounts c) {
+        return c.units != null || c.attempts == 0;
     }
 
     private static long[] addBins(long[] a, long[] b) {

@@ -107,12 +107,14 @@ public record Guardrail(
     }
 
     public Guardrail {
-        if (relative
-                && metric != Metric.INFERENCE_ERROR_RATE
-                && metric != Metric.LABEL_ERROR_RATE
-                && metric != Metric.LATENCY_P99_RATIO) {
+        if (relative && metric != Metric.INFERENCE_ERROR_RATE) {
+            // the only rate counted per unit: elsewhere no design effect could be applied
             throw new IllegalArgumentException(
-                    metric + ": relative thresholds are for the error and latency rates");
+                    metric + ": relative thresholds are for inference_error_rate only");
+        }
+        if (relative && direction != null && direction != Direction.INCREASE) {
+            throw new IllegalArgumentException(
+                    metric + ": a relative threshold guards an increase only");
         }
         if (!(threshold >= 0 && (threshold < 1 || metric == Metric.SCORE_PSI || relative))) {
             throw new IllegalArgumentException(

@@ -157,22 +157,27 @@ public final class Judge implements Serializable {
         Judge j = new Judge(RolloutPolicy.fromFields(fields(s.policy()), "judge state: "), 0);
         j.step = s.step();
         j.stepStartedAt = s.stepStartedAt();
-        j.rolloutStartedAt = s.rolloutStartedAt();
+        // a field a state from an older version lacks reads as 0: take its starting value
+        j.rolloutStartedAt = s.rolloutStartedAt() == 0 ? s.stepStartedAt() : s.rolloutStartedAt();
         j.stepControl = orNone(s.stepControl());
         j.stepCandidate = orNone(s.stepCandidate());
         j.control = orNone(s.control());
         j.candidate = orNone(s.candidate());
         j.splitControl = orNone(s.splitControl());
         j.splitCandidate = orNone(s.splitCandidate());
-        j.srmRunningP = s.srmRunningP();
-        j.srmUnitsRunningP = s.srmUnitsRunningP();
+        j.srmRunningP = s.srmRunningP() > 0 ? s.srmRunningP() : 1.0;
+        j.srmUnitsRunningP = s.srmUnitsRunningP() > 0 ? s.srmUnitsRunningP() : 1.0;
         if (s.runningP() != null && s.runningP().length == j.runningP.length) {
             System.arraycopy(s.runningP(), 0, j.runningP, 0, j.runningP.length);
         }
         for (int i = 0; i < j.ratioTests.length; i++) {
             if (j.ratioTests[i] != null
                     && s.ratioHarmLogs() != null
+                    && s.ratioPassLogs() != null
+                    && s.ratioPValues() != null
                     && i < s.ratioHarmLogs().length
+                    && i < s.ratioPassLogs().length
+                    && i < s.ratioPValues().length
                     && s.ratioPValues()[i] != null) {
                 j.ratioTests[i].restore(
                         s.ratioHarmLogs()[i],
@@ -285,23 +290,22 @@ public final class Judge implements Serializable {
             return end(Verdict.Action.ROLLBACK, from, e, null, List.of(), reasons);
         }
         if (e.control().attempts() == 0 || e.candidate().attempts() == 0) {
+            // one arm silent while the other has traffic is a split too: the rollout's check
+            // counts it (a candidate that loses all of its traffic must not wait for a timeout)
+            Verdict.Srm split =
+                    e.control().attempts() + e.candidate().attempts() > 0 ? srm(e) : null;
+            if (split != null && split.rolloutP() < policy.srmP()) {
+                return srmEnd(split, from, e, reasons);
+            }
             reasons.add(
                     String.format(
                             "no traffic in the window (control %d, candidate %d scorings)",
                             e.control().attempts(), e.candidate().attempts()));
-            return orTimeout(Verdict.Action.NO_DATA, from, e, null, List.of(), reasons);
+            return orTimeout(Verdict.Action.NO_DATA, from, e, split, List.of(), reasons);
         }
         Verdict.Srm srm = srm(e);
         if (srm.rolloutP() < policy.srmP()) {
-            reasons.add(
-                    String.format(
-                            "sample ratio mismatch over the rollout: candidate %d vs control %d scorings where the plan expects a candidate share of %.3f (always-valid p %.2g < %.2g): the candidate loses or gains traffic, so its guardrails cannot be trusted",
-                            srm.rolloutCandidate(),
-                            srm.rolloutControl(),
-                            srm.expectedCandidateShare(),
-                            srm.rolloutP(),
-                            policy.srmP()));
-            return end(Verdict.Action.ROLLBACK, from, e, srm, List.of(), reasons);
+            return srmEnd(srm, from, e, reasons);
         }
         if (srm.pValue() < policy.srmP()) {
             reasons.add(
@@ -316,6 +320,26 @@ public final class Judge implements Serializable {
                             policy.srmP()));
             return orTimeout(Verdict.Action.UNHEALTHY, from, e, srm, List.of(), reasons);
         }
+        return judgeGuardrails(e, from, srm, reasons);
+    }
+
+    /** A mismatch of the rollout's split: the rollout ends. */
+    private Verdict srmEnd(Verdict.Srm srm, double from, Evidence e, List<String> reasons) {
+        {
+            reasons.add(
+                    String.format(
+                            "sample ratio mismatch over the rollout: candidate %d vs control %d scorings where the plan expects a candidate share of %.3f (always-valid p %.2g < %.2g): the candidate loses or gains traffic, so its guardrails cannot be trusted",
+                            srm.rolloutCandidate(),
+                            srm.rolloutControl(),
+                            srm.expectedCandidateShare(),
+                            srm.rolloutP(),
+                            policy.srmP()));
+            return end(Verdict.Action.ROLLBACK, from, e, srm, List.of(), reasons);
+        }
+    }
+
+    private Verdict judgeGuardrails(
+            Evidence e, double from, Verdict.Srm srm, List<String> reasons) {
         control = control.plus(e.control());
         candidate = candidate.plus(e.candidate());
         share = e.candidateShare();
@@ -429,12 +453,23 @@ public final class Judge implements Serializable {
             return verdict(action, from, from, e, srm, results, reasons);
         }
         List<String> all = new ArrayList<>(reasons);
-        all.add(
-                which
-                        + " without a decision: "
-                        + policy.timeoutAction().name()
-                        + " (timeout-action)");
-        return end(policy.timeoutAction(), from, e, srm, results, all);
+        Verdict.Action ending = policy.timeoutAction();
+        if (ending == Verdict.Action.PROMOTE
+                && Math.min(control.attempts(), candidate.attempts()) < policy.minSamples()) {
+            ending = Verdict.Action.ROLLBACK; // never promote what was hardly measured
+            all.add(
+                    which
+                            + " without a decision, and too few samples to promote (control "
+                            + control.attempts()
+                            + ", candidate "
+                            + candidate.attempts()
+                            + ", min-samples "
+                            + policy.minSamples()
+                            + "): ROLLBACK");
+        } else {
+            all.add(which + " without a decision: " + ending.name() + " (timeout-action)");
+        }
+        return end(ending, from, e, srm, results, all);
     }
 
     private Verdict end(
@@ -549,16 +584,29 @@ public final class Judge implements Serializable {
                 sk.activeUnits());
     }
 
-    /** (candidate − s·total)² / (s(1 − s)·Σ_u q_u²). */
+    /** (candidate − s·total)² / (v(s)·Σ_u q_u²), v(s) the {@link #splitVariance}. */
     private static double chiSquare(long control, long candidate, double s, double squares) {
         double d = candidate - s * (control + candidate);
-        return d * d / (s * (1 - s) * squares);
+        return d * d / (splitVariance(s) * squares);
+    }
+
+    /**
+     * The variance factor of a unit's side of the split: s(1 − s) at s = 1/2, else the optimal
+     * sub-Gaussian variance proxy of a Bernoulli(s), (1 − 2s) / (2 ln((1 − s)/s)) (Kearns and Saul,
+     * 1998), which is larger. With an unequal split a few heavy units in the small arm make the
+     * sum's tail heavier than its variance says; the proxy keeps the normal tail a bound.
+     */
+    static double splitVariance(double s) {
+        if (Math.abs(s - 0.5) < 1e-9) {
+            return 0.25;
+        }
+        return (1 - 2 * s) / (2 * Math.log((1 - s) / s));
     }
 
     /** This look's always-valid p-value of the candidate's share of a total against s. */
     private static double shareP(long control, long candidate, double s, double squares) {
         double total = control + candidate;
-        double v = s * (1 - s) * squares / (total * total);
+        double v = splitVariance(s) * squares / (total * total);
         return MixtureSprt.pValue(candidate / total - s, 0, v, SRM_TAU * SRM_TAU);
     }
 
@@ -598,7 +646,11 @@ public final class Judge implements Serializable {
             long nc = candidate.n(g.metric());
             // a flip rate is the candidate's alone (paired with the served baseline)
             long nb = g.metric() == Guardrail.Metric.FLIP_RATE ? nc : control.n(g.metric());
-            enough[i] = nb >= policy.minSamples() && nc >= policy.minSamples();
+            enough[i] =
+                    nb >= policy.minSamples()
+                            && nc >= policy.minSamples()
+                            && !(effectiveUnits(control, g.metric()) < MIN_EFFECTIVE_UNITS)
+                            && !(effectiveUnits(candidate, g.metric()) < MIN_EFFECTIVE_UNITS);
             if (nb == 0 || nc == 0) {
                 continue;
             }
@@ -802,13 +854,12 @@ public final class Judge implements Serializable {
                 continue;
             }
             Guardrail.Metric m = policy.guardrails().get(i).metric();
-            double dc = designEffect(control, m);
-            double dk = designEffect(candidate, m);
             ratioTests[i].add(
-                    e.control().events(m) / dc,
-                    e.control().n(m) / dc,
-                    e.candidate().events(m) / dk,
-                    e.candidate().n(m) / dk);
+                    e.control().events(m),
+                    e.control().n(m),
+                    e.candidate().events(m),
+                    e.candidate().n(m),
+                    Math.max(designEffect(control, m), designEffect(candidate, m)));
         }
     }
 
@@ -891,20 +942,52 @@ public final class Judge implements Serializable {
         if (u == null) {
             return Double.NaN;
         }
-        return switch (metric) {
-            case INFERENCE_ERROR_RATE ->
-                    u.ratioVariance(
-                            UnitSketch.Quantity.ERRORS,
-                            UnitSketch.Quantity.ATTEMPTS,
-                            arm.errors(),
-                            arm.attempts());
-            case SCORE_SHIFT ->
-                    u.ratioVariance(
-                            UnitSketch.Quantity.SCORE_SUM,
-                            UnitSketch.Quantity.SCORED,
-                            arm.scoreSum(),
-                            arm.scored());
-            default -> Double.NaN;
-        };
+        double v =
+                switch (metric) {
+                    case INFERENCE_ERROR_RATE ->
+                            u.ratioVariance(
+                                    UnitSketch.Quantity.ERRORS,
+                                    UnitSketch.Quantity.ATTEMPTS,
+                                    arm.errors(),
+                                    arm.attempts());
+                    case SCORE_SHIFT ->
+                            u.ratioVariance(
+                                    UnitSketch.Quantity.SCORE_SUM,
+                                    UnitSketch.Quantity.SCORED,
+                                    arm.scoreSum(),
+                                    arm.scored());
+                    default -> Double.NaN;
+                };
+        // few effective units (one heavy unit dominating the arm): the residuals of the heavy ones
+        // shrink towards 0; n/(n − 1) undoes that on average, and too few are not judged at all
+        double n = effectiveUnits(arm, metric);
+        return n > 1 ? v * n / (n - 1) : Double.POSITIVE_INFINITY;
+    }
+
+    /** Fewer effective units than this in an arm: the guardrail is INCONCLUSIVE. */
+    static final double MIN_EFFECTIVE_UNITS = 10;
+
+    /**
+     * (Σ_u Y_u)² / Σ_u Y_u², Y_u a unit's denominator of the metric (attempts, or predictions): as
+     * many units as the arm counts when all weigh the same, about 1 when one unit dominates; NaN
+     * without a sketch or for metrics not counted per unit.
+     */
+    static double effectiveUnits(ArmCounts arm, Guardrail.Metric metric) {
+        UnitSketch u = arm.units();
+        if (u == null) {
+            return Double.NaN;
+        }
+        UnitSketch.Quantity y =
+                switch (metric) {
+                    case INFERENCE_ERROR_RATE -> UnitSketch.Quantity.ATTEMPTS;
+                    case SCORE_SHIFT -> UnitSketch.Quantity.SCORED;
+                    default -> null;
+                };
+        if (y == null) {
+            return Double.NaN;
+        }
+        double total = y == UnitSketch.Quantity.ATTEMPTS ? arm.attempts() : arm.scored();
+        double squares = Math.max(total, u.sumOfSquares(y));
+        return squares > 0 ? total * total / squares : Double.NaN;
     }
 }

@@ -3,7 +3,9 @@ package io.canaryflow.operators.judge;
 /**
  * Everything a {@link Judge} remembers, as plain typed fields that Flink serializes itself (a POJO:
  * fields may be added or removed between versions and a savepoint still restores), rather than the
- * judge object in Java serialization, which breaks whenever its code changes.
+ * judge object in Java serialization, which breaks whenever its code changes. A field added in a
+ * later version reads as 0, false or null from an older state: {@link Judge#restore} must take that
+ * as "absent" (as it does for the rollout's start and the running p-values).
  *
  * @param policy the policy's fields ({@link RolloutPolicy#toFields}), one {@code key=value} a line,
  *     so that a policy a command brought survives a restore

@@ -24,10 +24,12 @@ import java.io.Serializable;
  * errors are low by chance gets no narrower a test.
  *
  * <p>Two tests run side by side: <b>harm</b> rejects r ≤ 1 + threshold (a FAIL), <b>pass</b>
- * rejects r ≥ 1 + margin (non-inferiority: a PASS). Units, not scorings, are randomized: the judge
- * divides each arm's counts by its design effect (the unit-level variance of its rate over the
- * binomial one, at least 1) before adding them (Rao and Scott's correction for clustered counts),
- * which shrinks every likelihood ratio towards 1.
+ * rejects r ≥ 1 + margin (non-inferiority: a PASS). Units, not scorings, are randomized, so events
+ * are not independent: at each look the accumulated log likelihood ratios are divided by the design
+ * effect of the rollout so far (the larger arm's unit-level variance of its rate over the binomial
+ * one, at least 1) — Rao and Scott's correction for clustered counts, applied to all the data at
+ * once. With clustering the test is therefore approximate, not exact; with independent events
+ * (design effect 1) it is exact.
  */
 public final class RateRatioTest implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -61,10 +63,21 @@ public final class RateRatioTest implements Serializable {
      * @param nControl its scorings
      * @param xCandidate the candidate's events
      * @param nCandidate its scorings
+     * @param designEffect the rollout's design effect so far (at least 1)
      */
-    public void add(double xControl, double nControl, double xCandidate, double nCandidate) {
+    public void add(
+            double xControl,
+            double nControl,
+            double xCandidate,
+            double nCandidate,
+            double designEffect) {
+        double d = Math.max(1, designEffect);
         if (!(nControl > 0 && nCandidate > 0) || !(xControl + xCandidate > 0)) {
-            return; // no event: the window says nothing about the ratio
+            // no event: the window says nothing about the ratio, but the design effect may have
+            // grown
+            harmP = Math.min(harmP, pValue(harmLog, d));
+            passP = Math.min(passP, pValue(passLog, d));
+            return;
         }
         double harm0 = logLikelihood(harmBoundary, xControl, nControl, xCandidate, nCandidate);
         double pass0 = logLikelihood(passBoundary, xControl, nControl, xCandidate, nCandidate);
@@ -74,8 +87,8 @@ public final class RateRatioTest implements Serializable {
             harmLog[j] += logLikelihood(up, xControl, nControl, xCandidate, nCandidate) - harm0;
             passLog[j] += logLikelihood(down, xControl, nControl, xCandidate, nCandidate) - pass0;
         }
-        harmP = Math.min(harmP, pValue(harmLog));
-        passP = Math.min(passP, pValue(passLog));
+        harmP = Math.min(harmP, pValue(harmLog, d));
+        passP = Math.min(passP, pValue(passLog, d));
     }
 
     private static double logLikelihood(
@@ -84,15 +97,15 @@ public final class RateRatioTest implements Serializable {
         return xCandidate * Math.log(pi) + xControl * Math.log1p(-pi);
     }
 
-    /** min(1, 1 / the mixture's e-value), computed in logs without overflow. */
-    private static double pValue(double[] logs) {
+    /** min(1, 1 / the mixture's e-value), the logs divided by d, without overflow. */
+    private static double pValue(double[] logs, double d) {
         double max = Double.NEGATIVE_INFINITY;
         for (double l : logs) {
-            max = Math.max(max, l);
+            max = Math.max(max, l / d);
         }
         double sum = 0;
         for (double l : logs) {
-            sum += Math.exp(l - max);
+            sum += Math.exp(l / d - max);
         }
         double logE = max + Math.log(sum / logs.length);
         return logE <= 0 ? 1 : Math.exp(-logE);

@@ -89,13 +89,7 @@ public record RolloutPolicy(
         if (schedule.isEmpty()) {
             throw new IllegalArgumentException("the schedule needs at least one step");
         }
-        for (int i = 0; i < schedule.size(); i++) {
-            double p = schedule.get(i);
-            if (!(p > 0 && p <= 100) || (i > 0 && p <= schedule.get(i - 1))) {
-                throw new IllegalArgumentException(
-                        "schedule steps must rise within (0, 100], got " + schedule);
-            }
-        }
+        checkSchedule(schedule);
         if (!(alpha > 0 && alpha < 1)) {
             throw new IllegalArgumentException("alpha must be in (0, 1), got " + alpha);
         }
@@ -117,6 +111,21 @@ public record RolloutPolicy(
         if (failLimit < 1 || minSamples < 1 || minStepMillis < 0) {
             throw new IllegalArgumentException(
                     "need failLimit >= 1, minSamples >= 1, minStepMillis >= 0");
+        }
+    }
+
+    private static void checkSchedule(List<Double> schedule) {
+        for (int i = 0; i < schedule.size(); i++) {
+            double p = schedule.get(i);
+            if (!(p > 0 && p <= 100) || (i > 0 && p <= schedule.get(i - 1))) {
+                throw new IllegalArgumentException(
+                        "schedule steps must rise within (0, 100], got " + schedule);
+            }
+            if (p > 50 && p < 100) {
+                throw new IllegalArgumentException(
+                        "schedule steps between 50 and 100 are not supported: a canary's control cohort is as large as its candidate's, so at most 50 %; got "
+                                + schedule);
+            }
         }
     }
 
@@ -165,83 +174,125 @@ public record RolloutPolicy(
      * @throws IllegalArgumentException naming the field at fault
      */
     public static RolloutPolicy fromFields(java.util.Map<String, String> fields, String prefix) {
-        String key = null;
-        try {
-            key = "schedule";
-            List<Double> schedule = new java.util.ArrayList<>();
-            if (fields.containsKey(key)) {
-                for (String part : fields.get(key).split("[,;]")) {
-                    schedule.add(Double.parseDouble(part.trim()));
-                }
-            } else {
-                schedule.addAll(DEFAULT_SCHEDULE);
+        List<String> problems = new java.util.ArrayList<>();
+        Reader r = new Reader(fields, prefix, problems);
+        List<Double> schedule =
+                r.read(
+                        "schedule",
+                        v -> {
+                            List<Double> steps = new java.util.ArrayList<>();
+                            for (String part : v.split("[,;]")) {
+                                steps.add(Double.parseDouble(part.trim()));
+                            }
+                            checkSchedule(steps);
+                            return steps;
+                        },
+                        DEFAULT_SCHEDULE);
+        long minStep = r.read("min-step-duration", RolloutPolicy::millis, 300_000L);
+        long minSamples = r.read("min-samples", Long::parseLong, 1_000L);
+        List<Guardrail> guardrails =
+                r.read(
+                        "guardrails",
+                        v -> {
+                            List<Guardrail> all = new java.util.ArrayList<>();
+                            for (String spec : v.split(",")) {
+                                all.add(Guardrail.parse(spec.trim()));
+                            }
+                            return all;
+                        },
+                        List.of(Guardrail.parse("inference_error_rate:0.01:critical")));
+        double alpha = r.read("alpha", Double::parseDouble, 0.05);
+        double srm = r.read("srm-p", Double::parseDouble, 0.001);
+        int failLimit = r.read("fail-limit", Integer::parseInt, 2);
+        boolean dry =
+                r.read(
+                        "dry-run",
+                        v -> {
+                            if (!v.equals("true") && !v.equals("false")) {
+                                throw new IllegalArgumentException(
+                                        "must be true or false, got '" + v + "'");
+                            }
+                            return Boolean.parseBoolean(v);
+                        },
+                        false);
+        long window = r.read("window", RolloutPolicy::millis, 0L);
+        long maxStep =
+                r.read(
+                        "max-step-duration",
+                        RolloutPolicy::millis,
+                        Math.max(DEFAULT_MAX_STEP_MILLIS, minStep));
+        long maxRollout =
+                r.read(
+                        "max-duration",
+                        RolloutPolicy::millis,
+                        Math.max(DEFAULT_MAX_ROLLOUT_MILLIS, maxStep));
+        Verdict.Action timeout =
+                r.read(
+                        "timeout-action",
+                        v -> {
+                            String a = v.toUpperCase(Locale.ROOT);
+                            if (!a.equals("ROLLBACK") && !a.equals("PROMOTE")) {
+                                throw new IllegalArgumentException(
+                                        "must be rollback or promote, got '" + v + "'");
+                            }
+                            return Verdict.Action.valueOf(a);
+                        },
+                        Verdict.Action.ROLLBACK);
+        if (problems.isEmpty()) {
+            try {
+                return new RolloutPolicy(
+                        schedule,
+                        minStep,
+                        minSamples,
+                        guardrails,
+                        alpha,
+                        srm,
+                        failLimit,
+                        dry,
+                        window,
+                        maxStep,
+                        maxRollout,
+                        timeout);
+            } catch (IllegalArgumentException e) {
+                problems.add(prefix.replaceAll("\\.$", "") + ": " + e.getMessage());
             }
-            key = "min-step-duration";
-            long minStep =
-                    fields.containsKey(key)
-                            ? org.apache.flink.util.TimeUtils.parseDuration(fields.get(key).trim())
-                                    .toMillis()
-                            : 300_000;
-            key = "min-samples";
-            long minSamples = Long.parseLong(fields.getOrDefault(key, "1000").trim());
-            key = "guardrails";
-            List<Guardrail> guardrails = new java.util.ArrayList<>();
-            for (String spec :
-                    fields.getOrDefault(key, "inference_error_rate:0.01:critical").split(",")) {
-                guardrails.add(Guardrail.parse(spec.trim()));
+        }
+        throw new Invalid(problems);
+    }
+
+    /** A policy's fields were wrong: every problem, each naming its key. */
+    public static final class Invalid extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+        private final List<String> problems;
+
+        Invalid(List<String> problems) {
+            super(String.join("; ", problems));
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<String> problems() {
+            return problems;
+        }
+    }
+
+    private static long millis(String v) {
+        return org.apache.flink.util.TimeUtils.parseDuration(v).toMillis();
+    }
+
+    /** Reads fields one by one, noting every field's problem rather than stopping at the first. */
+    private record Reader(
+            java.util.Map<String, String> fields, String prefix, List<String> problems) {
+        <T> T read(String key, java.util.function.Function<String, T> parse, T absent) {
+            String v = fields.get(key);
+            if (v == null) {
+                return absent;
             }
-            key = "alpha";
-            double alpha = Double.parseDouble(fields.getOrDefault(key, "0.05").trim());
-            key = "srm-p";
-            double srm = Double.parseDouble(fields.getOrDefault(key, "0.001").trim());
-            key = "fail-limit";
-            int failLimit = Integer.parseInt(fields.getOrDefault(key, "2").trim());
-            key = "dry-run";
-            String dry = fields.getOrDefault(key, "false").trim();
-            if (!dry.equals("true") && !dry.equals("false")) {
-                throw new IllegalArgumentException("must be true or false, got '" + dry + "'");
+            try {
+                return parse.apply(v.trim());
+            } catch (IllegalArgumentException e) {
+                problems.add(prefix + key + ": " + e.getMessage());
+                return absent;
             }
-            key = "window";
-            long window =
-                    fields.containsKey(key)
-                            ? org.apache.flink.util.TimeUtils.parseDuration(fields.get(key).trim())
-                                    .toMillis()
-                            : 0;
-            key = "max-step-duration";
-            long maxStep =
-                    fields.containsKey(key)
-                            ? org.apache.flink.util.TimeUtils.parseDuration(fields.get(key).trim())
-                                    .toMillis()
-                            : Math.max(DEFAULT_MAX_STEP_MILLIS, minStep);
-            key = "max-duration";
-            long maxRollout =
-                    fields.containsKey(key)
-                            ? org.apache.flink.util.TimeUtils.parseDuration(fields.get(key).trim())
-                                    .toMillis()
-                            : Math.max(DEFAULT_MAX_ROLLOUT_MILLIS, maxStep);
-            key = "timeout-action";
-            String timeout = fields.getOrDefault(key, "rollback").trim().toUpperCase(Locale.ROOT);
-            if (!timeout.equals("ROLLBACK") && !timeout.equals("PROMOTE")) {
-                throw new IllegalArgumentException(
-                        "must be rollback or promote, got '" + fields.get(key) + "'");
-            }
-            key = null;
-            return new RolloutPolicy(
-                    schedule,
-                    minStep,
-                    minSamples,
-                    guardrails,
-                    alpha,
-                    srm,
-                    failLimit,
-                    Boolean.parseBoolean(dry),
-                    window,
-                    maxStep,
-                    maxRollout,
-                    Verdict.Action.valueOf(timeout));
-        } catch (IllegalArgumentException e) {
-            String where = key == null ? prefix.replaceAll("\\.$", "") : prefix + key;
-            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
         }
     }
 }

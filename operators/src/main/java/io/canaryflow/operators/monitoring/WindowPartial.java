@@ -180,7 +180,9 @@ public record WindowPartial(
                 bySegment.values().toArray(long[][][]::new),
                 paired.plus(o.paired),
                 activeUnits + o.activeUnits,
-                UnitSketch.sum(units, o.units));
+                (units != null || attempts() == 0) && (o.units != null || o.attempts() == 0)
+                        ? UnitSketch.sum(units, o.units)
+                        : null);
     }
 
     private static long[][] add(long[][] a, long[][] b) {

@@ -199,4 +199,88 @@ class JudgeStateMachineTest {
                 .hasMessageContaining("timeout-action")
                 .hasMessageContaining("rollback or promote");
     }
+
+    @Test
+    void shouldRefuseCanaryStepsBetweenFiftyAndAHundredPercent() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () ->
+                                RolloutPolicy.fromFields(
+                                        java.util.Map.of("schedule", "10,50,75,100"), ""))
+                .hasMessageContaining("schedule: schedule steps between 50 and 100");
+    }
+
+    @Test
+    void shouldRollBackACandidateThatLostAllOfItsTrafficWithoutWaitingForATimeout() {
+        Judge judge = new Judge(JudgeScenarios.policy(0.01, false));
+        Verdict v = null;
+        int w = 0;
+        while (!judge.done() && w < 20) {
+            v =
+                    judge.judge(
+                            new Evidence(
+                                    w * 1_000L,
+                                    (w + 1) * 1_000L,
+                                    new ArmCounts(2_000, 20, 0, 0),
+                                    ArmCounts.NONE,
+                                    0.5,
+                                    true));
+            w++;
+        }
+        assertThat(v.action()).isEqualTo(Verdict.Action.ROLLBACK);
+        assertThat(w).isEqualTo(1); // 2,000 against 0 is a mismatch at once
+        assertThat(v.reasons()).anyMatch(r -> r.contains("sample ratio mismatch over the rollout"));
+    }
+
+    @Test
+    void shouldNotPromoteAtATimeoutWhatWasHardlyMeasured() {
+        Judge judge =
+                new Judge(timed("inference_error_rate:0:critical", "20 s", "20 s", "promote"));
+        SplittableRandom random = new SplittableRandom(3);
+        Verdict last = null;
+        int windows = 0;
+        while (!judge.done() && windows < 100) {
+            last = judge.judge(JudgeScenarios.window(random, windows++, 10, 0.01, 0.01));
+        }
+        assertThat(last.action()).isEqualTo(Verdict.Action.ROLLBACK); // 200 < 500 samples an arm
+        assertThat(last.reasons().get(last.reasons().size() - 1))
+                .contains("too few samples to promote");
+    }
+
+    @Test
+    void shouldNotJudgeAGuardrailWhoseArmIsMostlyOneUnit() {
+        io.canaryflow.operators.units.UnitSketch c = new io.canaryflow.operators.units.UnitSketch();
+        io.canaryflow.operators.units.UnitSketch k = new io.canaryflow.operators.units.UnitSketch();
+        for (int u = 0; u < 200; u++) {
+            c.add(io.canaryflow.operators.units.UnitSketch.hash("c" + u), 10, 0, 10, 0, 1);
+            k.add(io.canaryflow.operators.units.UnitSketch.hash("k" + u), 10, 0, 10, 0, 1);
+        }
+        // one unit sends three quarters of the candidate's scorings, and all of its errors
+        k.add(io.canaryflow.operators.units.UnitSketch.hash("whale"), 6_000, 300, 5_700, 0, 1);
+        ArmCounts control =
+                new ArmCounts(2_000, 0, 0, 0, 2_000, 0, 0, 0, 0, 0, new long[0], 200, c);
+        ArmCounts candidate =
+                new ArmCounts(8_000, 300, 0, 0, 7_700, 0, 0, 0, 0, 0, new long[0], 201, k);
+        assertThat(Judge.effectiveUnits(candidate, Guardrail.Metric.INFERENCE_ERROR_RATE))
+                .isLessThan(Judge.MIN_EFFECTIVE_UNITS);
+        Judge judge = Judge.forAb(JudgeScenarios.policy(0.01, false));
+        Verdict v = judge.judge(new Evidence(0, 1_000, control, candidate, 0.5, true));
+        assertThat(v.guardrails())
+                .singleElement()
+                .satisfies(g -> assertThat(g.result()).isEqualTo(Verdict.Result.INCONCLUSIVE));
+    }
+
+    @Test
+    void shouldBoundAnUnequalSplitsTailWithTheSubGaussianProxy() {
+        assertThat(Judge.splitVariance(0.5)).isEqualTo(0.25);
+        for (double s : new double[] {0.01, 0.05, 0.2, 0.8, 0.99}) {
+            // larger than the Bernoulli variance, and symmetric
+            assertThat(Judge.splitVariance(s)).isGreaterThan(s * (1 - s));
+            assertThat(Judge.splitVariance(s))
+                    .isCloseTo(
+                            Judge.splitVariance(1 - s), org.assertj.core.data.Offset.offset(1e-12));
+        }
+        // (1 - 2s) / (2 ln((1 - s)/s)) at s = 0.05: 0.9 / (2 ln 19)
+        assertThat(Judge.splitVariance(0.05))
+                .isCloseTo(0.9 / (2 * Math.log(19)), org.assertj.core.data.Offset.offset(1e-15));
+    }
 }

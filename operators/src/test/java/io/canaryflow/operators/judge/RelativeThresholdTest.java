@@ -85,7 +85,10 @@ class RelativeThresholdTest {
                 .hasMessageContaining("relative (in %) exactly when its threshold is");
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> Guardrail.parse("score_shift:+10%"))
-                .hasMessageContaining("relative thresholds are for the error and latency rates");
+                .hasMessageContaining("relative thresholds are for inference_error_rate only");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> Guardrail.parse("inference_error_rate:+10%:decrease"))
+                .hasMessageContaining("guards an increase only");
     }
 
     @Test

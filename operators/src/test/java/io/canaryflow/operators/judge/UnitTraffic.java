@@ -50,6 +50,13 @@ final class UnitTraffic {
         }
     }
 
+    /** The same units assigned to the arms anew (another randomization of one population). */
+    void reassign(SplittableRandom random) {
+        for (int u = 0; u < inCandidate.length; u++) {
+            inCandidate[u] = random.nextBoolean();
+        }
+    }
+
     /**
      * One window.
      *
