@@ -7,7 +7,8 @@ import io.canaryflow.modelloader.ReferenceBins;
  * two-sample KS against the reference sample's counts for numeric quantities (see {@link
  * KolmogorovSmirnov#binned} for what binning costs) or χ² homogeneity for categorical ones
  * (categories expected fewer than 5 times pooled, see {@link ChiSquare#homogeneityPooled}), and
- * Jensen-Shannon divergence. Below {@code minCount} finite observations the measures are not
+ * Jensen-Shannon divergence. A level above OK needs both PSI at its threshold and the test to
+ * reject at {@link #LEVEL_TEST_P}. Below {@code minCount} finite observations the measures are not
  * computed: {@link Result#insufficient()} is true, the values NaN and the level {@link
  * Level#INSUFFICIENT}.
  */
@@ -76,6 +77,13 @@ public final class DriftMeasures {
     }
 
     private DriftMeasures() {}
+
+    /**
+     * A WARN or ALERT by PSI needs the quantity's test (KS, or χ² for categorical quantities) to
+     * reject at this level too; otherwise the level is OK. Without drift, levels then fire in at
+     * most about this share of windows whatever the window's size.
+     */
+    public static final double LEVEL_TEST_P = 0.01;
 
     /** Drift of a window's bin counts against a manifest's reference bins. */
     public static Result compare(
@@ -146,10 +154,15 @@ public final class DriftMeasures {
             ksP = ks.pValue();
         }
         double js = JensenShannon.divergence(counts, referenceCounts);
-        Level level =
+        Level byPsi =
                 psi.value() >= t.alert()
                         ? Level.ALERT
                         : psi.value() >= t.warn() ? Level.WARN : Level.OK;
+        // A PSI level needs the difference to be real, not the window's sampling noise (whose PSI
+        // alone averages about (bins − 1)/n: 0.09 at 10 bins and 100 observations): the
+        // quantity's test must reject that the window is drawn like its reference.
+        double testP = categorical ? chi2P : ksP;
+        Level level = byPsi != Level.OK && !(testP < LEVEL_TEST_P) ? Level.OK : byPsi;
         return new Result(
                 n,
                 nonFinite,

@@ -641,6 +641,9 @@ public final class Judge implements Serializable {
         double[] delta = new double[m];
         double[] variance = new double[m];
         boolean[] enough = new boolean[m];
+        // this look's p-value; a non-critical guardrail fails on it, not on the running minimum
+        double[] lookP = new double[m];
+        Arrays.fill(lookP, 1.0);
         for (int i = 0; i < m; i++) {
             Guardrail g = all.get(i);
             long nc = candidate.n(g.metric());
@@ -665,6 +668,7 @@ public final class Judge implements Serializable {
                                         / (candidate.events(g.metric()) + 0.5);
                 if (enough[i]) {
                     runningP[i] = ratioTests[i].harmP();
+                    lookP[i] = ratioTests[i].lastHarmP();
                 }
                 continue;
             }
@@ -679,6 +683,7 @@ public final class Judge implements Serializable {
                 double p = delta[i] >= g.threshold() ? BinnedMixture.pValue(cb, kb, share) : 1.0;
                 if (enough[i]) {
                     runningP[i] = Math.min(runningP[i], p);
+                    lookP[i] = p;
                 }
                 continue;
             }
@@ -706,9 +711,18 @@ public final class Judge implements Serializable {
             }
             if (enough[i]) {
                 runningP[i] = Math.min(runningP[i], p);
+                lookP[i] = p;
             }
         }
-        boolean[] rejected = Holm.rejected(runningP, policy.alpha());
+        // A critical guardrail fails once its test has ever rejected (running minimum: the first
+        // crossing). A non-critical one fails in a window when its test rejects at that look, so
+        // evidence of harm that recedes stops failing, and fail-limit counts real repeats; each
+        // look's rejection is within the event that the running minimum rejects, so α holds.
+        double[] tested = new double[m];
+        for (int i = 0; i < m; i++) {
+            tested[i] = all.get(i).critical() ? runningP[i] : lookP[i];
+        }
+        boolean[] rejected = Holm.rejected(tested, policy.alpha());
         List<Verdict.GuardrailResult> out = new ArrayList<>();
         for (int i = 0; i < m; i++) {
             Guardrail g = all.get(i);
@@ -735,7 +749,7 @@ public final class Judge implements Serializable {
                     reason =
                             String.format(
                                     "%s: candidate %.5f vs control %.5f, %+.1f %% exceeds the allowed +%.1f %% (exact p %.2g)",
-                                    name, pc, pb, 100 * delta[i], 100 * g.threshold(), runningP[i]);
+                                    name, pc, pb, 100 * delta[i], 100 * g.threshold(), tested[i]);
                 } else if (passP <= policy.alpha()) {
                     result = Verdict.Result.PASS;
                     reason =
@@ -753,7 +767,7 @@ public final class Judge implements Serializable {
                                     100 * delta[i],
                                     100 * g.threshold(),
                                     100 * g.margin(),
-                                    runningP[i],
+                                    tested[i],
                                     passP);
                 }
             } else if (g.metric() == Guardrail.Metric.SCORE_PSI && enough[i]) {
@@ -764,7 +778,7 @@ public final class Judge implements Serializable {
                     reason =
                             String.format(
                                     "%s: the candidate's scores fall into bins unlike the control's: PSI %.4f >= %.4f (anytime-valid p %.2g)",
-                                    name, delta[i], g.threshold(), runningP[i]);
+                                    name, delta[i], g.threshold(), tested[i]);
                 } else if (delta[i] < g.threshold()) {
                     result = Verdict.Result.PASS;
                     reason =
@@ -774,7 +788,7 @@ public final class Judge implements Serializable {
                     reason =
                             String.format(
                                     "%s: PSI %.4f at or above %.4f, not yet significant (p %.2g)",
-                                    name, delta[i], g.threshold(), runningP[i]);
+                                    name, delta[i], g.threshold(), tested[i]);
                 }
             } else if (!enough[i]) {
                 result = Verdict.Result.INCONCLUSIVE;
@@ -799,7 +813,7 @@ public final class Judge implements Serializable {
                                     g.threshold(),
                                     lower,
                                     upper,
-                                    runningP[i]);
+                                    tested[i]);
                 } else if ((decrease || upper < g.margin())
                         && (!(twoSided || decrease) || lower > -g.margin())) {
                     result = Verdict.Result.PASS;
@@ -826,7 +840,7 @@ public final class Judge implements Serializable {
                             delta[i],
                             lower,
                             upper,
-                            runningP[i],
+                            tested[i],
                             result,
                             reason));
         }

@@ -42,6 +42,7 @@ public final class RateRatioTest implements Serializable {
     private final double[] passLog = new double[GRID];
     private double harmP = 1;
     private double passP = 1;
+    private transient double lastHarmP = 1;
 
     /**
      * @param threshold the tolerated relative increase (0.5: at most 1.5 × the control's rate)
@@ -75,7 +76,8 @@ public final class RateRatioTest implements Serializable {
         if (!(nControl > 0 && nCandidate > 0) || !(xControl + xCandidate > 0)) {
             // no event: the window says nothing about the ratio, but the design effect may have
             // grown
-            harmP = Math.min(harmP, pValue(harmLog, d));
+            lastHarmP = pValue(harmLog, d);
+            harmP = Math.min(harmP, lastHarmP);
             passP = Math.min(passP, pValue(passLog, d));
             return;
         }
@@ -87,7 +89,8 @@ public final class RateRatioTest implements Serializable {
             harmLog[j] += logLikelihood(up, xControl, nControl, xCandidate, nCandidate) - harm0;
             passLog[j] += logLikelihood(down, xControl, nControl, xCandidate, nCandidate) - pass0;
         }
-        harmP = Math.min(harmP, pValue(harmLog, d));
+        lastHarmP = pValue(harmLog, d);
+        harmP = Math.min(harmP, lastHarmP);
         passP = Math.min(passP, pValue(passLog, d));
     }
 
@@ -129,6 +132,11 @@ public final class RateRatioTest implements Serializable {
         System.arraycopy(pass, 0, passLog, 0, GRID);
         this.harmP = harmP;
         this.passP = passP;
+    }
+
+    /** The harm test's p-value at the last look (not its running minimum). */
+    public double lastHarmP() {
+        return lastHarmP;
     }
 
     /** The always-valid p-value that the ratio is at most 1 + threshold (running minimum). */

@@ -283,4 +283,58 @@ class JudgeStateMachineTest {
         assertThat(Judge.splitVariance(0.05))
                 .isCloseTo(0.9 / (2 * Math.log(19)), org.assertj.core.data.Offset.offset(1e-15));
     }
+
+    @Test
+    void shouldLetANonCriticalGuardrailRecoverWhenItsEvidenceOfHarmRecedes() {
+        // fail-limit 2, non-critical, at most +0.5 point: the first window's spike (3.5 % errors
+        // against 1 %) makes the rollout's test reject at that look only; the next normal window
+        // no longer does, so the fail streak is 1, not 2 - while a critical guardrail (whose test
+        // fails once it has ever rejected) rolls back at once
+        RolloutPolicy policy =
+                RolloutPolicy.fromFields(
+                        java.util.Map.of(
+                                "min-step-duration", "1 h",
+                                "min-samples", "500",
+                                "fail-limit", "2",
+                                "guardrails", "inference_error_rate:0.005:tau=0.005"),
+                        "");
+        Judge judge = new Judge(policy);
+        List<Verdict> verdicts = new ArrayList<>();
+        for (int w = 0; w < 21; w++) {
+            long candidateErrors = w == 0 ? 70 : 20;
+            verdicts.add(
+                    judge.judge(
+                            new Evidence(
+                                    w * 1_000L,
+                                    (w + 1) * 1_000L,
+                                    new ArmCounts(2_000, 20, 0, 0),
+                                    new ArmCounts(2_000, candidateErrors, 0, 0),
+                                    0.5,
+                                    true)));
+        }
+        assertThat(verdicts.get(0).action()).isEqualTo(Verdict.Action.HOLD);
+        assertThat(verdicts.get(0).reasons()).anyMatch(r -> r.contains("1 of 2 failed windows"));
+        assertThat(verdicts.get(1).guardrails().get(0).result()).isNotEqualTo(Verdict.Result.FAIL);
+        assertThat(verdicts).extracting(Verdict::action).doesNotContain(Verdict.Action.ROLLBACK);
+
+        Judge critical =
+                new Judge(
+                        RolloutPolicy.fromFields(
+                                java.util.Map.of(
+                                        "min-step-duration", "1 h",
+                                        "min-samples", "500",
+                                        "guardrails",
+                                                "inference_error_rate:0.005:critical:tau=0.005"),
+                                ""));
+        Verdict first =
+                critical.judge(
+                        new Evidence(
+                                0,
+                                1_000L,
+                                new ArmCounts(2_000, 20, 0, 0),
+                                new ArmCounts(2_000, 70, 0, 0),
+                                0.5,
+                                true));
+        assertThat(first.action()).isEqualTo(Verdict.Action.ROLLBACK);
+    }
 }
