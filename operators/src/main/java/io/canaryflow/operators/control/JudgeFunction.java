@@ -300,7 +300,11 @@ public class JudgeFunction
         if (control.count() == 0) {
             return arms;
         }
-        double cut = latency.ratio() * control.percentile(0.99);
+        // the control's p99 is itself estimated: harm is counted above the ratio times its upper
+        // 99 % confidence bound, a pass above the ratio times its lower one
+        double half = 2.576 * Math.sqrt(0.99 * 0.01 / control.count());
+        double high = latency.ratio() * control.percentile(Math.min(0.99999, 0.99 + half));
+        double low = latency.ratio() * control.percentile(Math.max(0.5, 0.99 - half));
         ArmCounts c = arms.control();
         ArmCounts k = arms.candidate();
         return new WindowArms(
@@ -311,28 +315,30 @@ public class JudgeFunction
                         c.labelled(),
                         c.labelErrors(),
                         control.count(),
-                        control.countAbove(cut),
+                        control.countAbove(high),
                         c.scoreSum(),
                         c.scoreSumSquares(),
                         c.pairs(),
                         c.flips(),
                         c.scoreBins(),
                         c.activeUnits(),
-                        c.units()),
+                        c.units(),
+                        control.countAbove(low)),
                 new ArmCounts(
                         k.attempts(),
                         k.errors(),
                         k.labelled(),
                         k.labelErrors(),
                         candidate.count(),
-                        candidate.countAbove(cut),
+                        candidate.countAbove(high),
                         k.scoreSum(),
                         k.scoreSumSquares(),
                         k.pairs(),
                         k.flips(),
                         k.scoreBins(),
                         k.activeUnits(),
-                        k.units()),
+                        k.units(),
+                        candidate.countAbove(low)),
                 arms.unavailable(),
                 arms.controlLatency(),
                 arms.candidateLatency());

@@ -19,6 +19,8 @@ import java.io.Serializable;
  * @param flips among them, those whose decision at the threshold differs from the baseline's
  * @param scoreBins scores per bin of the experiment's shared score bins (empty when unknown)
  * @param activeUnits units with an attempt, per window, added up over windows (unit-windows)
+ * @param slowLow among the scorings, those slower than the latency guardrail's lower cut (its ratio
+ *     times the lower confidence bound of the control's p99; {@code slow} uses the upper)
  * @param units per-unit totals of attempts, errors and scores ({@link UnitSketch}), for variances
  *     over units, the randomization unit; null when unknown (then events are taken as independent)
  */
@@ -35,10 +37,43 @@ public record ArmCounts(
         long flips,
         long[] scoreBins,
         long activeUnits,
-        UnitSketch units)
+        UnitSketch units,
+        long slowLow)
         implements Serializable {
     public static final ArmCounts NONE =
-            new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null);
+            new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0);
+
+    /** Counts with one latency cut. */
+    public ArmCounts(
+            long attempts,
+            long errors,
+            long labelled,
+            long labelErrors,
+            long scored,
+            long slow,
+            double scoreSum,
+            double scoreSumSquares,
+            long pairs,
+            long flips,
+            long[] scoreBins,
+            long activeUnits,
+            UnitSketch units) {
+        this(
+                attempts,
+                errors,
+                labelled,
+                labelErrors,
+                scored,
+                slow,
+                scoreSum,
+                scoreSumSquares,
+                pairs,
+                flips,
+                scoreBins,
+                activeUnits,
+                units,
+                slow);
+    }
 
     /** Counts without per-unit totals. */
     public ArmCounts(
@@ -143,7 +178,8 @@ public record ArmCounts(
                 flips + o.flips,
                 addBins(scoreBins, o.scoreBins),
                 activeUnits + o.activeUnits,
-                covered(this) && covered(o) ? UnitSketch.sum(units, o.units) : null);
+                covered(this) && covered(o) ? UnitSketch.sum(units, o.units) : null,
+                slowLow + o.slowLow);
     }
 
     /**

@@ -7,11 +7,10 @@ import java.util.Locale;
  * A limit the candidate must respect against its control cohort: its {@code metric} may exceed the
  * control's by at most {@code threshold} (an absolute difference of rates).
  *
- * <p>{@code LATENCY_P99_RATIO} turns the p99 latency ratio into rates the same test can judge: in
- * each window, the cut is {@code ratio} times the control's p99, and the rate is the share of an
- * arm's scorings slower than the cut. A candidate whose p99 stays within {@code ratio} times the
- * control's has at most 1 % of its scorings above the cut, as the control has at most 1 % above
- * (less for ratios above 1); the threshold (0.01 is natural) bounds how much more may be.
+ * <p>{@code LATENCY_P99_RATIO} ({@code latency_p99_ratio:R}) bounds the candidate's p99 by R times
+ * the control's: the candidate's p99 is at most the cut exactly when at most 1 % of its scorings
+ * lie above it, so its share above R × the control's p99 is tested against 1 % (plus the threshold,
+ * 0 in that form) with the exact sequential quantile test {@link ExceedanceTest}.
  *
  * @param critical a failure rolls back at once; otherwise only {@code failLimit} failed windows in
  *     a row do
@@ -167,9 +166,14 @@ public record Guardrail(
         String limit = parts[1].trim();
         boolean relative = limit.endsWith("%");
         double threshold = percentOrNumber(limit);
+        double ratio = metric == Metric.LATENCY_P99_RATIO ? 1.5 : 1.0;
+        if (metric == Metric.LATENCY_P99_RATIO && !relative && threshold >= 1) {
+            // latency_p99_ratio:R - the candidate's p99 at most R times the control's
+            ratio = threshold;
+            threshold = 0;
+        }
         boolean critical = false;
         double tau = Math.max(threshold, 0.005);
-        double ratio = metric == Metric.LATENCY_P99_RATIO ? 1.5 : 1.0;
         Direction direction = defaultDirection(metric);
         double margin = threshold;
         boolean tauSet = false;

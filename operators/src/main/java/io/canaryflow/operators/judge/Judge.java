@@ -65,6 +65,9 @@ public final class Judge implements Serializable {
     /** Per relative guardrail, its exact rate-ratio test; null for the others. */
     private final RateRatioTest[] ratioTests;
 
+    /** Per latency guardrail, its exact sequential quantile test; null for the others. */
+    private final ExceedanceTest[] quantileTests;
+
     private int failedInARow;
     private boolean done;
     private boolean shadow;
@@ -84,6 +87,7 @@ public final class Judge implements Serializable {
         this.runningP = new double[policy.guardrails().size()];
         Arrays.fill(runningP, 1.0);
         this.ratioTests = new RateRatioTest[policy.guardrails().size()];
+        this.quantileTests = new ExceedanceTest[policy.guardrails().size()];
         freshRatioTests();
         for (int i = 0; i < policy.schedule().size(); i++) {
             if (policy.schedule().get(i) <= percent) {
@@ -125,6 +129,17 @@ public final class Judge implements Serializable {
                 ps[i] = new double[] {ratioTests[i].harmP(), ratioTests[i].passP()};
             }
         }
+        int q = quantileTests == null ? 0 : quantileTests.length;
+        double[][] qHarm = new double[q][];
+        double[][] qPass = new double[q][];
+        double[][] qPs = new double[q][];
+        for (int i = 0; i < q; i++) {
+            if (quantileTests[i] != null) {
+                qHarm[i] = quantileTests[i].harmLogs();
+                qPass[i] = quantileTests[i].passLogs();
+                qPs[i] = new double[] {quantileTests[i].harmP(), quantileTests[i].passP()};
+            }
+        }
         return new JudgeState(
                 lines(policy.toFields()),
                 step,
@@ -146,7 +161,10 @@ public final class Judge implements Serializable {
                 done,
                 shadow,
                 ab,
-                share);
+                share,
+                qHarm,
+                qPass,
+                qPs);
     }
 
     /**
@@ -184,6 +202,22 @@ public final class Judge implements Serializable {
                         s.ratioPassLogs()[i],
                         s.ratioPValues()[i][0],
                         s.ratioPValues()[i][1]);
+            }
+        }
+        for (int i = 0; i < j.quantileTests.length; i++) {
+            if (j.quantileTests[i] != null
+                    && s.quantileHarmLogs() != null
+                    && s.quantilePassLogs() != null
+                    && s.quantilePValues() != null
+                    && i < s.quantileHarmLogs().length
+                    && i < s.quantilePassLogs().length
+                    && i < s.quantilePValues().length
+                    && s.quantilePValues()[i] != null) {
+                j.quantileTests[i].restore(
+                        s.quantileHarmLogs()[i],
+                        s.quantilePassLogs()[i],
+                        s.quantilePValues()[i][0],
+                        s.quantilePValues()[i][1]);
             }
         }
         j.failedInARow = s.failedInARow();
@@ -243,7 +277,10 @@ public final class Judge implements Serializable {
                         s.done(),
                         s.shadow(),
                         s.ab(),
-                        s.share()));
+                        s.share(),
+                        null,
+                        null,
+                        null));
     }
 
     /**
@@ -657,6 +694,14 @@ public final class Judge implements Serializable {
             if (nb == 0 || nc == 0) {
                 continue;
             }
+            if (quantileTests[i] != null) {
+                delta[i] = (double) candidate.slow() / nc; // the candidate's share above the cut
+                if (enough[i]) {
+                    runningP[i] = quantileTests[i].harmP();
+                    lookP[i] = quantileTests[i].lastHarmP();
+                }
+                continue;
+            }
             if (g.relative()) {
                 double rc = (control.events(g.metric()) + 0.5) / (nb + 1.0);
                 double rk = (candidate.events(g.metric()) + 0.5) / (nc + 1.0);
@@ -738,7 +783,33 @@ public final class Judge implements Serializable {
             Verdict.Result result;
             String reason;
             String name = g.metric().wireName();
-            if (g.relative() && enough[i]) {
+            if (quantileTests[i] != null && enough[i]) {
+                double passP = quantileTests[i].passP();
+                double bound = 0.01 + g.threshold();
+                if (rejected[i]) {
+                    result = Verdict.Result.FAIL;
+                    reason =
+                            String.format(
+                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, more than %.2f %% (its p99 beyond the ratio; exact p %.2g)",
+                                    name, 100 * delta[i], g.ratio(), 100 * bound, tested[i]);
+                } else if (passP <= policy.alpha()) {
+                    result = Verdict.Result.PASS;
+                    reason =
+                            String.format(
+                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, fewer than %.2f %% (its p99 within the ratio; exact p %.2g)",
+                                    name,
+                                    100 * delta[i],
+                                    g.ratio(),
+                                    100 * (0.01 + g.margin()),
+                                    passP);
+                } else {
+                    result = Verdict.Result.INCONCLUSIVE;
+                    reason =
+                            String.format(
+                                    "%s: %.2f %% of the candidate's scorings slower than %.2f x the control's p99, not yet shown above or below %.2f %% (p %.2g and %.2g)",
+                                    name, 100 * delta[i], g.ratio(), 100 * bound, tested[i], passP);
+                }
+            } else if (g.relative() && enough[i]) {
                 double r = MixtureSprt.radius(variance[i], 1.0, policy.alpha());
                 double ratio = 1 + delta[i];
                 lower = ratio * Math.exp(-r) - 1;
@@ -832,7 +903,10 @@ public final class Judge implements Serializable {
             out.add(
                     new Verdict.GuardrailResult(
                             g,
-                            (g.relative() ? RATIO_TEST : TEST) + unitOfAnalysis(g.metric()),
+                            (quantileTests[i] != null
+                                            ? QUANTILE_TEST
+                                            : g.relative() ? RATIO_TEST : TEST)
+                                    + unitOfAnalysis(g.metric()),
                             nb,
                             nc,
                             pb,
@@ -855,14 +929,28 @@ public final class Judge implements Serializable {
         for (int i = 0; i < ratioTests.length; i++) {
             Guardrail g = policy.guardrails().get(i);
             ratioTests[i] = g.relative() ? new RateRatioTest(g.threshold(), g.margin()) : null;
+            quantileTests[i] =
+                    g.metric() == Guardrail.Metric.LATENCY_P99_RATIO
+                            ? new ExceedanceTest(0.01 + g.threshold(), 0.01 + g.margin())
+                            : null;
         }
     }
+
+    /** Named by a latency guardrail's result. */
+    public static final String QUANTILE_TEST =
+            "sequential binomial quantile test of the candidate's share above ratio x the control's p99 (upper 99 % bound for harm, lower for a pass) against 1 %; exact e-process, mixture over shares x1.25^j; one-sided always-valid p, Holm; no interval";
 
     /**
      * Adds the window to each relative guardrail's test: each arm's counts divided by its design
      * effect over units (Rao and Scott), from the rollout's counts so far.
      */
     private void addToRatioTests(Evidence e) {
+        for (int i = 0; i < quantileTests.length; i++) {
+            if (quantileTests[i] != null) {
+                quantileTests[i].add(
+                        e.candidate().slow(), e.candidate().slowLow(), e.candidate().scored());
+            }
+        }
         for (int i = 0; i < ratioTests.length; i++) {
             if (ratioTests[i] == null) {
                 continue;

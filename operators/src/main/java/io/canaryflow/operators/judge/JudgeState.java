@@ -13,6 +13,9 @@ package io.canaryflow.operators.judge;
  * @param ratioHarmLogs per guardrail, a relative one's harm test state (null for the others)
  * @param ratioPassLogs its pass test state
  * @param ratioPValues per guardrail, its harm and pass running p-values (relative ones)
+ * @param quantileHarmLogs per guardrail, a latency one's quantile test state (null for the others)
+ * @param quantilePassLogs its pass test state
+ * @param quantilePValues its harm and pass running p-values
  */
 public record JudgeState(
         String policy,
@@ -35,4 +38,7 @@ public record JudgeState(
         boolean done,
         boolean shadow,
         boolean ab,
-        double share) {}
+        double share,
+        double[][] quantileHarmLogs,
+        double[][] quantilePassLogs,
+        double[][] quantilePValues) {}

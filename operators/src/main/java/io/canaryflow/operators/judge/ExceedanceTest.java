@@ -1,0 +1,121 @@
+package io.canaryflow.operators.judge;
+
+import java.io.Serializable;
+
+/**
+ * Anytime-valid tests of a quantile: whether the share of a candidate's scorings above a cut
+ * exceeds a boundary b (for a p99, b = 1 %: the candidate's p99 is at most the cut exactly when at
+ * most 1 % of its scorings lie above it). The classical binomial quantile test, made sequential:
+ * for an alternative share p₁ against b, the likelihood ratio (p₁/b)^x ((1 − p₁)/(1 − b))^(n − x)
+ * of x scorings above the cut out of n is, window after window, a nonnegative supermartingale
+ * whenever the true share is on the other side of b than p₁; the average over a grid of
+ * alternatives (b·1.25^j above, b·0.8^j below) is an e-process, and Ville's inequality bounds the
+ * chance that it ever reaches 1/α by α (the exceedance martingales behind Howard and Ramdas'
+ * sequential quantile estimation, 2022). Exact, with no variance estimated, however few scorings
+ * lie in the tail.
+ *
+ * <p><b>harm</b> rejects "share ≤ b" (a FAIL); <b>pass</b> rejects "share ≥ b + margin" (a PASS).
+ * Each window may have its own cut; the judge counts against the upper 99 % confidence bound of the
+ * control's p99 for harm and its lower bound for pass, so that the control's own sampling noise
+ * never counts against the candidate, nor for it.
+ */
+public final class ExceedanceTest implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final int GRID = 24;
+    private static final double STEP = Math.log(1.25);
+
+    private final double harmBoundary;
+    private final double passBoundary;
+    private final double[] harmLog = new double[GRID];
+    private final double[] passLog = new double[GRID];
+    private double harmP = 1;
+    private double passP = 1;
+    private transient double lastHarmP = 1;
+
+    /**
+     * @param boundary the tolerated share above the cut (0.01 for a p99)
+     * @param passBoundary the share a PASS must be shown to stay under (at least {@code boundary})
+     */
+    public ExceedanceTest(double boundary, double passBoundary) {
+        if (!(boundary > 0 && boundary < 1) || !(passBoundary >= boundary && passBoundary < 1)) {
+            throw new IllegalArgumentException(
+                    "need 0 < boundary <= pass boundary < 1, got "
+                            + boundary
+                            + " and "
+                            + passBoundary);
+        }
+        this.harmBoundary = boundary;
+        this.passBoundary = passBoundary;
+    }
+
+    /**
+     * Adds one window.
+     *
+     * @param aboveHarmCut scorings above the cut that harm is tested against
+     * @param abovePassCut scorings above the cut that a pass is tested against
+     * @param n the candidate's scorings
+     */
+    public void add(long aboveHarmCut, long abovePassCut, long n) {
+        if (n > 0) {
+            for (int j = 0; j < GRID; j++) {
+                double up = Math.min(0.999999, harmBoundary * Math.exp((j + 1) * STEP));
+                double down = passBoundary * Math.exp(-(j + 1) * STEP);
+                harmLog[j] += logRatio(up, harmBoundary, aboveHarmCut, n);
+                passLog[j] += logRatio(down, passBoundary, abovePassCut, n);
+            }
+        }
+        lastHarmP = pValue(harmLog);
+        harmP = Math.min(harmP, lastHarmP);
+        passP = Math.min(passP, pValue(passLog));
+    }
+
+    private static double logRatio(double p1, double p0, long x, long n) {
+        return x * Math.log(p1 / p0) + (n - x) * Math.log1p(-p1) - (n - x) * Math.log1p(-p0);
+    }
+
+    private static double pValue(double[] logs) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double l : logs) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        for (double l : logs) {
+            sum += Math.exp(l - max);
+        }
+        double logE = max + Math.log(sum / logs.length);
+        return logE <= 0 ? 1 : Math.exp(-logE);
+    }
+
+    double[] harmLogs() {
+        return harmLog.clone();
+    }
+
+    double[] passLogs() {
+        return passLog.clone();
+    }
+
+    void restore(double[] harm, double[] pass, double harmP, double passP) {
+        if (harm == null || pass == null || harm.length != GRID || pass.length != GRID) {
+            return;
+        }
+        System.arraycopy(harm, 0, harmLog, 0, GRID);
+        System.arraycopy(pass, 0, passLog, 0, GRID);
+        this.harmP = harmP;
+        this.passP = passP;
+    }
+
+    /** The harm test's p-value at the last look. */
+    public double lastHarmP() {
+        return lastHarmP;
+    }
+
+    /** The always-valid p-value that the share is at most the boundary (running minimum). */
+    public double harmP() {
+        return harmP;
+    }
+
+    /** The always-valid p-value that the share is at least the pass boundary (running minimum). */
+    public double passP() {
+        return passP;
+    }
+}

@@ -1,0 +1,116 @@
+package io.canaryflow.operators.judge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code latency_p99_ratio:R}: the candidate's p99 at most R times the control's, judged by the
+ * exact sequential quantile test on its share of scorings above the cut. A candidate whose p99 is
+ * exactly at the bound (1 % above the cut) must not pass in more than α of rollouts; one beyond it
+ * is rolled back; one like its control passes.
+ */
+class LatencyQuantileTest {
+    static final double ALPHA = 0.05;
+    static final int RUNS = 300;
+
+    static RolloutPolicy policy() {
+        return RolloutPolicy.fromFields(
+                Map.of(
+                        "min-step-duration", "1 s",
+                        "min-samples", "500",
+                        "guardrails", "latency_p99_ratio:1.5:critical",
+                        "max-step-duration", "1000 h",
+                        "max-duration", "1000 h"),
+                "");
+    }
+
+    record Outcome(int promoted, int rolledBack) {}
+
+    /** Rollouts whose candidate has {@code share} of its scorings above the cut. */
+    static Outcome run(long seed, double share, int windows) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int promoted = 0;
+        int rolledBack = 0;
+        for (int r = 0; r < RUNS; r++) {
+            Judge judge = Judge.forAb(policy());
+            for (int w = 0; w < windows && !judge.done(); w++) {
+                long n = 2_000;
+                long above = UnitTraffic.binomial(random, n, share);
+                long controlAbove = UnitTraffic.binomial(random, n, 0.001);
+                ArmCounts control =
+                        new ArmCounts(
+                                n,
+                                0,
+                                0,
+                                0,
+                                n,
+                                controlAbove,
+                                0,
+                                0,
+                                0,
+                                0,
+                                new long[0],
+                                0,
+                                null,
+                                controlAbove);
+                ArmCounts candidate =
+                        new ArmCounts(
+                                n, 0, 0, 0, n, above, 0, 0, 0, 0, new long[0], 0, null, above);
+                Verdict v =
+                        judge.judge(
+                                new Evidence(
+                                        w * 60_000L,
+                                        (w + 1) * 60_000L,
+                                        control,
+                                        candidate,
+                                        0.5,
+                                        true));
+                if (v.action() == Verdict.Action.PROMOTE) {
+                    promoted++;
+                } else if (v.action() == Verdict.Action.ROLLBACK) {
+                    rolledBack++;
+                }
+            }
+        }
+        return new Outcome(promoted, rolledBack);
+    }
+
+    static double tolerance() {
+        return 3 * Math.sqrt(ALPHA * (1 - ALPHA) / RUNS);
+    }
+
+    @Test
+    void shouldReadTheRatioAsTheBoundOnTheP99() {
+        Guardrail g = Guardrail.parse("latency_p99_ratio:2.5:critical");
+        assertThat(g.ratio()).isEqualTo(2.5);
+        assertThat(g.threshold()).isZero();
+    }
+
+    @Test
+    void shouldPassACandidateWhoseP99IsExactlyAtTheBoundInAtMostAlphaOfRollouts() {
+        Outcome atBound = run(1, 0.01, 60);
+        assertThat((double) atBound.promoted() / RUNS).isLessThanOrEqualTo(ALPHA + tolerance());
+        assertThat((double) atBound.rolledBack() / RUNS).isLessThanOrEqualTo(ALPHA + tolerance());
+    }
+
+    @Test
+    void shouldRollBackACandidateWhoseP99IsBeyondTheBoundAndPassOneLikeItsControl() {
+        Outcome beyond = run(2, 0.02, 60); // twice the tail above the cut
+        assertThat((double) beyond.rolledBack() / RUNS).isGreaterThanOrEqualTo(0.95);
+        Outcome alike = run(3, 0.001, 60);
+        assertThat((double) alike.promoted() / RUNS).isGreaterThanOrEqualTo(0.95);
+        assertThat((double) alike.rolledBack() / RUNS).isLessThanOrEqualTo(ALPHA + tolerance());
+    }
+
+    @Test
+    void shouldNameTheQuantileTestInTheEvidence() {
+        Judge judge = Judge.forAb(policy());
+        ArmCounts arm =
+                new ArmCounts(2_000, 0, 0, 0, 2_000, 2, 0, 0, 0, 0, new long[0], 0, null, 2);
+        Verdict v = judge.judge(new Evidence(0, 60_000, arm, arm, 0.5, true));
+        assertThat(v.guardrails().get(0).test()).startsWith("sequential binomial quantile test");
+    }
+}
