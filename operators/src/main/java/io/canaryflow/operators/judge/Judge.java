@@ -429,6 +429,19 @@ public final class Judge implements Serializable {
                             policy.minStepMillis(), policy.minSamples(), elapsed, fewest));
             return orTimeout(Verdict.Action.HOLD, from, e, srm, results, reasons);
         }
+        if (srm.rolloutP() < policy.alpha()) {
+            // not proof of a mismatch (that ends the rollout at srm-p), but no ground to move on
+            reasons.add(
+                    String.format(
+                            "every guardrail passes, but the split over the rollout looks off (always-valid p %.2g < alpha %.2g: candidate %d vs control %d scorings, %d vs %d active units); not moving on",
+                            srm.rolloutP(),
+                            policy.alpha(),
+                            srm.rolloutCandidate(),
+                            srm.rolloutControl(),
+                            srm.rolloutCandidateUnits(),
+                            srm.rolloutControlUnits()));
+            return orTimeout(Verdict.Action.HOLD, from, e, srm, results, reasons);
+        }
         reasons.add("every guardrail passes and the step's minimum time and samples are met");
         if (ab) {
             return end(Verdict.Action.PROMOTE, from, e, srm, results, reasons);
@@ -863,10 +876,16 @@ public final class Judge implements Serializable {
                 }
             } else if (!enough[i]) {
                 result = Verdict.Result.INCONCLUSIVE;
+                double ub = effectiveUnits(control, g.metric());
+                double uc = effectiveUnits(candidate, g.metric());
                 reason =
-                        String.format(
-                                "%s: too few samples (control %d, candidate %d; need %d each)",
-                                name, nb, nc, policy.minSamples());
+                        nb >= policy.minSamples() && nc >= policy.minSamples()
+                                ? String.format(
+                                        "%s: too few effective units (control %.1f, candidate %.1f; need %.0f each): a few units weigh most of an arm's traffic",
+                                        name, ub, uc, MIN_EFFECTIVE_UNITS)
+                                : String.format(
+                                        "%s: too few samples (control %d, candidate %d; need %d each)",
+                                        name, nb, nc, policy.minSamples());
             } else {
                 double r = MixtureSprt.radius(variance[i], g.tau() * g.tau(), policy.alpha());
                 lower = delta[i] - r;

@@ -58,6 +58,55 @@ final class UnitTraffic {
     }
 
     /**
+     * One window of a canary ramp at {@code percent}: a unit takes part when its bucket (fixed,
+     * uniform) is below the percent (the candidate) or in the mirrored range from 50 % (the
+     * control), as routing's symmetric cohorts do. {@code activityFactor} scales every unit's
+     * activity (diurnal swings), {@code rateFactor} every unit's error rate in both arms (a base
+     * rate that drifts).
+     */
+    Evidence rampWindow(
+            SplittableRandom random,
+            int w,
+            double percent,
+            double errorFactor,
+            double keptShare,
+            double activityFactor,
+            double rateFactor) {
+        long[] attempts = new long[2];
+        long[] errors = new long[2];
+        UnitSketch[] units = {new UnitSketch(), new UnitSketch()};
+        long[] active = new long[2];
+        double p = percent / 100;
+        for (int u = 0; u < hashes.length; u++) {
+            double bucket = (hashes[u] >>> 11) * 0x1.0p-53;
+            int arm = bucket < p ? 1 : bucket >= 0.5 && bucket < 0.5 + p ? 0 : -1;
+            if (arm < 0) {
+                continue;
+            }
+            long n = poisson(random, activity[u] * activityFactor);
+            if (arm == 1 && keptShare < 1) {
+                n = binomial(random, n, keptShare);
+            }
+            if (n == 0) {
+                continue;
+            }
+            double rate0 = Math.min(1, rate[u] * rateFactor);
+            long x = binomial(random, n, Math.min(1, arm == 1 ? rate0 * errorFactor : rate0));
+            attempts[arm] += n;
+            errors[arm] += x;
+            units[arm].add(hashes[u], n, x, n - x, 0, 1);
+            active[arm]++;
+        }
+        return new Evidence(
+                w * 60_000L,
+                (w + 1) * 60_000L,
+                counts(attempts[0], errors[0], active[0], units[0]),
+                counts(attempts[1], errors[1], active[1], units[1]),
+                0.5,
+                true);
+    }
+
+    /**
      * One window.
      *
      * @param errorFactor the candidate's error rate as a multiple of what the unit has

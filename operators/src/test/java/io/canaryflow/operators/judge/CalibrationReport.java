@@ -1,0 +1,182 @@
+package io.canaryflow.operators.judge;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The judge's calibration table (docs/calibration.md): simulated canary rollouts through the full
+ * ramp, judged after every window of 1 minute, on unit traffic ({@link UnitTraffic}: heavy-tailed
+ * activity, per-unit error rates). Runs only with {@code -Dcalibration=true} (several minutes; the
+ * bounded checks run in every build):
+ *
+ * <pre>mvn -pl operators test -Dtest=CalibrationReport -Dcalibration=true [-Dcalibration.runs=N]
+ * </pre>
+ */
+class CalibrationReport {
+    /** Units in the experiment's population; a 1 % step holds 1 % of them per arm. */
+    static final int UNITS = Integer.getInteger("calibration.units", 20_000);
+
+    /**
+     * The Pareto shape of the units' activity (smaller: heavier) and the gamma shape of their
+     * rates.
+     */
+    static final double SHAPE = Double.parseDouble(System.getProperty("calibration.shape", "1.2"));
+
+    static final double RATE_SHAPE =
+            Double.parseDouble(System.getProperty("calibration.rate-shape", "0.5"));
+
+    record Scenario(
+            String name,
+            String truth,
+            String guardrail,
+            double baseRate,
+            double errorFactor,
+            double keptShare,
+            boolean diurnal,
+            boolean drifting) {}
+
+    record Row(
+            Scenario s,
+            int runs,
+            int rollbacks,
+            int promotions,
+            int undecided,
+            double medianWindows,
+            int maxWindows) {}
+
+    static RolloutPolicy policy(String guardrail) {
+        return RolloutPolicy.fromFields(
+                Map.of(
+                        "min-step-duration", "10 min",
+                        "min-samples", "500",
+                        "guardrails", guardrail,
+                        "max-step-duration", "4 h",
+                        "max-duration", "24 h"),
+                "");
+    }
+
+    static Row run(Scenario s, int runs, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int rollbacks = 0;
+        int promotions = 0;
+        int undecided = 0;
+        int maxWindows = 0;
+        List<Integer> windowsToDecision = new ArrayList<>();
+        RolloutPolicy policy = policy(s.guardrail());
+        for (int r = 0; r < runs; r++) {
+            UnitTraffic traffic =
+                    new UnitTraffic(random, UNITS, SHAPE, 3.0, s.baseRate(), RATE_SHAPE);
+            Judge judge = new Judge(policy);
+            Verdict last = null;
+            int w = 0;
+            while (!judge.done() && w < 10_000) {
+                double activity = s.diurnal() ? 1 + 0.8 * Math.sin(2 * Math.PI * w / 240.0) : 1;
+                double drift = s.drifting() ? 1 + 0.5 * w / 240.0 : 1;
+                last =
+                        judge.judge(
+                                traffic.rampWindow(
+                                        random,
+                                        w,
+                                        judge.currentPercent(),
+                                        s.errorFactor(),
+                                        s.keptShare(),
+                                        activity,
+                                        drift));
+                w++;
+            }
+            maxWindows = Math.max(maxWindows, w);
+            windowsToDecision.add(w);
+            boolean timedOut =
+                    last.reasons().stream().anyMatch(x -> x.contains("without a decision"));
+            if (timedOut) {
+                undecided++;
+            } else if (last.action() == Verdict.Action.ROLLBACK) {
+                rollbacks++;
+            } else if (last.action() == Verdict.Action.PROMOTE) {
+                promotions++;
+            }
+        }
+        int[] sorted = windowsToDecision.stream().mapToInt(Integer::intValue).sorted().toArray();
+        return new Row(
+                s, runs, rollbacks, promotions, undecided, sorted[sorted.length / 2], maxWindows);
+    }
+
+    @Test
+    void report() {
+        Assumptions.assumeTrue(Boolean.getBoolean("calibration"), "-Dcalibration=true runs it");
+        int runs = Integer.getInteger("calibration.runs", 200);
+        String rel = "inference_error_rate:+50%:critical:margin=+50%";
+        String abs2 = "inference_error_rate:0.01:critical";
+        List<Scenario> scenarios =
+                List.of(
+                        new Scenario("A/A, 2 %", "null (harm)", rel, 0.02, 1, 1, false, false),
+                        new Scenario("A/A, 0.1 %", "null (harm)", rel, 0.001, 1, 1, false, false),
+                        new Scenario("A/A, 0.01 %", "null (harm)", rel, 0.0001, 1, 1, false, false),
+                        new Scenario(
+                                "A/A, 2 %, diurnal, base rate drifting +50 % over 4 h",
+                                "null (harm)", rel, 0.02, 1, 1, true, true),
+                        new Scenario(
+                                "exactly at +50 %, 2 %",
+                                "null (both)", rel, 0.02, 1.5, 1, false, false),
+                        new Scenario(
+                                "exactly at +50 %, 0.1 %",
+                                "null (both)", rel, 0.001, 1.5, 1, false, false),
+                        new Scenario(
+                                "just better: +25 %, 2 %",
+                                "null (harm)", rel, 0.02, 1.25, 1, false, false),
+                        new Scenario(
+                                "just worse: +100 %, 2 %",
+                                "null (pass)", rel, 0.02, 2, 1, false, false),
+                        new Scenario(
+                                "just worse: +100 %, 0.1 %",
+                                "null (pass)", rel, 0.001, 2, 1, false, false),
+                        new Scenario(
+                                "A/A, 2 %, absolute +1 point",
+                                "null (harm)", abs2, 0.02, 1, 1, false, false),
+                        new Scenario(
+                                "+1 point exactly (3 % vs 2 %), absolute",
+                                "null (both)", abs2, 0.02, 1.5, 1, false, false),
+                        new Scenario(
+                                "drops 10 % of its scorings, 2 %",
+                                "SRM", rel, 0.02, 1, 0.9, false, false));
+        StringBuilder table = new StringBuilder();
+        table.append(
+                "| scenario | guardrail | which null | runs | rolled back | promoted | undecided at the maximum duration | median windows to the end | longest rollout (windows) |\n");
+        table.append("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+        long seed = 20261129;
+        for (Scenario s : scenarios) {
+            Row r = run(s, runs, seed++);
+            table.append(
+                    String.format(
+                            "| %s | `%s` | %s | %d | %s | %s | %s | %.0f | %d |%n",
+                            s.name(),
+                            s.guardrail(),
+                            s.truth(),
+                            r.runs(),
+                            share(r.rollbacks(), runs),
+                            share(r.promotions(), runs),
+                            share(r.undecided(), runs),
+                            r.medianWindows(),
+                            r.maxWindows()));
+        }
+        System.out.printf(
+                "%nCALIBRATION: %d units, activity Pareto %.1f, rates gamma shape %.1f%n%s",
+                UNITS, SHAPE, RATE_SHAPE, table);
+        System.out.println(
+                "Monte-Carlo standard error of a share p over "
+                        + runs
+                        + " runs: sqrt(p(1-p)/"
+                        + runs
+                        + "), e.g. "
+                        + String.format("%.1f", 100 * Math.sqrt(0.05 * 0.95 / runs))
+                        + " points at 5 %.");
+    }
+
+    static String share(int k, int runs) {
+        return String.format("%.1f %%", 100.0 * k / runs);
+    }
+}
