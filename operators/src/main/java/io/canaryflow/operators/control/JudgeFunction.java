@@ -200,7 +200,9 @@ public class JudgeFunction
                         r.paired() == null ? 0 : r.paired().flipsUp() + r.paired().flipsDown(),
                         r.sharedScoreCounts() == null ? new long[0] : r.sharedScoreCounts(),
                         r.activeUnits(),
-                        r.units());
+                        r.units(),
+                        0,
+                        r.labelUnits());
         if (candidate) {
             drift.put(r.windowEnd(), summary(r));
         }
@@ -323,7 +325,8 @@ public class JudgeFunction
                         c.scoreBins(),
                         c.activeUnits(),
                         c.units(),
-                        control.countAbove(low)),
+                        control.countAbove(low),
+                        c.labelUnits()),
                 new ArmCounts(
                         k.attempts(),
                         k.errors(),
@@ -338,7 +341,8 @@ public class JudgeFunction
                         k.scoreBins(),
                         k.activeUnits(),
                         k.units(),
-                        candidate.countAbove(low)),
+                        candidate.countAbove(low),
+                        k.labelUnits()),
                 arms.unavailable(),
                 arms.controlLatency(),
                 arms.candidateLatency());

@@ -21,6 +21,8 @@ import java.io.Serializable;
  * @param activeUnits units with an attempt, per window, added up over windows (unit-windows)
  * @param slowLow among the scorings, those slower than the latency guardrail's lower cut (its ratio
  *     times the lower confidence bound of the control's p99; {@code slow} uses the upper)
+ * @param labelUnits per-unit totals of joined labels (as attempts) and misclassified ones (as
+ *     errors), for the label error rate's variance over units; null when unknown
  * @param units per-unit totals of attempts, errors and scores ({@link UnitSketch}), for variances
  *     over units, the randomization unit; null when unknown (then events are taken as independent)
  */
@@ -38,10 +40,45 @@ public record ArmCounts(
         long[] scoreBins,
         long activeUnits,
         UnitSketch units,
-        long slowLow)
+        long slowLow,
+        UnitSketch labelUnits)
         implements Serializable {
     public static final ArmCounts NONE =
-            new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0);
+            new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0, null);
+
+    /** Counts without per-unit label totals. */
+    public ArmCounts(
+            long attempts,
+            long errors,
+            long labelled,
+            long labelErrors,
+            long scored,
+            long slow,
+            double scoreSum,
+            double scoreSumSquares,
+            long pairs,
+            long flips,
+            long[] scoreBins,
+            long activeUnits,
+            UnitSketch units,
+            long slowLow) {
+        this(
+                attempts,
+                errors,
+                labelled,
+                labelErrors,
+                scored,
+                slow,
+                scoreSum,
+                scoreSumSquares,
+                pairs,
+                flips,
+                scoreBins,
+                activeUnits,
+                units,
+                slowLow,
+                null);
+    }
 
     /** Counts with one latency cut. */
     public ArmCounts(
@@ -179,7 +216,10 @@ public record ArmCounts(
                 addBins(scoreBins, o.scoreBins),
                 activeUnits + o.activeUnits,
                 covered(this) && covered(o) ? UnitSketch.sum(units, o.units) : null,
-                slowLow + o.slowLow);
+                slowLow + o.slowLow,
+                (labelUnits != null || labelled == 0) && (o.labelUnits != null || o.labelled == 0)
+                        ? UnitSketch.sum(labelUnits, o.labelUnits)
+                        : null);
     }
 
     /**

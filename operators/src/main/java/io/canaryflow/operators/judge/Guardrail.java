@@ -106,10 +106,13 @@ public record Guardrail(
     }
 
     public Guardrail {
-        if (relative && metric != Metric.INFERENCE_ERROR_RATE) {
-            // the only rate counted per unit: elsewhere no design effect could be applied
+        if (relative
+                && metric != Metric.INFERENCE_ERROR_RATE
+                && metric != Metric.LABEL_ERROR_RATE) {
+            // the rates counted per unit: elsewhere no design effect could be applied
             throw new IllegalArgumentException(
-                    metric + ": relative thresholds are for inference_error_rate only");
+                    metric
+                            + ": relative thresholds are for inference_error_rate and label_error_rate only");
         }
         if (relative && direction != null && direction != Direction.INCREASE) {
             throw new IllegalArgumentException(

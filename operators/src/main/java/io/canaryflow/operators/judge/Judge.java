@@ -1059,7 +1059,7 @@ public final class Judge implements Serializable {
      * UnitSketch}; NaN when the arm has no sketch or the metric is not counted per unit.
      */
     static double unitVariance(ArmCounts arm, Guardrail.Metric metric) {
-        UnitSketch u = arm.units();
+        UnitSketch u = metric == Guardrail.Metric.LABEL_ERROR_RATE ? arm.labelUnits() : arm.units();
         if (u == null) {
             return Double.NaN;
         }
@@ -1077,6 +1077,12 @@ public final class Judge implements Serializable {
                                     UnitSketch.Quantity.SCORED,
                                     arm.scoreSum(),
                                     arm.scored());
+                    case LABEL_ERROR_RATE ->
+                            u.ratioVariance(
+                                    UnitSketch.Quantity.ERRORS,
+                                    UnitSketch.Quantity.ATTEMPTS,
+                                    arm.labelErrors(),
+                                    arm.labelled());
                     default -> Double.NaN;
                 };
         // few effective units (one heavy unit dominating the arm): the residuals of the heavy ones
@@ -1094,20 +1100,24 @@ public final class Judge implements Serializable {
      * without a sketch or for metrics not counted per unit.
      */
     static double effectiveUnits(ArmCounts arm, Guardrail.Metric metric) {
-        UnitSketch u = arm.units();
+        boolean labels = metric == Guardrail.Metric.LABEL_ERROR_RATE;
+        UnitSketch u = labels ? arm.labelUnits() : arm.units();
         if (u == null) {
             return Double.NaN;
         }
         UnitSketch.Quantity y =
                 switch (metric) {
-                    case INFERENCE_ERROR_RATE -> UnitSketch.Quantity.ATTEMPTS;
+                    case INFERENCE_ERROR_RATE, LABEL_ERROR_RATE -> UnitSketch.Quantity.ATTEMPTS;
                     case SCORE_SHIFT -> UnitSketch.Quantity.SCORED;
                     default -> null;
                 };
         if (y == null) {
             return Double.NaN;
         }
-        double total = y == UnitSketch.Quantity.ATTEMPTS ? arm.attempts() : arm.scored();
+        double total =
+                labels
+                        ? arm.labelled()
+                        : y == UnitSketch.Quantity.ATTEMPTS ? arm.attempts() : arm.scored();
         double squares = Math.max(total, u.sumOfSquares(y));
         return squares > 0 ? total * total / squares : Double.NaN;
     }

@@ -10,7 +10,8 @@ public record AwaitingLabel(
         String version,
         String arm,
         long ts,
-        float score) {
+        float score,
+        String unit) {
 
     public static AwaitingLabel of(Prediction p) {
         return new AwaitingLabel(
@@ -20,7 +21,8 @@ public record AwaitingLabel(
                 p.version(),
                 p.arm().wireName(),
                 p.ts(),
-                p.score());
+                p.score(),
+                p.unit());
     }
 
     String seriesKey() {

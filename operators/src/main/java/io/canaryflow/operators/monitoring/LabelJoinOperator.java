@@ -1,6 +1,7 @@
 package io.canaryflow.operators.monitoring;
 
 import io.canaryflow.operators.records.Label;
+import io.canaryflow.operators.units.UnitSketch;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -206,8 +207,14 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
             Acc acc = acc(a, Math.max(a.ts(), label.ts()));
             acc.joined++;
             boolean positive = label.label() >= 0.5;
-            if ((a.score() >= threshold) != positive) {
+            boolean wrong = (a.score() >= threshold) != positive;
+            if (wrong) {
                 acc.misclassified++;
+            }
+            if (a.unit() == null) {
+                acc.covered = false; // waiting since before units were kept
+            } else {
+                acc.units.add(UnitSketch.hash(a.unit()), 1, wrong ? 1 : 0, 0, 0, 0);
             }
             double p = Math.min(1 - 1e-15, Math.max(1e-15, a.score()));
             acc.logLossSum += -(positive ? Math.log(p) : Math.log1p(-p));
@@ -353,6 +360,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         long misclassified;
         double logLossSum;
         double absErrorSum;
+        final UnitSketch units = new UnitSketch();
+        boolean covered = true;
 
         Acc(AwaitingLabel series, long start, long end) {
             this.series = series;
@@ -374,7 +383,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                     late,
                     misclassified,
                     logLossSum,
-                    absErrorSum);
+                    absErrorSum,
+                    covered && joined > 0 ? units : null);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.canaryflow.operators.monitoring;
 
+import io.canaryflow.operators.units.UnitSketch;
+
 /**
  * One subtask's label outcomes of one (experiment, version, arm) in one event-time window: the
  * window in which each outcome became known (a prediction's own time for {@code opened}, the
@@ -28,7 +30,8 @@ public record LabelPartial(
         long late,
         long misclassified,
         double logLossSum,
-        double absErrorSum) {
+        double absErrorSum,
+        UnitSketch units) {
 
     String seriesKey() {
         return experiment + '\u0000' + version + '\u0000' + arm;
@@ -49,7 +52,8 @@ public record LabelPartial(
                 late,
                 misclassified,
                 logLossSum,
-                absErrorSum);
+                absErrorSum,
+                units);
     }
 
     public LabelPartial plus(LabelPartial o) {
@@ -69,12 +73,16 @@ public record LabelPartial(
                 late + o.late,
                 misclassified + o.misclassified,
                 logLossSum + o.logLossSum,
-                absErrorSum + o.absErrorSum);
+                absErrorSum + o.absErrorSum,
+                (units != null || joined == 0) && (o.units != null || o.joined == 0)
+                        ? UnitSketch.sum(units, o.units)
+                        : null);
     }
 
     /** An empty partial for a series and window. */
     static LabelPartial empty(
             String experiment, String model, String version, String arm, long start, long end) {
-        return new LabelPartial(experiment, model, version, arm, start, end, 0, 0, 0, 0, 0, 0, 0);
+        return new LabelPartial(
+                experiment, model, version, arm, start, end, 0, 0, 0, 0, 0, 0, 0, null);
     }
 }

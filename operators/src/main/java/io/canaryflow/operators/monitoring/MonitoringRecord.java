@@ -32,6 +32,8 @@ import io.canaryflow.operators.units.UnitSketch;
  * @param reportedAt processing time of the report, epoch milliseconds (also its Kafka timestamp:
  *     window times are event times, which broker time retention must not see)
  * @param activeUnits units with an attempt in the window (see {@link WindowPartial})
+ * @param labelUnits per-unit totals of the window's joined labels (as attempts) and misclassified
+ *     ones (as errors), for the label error rate's unit-level variance; null when unknown
  * @param units per-unit totals of the window's attempts, errors and scores, for the judge's
  *     unit-level variances (not written to the topic); null when none were counted
  */
@@ -63,7 +65,8 @@ public record MonitoringRecord(
         MonitorSettings settings,
         long reportedAt,
         long activeUnits,
-        UnitSketch units) {
+        UnitSketch units,
+        UnitSketch labelUnits) {
 
     /**
      * Inference errors: scoring attempts that failed, by kind, and predictions later than the

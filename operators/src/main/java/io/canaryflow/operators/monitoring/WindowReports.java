@@ -86,7 +86,8 @@ final class WindowReports {
                 settings,
                 reportedAt,
                 w.activeUnits(),
-                w.units());
+                w.units(),
+                labels == null ? null : labels.units());
     }
 
     private static MonitoringRecord.Paired paired(PairedCounts c) {

@@ -100,6 +100,7 @@ class JudgeFunctionTest {
                 MonitorSettings.defaults(1_000),
                 0,
                 0,
+                null,
                 null);
     }
 
@@ -358,6 +359,7 @@ class JudgeFunctionTest {
                 r.settings(),
                 r.reportedAt(),
                 0,
+                null,
                 null);
     }
 
@@ -461,6 +463,7 @@ class JudgeFunctionTest {
                 r.settings(),
                 r.reportedAt(),
                 0,
+                null,
                 null);
     }
 

@@ -85,7 +85,8 @@ class RelativeThresholdTest {
                 .hasMessageContaining("relative (in %) exactly when its threshold is");
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> Guardrail.parse("score_shift:+10%"))
-                .hasMessageContaining("relative thresholds are for inference_error_rate only");
+                .hasMessageContaining(
+                        "relative thresholds are for inference_error_rate and label_error_rate only");
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> Guardrail.parse("inference_error_rate:+10%:decrease"))
                 .hasMessageContaining("guards an increase only");

@@ -38,7 +38,7 @@ class LabelJoinOperatorTest {
     }
 
     static AwaitingLabel prediction(String id, long ts, float score) {
-        return new AwaitingLabel(id, "fraud", "fraud", "v1", "candidate", ts, score);
+        return new AwaitingLabel(id, "fraud", "fraud", "v1", "candidate", ts, score, "unit-" + id);
     }
 
     void predict(String id, long ts, float score) throws Exception {
@@ -274,5 +274,46 @@ class LabelJoinOperatorTest {
         assertThat(parts).hasSize(2); // before the barrier, and after it
         assertThat(parts.get(1).opened()).isZero();
         assertThat(parts.get(1).joined()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldCountEachUnitsLabelsAndMisclassificationsInTheWindowsUnitSketch() throws Exception {
+        // three units with 4, 3 and 1 labelled predictions; the first misclassifies 3 of its 4
+        String[][] events = {
+            {"a1", "ua"},
+            {"a2", "ua"},
+            {"a3", "ua"},
+            {"a4", "ua"},
+            {"b1", "ub"},
+            {"b2", "ub"},
+            {"b3", "ub"},
+            {"c1", "uc"}
+        };
+        for (String[] e : events) {
+            h.processElement1(
+                    new StreamRecord<>(
+                            new AwaitingLabel(
+                                    e[0], "fraud", "fraud", "v1", "candidate", 100, 0.9f, e[1]),
+                            100));
+        }
+        for (String[] e : events) {
+            // fraud predicted (0.9): label 0 misclassifies; a1..a3 are the misclassified ones
+            boolean wrong = e[0].equals("a1") || e[0].equals("a2") || e[0].equals("a3");
+            label(e[0], wrong ? 0 : 1, 200);
+        }
+        watermark(999);
+        LabelPartial w = window(0);
+        assertThat(w.joined()).isEqualTo(8);
+        assertThat(w.misclassified()).isEqualTo(3);
+        // exact: X = (3, 0, 0), Y = (4, 3, 1), r = 3/8: sum of (X - rY)^2
+        double r = 3.0 / 8;
+        double exact = Math.pow(3 - r * 4, 2) + Math.pow(0 - r * 3, 2) + Math.pow(0 - r * 1, 2);
+        assertThat(
+                        w.units()
+                                .sumOfSquares(
+                                        io.canaryflow.operators.units.UnitSketch.Quantity.ERRORS,
+                                        io.canaryflow.operators.units.UnitSketch.Quantity.ATTEMPTS,
+                                        r))
+                .isCloseTo(exact, org.assertj.core.data.Percentage.withPercentage(1));
     }
 }

@@ -153,7 +153,8 @@ class WindowReportsTest {
                 late,
                 misclassified,
                 0.3 * joined,
-                0.2 * joined);
+                0.2 * joined,
+                null);
     }
 
     @Test
