@@ -222,6 +222,9 @@ class ControlLoopITCase {
         assertThat(rollback.get("guardrails").get(0).get("metric").asText())
                 .isEqualTo("label_error_rate");
         assertThat(rollback.get("guardrails").get(0).get("result").asText()).isEqualTo("FAIL");
+        // the labels' variance is over units: the label join sketched each joined label's unit
+        assertThat(rollback.get("guardrails").get(0).get("test").asText())
+                .contains("variance over units");
         assertThat(rollback.get("plan").get("canary_percent").asDouble()).isZero();
         // the decision names the assignment it leads to and the window's drift
         assertThat(rollback.get("assignment").get("salt").asText())
@@ -299,6 +302,8 @@ class ControlLoopITCase {
         assertThat(promotion.get("arms").get("control").get("version").asText())
                 .isEqualTo(DemoModels.BASELINE);
         assertThat(promotion.get("guardrails").get(0).get("result").asText()).isEqualTo("PASS");
+        assertThat(promotion.get("guardrails").get(0).get("test").asText())
+                .contains("variance over units");
         // after the promotion every event is served by the promoted version
         long afterPromotion = byPlan.getOrDefault(promoted, new long[3])[0];
         assertThat(afterPromotion).isGreaterThan(1_000);
