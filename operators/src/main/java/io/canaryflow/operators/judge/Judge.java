@@ -747,7 +747,10 @@ public final class Judge implements Serializable {
             }
             delta[i] = mean(candidate, g.metric()) - mean(control, g.metric());
             variance[i] =
-                    varianceOfMean(control, g.metric()) + varianceOfMean(candidate, g.metric());
+                    varianceOfMean(control, g.metric())
+                            + Math.max(
+                                    varianceOfMean(candidate, g.metric()),
+                                    boundaryVariance(g, control, candidate));
             double tau2 = g.tau() * g.tau();
             double p;
             if (g.direction() == Guardrail.Direction.EITHER) {
@@ -1089,6 +1092,26 @@ public final class Judge implements Serializable {
         // shrink towards 0; n/(n − 1) undoes that on average, and too few are not judged at all
         double n = effectiveUnits(arm, metric);
         return n > 1 ? v * n / (n - 1) : Double.POSITIVE_INFINITY;
+    }
+
+    /**
+     * The variance of the candidate's rate were it at the edge of what passes: the control's rate
+     * plus the margin, p(1 − p)/n, times the candidate's design effect over units. A rate whose few
+     * events are low by chance has a plug-in variance that shrinks with them, which makes a
+     * candidate near the threshold look safe at rare events; the variance at the boundary (as a
+     * score test uses) does not. 0 for the score and for two-sided guardrails.
+     */
+    static double boundaryVariance(Guardrail g, ArmCounts control, ArmCounts candidate) {
+        if (g.metric() == Guardrail.Metric.SCORE_SHIFT
+                || g.direction() != Guardrail.Direction.INCREASE) {
+            return 0;
+        }
+        long n = candidate.n(g.metric());
+        if (n == 0) {
+            return 0;
+        }
+        double b = Math.min(1, mean(control, g.metric()) + g.margin());
+        return b * (1 - b) / n * designEffect(candidate, g.metric());
     }
 
     /** Fewer effective units than this in an arm: the guardrail is INCONCLUSIVE. */
