@@ -187,6 +187,16 @@ class JobConfigTest {
                                                 "schedule steps must rise"))
                 .anySatisfy(
                         p -> assertThat(p).contains("'control.key' must have at least 16 bytes"));
+        // a plan's problem and its policy's, named together
+        Map<String, String> both = minimal();
+        both.put("experiments.fraud.canary-percent", "140");
+        both.put("experiments.fraud.alpha", "2");
+        ConfigException e2 =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        ConfigException.class, () -> JobConfig.fromFlat(both));
+        assertThat(e2.problems())
+                .anySatisfy(p -> assertThat(p).contains("canary-percent"))
+                .anySatisfy(p -> assertThat(p).contains("alpha"));
         Map<String, String> d = minimal();
         d.put("experiments.fraud.schedule", "50,10");
         assertThatThrownBy(() -> JobConfig.fromFlat(d))

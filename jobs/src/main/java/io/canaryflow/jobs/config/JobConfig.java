@@ -273,16 +273,26 @@ public final class JobConfig implements Serializable {
         Map<String, io.canaryflow.operators.judge.RolloutPolicy> policies =
                 new java.util.LinkedHashMap<>();
         for (Map.Entry<String, Map<String, String>> e : experiments.entrySet()) {
+            RolloutPlan plan = null;
             try {
-                RolloutPlan plan = ExperimentConfig.toPlan(e.getKey(), e.getValue());
+                plan = ExperimentConfig.toPlan(e.getKey(), e.getValue());
                 plans.add(plan);
-                if (plan.mode() != RolloutPlan.Mode.AB || plan.variants().size() == 2) {
-                    policies.put(e.getKey(), ExperimentConfig.toPolicy(e.getKey(), e.getValue()));
-                }
-            } catch (io.canaryflow.operators.judge.RolloutPolicy.Invalid ex) {
-                problems.addAll(ex.problems());
             } catch (IllegalArgumentException ex) {
                 problems.add(ex.getMessage());
+            }
+            // the policy's problems too, even when the plan has some: every key at once
+            if (plan == null || plan.mode() != RolloutPlan.Mode.AB || plan.variants().size() == 2) {
+                try {
+                    io.canaryflow.operators.judge.RolloutPolicy policy =
+                            ExperimentConfig.toPolicy(e.getKey(), e.getValue());
+                    if (plan != null) {
+                        policies.put(e.getKey(), policy);
+                    }
+                } catch (io.canaryflow.operators.judge.RolloutPolicy.Invalid ex) {
+                    problems.addAll(ex.problems());
+                } catch (IllegalArgumentException ex) {
+                    problems.add(ex.getMessage());
+                }
             }
         }
         long monitoringWindow = conf.get(JobOptions.MONITORING_WINDOW).toMillis();
