@@ -1,7 +1,5 @@
 package io.canaryflow.operators.judge;
 
-import java.io.Serializable;
-
 /**
  * Anytime-valid tests of a quantile: whether the share of a candidate's scorings above a cut
  * exceeds a boundary b (for a p99, b = 1 %: the candidate's p99 is at most the cut exactly when at
@@ -19,18 +17,11 @@ import java.io.Serializable;
  * control's p99 for harm and its lower bound for pass, so that the control's own sampling noise
  * never counts against the candidate, nor for it.
  */
-public final class ExceedanceTest implements Serializable {
+public final class ExceedanceTest extends MixtureTest {
     private static final long serialVersionUID = 1L;
-    private static final int GRID = 24;
-    private static final double STEP = Math.log(1.25);
 
     private final double harmBoundary;
     private final double passBoundary;
-    private final double[] harmLog = new double[GRID];
-    private final double[] passLog = new double[GRID];
-    private double harmP = 1;
-    private double passP = 1;
-    private transient double lastHarmP = 1;
 
     /**
      * @param boundary the tolerated share above the cut (0.01 for a p99)
@@ -64,58 +55,10 @@ public final class ExceedanceTest implements Serializable {
                 passLog[j] += logRatio(down, passBoundary, abovePassCut, n);
             }
         }
-        lastHarmP = pValue(harmLog);
-        harmP = Math.min(harmP, lastHarmP);
-        passP = Math.min(passP, pValue(passLog));
+        look(1);
     }
 
     private static double logRatio(double p1, double p0, long x, long n) {
         return x * Math.log(p1 / p0) + (n - x) * Math.log1p(-p1) - (n - x) * Math.log1p(-p0);
-    }
-
-    private static double pValue(double[] logs) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (double l : logs) {
-            max = Math.max(max, l);
-        }
-        double sum = 0;
-        for (double l : logs) {
-            sum += Math.exp(l - max);
-        }
-        double logE = max + Math.log(sum / logs.length);
-        return logE <= 0 ? 1 : Math.exp(-logE);
-    }
-
-    double[] harmLogs() {
-        return harmLog.clone();
-    }
-
-    double[] passLogs() {
-        return passLog.clone();
-    }
-
-    void restore(double[] harm, double[] pass, double harmP, double passP) {
-        if (harm == null || pass == null || harm.length != GRID || pass.length != GRID) {
-            return;
-        }
-        System.arraycopy(harm, 0, harmLog, 0, GRID);
-        System.arraycopy(pass, 0, passLog, 0, GRID);
-        this.harmP = harmP;
-        this.passP = passP;
-    }
-
-    /** The harm test's p-value at the last look. */
-    public double lastHarmP() {
-        return lastHarmP;
-    }
-
-    /** The always-valid p-value that the share is at most the boundary (running minimum). */
-    public double harmP() {
-        return harmP;
-    }
-
-    /** The always-valid p-value that the share is at least the pass boundary (running minimum). */
-    public double passP() {
-        return passP;
     }
 }

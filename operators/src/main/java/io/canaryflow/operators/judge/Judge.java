@@ -118,28 +118,9 @@ public final class Judge implements Serializable {
 
     /** What this judge remembers, typed (see {@link JudgeState}). */
     public JudgeState state() {
-        int m = ratioTests == null ? 0 : ratioTests.length; // null: read from an older version
-        double[][] harm = new double[m][];
-        double[][] pass = new double[m][];
-        double[][] ps = new double[m][];
-        for (int i = 0; i < m; i++) {
-            if (ratioTests[i] != null) {
-                harm[i] = ratioTests[i].harmLogs();
-                pass[i] = ratioTests[i].passLogs();
-                ps[i] = new double[] {ratioTests[i].harmP(), ratioTests[i].passP()};
-            }
-        }
-        int q = quantileTests == null ? 0 : quantileTests.length;
-        double[][] qHarm = new double[q][];
-        double[][] qPass = new double[q][];
-        double[][] qPs = new double[q][];
-        for (int i = 0; i < q; i++) {
-            if (quantileTests[i] != null) {
-                qHarm[i] = quantileTests[i].harmLogs();
-                qPass[i] = quantileTests[i].passLogs();
-                qPs[i] = new double[] {quantileTests[i].harmP(), quantileTests[i].passP()};
-            }
-        }
+        // null: a judge read from an older version, which had none
+        double[][][] ratio = stateOf(ratioTests);
+        double[][][] quantile = stateOf(quantileTests);
         return new JudgeState(
                 lines(policy.toFields()),
                 step,
@@ -154,17 +135,48 @@ public final class Judge implements Serializable {
                 srmRunningP,
                 srmUnitsRunningP,
                 runningP.clone(),
-                harm,
-                pass,
-                ps,
+                ratio[0],
+                ratio[1],
+                ratio[2],
                 failedInARow,
                 done,
                 shadow,
                 ab,
                 share,
-                qHarm,
-                qPass,
-                qPs);
+                quantile[0],
+                quantile[1],
+                quantile[2]);
+    }
+
+    /** Each test's harm logs, pass logs and running p-values (null where there is no test). */
+    private static double[][][] stateOf(MixtureTest[] tests) {
+        int m = tests == null ? 0 : tests.length;
+        double[][][] state = new double[3][m][];
+        for (int i = 0; i < m; i++) {
+            if (tests[i] != null) {
+                state[0][i] = tests[i].harmLogs();
+                state[1][i] = tests[i].passLogs();
+                state[2][i] = new double[] {tests[i].harmP(), tests[i].passP()};
+            }
+        }
+        return state;
+    }
+
+    /** Restores each test that its state holds (an older state may hold none). */
+    private static void restoreTests(
+            MixtureTest[] tests, double[][] harm, double[][] pass, double[][] ps) {
+        for (int i = 0; i < tests.length; i++) {
+            if (tests[i] != null
+                    && harm != null
+                    && pass != null
+                    && ps != null
+                    && i < harm.length
+                    && i < pass.length
+                    && i < ps.length
+                    && ps[i] != null) {
+                tests[i].restore(harm[i], pass[i], ps[i][0], ps[i][1]);
+            }
+        }
     }
 
     /**
@@ -188,38 +200,9 @@ public final class Judge implements Serializable {
         if (s.runningP() != null && s.runningP().length == j.runningP.length) {
             System.arraycopy(s.runningP(), 0, j.runningP, 0, j.runningP.length);
         }
-        for (int i = 0; i < j.ratioTests.length; i++) {
-            if (j.ratioTests[i] != null
-                    && s.ratioHarmLogs() != null
-                    && s.ratioPassLogs() != null
-                    && s.ratioPValues() != null
-                    && i < s.ratioHarmLogs().length
-                    && i < s.ratioPassLogs().length
-                    && i < s.ratioPValues().length
-                    && s.ratioPValues()[i] != null) {
-                j.ratioTests[i].restore(
-                        s.ratioHarmLogs()[i],
-                        s.ratioPassLogs()[i],
-                        s.ratioPValues()[i][0],
-                        s.ratioPValues()[i][1]);
-            }
-        }
-        for (int i = 0; i < j.quantileTests.length; i++) {
-            if (j.quantileTests[i] != null
-                    && s.quantileHarmLogs() != null
-                    && s.quantilePassLogs() != null
-                    && s.quantilePValues() != null
-                    && i < s.quantileHarmLogs().length
-                    && i < s.quantilePassLogs().length
-                    && i < s.quantilePValues().length
-                    && s.quantilePValues()[i] != null) {
-                j.quantileTests[i].restore(
-                        s.quantileHarmLogs()[i],
-                        s.quantilePassLogs()[i],
-                        s.quantilePValues()[i][0],
-                        s.quantilePValues()[i][1]);
-            }
-        }
+        restoreTests(j.ratioTests, s.ratioHarmLogs(), s.ratioPassLogs(), s.ratioPValues());
+        restoreTests(
+                j.quantileTests, s.quantileHarmLogs(), s.quantilePassLogs(), s.quantilePValues());
         j.failedInARow = s.failedInARow();
         j.done = s.done();
         j.shadow = s.shadow();

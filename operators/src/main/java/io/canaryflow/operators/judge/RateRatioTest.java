@@ -1,7 +1,5 @@
 package io.canaryflow.operators.judge;
 
-import java.io.Serializable;
-
 /**
  * Anytime-valid tests of the ratio r = λ_candidate / λ_control of two arms' event rates (errors per
  * scoring), exact however rare the events: for relative thresholds such as {@code
@@ -31,18 +29,11 @@ import java.io.Serializable;
  * once. With clustering the test is therefore approximate, not exact; with independent events
  * (design effect 1) it is exact.
  */
-public final class RateRatioTest implements Serializable {
+public final class RateRatioTest extends MixtureTest {
     private static final long serialVersionUID = 1L;
-    private static final int GRID = 24;
-    private static final double STEP = Math.log(1.25);
 
     private final double harmBoundary;
     private final double passBoundary;
-    private final double[] harmLog = new double[GRID];
-    private final double[] passLog = new double[GRID];
-    private double harmP = 1;
-    private double passP = 1;
-    private transient double lastHarmP = 1;
 
     /**
      * @param threshold the tolerated relative increase (0.5: at most 1.5 × the control's rate)
@@ -76,9 +67,7 @@ public final class RateRatioTest implements Serializable {
         if (!(nControl > 0 && nCandidate > 0) || !(xControl + xCandidate > 0)) {
             // no event: the window says nothing about the ratio, but the design effect may have
             // grown
-            lastHarmP = pValue(harmLog, d);
-            harmP = Math.min(harmP, lastHarmP);
-            passP = Math.min(passP, pValue(passLog, d));
+            look(d);
             return;
         }
         double harm0 = logLikelihood(harmBoundary, xControl, nControl, xCandidate, nCandidate);
@@ -89,63 +78,12 @@ public final class RateRatioTest implements Serializable {
             harmLog[j] += logLikelihood(up, xControl, nControl, xCandidate, nCandidate) - harm0;
             passLog[j] += logLikelihood(down, xControl, nControl, xCandidate, nCandidate) - pass0;
         }
-        lastHarmP = pValue(harmLog, d);
-        harmP = Math.min(harmP, lastHarmP);
-        passP = Math.min(passP, pValue(passLog, d));
+        look(d);
     }
 
     private static double logLikelihood(
             double r, double xControl, double nControl, double xCandidate, double nCandidate) {
         double pi = r * nCandidate / (nControl + r * nCandidate);
         return xCandidate * Math.log(pi) + xControl * Math.log1p(-pi);
-    }
-
-    /** min(1, 1 / the mixture's e-value), the logs divided by d, without overflow. */
-    private static double pValue(double[] logs, double d) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (double l : logs) {
-            max = Math.max(max, l / d);
-        }
-        double sum = 0;
-        for (double l : logs) {
-            sum += Math.exp(l / d - max);
-        }
-        double logE = max + Math.log(sum / logs.length);
-        return logE <= 0 ? 1 : Math.exp(-logE);
-    }
-
-    /** The harm test's state (log likelihood ratios per alternative), for {@link JudgeState}. */
-    double[] harmLogs() {
-        return harmLog.clone();
-    }
-
-    double[] passLogs() {
-        return passLog.clone();
-    }
-
-    /** Restores a test from its state. */
-    void restore(double[] harm, double[] pass, double harmP, double passP) {
-        if (harm == null || pass == null || harm.length != GRID || pass.length != GRID) {
-            return; // none kept (an older state): the test starts over
-        }
-        System.arraycopy(harm, 0, harmLog, 0, GRID);
-        System.arraycopy(pass, 0, passLog, 0, GRID);
-        this.harmP = harmP;
-        this.passP = passP;
-    }
-
-    /** The harm test's p-value at the last look (not its running minimum). */
-    public double lastHarmP() {
-        return lastHarmP;
-    }
-
-    /** The always-valid p-value that the ratio is at most 1 + threshold (running minimum). */
-    public double harmP() {
-        return harmP;
-    }
-
-    /** The always-valid p-value that the ratio is at least 1 + margin (running minimum). */
-    public double passP() {
-        return passP;
     }
 }

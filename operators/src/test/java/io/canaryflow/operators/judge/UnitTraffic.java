@@ -72,38 +72,19 @@ final class UnitTraffic {
             double keptShare,
             double activityFactor,
             double rateFactor) {
-        long[] attempts = new long[2];
-        long[] errors = new long[2];
-        UnitSketch[] units = {new UnitSketch(), new UnitSketch()};
-        long[] active = new long[2];
         double p = percent / 100;
-        for (int u = 0; u < hashes.length; u++) {
-            double bucket = (hashes[u] >>> 11) * 0x1.0p-53;
-            int arm = bucket < p ? 1 : bucket >= 0.5 && bucket < 0.5 + p ? 0 : -1;
-            if (arm < 0) {
-                continue;
-            }
-            long n = poisson(random, activity[u] * activityFactor);
-            if (arm == 1 && keptShare < 1) {
-                n = binomial(random, n, keptShare);
-            }
-            if (n == 0) {
-                continue;
-            }
-            double rate0 = Math.min(1, rate[u] * rateFactor);
-            long x = binomial(random, n, Math.min(1, arm == 1 ? rate0 * errorFactor : rate0));
-            attempts[arm] += n;
-            errors[arm] += x;
-            units[arm].add(hashes[u], n, x, n - x, 0, 1);
-            active[arm]++;
-        }
-        return new Evidence(
-                w * 60_000L,
-                (w + 1) * 60_000L,
-                counts(attempts[0], errors[0], active[0], units[0]),
-                counts(attempts[1], errors[1], active[1], units[1]),
-                0.5,
-                true);
+        return evidence(
+                random,
+                w,
+                errorFactor,
+                keptShare,
+                activityFactor,
+                rateFactor,
+                true,
+                u -> {
+                    double bucket = (hashes[u] >>> 11) * 0x1.0p-53;
+                    return bucket < p ? 1 : bucket >= 0.5 && bucket < 0.5 + p ? 0 : -1;
+                });
     }
 
     /**
@@ -119,21 +100,41 @@ final class UnitTraffic {
             double errorFactor,
             double keptShare,
             boolean sketches) {
+        return evidence(
+                random, w, errorFactor, keptShare, 1, 1, sketches, u -> inCandidate[u] ? 1 : 0);
+    }
+
+    /**
+     * A window's evidence: each unit in arm {@code armOf(u)} (1 candidate, 0 control, -1 out of the
+     * experiment) sends a Poisson number of scorings at its activity, each failing at its own rate.
+     */
+    private Evidence evidence(
+            SplittableRandom random,
+            int w,
+            double errorFactor,
+            double keptShare,
+            double activityFactor,
+            double rateFactor,
+            boolean sketches,
+            java.util.function.IntUnaryOperator armOf) {
         long[] attempts = new long[2];
         long[] errors = new long[2];
         UnitSketch[] units = {new UnitSketch(), new UnitSketch()};
         long[] active = new long[2];
         for (int u = 0; u < hashes.length; u++) {
-            int arm = inCandidate[u] ? 1 : 0;
-            long n = poisson(random, activity[u]);
+            int arm = armOf.applyAsInt(u);
+            if (arm < 0) {
+                continue;
+            }
+            long n = poisson(random, activity[u] * activityFactor);
             if (arm == 1 && keptShare < 1) {
                 n = binomial(random, n, keptShare);
             }
             if (n == 0) {
                 continue;
             }
-            double p = Math.min(1, arm == 1 ? rate[u] * errorFactor : rate[u]);
-            long x = binomial(random, n, p);
+            double rate0 = Math.min(1, rate[u] * rateFactor);
+            long x = binomial(random, n, Math.min(1, arm == 1 ? rate0 * errorFactor : rate0));
             attempts[arm] += n;
             errors[arm] += x;
             units[arm].add(hashes[u], n, x, n - x, 0, 1);

@@ -1,0 +1,86 @@
+package io.canaryflow.operators.judge;
+
+import java.io.Serializable;
+
+/**
+ * What the judge's exact sequential tests share: two e-processes, <b>harm</b> and <b>pass</b>, each
+ * the average of likelihood ratios over a grid of {@link #GRID} alternatives (the boundary times
+ * 1.25^j beyond it), kept as accumulated log ratios; their p-values min(1, 1/e-value), always-valid
+ * as running minima (Ville's inequality). Subclasses add each window's log ratios to {@link
+ * #harmLog} and {@link #passLog} and then {@link #look}.
+ */
+abstract class MixtureTest implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** Alternatives per test. */
+    static final int GRID = 24;
+
+    /** Their spacing: 1.25 apart. */
+    static final double STEP = Math.log(1.25);
+
+    /** Accumulated log likelihood ratio of each harm alternative against the boundary. */
+    final double[] harmLog = new double[GRID];
+
+    /** The same for the pass alternatives. */
+    final double[] passLog = new double[GRID];
+
+    private double harmP = 1;
+    private double passP = 1;
+    private transient double lastHarmP = 1;
+
+    /** Updates the p-values, the accumulated evidence divided by {@code d} (at least 1). */
+    final void look(double d) {
+        lastHarmP = pValue(harmLog, d);
+        harmP = Math.min(harmP, lastHarmP);
+        passP = Math.min(passP, pValue(passLog, d));
+    }
+
+    /** min(1, 1 / the mixture's e-value), the logs divided by d, without overflow. */
+    private static double pValue(double[] logs, double d) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double l : logs) {
+            max = Math.max(max, l / d);
+        }
+        double sum = 0;
+        for (double l : logs) {
+            sum += Math.exp(l / d - max);
+        }
+        double logE = max + Math.log(sum / logs.length);
+        return logE <= 0 ? 1 : Math.exp(-logE);
+    }
+
+    /** The harm test's state (log likelihood ratios per alternative), for {@link JudgeState}. */
+    double[] harmLogs() {
+        return harmLog.clone();
+    }
+
+    double[] passLogs() {
+        return passLog.clone();
+    }
+
+    /** Restores a test from its state; none kept (an older state): the test starts over. */
+    void restore(double[] harm, double[] pass, double harmP, double passP) {
+        if (harm == null || pass == null || harm.length != GRID || pass.length != GRID) {
+            return;
+        }
+        System.arraycopy(harm, 0, harmLog, 0, GRID);
+        System.arraycopy(pass, 0, passLog, 0, GRID);
+        this.harmP = harmP;
+        this.passP = passP;
+    }
+
+    /** The harm test's p-value at the last look (not its running minimum). */
+    public double lastHarmP() {
+        return lastHarmP;
+    }
+
+    /** The always-valid p-value of the harm test's null (running minimum). */
+    public double harmP() {
+        return harmP;
+    }
+
+    /** The always-valid p-value of the pass test's null (running minimum). */
+    public double passP() {
+        return passP;
+    }
+}
