@@ -223,6 +223,29 @@ public record ArmCounts(
     }
 
     /**
+     * These counts with their scorings and those slower than a latency guardrail's upper ({@code
+     * slow}) and lower ({@code slowLow}) cut.
+     */
+    ArmCounts withLatency(long scored, long slow, long slowLow) {
+        return new ArmCounts(
+                attempts,
+                errors,
+                labelled,
+                labelErrors,
+                scored,
+                slow,
+                scoreSum,
+                scoreSumSquares,
+                pairs,
+                flips,
+                scoreBins,
+                activeUnits,
+                units,
+                slowLow,
+                labelUnits);
+    }
+
+    /**
      * Whether every attempt of the counts is in its sketch: one without a sketch but with attempts
      * (from before sketches) would leave the sum's sketch covering part of its counts, and its
      * variances too small; then the sum has none.

@@ -189,7 +189,7 @@ public record RolloutPolicy(
                         },
                         DEFAULT_SCHEDULE);
         long minStep = r.read("min-step-duration", RolloutPolicy::millis, 300_000L);
-        long minSamples = r.read("min-samples", Long::parseLong, 1_000L);
+        long minSamples = r.read("min-samples", v -> atLeast(1, Long.parseLong(v)), 1_000L);
         List<Guardrail> guardrails =
                 r.read(
                         "guardrails",
@@ -201,9 +201,9 @@ public record RolloutPolicy(
                             return all;
                         },
                         List.of(Guardrail.parse("inference_error_rate:0.01:critical")));
-        double alpha = r.read("alpha", Double::parseDouble, 0.05);
-        double srm = r.read("srm-p", Double::parseDouble, 0.001);
-        int failLimit = r.read("fail-limit", Integer::parseInt, 2);
+        double alpha = r.read("alpha", RolloutPolicy::probability, 0.05);
+        double srm = r.read("srm-p", RolloutPolicy::probability, 0.001);
+        int failLimit = r.read("fail-limit", v -> (int) atLeast(1, Integer.parseInt(v)), 2);
         boolean dry =
                 r.read(
                         "dry-run",
@@ -275,8 +275,27 @@ public record RolloutPolicy(
         }
     }
 
+    /** A duration ("10 s", "5 min", "2 h"), not negative. */
     private static long millis(String v) {
+        if (v.trim().startsWith("-")) {
+            throw new IllegalArgumentException("must not be negative, got '" + v + "'");
+        }
         return org.apache.flink.util.TimeUtils.parseDuration(v).toMillis();
+    }
+
+    private static double probability(String v) {
+        double p = Double.parseDouble(v);
+        if (!(p > 0 && p < 1)) {
+            throw new IllegalArgumentException("must be in (0, 1), got " + v);
+        }
+        return p;
+    }
+
+    private static long atLeast(long min, long value) {
+        if (value < min) {
+            throw new IllegalArgumentException("must be at least " + min + ", got " + value);
+        }
+        return value;
     }
 
     /** Reads fields one by one, noting every field's problem rather than stopping at the first. */

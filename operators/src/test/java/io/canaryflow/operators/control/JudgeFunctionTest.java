@@ -3,12 +3,11 @@ package io.canaryflow.operators.control;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.canaryflow.operators.Outputs;
-import io.canaryflow.operators.drift.DriftMeasures;
 import io.canaryflow.operators.judge.Guardrail;
 import io.canaryflow.operators.judge.RolloutPolicy;
 import io.canaryflow.operators.judge.Verdict;
-import io.canaryflow.operators.monitoring.MonitorSettings;
 import io.canaryflow.operators.monitoring.MonitoringRecord;
+import io.canaryflow.operators.monitoring.TestReports;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.Reason;
 import io.canaryflow.operators.records.SourceRecord;
@@ -71,47 +70,7 @@ class JudgeFunctionTest {
     }
 
     static MonitoringRecord report(String version, String arm, long window, long n, long failed) {
-        long[] failures = {failed, 0, 0}; // unavailable, run failure, non-finite
-        return new MonitoringRecord(
-                "fraud",
-                "fraud",
-                version,
-                arm,
-                window * 1_000,
-                (window + 1) * 1_000,
-                n,
-                0,
-                new String[0],
-                new DriftMeasures.Result[0],
-                null,
-                null,
-                null,
-                1,
-                1,
-                1,
-                DriftMeasures.Level.OK,
-                latency(n),
-                null,
-                null,
-                new MonitoringRecord.Errors(n + failed, failures, 0, 0, DriftMeasures.Level.OK),
-                null,
-                new MonitoringRecord.SegmentDrift[0],
-                null,
-                MonitorSettings.defaults(1_000),
-                0,
-                0,
-                null,
-                null);
-    }
-
-    /** n scorings of 1 ms each. */
-    static io.canaryflow.operators.latency.LatencyHistogram.Sparse latency(long n) {
-        io.canaryflow.operators.latency.LatencyHistogram h =
-                new io.canaryflow.operators.latency.LatencyHistogram();
-        for (long i = 0; i < n; i++) {
-            h.add(1_000);
-        }
-        return h.toSparse();
+        return TestReports.report(version, arm, window, n, failed);
     }
 
     static void window(

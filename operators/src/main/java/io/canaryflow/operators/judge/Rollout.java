@@ -1,0 +1,335 @@
+package io.canaryflow.operators.judge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.canaryflow.operators.monitoring.MonitoringRecord;
+import io.canaryflow.operators.records.ScoringFailure;
+import io.canaryflow.operators.routing.RolloutPlan;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One experiment's rollout as the judge runs it, free of Flink: it takes the monitoring reports of
+ * the compared arms, gathers them per judging window, cuts latencies at the latency guardrail's
+ * bounds, judges each window when told it has ended ({@link Judge}), applies commands, and returns
+ * each step (the plan before and after and the verdict) for the caller to emit. Its state lives in
+ * a {@link Store}: Flink keyed state in the job, maps in tests.
+ *
+ * <p>A canary compares its candidate with the control cohort, a shadow its shadow with the served
+ * baseline on the same events, a two-variant A/B test its second variant with its first.
+ */
+public final class Rollout {
+
+    /** Where a rollout keeps its state between calls. */
+    public interface Store {
+        /** The plan routing follows, or null before any decision (the configured plan applies). */
+        RolloutPlan plan() throws Exception;
+
+        void plan(RolloutPlan plan) throws Exception;
+
+        /** The judge's state, or null before its first decision. */
+        JudgeState judge() throws Exception;
+
+        void judge(JudgeState state) throws Exception;
+
+        boolean paused() throws Exception;
+
+        void paused(boolean paused) throws Exception;
+
+        /** The arms of the monitoring window ending at {@code end} as reported so far, or null. */
+        WindowArms window(long end) throws Exception;
+
+        /** Keeps a window's arms; null forgets them. */
+        void window(long end, WindowArms arms) throws Exception;
+
+        /** The monitoring windows of a longer judging window gathered so far, or null. */
+        WindowArms gathering() throws Exception;
+
+        /** Keeps the gathered windows; null forgets them. */
+        void gathering(WindowArms arms) throws Exception;
+    }
+
+    /** A decision taken: the plan it applies to, the plan it leads to, and why. */
+    public record Step(
+            RolloutPlan before, RolloutPlan after, Verdict verdict, RolloutPolicy policy) {}
+
+    /** What a command came to: a step, nothing to emit (null step), or a rejection. */
+    public record Outcome(Step step, String rejection) {
+        public static Outcome applied(Step step) {
+            return new Outcome(step, null);
+        }
+
+        public static Outcome rejected(String why) {
+            return new Outcome(null, why);
+        }
+
+        public boolean accepted() {
+            return rejection == null;
+        }
+    }
+
+    /**
+     * A report taken into its window.
+     *
+     * @param candidate whether it was the candidate's (else the control's)
+     * @param opened whether it opened its window: the caller ends the window when its time passes
+     */
+    public record Reported(boolean candidate, boolean opened) {}
+
+    private final String experiment;
+    private final RolloutPolicy configuredPolicy;
+    private final RolloutPlan plan;
+    private final Store store;
+
+    private Rollout(
+            String experiment, RolloutPolicy configuredPolicy, RolloutPlan plan, Store store) {
+        this.experiment = experiment;
+        this.configuredPolicy = configuredPolicy;
+        this.plan = plan;
+        this.store = store;
+    }
+
+    /**
+     * The rollout of a judged experiment, or null if the experiment is not judged (no configured
+     * policy) or has no plan.
+     */
+    public static Rollout of(
+            String experiment,
+            RolloutPlan configuredPlan,
+            RolloutPolicy configuredPolicy,
+            Store store)
+            throws Exception {
+        if (configuredPolicy == null) {
+            return null;
+        }
+        RolloutPlan plan = store.plan();
+        if (plan == null) {
+            plan = configuredPlan;
+        }
+        return plan == null ? null : new Rollout(experiment, configuredPolicy, plan, store);
+    }
+
+    /** The plan routing follows now. */
+    public RolloutPlan plan() {
+        return plan;
+    }
+
+    /** Takes a monitoring report into its window; null if it is not of a compared arm. */
+    public Reported report(MonitoringRecord r) throws Exception {
+        boolean shadowMode = plan.mode() == RolloutPlan.Mode.SHADOW;
+        boolean control =
+                r.arm().equals(shadowMode ? "baseline" : "control")
+                        && r.version().equals(plan.baseline());
+        boolean candidate =
+                r.arm().equals(shadowMode ? "shadow" : "candidate")
+                        && r.version().equals(candidateVersion(plan));
+        if (!control && !candidate) {
+            return null;
+        }
+        WindowArms arms = store.window(r.windowEnd());
+        boolean opened = arms == null;
+        if (opened) {
+            arms = WindowArms.empty(r.windowStart());
+        }
+        ArmCounts counts = counts(r);
+        store.window(
+                r.windowEnd(),
+                control
+                        ? arms.plusControl(counts, r.latency())
+                        : arms.plusCandidate(
+                                counts,
+                                r.errors().failures()[ScoringFailure.UNAVAILABLE.ordinal()],
+                                r.latency()));
+        return new Reported(candidate, opened);
+    }
+
+    /** A report's counts as the judge compares them. */
+    static ArmCounts counts(MonitoringRecord r) {
+        return new ArmCounts(
+                r.errors().attempts(),
+                r.errors().attempts() - r.count() + r.errors().timeouts(),
+                r.labels() == null ? 0 : r.labels().joined(),
+                r.labels() == null ? 0 : r.labels().misclassified(),
+                r.count(),
+                0,
+                r.scoreMoments() == null ? 0 : r.scoreMoments()[0],
+                r.scoreMoments() == null ? 0 : r.scoreMoments()[1],
+                r.paired() == null ? 0 : r.paired().pairs(),
+                r.paired() == null ? 0 : r.paired().flipsUp() + r.paired().flipsDown(),
+                r.sharedScoreCounts() == null ? new long[0] : r.sharedScoreCounts(),
+                r.activeUnits(),
+                r.units(),
+                0,
+                r.labelUnits());
+    }
+
+    /**
+     * The monitoring window ending at {@code end} is complete (the watermark passed it): judges it,
+     * or the judging window it completes. Null when there is nothing to decide: no reports, paused,
+     * a judging window still gathering, or a verdict-less window.
+     */
+    public Step windowEnded(long end) throws Exception {
+        WindowArms arms = store.window(end);
+        store.window(end, null);
+        if (arms == null || store.paused()) {
+            return null;
+        }
+        Judge judge = judge();
+        Guardrail latency = latencyGuardrail(judge.policy());
+        if (latency != null) {
+            arms = arms.cutAt(latency.ratio());
+        }
+        // a judging window longer than the monitoring window: judge the windows it spans together
+        WindowArms gathered = store.gathering();
+        if (gathered != null) {
+            arms = gathered.then(arms);
+        }
+        if (end - arms.start() < judge.policy().windowMillis()) {
+            store.gathering(arms);
+            return null;
+        }
+        store.gathering(null);
+        Verdict v =
+                judge.judge(
+                        new Evidence(
+                                arms.start(),
+                                end,
+                                arms.control(),
+                                arms.candidate(),
+                                candidateShare(plan),
+                                arms.candidateLoadable()));
+        return v == null ? null : step(judge, PlanTransitions.after(plan, v), v);
+    }
+
+    /** PAUSE: windows end without judging until a RESUME or a new plan. */
+    public Outcome pause() throws Exception {
+        store.paused(true);
+        return Outcome.applied(null);
+    }
+
+    public Outcome resume() throws Exception {
+        store.paused(false);
+        return Outcome.applied(null);
+    }
+
+    /** ABORT ({@code ROLLBACK}) or PROMOTE at once, unless the rollout has ended. */
+    public Outcome override(Verdict.Action action, long at, String reason) throws Exception {
+        Judge judge = judge();
+        if (judge.done()) {
+            return Outcome.rejected("the rollout of '" + experiment + "' has already ended");
+        }
+        Verdict v = judge.override(action, at, reason);
+        return Outcome.applied(step(judge, PlanTransitions.after(plan, v), v));
+    }
+
+    /**
+     * START or SET_PLAN: the plan replaces the current one and a fresh judge starts on it, with the
+     * policy its fields give ({@link #policyFields}) or the configured one when it has none.
+     *
+     * @param planJson the command's plan, its routing decoded as {@code next}
+     */
+    public Outcome replace(RolloutPlan next, JsonNode planJson, long at, String reason)
+            throws Exception {
+        RolloutPolicy policy;
+        try {
+            Map<String, String> fields = policyFields(planJson);
+            policy =
+                    fields.isEmpty() ? configuredPolicy : RolloutPolicy.fromFields(fields, "plan.");
+        } catch (IllegalArgumentException e) {
+            return Outcome.rejected(e.getMessage());
+        }
+        if (next.mode() == RolloutPlan.Mode.AB && next.variants().size() != 2) {
+            return Outcome.rejected("only two-variant A/B tests are judged");
+        }
+        if (!next.experiment().equals(experiment)) {
+            return Outcome.rejected("the plan is for another experiment");
+        }
+        Judge fresh = fresh(next, policy);
+        store.paused(false);
+        Verdict v =
+                new Verdict(
+                        Verdict.Action.HOLD,
+                        false, // a command's plan applies; its policy may judge dry
+                        plan.canaryPercent(),
+                        next.canaryPercent(),
+                        at,
+                        at,
+                        ArmCounts.NONE,
+                        ArmCounts.NONE,
+                        null,
+                        List.of(),
+                        List.of(reason));
+        return Outcome.applied(step(fresh, next, v));
+    }
+
+    /**
+     * A plan's policy fields (snake_case: {@code schedule}, {@code min_step_duration}, {@code
+     * min_samples}, {@code guardrails}, {@code alpha}, {@code srm_p}, {@code fail_limit}, {@code
+     * dry_run}, {@code window}, {@code max_step_duration}, {@code max_duration}, {@code
+     * timeout_action}) as {@link RolloutPolicy#fromFields} reads them; arrays joined by commas.
+     */
+    public static Map<String, String> policyFields(JsonNode plan) {
+        Map<String, String> fields = new HashMap<>();
+        for (String field : RolloutPolicy.FIELDS) {
+            JsonNode v = plan.get(field.replace('-', '_'));
+            if (v == null || v.isNull()) {
+                continue;
+            }
+            if (v.isArray()) {
+                List<String> items = new ArrayList<>();
+                v.forEach(item -> items.add(item.asText()));
+                fields.put(field, String.join(",", items));
+            } else {
+                fields.put(field, v.asText());
+            }
+        }
+        return fields;
+    }
+
+    private Step step(Judge judge, RolloutPlan after, Verdict v) throws Exception {
+        store.judge(judge.state());
+        store.plan(after);
+        return new Step(plan, after, v, judge.policy());
+    }
+
+    private Judge judge() throws Exception {
+        JudgeState state = store.judge();
+        return state != null ? Judge.restore(state) : fresh(plan, configuredPolicy);
+    }
+
+    private static Judge fresh(RolloutPlan plan, RolloutPolicy policy) {
+        return switch (plan.mode()) {
+            case SHADOW -> Judge.forShadow(policy);
+            case AB -> Judge.forAb(policy);
+            case CANARY -> new Judge(policy, plan.canaryPercent());
+        };
+    }
+
+    private static Guardrail latencyGuardrail(RolloutPolicy policy) {
+        return policy.guardrails().stream()
+                .filter(g -> g.metric() == Guardrail.Metric.LATENCY_P99_RATIO)
+                .findFirst()
+                .orElse(null);
+    }
+
+    /** The version judged as the candidate: an A/B test's second variant. */
+    static String candidateVersion(RolloutPlan plan) {
+        return plan.mode() == RolloutPlan.Mode.AB
+                ? plan.variants().get(1).version()
+                : plan.candidate();
+    }
+
+    /**
+     * The candidate's expected share of control + candidate traffic: half for a canary's symmetric
+     * cohorts and a shadow's pairs, the weights' share for an A/B test.
+     */
+    static double candidateShare(RolloutPlan plan) {
+        if (plan.mode() != RolloutPlan.Mode.AB) {
+            return 0.5;
+        }
+        double control = plan.variants().get(0).weight();
+        double candidate = plan.variants().get(1).weight();
+        return candidate / (control + candidate);
+    }
+}

@@ -1,0 +1,104 @@
+package io.canaryflow.operators.judge;
+
+import io.canaryflow.operators.latency.LatencyHistogram;
+
+/**
+ * The compared arms of one judging window as reports arrive: their counts, the candidate's scorings
+ * that failed because its model could not be loaded, and each arm's latency histogram.
+ *
+ * @param start the window's start (of its first monitoring window when several are gathered)
+ * @param unavailable the candidate's attempts that failed with {@code UNAVAILABLE}
+ * @param controlLatency the control's latencies in the last monitoring window, or null
+ * @param candidateLatency the candidate's, likewise
+ */
+public record WindowArms(
+        long start,
+        ArmCounts control,
+        ArmCounts candidate,
+        long unavailable,
+        LatencyHistogram.Sparse controlLatency,
+        LatencyHistogram.Sparse candidateLatency) {
+
+    /** A window with nothing reported yet. */
+    public static WindowArms empty(long start) {
+        return new WindowArms(start, ArmCounts.NONE, ArmCounts.NONE, 0, null, null);
+    }
+
+    /** These arms with a report of the control added. */
+    WindowArms plusControl(ArmCounts counts, LatencyHistogram.Sparse latency) {
+        return new WindowArms(
+                start,
+                control.plus(counts),
+                candidate,
+                unavailable,
+                merge(controlLatency, latency),
+                candidateLatency);
+    }
+
+    /** These arms with a report of the candidate added. */
+    WindowArms plusCandidate(
+            ArmCounts counts, long unavailableAttempts, LatencyHistogram.Sparse latency) {
+        return new WindowArms(
+                start,
+                control,
+                candidate.plus(counts),
+                unavailable + unavailableAttempts,
+                controlLatency,
+                merge(candidateLatency, latency));
+    }
+
+    /**
+     * A gathered judging window: these (earlier) arms' counts followed by {@code next}'s; the
+     * latencies are the latest monitoring window's, as its counts are already cut by them.
+     */
+    WindowArms then(WindowArms next) {
+        return new WindowArms(
+                start,
+                control.plus(next.control),
+                candidate.plus(next.candidate),
+                unavailable + next.unavailable,
+                next.controlLatency,
+                next.candidateLatency);
+    }
+
+    /** Whether the candidate could be loaded: false when every attempt found it unavailable. */
+    boolean candidateLoadable() {
+        return !(candidate.attempts() > 0 && unavailable == candidate.attempts());
+    }
+
+    /**
+     * These arms with their scorings slower than the latency guardrail's cuts counted: its ratio
+     * times the upper (harm) and lower (pass) 99 % confidence bound of the control's p99 in this
+     * window, as the control's p99 is itself estimated. Unchanged without both arms' latencies.
+     */
+    WindowArms cutAt(double ratio) {
+        if (controlLatency == null || candidateLatency == null) {
+            return this;
+        }
+        LatencyHistogram c = LatencyHistogram.fromSparse(controlLatency);
+        LatencyHistogram k = LatencyHistogram.fromSparse(candidateLatency);
+        if (c.count() == 0) {
+            return this;
+        }
+        double half = 2.576 * Math.sqrt(0.99 * 0.01 / c.count());
+        double high = ratio * c.percentile(Math.min(0.99999, 0.99 + half));
+        double low = ratio * c.percentile(Math.max(0.5, 0.99 - half));
+        return new WindowArms(
+                start,
+                control.withLatency(c.count(), c.countAbove(high), c.countAbove(low)),
+                candidate.withLatency(k.count(), k.countAbove(high), k.countAbove(low)),
+                unavailable,
+                controlLatency,
+                candidateLatency);
+    }
+
+    private static LatencyHistogram.Sparse merge(
+            LatencyHistogram.Sparse a, LatencyHistogram.Sparse b) {
+        if (a == null || b == null) {
+            return a == null ? b : a;
+        }
+        LatencyHistogram h = LatencyHistogram.fromSparse(a);
+        h.merge(LatencyHistogram.fromSparse(b));
+        return h.toSparse();
+    }
+}
