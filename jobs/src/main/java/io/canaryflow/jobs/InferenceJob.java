@@ -26,17 +26,51 @@ public final class InferenceJob {
 
     public static void main(String[] args) throws Exception {
         JobConfig config;
+        StreamExecutionEnvironment env;
         try {
             config = parseArgs(args);
+            env = environment(config);
+            build(env, config);
         } catch (ConfigException | IllegalArgumentException e) {
-            System.err.println(e.getMessage());
-            throw e;
+            refuse(e.getMessage());
+            return;
         }
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(
-                        Pipeline.flinkConfiguration(config));
-        build(env, config);
         env.execute(config.get(JobOptions.JOB_NAME));
+    }
+
+    /**
+     * Ends a start refused for its configuration, with the message once and no stack trace: the
+     * client ({@code flink run}, the demo's launcher) exits with status 2; in application mode,
+     * where the job's main runs inside the JobManager, the application fails with the message.
+     */
+    private static void refuse(String message) {
+        System.err.println("canaryflow: " + message);
+        String target =
+                StreamExecutionEnvironment.getExecutionEnvironment()
+                        .getConfiguration()
+                        .get(org.apache.flink.configuration.DeploymentOptions.TARGET);
+        if ("embedded".equals(target)) {
+            throw new StartRefused(message);
+        }
+        System.exit(2);
+    }
+
+    /** A start refused for its configuration: its message says why; it has no stack trace. */
+    static final class StartRefused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StartRefused(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * The execution environment the job runs in: the deployment's ({@code flink run}, a
+     * FlinkDeployment, or a local one), with the job's checkpointing and pipeline settings.
+     */
+    public static StreamExecutionEnvironment environment(JobConfig config) {
+        return StreamExecutionEnvironment.getExecutionEnvironment(
+                Pipeline.flinkConfiguration(config));
     }
 
     /** Wires the pipeline to Kafka on {@code env}; the caller executes it. */
@@ -47,7 +81,11 @@ public final class InferenceJob {
     /** Wires the pipeline to {@code endpoints} on {@code env}; the caller executes it. */
     public static void build(
             StreamExecutionEnvironment env, JobConfig config, Pipeline.Endpoints endpoints) {
-        env.setParallelism(config.get(JobOptions.PARALLELISM));
+        // the deployment's parallelism (flink run -p, parallelism.default) unless configured
+        Integer parallelism = config.get(JobOptions.PARALLELISM);
+        if (parallelism != null) {
+            env.setParallelism(parallelism);
+        }
         Pipeline.build(env, endpoints, config, Pipeline.schemas(config));
     }
 

@@ -136,8 +136,9 @@ public final class Pipeline {
 
     /**
      * The feature schema of every configured experiment, from its versions' manifests (baseline
-     * first). A version whose manifest cannot be read is left out here and reported by the scorer
-     * as unloadable; an experiment none of whose manifests can be read fails the start.
+     * first). A configured version whose manifest cannot be read or is invalid fails the start,
+     * named with its experiment, as every other such version; a version a later plan brings and
+     * that cannot be loaded is the scorer's to report (UNAVAILABLE, and the judge rolls it back).
      */
     public static Map<String, ExperimentSchema> schemas(JobConfig config) {
         ModelRepository repository = ModelRepository.at(config.get(JobOptions.MODEL_REPOSITORY));
@@ -150,16 +151,13 @@ public final class Pipeline {
                 try {
                     manifests.add(repository.readManifest(new ModelVersion(plan.model(), version)));
                 } catch (ModelLoadException e) {
-                    errors.add(e.getMessage());
-                    LOG.warn("experiment {}: {}", plan.experiment(), e.getMessage());
+                    errors.add("version '" + version + "': " + e.getMessage());
                 }
             }
-            if (manifests.isEmpty()) {
-                problems.add(
-                        String.format(
-                                "experiments.%s: no manifest of its versions can be read: %s",
-                                plan.experiment(), errors));
-            } else {
+            for (String error : errors) {
+                problems.add(String.format("experiments.%s: %s", plan.experiment(), error));
+            }
+            if (errors.isEmpty()) {
                 schemas.put(
                         plan.experiment(),
                         ExperimentSchema.of(plan.experiment(), plan.model(), manifests));

@@ -20,6 +20,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JobConfigTest {
     static final Path CONFIGS = Path.of("..", "configs");
@@ -131,6 +132,47 @@ class JobConfigTest {
                                         .contains(
                                                 "experiments.fraud",
                                                 "canary-percent must be within [0, 100]"));
+    }
+
+    @Test
+    void shouldReportEveryProblemAtOnceNegativeDurationsUnknownKeysAndRangesAlike() {
+        Map<String, String> c = minimal();
+        c.put("monitoring.window", "-10 s");
+        c.put("checkpoint.interval", "-1 s");
+        c.put("scoring.max-bacth", "12");
+        c.put("scoring.max-batch", "0");
+        c.put("experiments.fraud.window", "-10 s");
+        c.put("experiments.fraud.alpha", "2");
+        c.remove("kafka.bootstrap-servers");
+        ConfigException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        ConfigException.class, () -> JobConfig.fromFlat(c));
+        assertThat(e.problems())
+                .anySatisfy(p -> assertThat(p).contains("'-10 s' for key 'monitoring.window'"))
+                .anySatisfy(p -> assertThat(p).contains("'-1 s' for key 'checkpoint.interval'"))
+                .anySatisfy(p -> assertThat(p).contains("unknown key 'scoring.max-bacth'"))
+                .anySatisfy(p -> assertThat(p).contains("'scoring.max-batch' must be at least 1"))
+                .anySatisfy(p -> assertThat(p).contains("experiments.fraud.window"))
+                .anySatisfy(p -> assertThat(p).contains("experiments.fraud.alpha"))
+                .anySatisfy(p -> assertThat(p).contains("'kafka.bootstrap-servers' is required"));
+        assertThat(e.getMessage()).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
+    void shouldRejectAKeyGivenTwiceInTheFileNamingItAndItsLine(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("twice.yaml");
+        java.nio.file.Files.writeString(
+                file,
+                "kafka:\n  bootstrap-servers: a:9092\n  group-id: g\n  bootstrap-servers: b:9092\n");
+        assertThatThrownBy(() -> JobConfig.load(file, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 4")
+                .hasMessageContaining("bootstrap-servers");
+        Path dotted = dir.resolve("dotted.yaml");
+        java.nio.file.Files.writeString(dotted, "kafka.group-id: one\nkafka:\n  group-id: two\n");
+        assertThatThrownBy(() -> JobConfig.load(dotted, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("key 'kafka.group-id' is given twice");
     }
 
     @Test

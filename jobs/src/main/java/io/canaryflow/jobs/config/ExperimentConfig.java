@@ -79,18 +79,19 @@ public final class ExperimentConfig {
      */
     public static RolloutPlan toPlan(String name, Map<String, String> fields) {
         String prefix = "experiments." + name + ".";
-        RolloutPlan.Mode mode;
+        List<String> problems = new ArrayList<>();
+        RolloutPlan.Mode mode = RolloutPlan.Mode.CANARY;
         try {
             mode = RolloutPlan.Mode.parse(fields.getOrDefault("mode", "canary"));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(prefix + "mode: " + e.getMessage());
+            problems.add(prefix + "mode: " + e.getMessage());
         }
         double percent = 0;
         if (fields.containsKey("canary-percent")) {
             try {
                 percent = Double.parseDouble(fields.get("canary-percent").trim());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(
+                problems.add(
                         String.format(
                                 "%scanary-percent: '%s' is not a number",
                                 prefix, fields.get("canary-percent")));
@@ -106,7 +107,7 @@ public final class ExperimentConfig {
                                     vw[0].trim(),
                                     vw.length > 1 ? Double.parseDouble(vw[1].trim()) : 1));
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException(
+                    problems.add(
                             String.format(
                                     "%svariants: '%s' is not version:weight", prefix, part.trim()));
                 }
@@ -116,21 +117,35 @@ public final class ExperimentConfig {
         String salt = fields.getOrDefault("salt", name);
         String planId =
                 fields.getOrDefault("plan-id", name + "-" + hash(name, new TreeMap<>(fields)));
-        try {
-            return new RolloutPlan(
-                    planId,
-                    name,
-                    model,
-                    mode,
-                    salt,
-                    fields.get("baseline"),
-                    fields.get("candidate"),
-                    percent,
-                    variants);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(
-                    prefix.substring(0, prefix.length() - 1) + ": " + e.getMessage());
+        String experiment = prefix.substring(0, prefix.length() - 1);
+        if (problems.isEmpty()) {
+            for (String p :
+                    RolloutPlan.problems(
+                            planId,
+                            name,
+                            model,
+                            mode,
+                            salt,
+                            fields.get("baseline"),
+                            fields.get("candidate"),
+                            percent,
+                            variants)) {
+                problems.add(experiment + ": " + p);
+            }
         }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new RolloutPlan(
+                planId,
+                name,
+                model,
+                mode,
+                salt,
+                fields.get("baseline"),
+                fields.get("candidate"),
+                percent,
+                variants);
     }
 
     private static String hash(String name, TreeMap<String, String> fields) {

@@ -51,8 +51,25 @@ public final class JobConfig implements Serializable {
 
     /** Reads {@code yaml} and applies {@code overrides} (flat keys) on top. */
     public static JobConfig load(Path yaml, Map<String, String> overrides) throws IOException {
-        Map<String, String> flat =
-                flatten(new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(yaml)));
+        JsonNode tree;
+        try {
+            tree =
+                    new ObjectMapper(new YAMLFactory())
+                            .enable(
+                                    com.fasterxml.jackson.core.JsonParser.Feature
+                                            .STRICT_DUPLICATE_DETECTION)
+                            .readTree(Files.readAllBytes(yaml));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+            throw new ConfigException(
+                    List.of(
+                            String.format(
+                                    "%s%s: %s",
+                                    yaml,
+                                    at == null ? "" : ", line " + at.getLineNr(),
+                                    e.getOriginalMessage())));
+        }
+        Map<String, String> flat = flatten(tree);
         flat.putAll(overrides);
         return fromFlat(flat);
     }
@@ -110,9 +127,13 @@ public final class JobConfig implements Serializable {
                     parts.add(item.asText());
                 }
             }
-            flat.put(key, String.join(",", parts));
+            if (flat.put(key, String.join(",", parts)) != null) {
+                throw new ConfigException(List.of("key '" + key + "' is given twice"));
+            }
         } else if (!value.isNull()) {
-            flat.put(key, value.asText());
+            if (flat.put(key, value.asText()) != null) {
+                throw new ConfigException(List.of("key '" + key + "' is given twice"));
+            }
         }
     }
 
@@ -193,81 +214,84 @@ public final class JobConfig implements Serializable {
                         String.format("unknown key '%s'%s", key, suggestion(key, known.keySet())));
             }
         }
-        Configuration conf = Configuration.fromMap(scalars);
+        Configuration parsed = Configuration.fromMap(scalars);
         for (ConfigOption<?> option : known.values()) {
             try {
-                conf.get(option);
+                Object value = parsed.get(option);
+                if (value instanceof Duration d && d.isNegative()) {
+                    throw new IllegalArgumentException("a duration must not be negative");
+                }
             } catch (IllegalArgumentException e) {
                 problems.add(
                         String.format(
                                 "invalid value '%s' for key '%s': %s",
-                                scalars.get(option.key()), option.key(), rootMessage(e)));
+                                scalars.get(option.key()), option.key(), deepestMessage(e)));
+                // checked on, at its default, so that every other key's problem is reported too
+                scalars.remove(option.key());
             }
         }
-        if (problems.isEmpty()) {
-            require(conf, JobOptions.BOOTSTRAP_SERVERS, problems);
-            require(conf, JobOptions.MODEL_REPOSITORY, problems);
-            atLeast(conf, JobOptions.PARALLELISM, 1, problems);
-            atLeast(conf, JobOptions.DEVICE_ID, 0, problems);
-            atLeast(conf, JobOptions.INTRA_OP_THREADS, 1, problems);
-            atLeast(conf, JobOptions.WARM_UP_RUNS, 1, problems);
-            atLeast(conf, JobOptions.MAX_BATCH, 1, problems);
-            atLeast(conf, JobOptions.MAX_RECORD_BYTES, 1, problems);
-            atLeast(conf, JobOptions.DEAD_LETTER_MAX_ORIGINAL_BYTES, 0, problems);
-            sinkRecordsFit(conf, kafka, problems);
-            positive(conf, JobOptions.CHECKPOINT_INTERVAL, problems);
-            positive(conf, JobOptions.TRANSACTION_TIMEOUT, problems);
-            if (conf.get(JobOptions.MAX_BATCH) > 65_536) {
-                problems.add(
-                        "key 'scoring.max-batch' must be at most 65536, got "
-                                + conf.get(JobOptions.MAX_BATCH));
-            }
-            atLeast(conf, JobOptions.MONITORING_MIN_COUNT, 1, problems);
-            double rate = conf.get(JobOptions.MONITORING_SAMPLE_RATE);
-            if (!(rate > 0 && rate <= 1)) {
-                problems.add("key 'monitoring.sample-rate' must be in (0, 1], got " + rate);
-            }
-            positive(conf, JobOptions.MONITORING_WINDOW, problems);
-            if (!(conf.get(JobOptions.PSI_WARN) > 0
-                    && conf.get(JobOptions.PSI_ALERT) >= conf.get(JobOptions.PSI_WARN))) {
-                problems.add(
-                        String.format(
-                                "keys 'monitoring.psi-warn' and 'monitoring.psi-alert' need 0 < warn <= alert, got %s and %s",
-                                conf.get(JobOptions.PSI_WARN), conf.get(JobOptions.PSI_ALERT)));
-            }
-            Duration slide = conf.get(JobOptions.MONITORING_SLIDE);
-            Duration window = conf.get(JobOptions.MONITORING_WINDOW);
-            if (slide != null
-                    && (slide.toMillis() < 1
-                            || window.toMillis() < 1
-                            || window.toMillis() % slide.toMillis() != 0
-                            || slide.compareTo(window) > 0)) {
-                problems.add(
-                        String.format(
-                                "key 'monitoring.slide' must divide 'monitoring.window' (%s), got %s",
-                                window, slide));
-            }
-            positive(conf, JobOptions.MONITORING_TIMEOUT, problems);
-            positive(conf, JobOptions.LABEL_HORIZON, problems);
-            atLeast(conf, JobOptions.SEGMENT_MAX_VALUES, 1, problems);
-            levels(conf, JobOptions.ERROR_RATE_WARN, JobOptions.ERROR_RATE_ALERT, problems);
-            levels(conf, JobOptions.LABEL_ERROR_WARN, JobOptions.LABEL_ERROR_ALERT, problems);
-            if (conf.get(JobOptions.LATENCY_P99_ALERT)
-                            .compareTo(conf.get(JobOptions.LATENCY_P99_WARN))
-                    < 0) {
-                problems.add(
-                        "keys 'monitoring.latency-p99-warn' and 'monitoring.latency-p99-alert' need warn <= alert");
-            }
-            double q = conf.get(JobOptions.FALSE_DISCOVERY_RATE);
-            if (!(q > 0 && q < 1)) {
-                problems.add("key 'monitoring.false-discovery-rate' must be in (0, 1), got " + q);
-            }
-            if (conf.get(JobOptions.LABELS_ENABLED) && !conf.get(JobOptions.MONITORING_ENABLED)) {
-                problems.add("key 'labels.enabled' needs 'monitoring.enabled: true'");
-            }
-            if (conf.get(JobOptions.MAX_DELAY).isNegative()) {
-                problems.add("key 'scoring.max-delay' must not be negative");
-            }
+        Configuration conf = Configuration.fromMap(scalars);
+        require(conf, JobOptions.BOOTSTRAP_SERVERS, problems);
+        require(conf, JobOptions.MODEL_REPOSITORY, problems);
+        atLeast(conf, JobOptions.PARALLELISM, 1, problems);
+        atLeast(conf, JobOptions.DEVICE_ID, 0, problems);
+        atLeast(conf, JobOptions.INTRA_OP_THREADS, 1, problems);
+        atLeast(conf, JobOptions.WARM_UP_RUNS, 1, problems);
+        atLeast(conf, JobOptions.MAX_BATCH, 1, problems);
+        atLeast(conf, JobOptions.MAX_RECORD_BYTES, 1, problems);
+        atLeast(conf, JobOptions.DEAD_LETTER_MAX_ORIGINAL_BYTES, 0, problems);
+        sinkRecordsFit(conf, kafka, problems);
+        positive(conf, JobOptions.CHECKPOINT_INTERVAL, problems);
+        positive(conf, JobOptions.TRANSACTION_TIMEOUT, problems);
+        if (conf.get(JobOptions.MAX_BATCH) > 65_536) {
+            problems.add(
+                    "key 'scoring.max-batch' must be at most 65536, got "
+                            + conf.get(JobOptions.MAX_BATCH));
+        }
+        atLeast(conf, JobOptions.MONITORING_MIN_COUNT, 1, problems);
+        double rate = conf.get(JobOptions.MONITORING_SAMPLE_RATE);
+        if (!(rate > 0 && rate <= 1)) {
+            problems.add("key 'monitoring.sample-rate' must be in (0, 1], got " + rate);
+        }
+        positive(conf, JobOptions.MONITORING_WINDOW, problems);
+        if (!(conf.get(JobOptions.PSI_WARN) > 0
+                && conf.get(JobOptions.PSI_ALERT) >= conf.get(JobOptions.PSI_WARN))) {
+            problems.add(
+                    String.format(
+                            "keys 'monitoring.psi-warn' and 'monitoring.psi-alert' need 0 < warn <= alert, got %s and %s",
+                            conf.get(JobOptions.PSI_WARN), conf.get(JobOptions.PSI_ALERT)));
+        }
+        Duration slide = conf.get(JobOptions.MONITORING_SLIDE);
+        Duration window = conf.get(JobOptions.MONITORING_WINDOW);
+        if (slide != null
+                && (slide.toMillis() < 1
+                        || window.toMillis() < 1
+                        || window.toMillis() % slide.toMillis() != 0
+                        || slide.compareTo(window) > 0)) {
+            problems.add(
+                    String.format(
+                            "key 'monitoring.slide' must divide 'monitoring.window' (%s), got %s",
+                            window, slide));
+        }
+        positive(conf, JobOptions.MONITORING_TIMEOUT, problems);
+        positive(conf, JobOptions.LABEL_HORIZON, problems);
+        atLeast(conf, JobOptions.SEGMENT_MAX_VALUES, 1, problems);
+        levels(conf, JobOptions.ERROR_RATE_WARN, JobOptions.ERROR_RATE_ALERT, problems);
+        levels(conf, JobOptions.LABEL_ERROR_WARN, JobOptions.LABEL_ERROR_ALERT, problems);
+        if (conf.get(JobOptions.LATENCY_P99_ALERT).compareTo(conf.get(JobOptions.LATENCY_P99_WARN))
+                < 0) {
+            problems.add(
+                    "keys 'monitoring.latency-p99-warn' and 'monitoring.latency-p99-alert' need warn <= alert");
+        }
+        double q = conf.get(JobOptions.FALSE_DISCOVERY_RATE);
+        if (!(q > 0 && q < 1)) {
+            problems.add("key 'monitoring.false-discovery-rate' must be in (0, 1), got " + q);
+        }
+        if (conf.get(JobOptions.LABELS_ENABLED) && !conf.get(JobOptions.MONITORING_ENABLED)) {
+            problems.add("key 'labels.enabled' needs 'monitoring.enabled: true'");
+        }
+        if (conf.get(JobOptions.MAX_DELAY).isNegative()) {
+            problems.add("key 'scoring.max-delay' must not be negative");
         }
         List<RolloutPlan> plans = new ArrayList<>();
         Map<String, io.canaryflow.operators.judge.RolloutPolicy> policies =
@@ -277,8 +301,8 @@ public final class JobConfig implements Serializable {
             try {
                 plan = ExperimentConfig.toPlan(e.getKey(), e.getValue());
                 plans.add(plan);
-            } catch (IllegalArgumentException ex) {
-                problems.add(ex.getMessage());
+            } catch (ConfigException ex) {
+                problems.addAll(ex.problems());
             }
             // the policy's problems too, even when the plan has some: every key at once
             if (plan == null || plan.mode() != RolloutPlan.Mode.AB || plan.variants().size() == 2) {
@@ -343,12 +367,13 @@ public final class JobConfig implements Serializable {
         return policies;
     }
 
-    private static String rootMessage(Throwable e) {
-        StringBuilder message = new StringBuilder(String.valueOf(e.getMessage()));
-        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
-            message.append(": ").append(c.getMessage());
+    /** What the innermost cause says (Flink's own wrapper repeats the key and value). */
+    private static String deepestMessage(Throwable e) {
+        Throwable deepest = e;
+        while (deepest.getCause() != null && deepest.getCause().getMessage() != null) {
+            deepest = deepest.getCause();
         }
-        return message.toString();
+        return deepest.getMessage();
     }
 
     private static void require(
@@ -356,13 +381,17 @@ public final class JobConfig implements Serializable {
         String v = conf.get(option);
         if (v == null || v.isBlank()) {
             problems.add(
-                    String.format("key '%s' is required: %s", option.key(), option.description()));
+                    String.format(
+                            "key '%s' is required: %s",
+                            option.key(),
+                            new org.apache.flink.configuration.description.HtmlFormatter()
+                                    .format(option.description())));
         }
     }
 
     private static void atLeast(
             Configuration conf, ConfigOption<Integer> option, int min, List<String> problems) {
-        if (conf.get(option) < min) {
+        if (conf.get(option) != null && conf.get(option) < min) {
             problems.add(
                     String.format(
                             "key '%s' must be at least %d, got %d",

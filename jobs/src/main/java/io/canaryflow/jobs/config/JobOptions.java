@@ -27,8 +27,9 @@ public final class JobOptions {
     public static final ConfigOption<Integer> PARALLELISM =
             ConfigOptions.key("job.parallelism")
                     .intType()
-                    .defaultValue(1)
-                    .withDescription("Parallelism of every operator but the plan source.");
+                    .noDefaultValue()
+                    .withDescription(
+                            "Parallelism of every operator. Unset (the default): the deployment's, from `flink run -p N`, `parallelism.default` or a FlinkDeployment's `spec.job.parallelism`.");
 
     public static final ConfigOption<String> BOOTSTRAP_SERVERS =
             ConfigOptions.key("kafka.bootstrap-servers")

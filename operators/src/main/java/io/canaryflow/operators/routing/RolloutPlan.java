@@ -59,52 +59,85 @@ public record RolloutPlan(
     public record Variant(String version, double weight) implements Serializable {}
 
     public RolloutPlan {
-        require(planId, "plan_id", experiment);
-        require(experiment, "experiment", experiment);
-        require(model, "model", experiment);
-        require(salt, "salt", experiment);
+        variants = variants == null ? List.of() : List.copyOf(variants);
+        List<String> problems =
+                problems(
+                        planId,
+                        experiment,
+                        model,
+                        mode,
+                        salt,
+                        baseline,
+                        candidate,
+                        canaryPercent,
+                        variants);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+        if (mode == Mode.AB) {
+            baseline = variants.get(0).version();
+        }
+    }
+
+    /** Every problem of a plan's fields, each naming its experiment and field; empty if none. */
+    public static List<String> problems(
+            String planId,
+            String experiment,
+            String model,
+            Mode mode,
+            String salt,
+            String baseline,
+            String candidate,
+            double canaryPercent,
+            List<Variant> variants) {
+        List<String> problems = new java.util.ArrayList<>();
+        require(planId, "plan_id", experiment, problems);
+        require(experiment, "experiment", experiment, problems);
+        require(model, "model", experiment, problems);
+        require(salt, "salt", experiment, problems);
         if (mode == null) {
-            throw new IllegalArgumentException(
+            problems.add(
                     String.format(
                             "experiment '%s': mode is required (canary, ab, shadow)", experiment));
+            return problems;
         }
-        variants = variants == null ? List.of() : List.copyOf(variants);
         switch (mode) {
             case CANARY, SHADOW -> {
-                require(baseline, "baseline", experiment);
-                require(candidate, "candidate", experiment);
+                require(baseline, "baseline", experiment, problems);
+                require(candidate, "candidate", experiment, problems);
                 if (mode == Mode.CANARY && !(canaryPercent >= 0 && canaryPercent <= 100)) {
-                    throw new IllegalArgumentException(
+                    problems.add(
                             String.format(
                                     "experiment '%s': canary-percent must be within [0, 100], got %s",
                                     experiment, canaryPercent));
                 }
             }
             case AB -> {
-                if (variants.size() < 2) {
-                    throw new IllegalArgumentException(
+                if (variants == null || variants.size() < 2) {
+                    problems.add(
                             String.format(
                                     "experiment '%s': ab mode needs at least two variants",
                                     experiment));
+                    return problems;
                 }
                 for (Variant v : variants) {
-                    require(v.version(), "variants[].version", experiment);
+                    require(v.version(), "variants[].version", experiment, problems);
                     if (!(v.weight() > 0) || Double.isInfinite(v.weight())) {
-                        throw new IllegalArgumentException(
+                        problems.add(
                                 String.format(
                                         "experiment '%s': variant '%s' needs a weight > 0, got %s",
                                         experiment, v.version(), v.weight()));
                     }
                 }
-                baseline = variants.get(0).version();
             }
         }
+        return problems;
     }
 
-    private static void require(String value, String field, String experiment) {
+    private static void require(
+            String value, String field, String experiment, List<String> problems) {
         if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException(
-                    String.format("experiment '%s': %s is required", experiment, field));
+            problems.add(String.format("experiment '%s': %s is required", experiment, field));
         }
     }
 

@@ -37,7 +37,26 @@ class CalibrationReport {
             double errorFactor,
             double keptShare,
             boolean diurnal,
-            boolean drifting) {}
+            boolean drifting,
+            UnitTraffic.Latency latency) {
+        Scenario(
+                String name,
+                String truth,
+                String guardrail,
+                double baseRate,
+                double errorFactor,
+                double keptShare,
+                boolean diurnal,
+                boolean drifting) {
+            this(name, truth, guardrail, baseRate, errorFactor, keptShare, diurnal, drifting, null);
+        }
+
+        /** A latency scenario: A/A in errors (2 %), the latency guardrail {@code guardrail}. */
+        static Scenario latency(
+                String name, String truth, String guardrail, UnitTraffic.Latency latency) {
+            return new Scenario(name, truth, guardrail, 0.02, 1, 1, false, false, latency);
+        }
+    }
 
     record Row(
             Scenario s,
@@ -85,7 +104,8 @@ class CalibrationReport {
                                         s.errorFactor(),
                                         s.keptShare(),
                                         activity,
-                                        drift));
+                                        drift,
+                                        s.latency()));
                 w++;
             }
             maxWindows = Math.max(maxWindows, w);
@@ -111,6 +131,7 @@ class CalibrationReport {
         int runs = Integer.getInteger("calibration.runs", 200);
         String rel = "inference_error_rate:+50%:critical:margin=+50%";
         String abs2 = "inference_error_rate:0.01:critical";
+        String p99 = "latency_p99_ratio:1.5:critical";
         List<Scenario> scenarios =
                 List.of(
                         new Scenario("A/A, 2 %", "null (harm)", rel, 0.02, 1, 1, false, false),
@@ -142,7 +163,42 @@ class CalibrationReport {
                                 "null (both)", abs2, 0.02, 1.5, 1, false, false),
                         new Scenario(
                                 "drops 10 % of its scorings, 2 %",
-                                "SRM", rel, 0.02, 1, 0.9, false, false));
+                                "SRM", rel, 0.02, 1, 0.9, false, false),
+                        Scenario.latency(
+                                "latency A/A (log-normal, median 5 ms)",
+                                "null (harm)",
+                                p99,
+                                latency(1, 0, 0)),
+                        Scenario.latency(
+                                "latency A/A, units differing in speed (log-sd 0.5)",
+                                "null (harm)",
+                                p99,
+                                latency(1, 0, 0.5)),
+                        Scenario.latency(
+                                "latency A/A, units differing widely in speed (log-sd 1)",
+                                "null (harm)",
+                                p99,
+                                latency(1, 0, 1)),
+                        Scenario.latency(
+                                "latency exactly at the bound: 1.5 x slower",
+                                "null (both)",
+                                p99,
+                                latency(1.5, 0, 0)),
+                        Scenario.latency(
+                                "latency just better: 1.3 x slower",
+                                "null (harm)",
+                                p99,
+                                latency(1.3, 0, 0)),
+                        Scenario.latency(
+                                "latency just worse: 1.8 x slower",
+                                "null (pass)",
+                                p99,
+                                latency(1.8, 0, 0)),
+                        Scenario.latency(
+                                "latency: 2 % timeouts at 1 s (p99 = 1 s)",
+                                "null (pass)", p99, latency(1, 0.02, 0)));
+        String only = System.getProperty("calibration.only", "");
+        scenarios = scenarios.stream().filter(s -> s.name().contains(only)).toList();
         StringBuilder table = new StringBuilder();
         table.append(
                 "| scenario | guardrail | which null | runs | rolled back | promoted | undecided at the maximum duration | median windows to the end | longest rollout (windows) |\n");
@@ -174,6 +230,15 @@ class CalibrationReport {
                         + "), e.g. "
                         + String.format("%.1f", 100 * Math.sqrt(0.05 * 0.95 / runs))
                         + " points at 5 %.");
+    }
+
+    /**
+     * Latencies log-normal around 5 ms (log-sd 0.5), the candidate's {@code factor} times slower,
+     * {@code timeouts} of its scorings at 1 s, units' own speeds spread by log-sd {@code
+     * unitSigma}; judged at the ratio 1.5.
+     */
+    static UnitTraffic.Latency latency(double factor, double timeouts, double unitSigma) {
+        return new UnitTraffic.Latency(5_000, 0.5, unitSigma, factor, timeouts, 1_000_000, 1.5);
     }
 
     static String share(int k, int runs) {

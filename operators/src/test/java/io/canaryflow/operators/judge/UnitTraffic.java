@@ -1,5 +1,6 @@
 package io.canaryflow.operators.judge;
 
+import io.canaryflow.operators.latency.LatencyHistogram;
 import io.canaryflow.operators.units.UnitSketch;
 import java.util.SplittableRandom;
 
@@ -19,6 +20,22 @@ final class UnitTraffic {
     private final double[] activity;
     private final double[] rate;
     private final boolean[] inCandidate;
+    private final double[] latencyFactor;
+
+    /**
+     * Scoring latencies: log-normal around {@code medianMicros} with log-sd {@code sigma}, each
+     * unit's own factor (log-normal, log-sd {@code unitSigma}: units whose inputs are slower), the
+     * candidate's latencies times {@code candidateFactor} and a share {@code timeouts} of them at
+     * {@code timeoutMicros}; judged by the latency guardrail of {@code ratio}.
+     */
+    record Latency(
+            double medianMicros,
+            double sigma,
+            double unitSigma,
+            double candidateFactor,
+            double timeouts,
+            long timeoutMicros,
+            double ratio) {}
 
     /**
      * @param units how many
@@ -38,6 +55,7 @@ final class UnitTraffic {
         activity = new double[units];
         rate = new double[units];
         inCandidate = new boolean[units];
+        latencyFactor = new double[units];
         double paretoMean = activityShape / (activityShape - 1);
         for (int u = 0; u < units; u++) {
             hashes[u] = UnitSketch.hash("user-" + random.nextLong());
@@ -47,6 +65,8 @@ final class UnitTraffic {
                             * Math.pow(1 - random.nextDouble(), -1 / activityShape);
             rate[u] = Math.min(1, baseRate * gamma(random, rateShape) / rateShape);
             inCandidate[u] = random.nextBoolean();
+            // from the unit's own hash: the other draws stay as they were without latencies
+            latencyFactor[u] = gaussian(new SplittableRandom(hashes[u]));
         }
     }
 
@@ -72,6 +92,23 @@ final class UnitTraffic {
             double keptShare,
             double activityFactor,
             double rateFactor) {
+        return rampWindow(
+                random, w, percent, errorFactor, keptShare, activityFactor, rateFactor, null);
+    }
+
+    /**
+     * As above, with each scoring's latency drawn from {@code latency} (null: none), the arms'
+     * counts cut at the latency guardrail's bounds by the judge's own {@link WindowArms#cutAt}.
+     */
+    Evidence rampWindow(
+            SplittableRandom random,
+            int w,
+            double percent,
+            double errorFactor,
+            double keptShare,
+            double activityFactor,
+            double rateFactor,
+            Latency latency) {
         double p = percent / 100;
         return evidence(
                 random,
@@ -81,6 +118,7 @@ final class UnitTraffic {
                 activityFactor,
                 rateFactor,
                 true,
+                latency,
                 u -> {
                     double bucket = (hashes[u] >>> 11) * 0x1.0p-53;
                     return bucket < p ? 1 : bucket >= 0.5 && bucket < 0.5 + p ? 0 : -1;
@@ -101,7 +139,15 @@ final class UnitTraffic {
             double keptShare,
             boolean sketches) {
         return evidence(
-                random, w, errorFactor, keptShare, 1, 1, sketches, u -> inCandidate[u] ? 1 : 0);
+                random,
+                w,
+                errorFactor,
+                keptShare,
+                1,
+                1,
+                sketches,
+                null,
+                u -> inCandidate[u] ? 1 : 0);
     }
 
     /**
@@ -116,7 +162,9 @@ final class UnitTraffic {
             double activityFactor,
             double rateFactor,
             boolean sketches,
+            Latency latency,
             java.util.function.IntUnaryOperator armOf) {
+        LatencyHistogram[] latencies = {new LatencyHistogram(), new LatencyHistogram()};
         long[] attempts = new long[2];
         long[] errors = new long[2];
         UnitSketch[] units = {new UnitSketch(), new UnitSketch()};
@@ -135,18 +183,40 @@ final class UnitTraffic {
             }
             double rate0 = Math.min(1, rate[u] * rateFactor);
             long x = binomial(random, n, Math.min(1, arm == 1 ? rate0 * errorFactor : rate0));
+            if (latency != null) {
+                double median =
+                        latency.medianMicros()
+                                * Math.exp(latency.unitSigma() * latencyFactor[u])
+                                * (arm == 1 ? latency.candidateFactor() : 1);
+                for (long i = x; i < n; i++) {
+                    latencies[arm].add(
+                            arm == 1 && random.nextDouble() < latency.timeouts()
+                                    ? latency.timeoutMicros()
+                                    : Math.round(
+                                            median * Math.exp(latency.sigma() * gaussian(random))));
+                }
+            }
             attempts[arm] += n;
             errors[arm] += x;
             units[arm].add(hashes[u], n, x, n - x, 0, 1);
             active[arm]++;
         }
-        return new Evidence(
-                w * 60_000L,
-                (w + 1) * 60_000L,
-                counts(attempts[0], errors[0], active[0], sketches ? units[0] : null),
-                counts(attempts[1], errors[1], active[1], sketches ? units[1] : null),
-                0.5,
-                true);
+        ArmCounts control = counts(attempts[0], errors[0], active[0], sketches ? units[0] : null);
+        ArmCounts candidate = counts(attempts[1], errors[1], active[1], sketches ? units[1] : null);
+        if (latency != null) {
+            WindowArms cut =
+                    new WindowArms(
+                                    w * 60_000L,
+                                    control,
+                                    candidate,
+                                    0,
+                                    latencies[0].toSparse(),
+                                    latencies[1].toSparse())
+                            .cutAt(latency.ratio());
+            control = cut.control();
+            candidate = cut.candidate();
+        }
+        return new Evidence(w * 60_000L, (w + 1) * 60_000L, control, candidate, 0.5, true);
     }
 
     private static ArmCounts counts(long attempts, long errors, long active, UnitSketch units) {
