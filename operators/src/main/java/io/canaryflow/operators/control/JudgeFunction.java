@@ -51,7 +51,9 @@ import org.apache.flink.util.Collector;
  * restart the judge on it.
  *
  * <p>Gauges per experiment: {@code candidatePercent}, {@code lastAction} (ordinal of {@link
- * Verdict.Action}), and per guardrail {@code delta}, {@code upper} and {@code threshold}.
+ * Verdict.Action}), and per guardrail {@code delta}, {@code upper} and {@code threshold}. Counter
+ * per experiment and {@code action}: {@code decisions} (every judged experiment's, from 0 at start;
+ * a replay after a failure counts its decisions again).
  */
 public class JudgeFunction
         extends KeyedCoProcessFunction<String, MonitoringRecord, SignedCommand, Decision> {
@@ -108,6 +110,9 @@ public class JudgeFunction
     private transient Map<String, double[]> gauges;
     private transient MetricGroup metrics;
     private transient Rollout.Store store;
+
+    /** Decisions per experiment and action ("experiment/ACTION"), counted as they are emitted. */
+    private transient Map<String, Counter> decisions;
 
     /**
      * @param policies the judged experiments (canary mode) and how to judge them
@@ -186,6 +191,17 @@ public class JudgeFunction
         }
         gauges = new HashMap<>();
         store = new KeyedStore();
+        // every judged experiment's decision counters from the start, at 0: an alert on their
+        // increase() sees the first rollback, which a series born at 1 would hide
+        decisions = new HashMap<>();
+        for (String experiment : policies.keySet()) {
+            MetricGroup group = metrics.addGroup("experiment", experiment);
+            for (Verdict.Action action : Verdict.Action.values()) {
+                decisions.put(
+                        experiment + "/" + action,
+                        group.addGroup("action", action.name()).counter("decisions"));
+            }
+        }
     }
 
     @Override
@@ -335,6 +351,10 @@ public class JudgeFunction
                         now,
                         windowDrift));
         publish(experiment, step.after(), v);
+        Counter counter = decisions.get(experiment + "/" + v.action());
+        if (counter != null) {
+            counter.inc();
+        }
     }
 
     private static String configHash(RolloutPolicy policy) {
