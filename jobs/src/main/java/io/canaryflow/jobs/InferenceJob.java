@@ -89,7 +89,10 @@ public final class InferenceJob {
         Pipeline.build(env, endpoints, config, Pipeline.schemas(config));
     }
 
-    /** {@code --config FILE} plus {@code --key value} or {@code --key=value} overrides. */
+    /**
+     * {@code --config FILE} (or {@code --config-file FILE}) plus {@code --key value} or {@code
+     * --key=value} overrides.
+     */
     public static JobConfig parseArgs(String[] args) throws java.io.IOException {
         Path file = null;
         Map<String, String> overrides = new LinkedHashMap<>();
@@ -112,7 +115,9 @@ public final class InferenceJob {
                 key = arg.substring(2);
                 value = args[++i];
             }
-            if (key.equals("config")) {
+            // --config-file: the same, for launchers that take --config as a prefix of their own
+            // options (the Flink image's standalone-job entry point reads it as --configDir)
+            if (key.equals("config") || key.equals("config-file")) {
                 file = Path.of(value);
             } else {
                 overrides.put(key, value);

@@ -112,6 +112,7 @@ public final class DemoMain {
         flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
         flink.setString("metrics.reporter.prom.factory.class", PROMETHEUS_REPORTER);
         flink.setString("metrics.reporter.prom.port", String.valueOf(metricsPort));
+        flink.setString("metrics.reporter.prom.filterLabelValueCharacters", "false");
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
         InferenceJob.build(env, config);
