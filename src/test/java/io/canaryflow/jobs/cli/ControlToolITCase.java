@@ -8,6 +8,7 @@ import io.canaryflow.operators.control.ControlCodec;
 import io.canaryflow.operators.judge.Verdict;
 import io.canaryflow.testing.Decisions;
 import io.canaryflow.testing.KafkaTestCluster;
+import io.canaryflow.testing.RecordingInterceptor;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -129,7 +130,84 @@ class ControlToolITCase {
         assertThat(status)
                 .contains("fraud        last ADVANCE")
                 .contains("baseline v1, candidate v2 at 5.0%, plan p2");
-        assertThat(run(2, Map.of(), "jump", "--bootstrap-servers", bootstrap))
-                .contains("unknown command 'jump'");
+        assertThat(run(2, Map.of(), "statsu", "--bootstrap-servers", bootstrap))
+                .contains("'statsu'")
+                .contains("Did you mean status")
+                .contains("See 'control --help'");
+        assertThat(run(2, Map.of(), "tail", "--bootstrap-servers", bootstrap, "--form-beginning"))
+                .contains("Unknown option: '--form-beginning'")
+                .contains("Did you mean --from-beginning?");
+    }
+
+    @Test
+    void shouldTakeTheClientPropertiesOfASecuredClusterFromACommandConfigFile(@TempDir Path dir)
+            throws Exception {
+        Path config = dir.resolve("client.properties");
+        Files.writeString(
+                config,
+                "interceptor.classes=io.canaryflow.testing.RecordingInterceptor\n"
+                        + "client.id=from-the-command-config\n");
+        RecordingInterceptor.CLIENTS.clear();
+        String bootstrap = kafka.bootstrapServers();
+        kafka.clients().createTopic("control-secured", 1);
+        run(
+                0,
+                Map.of("CANARYFLOW_CONTROL_KEY", KEY),
+                "send",
+                "--bootstrap-servers",
+                bootstrap,
+                "--command-config",
+                config.toString(),
+                "--topic",
+                "control-secured",
+                "--experiment",
+                "fraud",
+                "--action",
+                "pause");
+        run(
+                0,
+                Map.of(),
+                "status",
+                "--bootstrap-servers",
+                bootstrap,
+                "--topic",
+                "control-secured",
+                "--command-config",
+                config.toString());
+        String automation =
+                run(
+                        0,
+                        Map.of(),
+                        "automation",
+                        "--bootstrap-servers",
+                        bootstrap,
+                        "--command-config",
+                        config.toString(),
+                        "--topic",
+                        "control-secured",
+                        "--group-id",
+                        "secured-automation",
+                        "--repository",
+                        dir.resolve("repo").toString(),
+                        "--health-port",
+                        "0",
+                        "--max-seconds",
+                        "4");
+        assertThat(automation).contains("connected to Kafka at " + bootstrap);
+        // the producer of send, the consumers of status and automation
+        assertThat(RecordingInterceptor.CLIENTS)
+                .hasSizeGreaterThanOrEqualTo(3)
+                .allSatisfy(
+                        c -> assertThat(c.get("client.id")).isEqualTo("from-the-command-config"));
+        assertThat(
+                        run(
+                                2,
+                                Map.of(),
+                                "status",
+                                "--bootstrap-servers",
+                                bootstrap,
+                                "--command-config",
+                                dir.resolve("missing.properties").toString()))
+                .contains("--command-config: cannot read");
     }
 }

@@ -10,14 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * An example of the automation on the other side of the control topic, the pattern to copy for a
@@ -103,38 +95,7 @@ public final class AliasUpdater {
         return true;
     }
 
-    public static void main(String[] args) throws Exception {
-        java.util.Map<String, String> o = new java.util.HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            o.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
-        if (!o.containsKey("bootstrap-servers") || !o.containsKey("repository")) {
-            System.err.println(
-                    "usage: automation --bootstrap-servers HOST:PORT --repository PATH [--topic control] [--group-id G]");
-            System.exit(2);
-        }
-        AliasUpdater updater = new AliasUpdater(Path.of(o.get("repository")));
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, o.get("bootstrap-servers"));
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, o.getOrDefault("group-id", "canaryflow-automation"));
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(o.getOrDefault("topic", "control")));
-            while (true) {
-                List<String> changed = new ArrayList<>();
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofSeconds(1))) {
-                    if (updater.apply(r.value())) {
-                        changed.add(r.offset() + "");
-                    }
-                }
-                consumer.commitSync(); // after applying: at least once, made once by the ids
-                if (!changed.isEmpty()) {
-                    System.out.println("applied decisions at offsets " + changed);
-                }
-            }
-        }
+    public static void main(String[] args) {
+        io.canaryflow.jobs.cli.Cli.main(new AutomationCommand(), args);
     }
 }

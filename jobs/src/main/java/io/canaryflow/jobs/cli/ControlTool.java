@@ -5,18 +5,19 @@ import io.canaryflow.operators.control.Command;
 import io.canaryflow.operators.control.CommandSigner;
 import io.canaryflow.operators.control.ControlCodec;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,142 +27,228 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /**
- * The control topic from the command line (same jar as the job):
- *
- * <pre>
- * control send   --bootstrap-servers B [--topic control] --experiment E --action pause|resume|abort|promote|start|set_plan
- *                [--plan plan.json] [--issued-by NAME]      key: $CANARYFLOW_CONTROL_KEY or --key-file F
- * control tail   --bootstrap-servers B [--topic control] [--json] [--from-beginning] [--max-seconds N]
- * control status --bootstrap-servers B [--topic control]
- * </pre>
- *
- * Decisions are read with {@code isolation.level=read_committed}: only what the job committed.
+ * The control topic from the command line (same jar as the job): {@code send} a signed command,
+ * {@code tail} the decisions, show each experiment's {@code status}, or run the example {@code
+ * automation}. {@code --help} on each. Decisions are read with {@code
+ * isolation.level=read_committed}: only what the job committed. Every command takes {@code
+ * --command-config FILE} with the Kafka client properties of a secured cluster.
  */
-public final class ControlTool {
-    static final String USAGE =
-            String.join(
-                    "\n",
-                    "usage: control send   --bootstrap-servers HOST:PORT [--topic control] --experiment NAME",
-                    "                      --action pause|resume|abort|promote|start|set_plan [--plan FILE.json]",
-                    "                      [--issued-by NAME] [--key-file FILE]   (else $CANARYFLOW_CONTROL_KEY)",
-                    "       control tail   --bootstrap-servers HOST:PORT [--topic control] [--json] [--from-beginning] [--max-seconds N]",
-                    "       control status --bootstrap-servers HOST:PORT [--topic control]",
-                    "       control automation --bootstrap-servers HOST:PORT --repository PATH [--topic control] [--group-id G]",
-                    "                      (bin/control only: the example automation, see AliasUpdater)");
+@CommandLine.Command(
+        name = "control",
+        mixinStandardHelpOptions = true,
+        description = "Send signed commands to Canaryflow's control topic and read its decisions.",
+        subcommands = {
+            ControlTool.Send.class,
+            ControlTool.Tail.class,
+            ControlTool.Status.class,
+            io.canaryflow.jobs.automation.AutomationCommand.class
+        })
+public final class ControlTool implements Runnable {
+    @Spec CommandSpec spec;
 
-    private ControlTool() {}
+    private final Map<String, String> env;
+
+    ControlTool(Map<String, String> env) {
+        this.env = env;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(
+                spec.commandLine(), "a command is required: send, tail, status or automation");
+    }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err, System.getenv()));
+        Cli.main(new ControlTool(System.getenv()), args);
     }
 
     /** Runs one command; returns the exit status (0 ok, 2 usage, 1 failure). */
     public static int run(
             String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
-        if (args.length == 0) {
-            err.println(USAGE);
-            return 2;
-        }
-        Map<String, String> o = new HashMap<>();
-        List<String> flags = List.of("json", "from-beginning");
-        for (int i = 1; i < args.length; i++) {
-            if (!args[i].startsWith("--")) {
-                err.println("unexpected argument '" + args[i] + "'\n" + USAGE);
-                return 2;
+        PrintWriter o = new PrintWriter(out, true);
+        PrintWriter e = new PrintWriter(err, true);
+        int status = Cli.of(new ControlTool(env), o, e).execute(args);
+        o.flush();
+        e.flush();
+        return status;
+    }
+
+    /** The topic and the Kafka client of every command. */
+    static class Common {
+        @Mixin KafkaClientOptions kafka;
+
+        @Option(
+                names = "--topic",
+                defaultValue = "control",
+                description = "The control topic (default: ${DEFAULT-VALUE}).")
+        String topic;
+    }
+
+    @CommandLine.Command(
+            name = "send",
+            mixinStandardHelpOptions = true,
+            description = "Send a signed command. The key: $CANARYFLOW_CONTROL_KEY, or --key-file.")
+    static final class Send extends Common implements Callable<Integer> {
+        @ParentCommand ControlTool parent;
+        @Spec CommandSpec spec;
+
+        @Option(names = "--experiment", required = true, description = "The experiment.")
+        String experiment;
+
+        @Option(
+                names = "--action",
+                required = true,
+                description = "pause, resume, abort, promote, start or set_plan.")
+        String action;
+
+        @Option(
+                names = "--plan",
+                paramLabel = "FILE.json",
+                description = "The plan of a start or set_plan (see configs/rollout-plan.json).")
+        Path plan;
+
+        @Option(names = "--issued-by", description = "Who sends it (default: the user).")
+        String issuedBy = System.getProperty("user.name");
+
+        @Option(names = "--key-file", paramLabel = "FILE", description = "The signing key.")
+        Path keyFile;
+
+        @Override
+        public Integer call() throws Exception {
+            Command.Action a = Command.Action.parse(action);
+            byte[] key =
+                    keyFile != null
+                            ? Files.readAllBytes(keyFile)
+                            : parent.env
+                                    .getOrDefault("CANARYFLOW_CONTROL_KEY", "")
+                                    .getBytes(StandardCharsets.UTF_8);
+            if (key.length == 0) {
+                throw new IllegalArgumentException(
+                        "no signing key: set CANARYFLOW_CONTROL_KEY or pass --key-file");
             }
-            String name = args[i].substring(2);
-            if (flags.contains(name)) {
-                o.put(name, "true");
-            } else if (i + 1 < args.length) {
-                o.put(name, args[++i]);
-            } else {
-                err.println("option --" + name + " needs a value\n" + USAGE);
-                return 2;
+            String canonical = null;
+            if (plan != null) {
+                canonical = ControlCodec.canonical(ControlCodec.tree(Files.readAllBytes(plan)));
+            } else if (a == Command.Action.START || a == Command.Action.SET_PLAN) {
+                throw new IllegalArgumentException(a.wireName() + " needs --plan FILE.json");
             }
+            Command command =
+                    new CommandSigner(key)
+                            .sign(
+                                    new Command(
+                                            "c-" + UUID.randomUUID(),
+                                            experiment,
+                                            a,
+                                            canonical,
+                                            issuedBy,
+                                            System.currentTimeMillis(),
+                                            null));
+            Properties p = kafka.properties();
+            p.put(ProducerConfig.ACKS_CONFIG, "all");
+            p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+            p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+            p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+            try (KafkaProducer<byte[], byte[]> producer =
+                    new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+                producer.send(
+                                new ProducerRecord<>(
+                                        topic,
+                                        experiment.getBytes(StandardCharsets.UTF_8),
+                                        ControlCodec.write(command)))
+                        .get();
+            }
+            spec.commandLine()
+                    .getOut()
+                    .println(
+                            "sent " + command.commandId() + ": " + a.wireName() + " " + experiment);
+            return 0;
         }
-        if (!o.containsKey("bootstrap-servers")) {
-            err.println("--bootstrap-servers is required\n" + USAGE);
-            return 2;
-        }
-        String topic = o.getOrDefault("topic", "control");
-        try {
-            return switch (args[0]) {
-                case "send" -> send(o, topic, out, err, env);
-                case "tail" -> tail(o, topic, out);
-                case "status" -> status(o, topic, out);
-                default -> {
-                    err.println("unknown command '" + args[0] + "'\n" + USAGE);
-                    yield 2;
+    }
+
+    @CommandLine.Command(
+            name = "tail",
+            mixinStandardHelpOptions = true,
+            description = "Print decisions and commands as the job commits them.")
+    static final class Tail extends Common implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--json", description = "Print each record's JSON as it is.")
+        boolean json;
+
+        @Option(names = "--from-beginning", description = "Start at the topic's beginning.")
+        boolean fromBeginning;
+
+        @Option(
+                names = "--experiment",
+                description = "Only this experiment's decisions and commands.")
+        String experiment;
+
+        @Option(
+                names = "--max-seconds",
+                paramLabel = "N",
+                description = "Stop after N seconds (default: run until Ctrl-C).")
+        Long maxSeconds;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            long until =
+                    maxSeconds != null
+                            ? System.currentTimeMillis() + 1_000 * maxSeconds
+                            : Long.MAX_VALUE;
+            try (KafkaConsumer<byte[], byte[]> c = consumer(kafka)) {
+                List<TopicPartition> parts = assign(c, topic);
+                if (fromBeginning) {
+                    c.seekToBeginning(parts);
+                } else {
+                    c.seekToEnd(parts);
                 }
-            };
-        } catch (IllegalArgumentException e) {
-            err.println(e.getMessage());
-            return 2;
-        } catch (Exception e) {
-            err.println("failed: " + e.getMessage());
-            return 1;
+                while (System.currentTimeMillis() < until) {
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                        JsonNode n;
+                        try {
+                            n = ControlCodec.tree(r.value());
+                        } catch (ControlCodec.MalformedException e) {
+                            continue;
+                        }
+                        if (experiment != null
+                                && !experiment.equals(n.path("experiment").asText())) {
+                            continue;
+                        }
+                        out.println(
+                                json ? new String(r.value(), StandardCharsets.UTF_8) : describe(n));
+                        out.flush();
+                    }
+                }
+            }
+            return 0;
         }
     }
 
-    private static int send(
-            Map<String, String> o,
-            String topic,
-            PrintStream out,
-            PrintStream err,
-            Map<String, String> env)
-            throws Exception {
-        String experiment = required(o, "experiment");
-        Command.Action action = Command.Action.parse(required(o, "action"));
-        byte[] key =
-                o.containsKey("key-file")
-                        ? Files.readAllBytes(Path.of(o.get("key-file")))
-                        : env.getOrDefault("CANARYFLOW_CONTROL_KEY", "")
-                                .getBytes(StandardCharsets.UTF_8);
-        if (key.length == 0) {
-            throw new IllegalArgumentException(
-                    "no signing key: set CANARYFLOW_CONTROL_KEY or pass --key-file");
+    @CommandLine.Command(
+            name = "status",
+            mixinStandardHelpOptions = true,
+            description = "Each experiment's last decision and the plan routing follows.")
+    static final class Status extends Common implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            return status(kafka, topic, spec.commandLine().getOut());
         }
-        String plan = null;
-        if (o.containsKey("plan")) {
-            plan =
-                    ControlCodec.canonical(
-                            ControlCodec.tree(Files.readAllBytes(Path.of(o.get("plan")))));
-        } else if (action == Command.Action.START || action == Command.Action.SET_PLAN) {
-            throw new IllegalArgumentException(action.wireName() + " needs --plan FILE.json");
-        }
-        Command command =
-                new CommandSigner(key)
-                        .sign(
-                                new Command(
-                                        "c-" + UUID.randomUUID(),
-                                        experiment,
-                                        action,
-                                        plan,
-                                        o.getOrDefault(
-                                                "issued-by", System.getProperty("user.name")),
-                                        System.currentTimeMillis(),
-                                        null));
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, o.get("bootstrap-servers"));
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(
-                            new ProducerRecord<>(
-                                    topic,
-                                    experiment.getBytes(StandardCharsets.UTF_8),
-                                    ControlCodec.write(command)))
-                    .get();
-        }
-        out.println("sent " + command.commandId() + ": " + action.wireName() + " " + experiment);
-        return 0;
     }
 
-    private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    private static KafkaConsumer<byte[], byte[]> consumer(KafkaClientOptions kafka)
+            throws java.io.IOException {
+        Properties p = kafka.properties();
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -171,41 +258,11 @@ public final class ControlTool {
         List<TopicPartition> parts = new ArrayList<>();
         c.partitionsFor(topic, Duration.ofSeconds(30))
                 .forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("topic '" + topic + "' does not exist");
+        }
         c.assign(parts);
         return parts;
-    }
-
-    private static int tail(Map<String, String> o, String topic, PrintStream out) throws Exception {
-        boolean json = o.containsKey("json");
-        long until =
-                o.containsKey("max-seconds")
-                        ? System.currentTimeMillis() + 1_000 * Long.parseLong(o.get("max-seconds"))
-                        : Long.MAX_VALUE;
-        try (KafkaConsumer<byte[], byte[]> c = consumer(o.get("bootstrap-servers"))) {
-            List<TopicPartition> parts = assign(c, topic);
-            if (o.containsKey("from-beginning")) {
-                c.seekToBeginning(parts);
-            } else {
-                c.seekToEnd(parts);
-            }
-            while (System.currentTimeMillis() < until) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
-                    JsonNode n;
-                    try {
-                        n = ControlCodec.tree(r.value());
-                    } catch (ControlCodec.MalformedException e) {
-                        continue;
-                    }
-                    if (json) {
-                        out.println(new String(r.value(), StandardCharsets.UTF_8));
-                    } else {
-                        out.println(describe(n));
-                    }
-                    out.flush();
-                }
-            }
-        }
-        return 0;
     }
 
     /** One readable paragraph for a decision or a command. */
@@ -257,10 +314,10 @@ public final class ControlTool {
         return v.isNumber() ? String.format("%+.4f", v.asDouble()) : "-";
     }
 
-    private static int status(Map<String, String> o, String topic, PrintStream out)
+    private static int status(KafkaClientOptions kafka, String topic, PrintWriter out)
             throws Exception {
         Map<String, JsonNode> last = new LinkedHashMap<>();
-        try (KafkaConsumer<byte[], byte[]> c = consumer(o.get("bootstrap-servers"))) {
+        try (KafkaConsumer<byte[], byte[]> c = consumer(kafka)) {
             List<TopicPartition> parts = assign(c, topic);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
@@ -295,13 +352,5 @@ public final class ControlTool {
                             n.path("dry_run").asBoolean() ? " (dry run)" : ""));
         }
         return 0;
-    }
-
-    private static String required(Map<String, String> o, String name) {
-        String v = o.get(name);
-        if (v == null || v.isBlank()) {
-            throw new IllegalArgumentException("--" + name + " is required\n" + USAGE);
-        }
-        return v;
     }
 }

@@ -2,6 +2,7 @@ package io.canaryflow.jobs.demo;
 
 import io.canaryflow.jobs.InferenceJob;
 import io.canaryflow.jobs.Pipeline;
+import io.canaryflow.jobs.cli.Cli;
 import io.canaryflow.jobs.config.JobConfig;
 import io.canaryflow.jobs.config.JobOptions;
 import io.canaryflow.modelloader.Manifest;
@@ -12,10 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
@@ -26,40 +27,93 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The embedded default: a real Kafka broker in this JVM (or {@code --bootstrap-servers} for an
  * existing one), a local Flink with its web UI, generated models, a synthetic producer, and a live
- * view of what comes out. Ctrl-C stops everything cleanly.
- *
- * <pre>
- * --bootstrap-servers HOST:PORT  use this Kafka instead of starting one
- * --rate N                       events per second (default 2000)
- * --seconds N                    stop after N seconds (default: run until Ctrl-C)
- * --work DIR                     models, logs, checkpoints (default target/demo)
- * --config FILE                  job configuration (default configs/demo.yaml)
- * --web-port N                   Flink web UI port (default 8081)
- * --metrics-port N               Prometheus endpoint port (default 9249)
- * --bad-every N                  one deliberately bad record every N events (default 500; 0 = none)
- * --shift-after N                after N seconds shift 'amount' by about one standard deviation, so
- *                                that the monitor reports drift (default 60; 0 = never)
- * </pre>
+ * view of what comes out. Ctrl-C stops everything cleanly; a failed start stops what it started
+ * (the broker first) and exits non-zero with the reason.
  */
-public final class DemoMain {
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description =
+                "Run Canaryflow on the embedded default: an in-process Kafka, a local Flink, generated models.")
+public final class DemoMain implements Callable<Integer> {
     private static final String PROMETHEUS_REPORTER =
             "org.apache.flink.metrics.prometheus.PrometheusReporterFactory";
 
-    private DemoMain() {}
+    @Option(
+            names = "--bootstrap-servers",
+            paramLabel = "HOST:PORT",
+            description = "Use this Kafka instead of starting one in-process.")
+    String bootstrapServers;
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> o = parse(args);
-        Path work = Path.of(o.getOrDefault("work", "target/demo")).toAbsolutePath();
-        int rate = Integer.parseInt(o.getOrDefault("rate", "2000"));
-        long seconds = Long.parseLong(o.getOrDefault("seconds", "0"));
-        int webPort = Integer.parseInt(o.getOrDefault("web-port", "8081"));
-        int metricsPort = Integer.parseInt(o.getOrDefault("metrics-port", "9249"));
-        int badEvery = Integer.parseInt(o.getOrDefault("bad-every", "500"));
-        long shiftAfter = Long.parseLong(o.getOrDefault("shift-after", "60"));
+    @Option(
+            names = "--rate",
+            defaultValue = "2000",
+            description = "Events per second (default: ${DEFAULT-VALUE}).")
+    int rate;
+
+    @Option(
+            names = "--seconds",
+            defaultValue = "0",
+            description = "Stop after this long (default: run until Ctrl-C).")
+    long seconds;
+
+    @Option(
+            names = "--work",
+            defaultValue = "target/demo",
+            paramLabel = "DIR",
+            description = "Models, logs, checkpoints (default: ${DEFAULT-VALUE}).")
+    Path workDir;
+
+    @Option(
+            names = "--config",
+            defaultValue = "configs/demo.yaml",
+            paramLabel = "FILE",
+            description = "Job configuration (default: ${DEFAULT-VALUE}).")
+    Path configFile;
+
+    @Option(
+            names = "--web-port",
+            defaultValue = "8081",
+            description = "Flink web UI port (default: ${DEFAULT-VALUE}).")
+    int webPort;
+
+    @Option(
+            names = "--metrics-port",
+            defaultValue = "9249",
+            description = "Prometheus endpoint port (default: ${DEFAULT-VALUE}).")
+    int metricsPort;
+
+    @Option(
+            names = "--bad-every",
+            defaultValue = "500",
+            description =
+                    "One deliberately bad record every N events (default: ${DEFAULT-VALUE}; 0: none).")
+    int badEvery;
+
+    @Option(
+            names = "--shift-after",
+            defaultValue = "60",
+            paramLabel = "SECONDS",
+            description =
+                    "Shift 'amount' by about one standard deviation after this long, so that the monitor reports drift (default: ${DEFAULT-VALUE}; 0: never).")
+    long shiftAfter;
+
+    public static void main(String[] args) {
+        Cli.main(new DemoMain(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path work = workDir.toAbsolutePath();
+        if (rate < 1) {
+            throw new IllegalArgumentException("--rate must be at least 1, got " + rate);
+        }
         Files.createDirectories(work);
 
         say("Canaryflow demo — work directory %s", work);
@@ -76,14 +130,34 @@ public final class DemoMain {
             say("models already in %s", models);
         }
 
-        EmbeddedKafka embedded = null;
-        String bootstrap = o.get("bootstrap-servers");
-        if (bootstrap == null) {
-            say("starting an in-process Kafka broker (KRaft) ...");
-            embedded = EmbeddedKafka.start(work.resolve("kafka-" + System.currentTimeMillis()));
-            bootstrap = embedded.bootstrapServers();
-            say("Kafka broker on %s", bootstrap);
+        EmbeddedKafka embedded = startBroker(work);
+        try {
+            return run(work, embedded);
+        } catch (Exception | Error e) {
+            // a failed start (a busy port, a bad configuration) must not leave the broker running
+            if (embedded != null) {
+                say("stopping the embedded broker");
+                embedded.close();
+            }
+            throw e;
         }
+    }
+
+    private EmbeddedKafka startBroker(Path work) throws Exception {
+        if (bootstrapServers != null) {
+            return null;
+        }
+        say("starting an in-process Kafka broker (KRaft) ...");
+        EmbeddedKafka embedded =
+                EmbeddedKafka.start(work.resolve("kafka-" + System.currentTimeMillis()));
+        say("Kafka broker on %s", embedded.bootstrapServers());
+        return embedded;
+    }
+
+    /** Starts the job, the producer and the live view on the broker; runs until stopped. */
+    private int run(Path work, EmbeddedKafka embedded) throws Exception {
+        Path models = work.resolve("models");
+        String bootstrap = embedded == null ? bootstrapServers : embedded.bootstrapServers();
 
         Map<String, String> overrides = new HashMap<>();
         overrides.put(JobOptions.BOOTSTRAP_SERVERS.key(), bootstrap);
@@ -98,8 +172,10 @@ public final class DemoMain {
             overrides.putIfAbsent(
                     JobOptions.CONTROL_KEY.key(), java.util.HexFormat.of().formatHex(random));
         }
-        JobConfig config =
-                JobConfig.load(Path.of(o.getOrDefault("config", "configs/demo.yaml")), overrides);
+        if (!Files.isReadable(configFile)) {
+            throw new IllegalArgumentException("--config: cannot read '" + configFile + "'");
+        }
+        JobConfig config = JobConfig.load(configFile, overrides);
         if (config.get(JobOptions.CONTROL_ENABLED) && config.get(JobOptions.CONTROL_KEY) != null) {
             say(
                     "control key (to send commands with bin/control): export CANARYFLOW_CONTROL_KEY=%s",
@@ -117,7 +193,12 @@ public final class DemoMain {
                 StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
         InferenceJob.build(env, config);
         JobClient job = env.executeAsync(config.get(JobOptions.JOB_NAME));
-        awaitRunning(job);
+        try {
+            awaitRunning(job);
+        } catch (Exception e) {
+            job.cancel();
+            throw e;
+        }
         say("Flink job %s running — web UI http://localhost:%d", job.getJobID(), webPort);
         say("Prometheus metrics on http://localhost:%d/metrics (canaryflow_* series)", metricsPort);
         for (RolloutPlan plan : config.plans()) {
@@ -210,8 +291,8 @@ public final class DemoMain {
         done.countDown();
         if (seconds > 0) {
             Runtime.getRuntime().removeShutdownHook(hook);
-            System.exit(0);
         }
+        return 0;
     }
 
     static void awaitRunning(JobClient job) throws Exception {
@@ -247,18 +328,6 @@ public final class DemoMain {
             }
             admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
         }
-    }
-
-    private static Map<String, String> parse(String[] args) {
-        Map<String, String> o = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException(
-                        "expected --option value, got '" + args[i] + "' (see the README)");
-            }
-            o.put(args[i].substring(2), args[++i]);
-        }
-        return o;
     }
 
     private static void say(String format, Object... args) {

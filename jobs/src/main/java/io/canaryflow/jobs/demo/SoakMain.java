@@ -23,9 +23,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
@@ -38,6 +38,8 @@ import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * A soak run of the embedded stack (in-process Kafka, local Flink, the demo's configuration with
@@ -57,10 +59,61 @@ import org.apache.kafka.common.TopicPartition;
  * --web-port N         Flink web UI / REST port (default 8082)
  * </pre>
  */
-public final class SoakMain {
+@Command(
+        name = "soak",
+        mixinStandardHelpOptions = true,
+        description =
+                "Soak the embedded stack: measure the job's maximum rate, then produce at a share of it and check heap, checkpoints and lag.")
+public final class SoakMain implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private SoakMain() {}
+    @Option(
+            names = "--minutes",
+            defaultValue = "30",
+            description = "Soak duration (default: ${DEFAULT-VALUE}).")
+    double minutes;
+
+    @Option(
+            names = "--fraction",
+            defaultValue = "0.5",
+            description =
+                    "Share of the measured maximum rate to produce at (default: ${DEFAULT-VALUE}).")
+    double fraction;
+
+    @Option(
+            names = "--rate",
+            description = "Produce at this rate instead of measuring the maximum.")
+    Integer fixedRate;
+
+    @Option(
+            names = "--calibrate-seconds",
+            defaultValue = "60",
+            description = "How long the maximum is measured (default: ${DEFAULT-VALUE}).")
+    int calibrate;
+
+    @Option(
+            names = "--sample-seconds",
+            defaultValue = "30",
+            description = "Seconds between samples (default: ${DEFAULT-VALUE}).")
+    int sampleSeconds;
+
+    @Option(
+            names = "--work",
+            defaultValue = "target/soak",
+            description = "Models, checkpoints (default: ${DEFAULT-VALUE}).")
+    Path workDir;
+
+    @Option(
+            names = "--config",
+            defaultValue = "configs/demo.yaml",
+            description = "Job configuration (default: ${DEFAULT-VALUE}).")
+    Path configFile;
+
+    @Option(
+            names = "--web-port",
+            defaultValue = "8082",
+            description = "Flink web UI / REST port (default: ${DEFAULT-VALUE}).")
+    int webPort;
 
     /** One sample of the soak. */
     record Sample(
@@ -74,14 +127,13 @@ public final class SoakMain {
             long lastCheckpointMillis,
             long maxCheckpointMillis) {}
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> o = parse(args);
-        double minutes = Double.parseDouble(o.getOrDefault("minutes", "30"));
-        double fraction = Double.parseDouble(o.getOrDefault("fraction", "0.5"));
-        int calibrate = Integer.parseInt(o.getOrDefault("calibrate-seconds", "60"));
-        int sampleSeconds = Integer.parseInt(o.getOrDefault("sample-seconds", "30"));
-        int webPort = Integer.parseInt(o.getOrDefault("web-port", "8082"));
-        Path work = Path.of(o.getOrDefault("work", "target/soak")).toAbsolutePath();
+    public static void main(String[] args) {
+        io.canaryflow.jobs.cli.Cli.main(new SoakMain(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path work = workDir.toAbsolutePath();
         Files.createDirectories(work);
         Path models = work.resolve("models");
         if (!Files.exists(
@@ -102,9 +154,7 @@ public final class SoakMain {
                     JobOptions.CHECKPOINT_DIRECTORY.key(),
                     work.resolve("checkpoints").toUri().toString());
             overrides.put(JobOptions.CONTROL_KEY.key(), "soak-control-key-0123456789abcdef");
-            JobConfig config =
-                    JobConfig.load(
-                            Path.of(o.getOrDefault("config", "configs/demo.yaml")), overrides);
+            JobConfig config = JobConfig.load(configFile, overrides);
             DemoMain.createTopics(bootstrap, config);
             Configuration flink = Pipeline.flinkConfiguration(config);
             flink.set(RestOptions.PORT, webPort);
@@ -124,8 +174,8 @@ public final class SoakMain {
                             webPort,
                             job.getJobID().toHexString());
             int rate;
-            if (o.containsKey("rate")) {
-                rate = Integer.parseInt(o.get("rate"));
+            if (fixedRate != null) {
+                rate = fixedRate;
             } else {
                 say("measuring the maximum rate for %d s (producer unthrottled) ...", calibrate);
                 double max = calibrate(bootstrap, config, experiments, probe, calibrate);
@@ -138,7 +188,7 @@ public final class SoakMain {
                     soak(bootstrap, config, experiments, probe, rate, minutes, sampleSeconds);
             job.cancel().get(60, TimeUnit.SECONDS);
             boolean pass = verdict(samples, rate, config.get(JobOptions.CHECKPOINT_INTERVAL));
-            System.exit(pass ? 0 : 1);
+            return pass ? 0 : 1;
         }
     }
 
@@ -378,18 +428,6 @@ public final class SoakMain {
                             HttpResponse.BodyHandlers.ofString());
             return JSON.readTree(response.body());
         }
-    }
-
-    private static Map<String, String> parse(String[] args) {
-        Map<String, String> o = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException(
-                        "expected --option value, got '" + args[i] + "' (see SoakMain's options)");
-            }
-            o.put(args[i].substring(2), args[++i]);
-        }
-        return o;
     }
 
     private static void say(String format, Object... args) {

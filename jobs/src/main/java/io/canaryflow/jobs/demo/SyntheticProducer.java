@@ -48,8 +48,39 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
             long shiftAfterSeconds,
             String labelsTopic,
             long labelHorizonMillis) {
+        this(
+                client(bootstrapServers),
+                topic,
+                experiments,
+                ratePerSecond,
+                badEvery,
+                units,
+                shiftAfterSeconds,
+                labelsTopic,
+                labelHorizonMillis);
+    }
+
+    private static Properties client(String bootstrapServers) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return p;
+    }
+
+    /**
+     * @param client Kafka client properties: the brokers, and security settings if any
+     */
+    SyntheticProducer(
+            Properties client,
+            String topic,
+            List<String> experiments,
+            int ratePerSecond,
+            int badEvery,
+            int units,
+            long shiftAfterSeconds,
+            String labelsTopic,
+            long labelHorizonMillis) {
+        Properties p = new Properties();
+        p.putAll(client);
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.ACKS_CONFIG, "1");
         this.producer =

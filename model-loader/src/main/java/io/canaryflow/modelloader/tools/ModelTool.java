@@ -6,8 +6,12 @@ import io.canaryflow.modelloader.ModelVersion;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Command-line tooling for model repositories.
@@ -19,107 +23,161 @@ import java.util.Map;
  *          [--out MANIFEST_JSON]
  * </pre>
  */
-public final class ModelTool {
-    private static final String USAGE =
-            String.join(
-                    "\n",
-                    "usage:",
-                    "  generate-demo --out DIR [--seed N] [--train-rows N] [--reference-rows N]",
-                    "  manifest --model FILE --reference CSV --name MODEL --version VERSION",
-                    "           [--label-column NAME] [--score-column K] [--kind classifier|regressor]",
-                    "           [--bins K] [--out MANIFEST_JSON]  (default: manifest.json beside the model)");
+@Command(
+        name = "model-tool",
+        mixinStandardHelpOptions = true,
+        description = "Model repository tooling: generate the demo models, or build a manifest.",
+        subcommands = {ModelTool.GenerateDemo.class, ModelTool.BuildManifest.class})
+public final class ModelTool implements Runnable {
+    @Spec CommandSpec spec;
 
-    private ModelTool() {}
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(
+                spec.commandLine(), "a command is required: generate-demo or manifest");
+    }
 
     public static void main(String[] args) {
-        try {
-            run(args);
-        } catch (java.nio.file.NoSuchFileException e) {
-            System.err.println("error: no such file: " + e.getFile());
-            System.exit(1);
-        } catch (Exception e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(1);
+        CommandLine cl = new CommandLine(new ModelTool());
+        cl.setParameterExceptionHandler(
+                (e, args2) -> {
+                    CommandLine c = e.getCommandLine();
+                    String name = c.getCommandSpec().qualifiedName();
+                    c.getErr().println(name + ": " + e.getMessage());
+                    if (e instanceof CommandLine.UnmatchedArgumentException u
+                            && !u.getSuggestions().isEmpty()) {
+                        c.getErr()
+                                .println(
+                                        "Did you mean "
+                                                + String.join(" or ", u.getSuggestions())
+                                                + "?");
+                    }
+                    c.getErr().println("See '" + name + " --help'.");
+                    return 2;
+                });
+        cl.setExecutionExceptionHandler(
+                (e, line, parsed) -> {
+                    line.getErr()
+                            .println(
+                                    "model-tool: "
+                                            + (e instanceof java.nio.file.NoSuchFileException f
+                                                    ? "no such file: " + f.getFile()
+                                                    : e.getMessage()));
+                    return 1;
+                });
+        System.exit(cl.execute(args));
+    }
+
+    @Command(
+            name = "generate-demo",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Train the demo's fraud models (v1, v2, v3-bad) and write them with manifests.")
+    static final class GenerateDemo implements Callable<Integer> {
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Repository.")
+        Path out;
+
+        @Option(
+                names = "--seed",
+                defaultValue = "7",
+                description = "Seed (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(
+                names = "--train-rows",
+                defaultValue = "40000",
+                description = "Training rows (default: ${DEFAULT-VALUE}).")
+        int trainRows;
+
+        @Option(
+                names = "--reference-rows",
+                defaultValue = "10000",
+                description = "Reference rows of each manifest (default: ${DEFAULT-VALUE}).")
+        int referenceRows;
+
+        @Override
+        public Integer call() throws Exception {
+            for (Manifest m : DemoModels.generate(out, seed, trainRows, referenceRows)) {
+                System.out.printf(
+                        "%s/%s  auc=%.4f  log_loss=%.4f%n",
+                        m.model(),
+                        m.version(),
+                        m.metrics().get("auc"),
+                        m.metrics().get("log_loss"));
+            }
+            return 0;
         }
     }
 
-    private static void run(String[] args) throws Exception {
-        if (args.length == 0) {
-            System.err.println(USAGE);
-            System.exit(2);
-        }
-        Map<String, String> options = parse(args);
-        switch (args[0]) {
-            case "generate-demo" -> {
-                Path out = Path.of(required(options, "out"));
-                for (Manifest m :
-                        DemoModels.generate(
-                                out,
-                                Long.parseLong(options.getOrDefault("seed", "7")),
-                                Integer.parseInt(options.getOrDefault("train-rows", "40000")),
-                                Integer.parseInt(
-                                        options.getOrDefault("reference-rows", "10000")))) {
-                    System.out.printf(
-                            "%s/%s  auc=%.4f  log_loss=%.4f%n",
-                            m.model(),
-                            m.version(),
-                            m.metrics().get("auc"),
-                            m.metrics().get("log_loss"));
-                }
-            }
-            case "manifest" -> {
-                Path model = Path.of(required(options, "model"));
-                ReferenceData reference =
-                        ReferenceData.readCsv(
-                                Path.of(required(options, "reference")),
-                                options.get("label-column"));
-                Manifest manifest =
-                        ManifestBuilder.build(
-                                Files.readAllBytes(model),
-                                new ModelVersion(
-                                        required(options, "name"), required(options, "version")),
-                                reference,
-                                Integer.parseInt(options.getOrDefault("score-column", "0")),
-                                options.getOrDefault("kind", "classifier"),
-                                Integer.parseInt(
-                                        options.getOrDefault(
-                                                "bins",
-                                                String.valueOf(ManifestBuilder.DEFAULT_BINS))),
-                                Instant.now());
-                Path out =
-                        Path.of(
-                                options.getOrDefault(
-                                        "out",
-                                        model.toAbsolutePath()
-                                                .resolveSibling(ModelRepository.MANIFEST_FILE)
-                                                .toString()));
-                Files.write(out, ModelRepository.manifestJson(manifest));
-                System.out.println("wrote " + out);
-            }
-            default -> {
-                System.err.println("unknown command '" + args[0] + "'\n" + USAGE);
-                System.exit(2);
-            }
-        }
-    }
+    @Command(
+            name = "manifest",
+            description = "Build the manifest of a model file from a reference CSV.")
+    static final class BuildManifest implements Callable<Integer> {
+        // --version is the model's here, so only --help of the standard options
+        @Option(
+                names = {"-h", "--help"},
+                usageHelp = true,
+                description = "Show this help message and exit.")
+        boolean help;
 
-    private static Map<String, String> parse(String[] args) {
-        Map<String, String> options = new HashMap<>();
-        for (int i = 1; i < args.length; i++) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException(
-                        "expected '--option value' at '" + args[i] + "'\n" + USAGE);
-            }
-            options.put(args[i].substring(2), args[++i]);
-        }
-        return options;
-    }
+        @Option(names = "--model", required = true, paramLabel = "FILE", description = "ONNX file.")
+        Path model;
 
-    private static String required(Map<String, String> options, String name) {
-        String value = options.get(name);
-        if (value == null) {
-            throw new IllegalArgumentException("missing --" + name + "\n" + USAGE);
+        @Option(
+                names = "--reference",
+                required = true,
+                paramLabel = "CSV",
+                description = "Reference rows (features, and the label column if any).")
+        Path reference;
+
+        @Option(names = "--name", required = true, description = "Model name.")
+        String name;
+
+        @Option(names = "--version", required = true, description = "Model version.")
+        String version;
+
+        @Option(names = "--label-column", description = "The reference's label column.")
+        String labelColumn;
+
+        @Option(
+                names = "--score-column",
+                defaultValue = "0",
+                description = "Output column that is the score (default: ${DEFAULT-VALUE}).")
+        int scoreColumn;
+
+        @Option(
+                names = "--kind",
+                defaultValue = "classifier",
+                description = "classifier or regressor (default: ${DEFAULT-VALUE}).")
+        String kind;
+
+        @Option(names = "--bins", description = "Reference bins per feature.")
+        Integer bins;
+
+        @Option(
+                names = "--out",
+                paramLabel = "MANIFEST_JSON",
+                description = "Where to write it (default: manifest.json beside the model).")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            Manifest manifest =
+                    ManifestBuilder.build(
+                            Files.readAllBytes(model),
+                            new ModelVersion(name, version),
+                            ReferenceData.readCsv(reference, labelColumn),
+                            scoreColumn,
+                            kind,
+                            bins == null ? ManifestBuilder.DEFAULT_BINS : bins,
+                            Instant.now());
+            Path target =
+                    out != null
+                            ? out
+                            : model.toAbsolutePath().resolveSibling(ModelRepository.MANIFEST_FILE);
+            Files.write(target, ModelRepository.manifestJson(manifest));
+            System.out.println("wrote " + target);
+            return 0;
         }
-        return value;
     }
 }
