@@ -24,13 +24,7 @@ public final class Cli {
                         line.getErr().println(line.getCommandName() + ": " + e.getMessage());
                         return 2;
                     }
-                    line.getErr()
-                            .println(
-                                    line.getCommandName()
-                                            + ": failed: "
-                                            + (e.getMessage() == null
-                                                    ? e.getClass().getSimpleName()
-                                                    : e.getMessage()));
+                    line.getErr().println(line.getCommandName() + ": failed: " + describe(e));
                     return 1;
                 });
         return cl;
@@ -93,5 +87,18 @@ public final class Cli {
             }
         }
         return row[b.length()];
+    }
+
+    /** A failure's message and, if it says more, its root cause's: "what failed: why". */
+    static String describe(Throwable e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root != e && root.getMessage() != null && !message.contains(root.getMessage())) {
+            message += ": " + root.getMessage();
+        }
+        return message;
     }
 }
