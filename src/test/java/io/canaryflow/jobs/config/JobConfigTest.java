@@ -343,8 +343,8 @@ class JobConfigTest {
     }
 
     @Test
-    void shouldDocumentEveryOptionAndExperimentFieldInTheReadme() throws Exception {
-        String readme = java.nio.file.Files.readString(Path.of("..", "README.md"));
+    void shouldDocumentEveryOptionAndExperimentFieldInTheConfigurationReference() throws Exception {
+        String readme = java.nio.file.Files.readString(Path.of("..", "docs", "configuration.md"));
         for (ConfigOption<?> option : JobOptions.all()) {
             assertThat(readme).as(option.key()).contains("| `" + option.key() + "` |");
         }
