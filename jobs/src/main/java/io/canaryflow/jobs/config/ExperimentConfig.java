@@ -117,35 +117,26 @@ public final class ExperimentConfig {
         String salt = fields.getOrDefault("salt", name);
         String planId =
                 fields.getOrDefault("plan-id", name + "-" + hash(name, new TreeMap<>(fields)));
-        String experiment = prefix.substring(0, prefix.length() - 1);
         if (problems.isEmpty()) {
-            for (String p :
-                    RolloutPlan.problems(
-                            planId,
-                            name,
-                            model,
-                            mode,
-                            salt,
-                            fields.get("baseline"),
-                            fields.get("candidate"),
-                            percent,
-                            variants)) {
-                problems.add(experiment + ": " + p);
+            try {
+                return new RolloutPlan(
+                        planId,
+                        name,
+                        model,
+                        mode,
+                        salt,
+                        fields.get("baseline"),
+                        fields.get("candidate"),
+                        percent,
+                        variants);
+            } catch (IllegalArgumentException e) {
+                // the plan names every problem of its fields, "; "-separated
+                for (String p : e.getMessage().split("; ")) {
+                    problems.add(prefix.substring(0, prefix.length() - 1) + ": " + p);
+                }
             }
         }
-        if (!problems.isEmpty()) {
-            throw new ConfigException(problems);
-        }
-        return new RolloutPlan(
-                planId,
-                name,
-                model,
-                mode,
-                salt,
-                fields.get("baseline"),
-                fields.get("candidate"),
-                percent,
-                variants);
+        throw new ConfigException(problems);
     }
 
     private static String hash(String name, TreeMap<String, String> fields) {

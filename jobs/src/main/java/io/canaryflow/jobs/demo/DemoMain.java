@@ -216,7 +216,7 @@ public final class DemoMain implements Callable<Integer> {
         List<String> experiments = config.plans().stream().map(RolloutPlan::experiment).toList();
         SyntheticProducer producer =
                 new SyntheticProducer(
-                        bootstrap,
+                        SyntheticProducer.client(bootstrap),
                         config.get(JobOptions.FEATURES_TOPIC),
                         experiments,
                         rate,

@@ -362,7 +362,7 @@ public final class SoakMain implements Callable<Integer> {
     private static SyntheticProducer producer(
             String bootstrap, JobConfig config, List<String> experiments, int rate) {
         return new SyntheticProducer(
-                bootstrap,
+                SyntheticProducer.client(bootstrap),
                 config.get(JobOptions.FEATURES_TOPIC),
                 experiments,
                 rate,

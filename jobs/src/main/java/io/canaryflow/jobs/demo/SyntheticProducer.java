@@ -38,29 +38,8 @@ final class SyntheticProducer implements Runnable, AutoCloseable {
 
     static final double SHIFT = 1.0;
 
-    SyntheticProducer(
-            String bootstrapServers,
-            String topic,
-            List<String> experiments,
-            int ratePerSecond,
-            int badEvery,
-            int units,
-            long shiftAfterSeconds,
-            String labelsTopic,
-            long labelHorizonMillis) {
-        this(
-                client(bootstrapServers),
-                topic,
-                experiments,
-                ratePerSecond,
-                badEvery,
-                units,
-                shiftAfterSeconds,
-                labelsTopic,
-                labelHorizonMillis);
-    }
-
-    private static Properties client(String bootstrapServers) {
+    /** Client properties that reach {@code bootstrapServers} and nothing more. */
+    static Properties client(String bootstrapServers) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         return p;
