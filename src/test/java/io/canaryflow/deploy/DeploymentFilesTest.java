@@ -185,6 +185,16 @@ class DeploymentFilesTest {
                                 .get("url")
                                 .asText())
                 .isEqualTo("http://prometheus:9090");
+        // a named volume starts with the ownership of the image's directory: Flink runs as flink
+        String dockerfile = Files.readString(DOCKER.resolve("Dockerfile"));
+        for (String v : strings(jm.get("volumes"))) {
+            if (!v.startsWith(".")) {
+                String target = v.split(":")[1];
+                assertThat(dockerfile)
+                        .as("the image creates %s for the flink user", target)
+                        .containsPattern("mkdir -p[^\\n]*" + target + "[^\\n]*chown flink:flink");
+            }
+        }
         // every bind mount's source exists
         services.fields()
                 .forEachRemaining(

@@ -55,4 +55,36 @@ class AliasUpdaterTest {
         assertThat(updater.apply("not json".getBytes())).isFalse();
         assertThat(repo.resolve("fraud/aliases.json")).doesNotExist();
     }
+
+    @Test
+    void shouldNeverWriteOutsideTheRepositoryWhateverModelADecisionNames() throws Exception {
+        Path inside = repo.resolve("repository");
+        AliasUpdater updater = new AliasUpdater(inside);
+        RolloutPlan good = Decisions.plan("p1", "v1", "v2", 50);
+        for (String model : new String[] {"../escaped", "a/b", ".."}) {
+            RolloutPlan forged =
+                    new RolloutPlan(
+                            "p2",
+                            "fraud",
+                            model,
+                            RolloutPlan.Mode.CANARY,
+                            "s",
+                            "v2",
+                            "v2",
+                            0,
+                            java.util.List.of());
+            assertThat(
+                            updater.apply(
+                                    Decisions.decision(
+                                            "d-" + model,
+                                            Verdict.Action.PROMOTE,
+                                            false,
+                                            good,
+                                            forged)))
+                    .as(model)
+                    .isFalse();
+        }
+        assertThat(repo.resolve("escaped")).doesNotExist();
+        assertThat(inside.resolve("a")).doesNotExist();
+    }
 }

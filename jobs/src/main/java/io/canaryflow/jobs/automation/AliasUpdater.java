@@ -54,7 +54,13 @@ public final class AliasUpdater {
         }
         String id = n.path("decision_id").asText();
         JsonNode plan = n.path("plan");
-        Path file = repository.resolve(plan.path("model").asText()).resolve("aliases.json");
+        String model = plan.path("model").asText();
+        Path file = repository.resolve(model).resolve("aliases.json").normalize();
+        if (model.isEmpty()
+                || !file.startsWith(repository.normalize())
+                || !file.getParent().getParent().equals(repository.normalize())) {
+            return false; // not a model of this repository ("../x", "a/b"): never written
+        }
         ObjectNode aliases =
                 Files.exists(file)
                         ? (ObjectNode) JSON.readTree(file.toFile())

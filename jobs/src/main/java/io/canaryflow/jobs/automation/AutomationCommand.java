@@ -124,7 +124,13 @@ public final class AutomationCommand implements Callable<Integer> {
                 }
                 connected = now;
                 if (now) {
-                    consumer.commitSync(); // after applying: at least once, made once by the ids
+                    try {
+                        consumer.commitSync(); // after applying: at least once, made once by ids
+                    } catch (org.apache.kafka.common.KafkaException e) {
+                        // a rebalance or a broker blip: the next poll goes on, the decisions
+                        // since the last commit are applied again (idempotent by decision id)
+                        log(out, "commit failed, going on: %s", e.getMessage());
+                    }
                 }
                 if (changed > 0) {
                     applied.addAndGet(changed);

@@ -331,6 +331,9 @@ public class WindowMergeFunction
         if (r.scoreVersusArm() != null) {
             gauge(series, prefix, "scorePsiVersusArm", r.scoreVersusArm().psi());
         }
+        // when this series last reported: alerts on its gauges hold only while it is fresh, so a
+        // version that stops getting traffic (a rolled-back candidate) does not alert forever
+        gauge(series, prefix, "reportedAt", r.reportedAt());
         gauge(series, prefix, "count", r.count());
         gauge(series, prefix, "late", r.late());
         gauge(series, prefix, "latencyP99Us", r.latencyP99Us());
