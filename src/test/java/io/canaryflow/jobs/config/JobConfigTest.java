@@ -166,8 +166,24 @@ class JobConfigTest {
                 "kafka:\n  bootstrap-servers: a:9092\n  group-id: g\n  bootstrap-servers: b:9092\n");
         assertThatThrownBy(() -> JobConfig.load(file, Map.of()))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("line 4")
-                .hasMessageContaining("bootstrap-servers");
+                .hasMessageContaining("line 4: key 'bootstrap-servers' is given twice");
+        Path many = dir.resolve("many.yaml");
+        java.nio.file.Files.writeString(
+                many,
+                "job:\n  name: a\n  name: b\nscoring:\n  max-batch: 1\n  max-batch: 2\n"
+                        + "experiments:\n  - name: x\n    baseline: v1\n  - name: x\n    candidate: v2\n");
+        ConfigException all =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        ConfigException.class, () -> JobConfig.load(many, Map.of()));
+        assertThat(all.problems())
+                .hasSize(2)
+                .anySatisfy(p -> assertThat(p).contains("line 3: key 'name'"))
+                .anySatisfy(p -> assertThat(p).contains("line 6: key 'max-batch'"));
+        java.nio.file.Files.writeString(
+                many,
+                "experiments:\n  - name: x\n    baseline: v1\n  - name: x\n    candidate: v2\n");
+        assertThatThrownBy(() -> JobConfig.load(many, Map.of()))
+                .hasMessageContaining("experiment 'x' is configured twice");
         Path dotted = dir.resolve("dotted.yaml");
         java.nio.file.Files.writeString(dotted, "kafka.group-id: one\nkafka:\n  group-id: two\n");
         assertThatThrownBy(() -> JobConfig.load(dotted, Map.of()))

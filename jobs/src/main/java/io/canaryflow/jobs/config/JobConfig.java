@@ -51,14 +51,14 @@ public final class JobConfig implements Serializable {
 
     /** Reads {@code yaml} and applies {@code overrides} (flat keys) on top. */
     public static JobConfig load(Path yaml, Map<String, String> overrides) throws IOException {
+        byte[] bytes = Files.readAllBytes(yaml);
         JsonNode tree;
         try {
-            tree =
-                    new ObjectMapper(new YAMLFactory())
-                            .enable(
-                                    com.fasterxml.jackson.core.JsonParser.Feature
-                                            .STRICT_DUPLICATE_DETECTION)
-                            .readTree(Files.readAllBytes(yaml));
+            List<String> duplicates = duplicateKeys(bytes);
+            if (!duplicates.isEmpty()) {
+                throw new ConfigException(duplicates.stream().map(d -> yaml + ", " + d).toList());
+            }
+            tree = new ObjectMapper(new YAMLFactory()).readTree(bytes);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
             throw new ConfigException(
@@ -72,6 +72,32 @@ public final class JobConfig implements Serializable {
         Map<String, String> flat = flatten(tree);
         flat.putAll(overrides);
         return fromFlat(flat);
+    }
+
+    /** Every key given twice in one mapping of a YAML document, with its line: all of them. */
+    static List<String> duplicateKeys(byte[] yaml) throws IOException {
+        List<String> duplicates = new ArrayList<>();
+        java.util.Deque<java.util.Set<String>> mappings = new java.util.ArrayDeque<>();
+        try (com.fasterxml.jackson.core.JsonParser p = new YAMLFactory().createParser(yaml)) {
+            for (com.fasterxml.jackson.core.JsonToken t = p.nextToken();
+                    t != null;
+                    t = p.nextToken()) {
+                switch (t) {
+                    case START_OBJECT -> mappings.push(new java.util.HashSet<>());
+                    case END_OBJECT -> mappings.pop();
+                    case FIELD_NAME -> {
+                        if (!mappings.peek().add(p.currentName())) {
+                            duplicates.add(
+                                    String.format(
+                                            "line %d: key '%s' is given twice in its mapping",
+                                            p.currentLocation().getLineNr(), p.currentName()));
+                        }
+                    }
+                    default -> {}
+                }
+            }
+        }
+        return duplicates;
     }
 
     /**
@@ -90,11 +116,22 @@ public final class JobConfig implements Serializable {
             Map.Entry<String, JsonNode> e = fields.next();
             if (e.getKey().equals("experiments") && e.getValue().isArray()) {
                 int i = 0;
+                List<String> problems = new ArrayList<>();
+                java.util.Set<String> names = new java.util.HashSet<>();
                 for (JsonNode experiment : e.getValue()) {
                     JsonNode name = experiment.get("name");
                     if (name == null || !name.isTextual()) {
-                        throw new ConfigException(
-                                List.of("experiments[" + i + "]: 'name' is required"));
+                        problems.add("experiments[" + i++ + "]: 'name' is required");
+                        continue;
+                    }
+                    if (!names.add(name.asText())) {
+                        problems.add(
+                                "experiments["
+                                        + i++
+                                        + "]: experiment '"
+                                        + name.asText()
+                                        + "' is configured twice");
+                        continue;
                     }
                     for (Iterator<Map.Entry<String, JsonNode>> it = experiment.fields();
                             it.hasNext(); ) {
@@ -104,6 +141,9 @@ public final class JobConfig implements Serializable {
                         }
                     }
                     i++;
+                }
+                if (!problems.isEmpty()) {
+                    throw new ConfigException(problems);
                 }
             } else {
                 put(flat, e.getKey(), e.getValue());
