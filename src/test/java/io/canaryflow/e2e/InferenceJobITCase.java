@@ -100,6 +100,18 @@ class InferenceJobITCase {
 
     static List<Sent> sendEvents(
             KafkaClients kafka, String topic, String experiment, int events, int units, long seed) {
+        return sendEvents(kafka, topic, experiment, events, units, seed, 1_700_000_000_000L);
+    }
+
+    /** As above, the first event at {@code firstTs} and one per millisecond of event time after. */
+    static List<Sent> sendEvents(
+            KafkaClients kafka,
+            String topic,
+            String experiment,
+            int events,
+            int units,
+            long seed,
+            long firstTs) {
         SyntheticFraud data = new SyntheticFraud(seed);
         FeatureEventJson json = new FeatureEventJson();
         List<Sent> sent = new ArrayList<>();
@@ -120,7 +132,7 @@ class InferenceJobITCase {
                                 id,
                                 unit,
                                 experiment,
-                                1_700_000_000_000L + i,
+                                firstTs + i,
                                 SyntheticFraud.FEATURES,
                                 row,
                                 Map.of("country", "DE"))

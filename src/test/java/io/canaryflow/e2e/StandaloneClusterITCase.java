@@ -35,10 +35,15 @@ import org.junit.jupiter.api.io.TempDir;
  * job submitted with Flink's own command line ({@code flink run -d -p 2 job.jar --config
  * inference.yaml}), a Kafka broker of its own. It runs at the deployment's parallelism, scores
  * every event once, and after its only TaskManager is killed mid-stream and another started, every
- * prediction is there exactly once for a {@code read_committed} consumer.
+ * prediction is there exactly once for a {@code read_committed} consumer; stopped with a savepoint
+ * ({@code flink stop}) and restored at parallelism 1 ({@code flink run -s -p 1}), it goes on, every
+ * prediction still exactly once.
  */
 class StandaloneClusterITCase {
     static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Event time of the first event; later batches are 10 s of event time apart. */
+    static final long BASE = 1_700_000_000_000L;
 
     @TempDir static Path work;
     static KafkaTestCluster kafka;
@@ -260,7 +265,8 @@ class StandaloneClusterITCase {
                         + "appender.console.layout.type = PatternLayout\n"
                         + "appender.console.layout.pattern = %d{HH:mm:ss,SSS} %-5p %c{1} - %m%n\n");
         Files.createDirectories(work.resolve("tmp"));
-        for (String topic : List.of("features", "predictions", "dead-letters", "monitoring")) {
+        for (String topic :
+                List.of("features", "predictions", "dead-letters", "monitoring", "control")) {
             kafka.clients().createTopic(name + "-" + topic, topic.equals("features") ? 4 : 1);
         }
         Path jobConfig = work.resolve("inference.yaml");
@@ -281,6 +287,10 @@ class StandaloneClusterITCase {
                         "    predictions: " + name + "-predictions",
                         "    dead-letters: " + name + "-dead-letters",
                         "    monitoring: " + name + "-monitoring",
+                        "    control: " + name + "-control",
+                        "control:",
+                        "  enabled: true",
+                        "  key: standalone-control-key-0123456789",
                         "models:",
                         "  repository: " + work.resolve("models"),
                         "  device: cpu",
@@ -297,6 +307,11 @@ class StandaloneClusterITCase {
                         "    baseline: " + DemoModels.BASELINE,
                         "    candidate: " + DemoModels.GOOD_CANDIDATE,
                         "    canary-percent: 20",
+                        "  - name: fraud-c",
+                        "    model: " + DemoModels.MODEL,
+                        "    baseline: " + DemoModels.BASELINE,
+                        "    candidate: " + DemoModels.GOOD_CANDIDATE,
+                        "    canary-percent: 5",
                         "  - name: fraud-b",
                         "    model: " + DemoModels.MODEL,
                         "    baseline: " + DemoModels.BASELINE,
@@ -362,7 +377,7 @@ class StandaloneClusterITCase {
         List<InferenceJobITCase.Sent> sent =
                 new ArrayList<>(
                         InferenceJobITCase.sendEvents(
-                                kafka.clients(), name + "-features", "fraud", first, 500, 1));
+                                kafka.clients(), name + "-features", "fraud", first, 500, 1, BASE));
         kafka.clients()
                 .readCommitted(
                         name + "-predictions", first, Duration.ofSeconds(2), Duration.ofMinutes(3));
@@ -371,7 +386,13 @@ class StandaloneClusterITCase {
         tm1.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         List<InferenceJobITCase.Sent> more =
                 InferenceJobITCase.sendEvents(
-                        kafka.clients(), name + "-features", "fraud-b", 4_000, 500, 2);
+                        kafka.clients(),
+                        name + "-features",
+                        "fraud-b",
+                        4_000,
+                        500,
+                        2,
+                        BASE + 10_000);
         taskManager(conf, "taskmanager-2");
         int total = first + more.size();
         List<ConsumerRecord<byte[], byte[]>> predictions =
@@ -402,5 +423,111 @@ class StandaloneClusterITCase {
         assertThat(exceptions.path("exceptionHistory").path("entries").size())
                 .as("the lost TaskManager failed the job's tasks at least once")
                 .isGreaterThanOrEqualTo(1);
+
+        // flink stop --savepointPath, then flink run -s at another parallelism: the state (the
+        // judge's typed state among it) restores under the job jar's own class loader
+        Path savepoints = work.resolve("savepoints");
+        Process stop =
+                launch(
+                        conf,
+                        "stop",
+                        "org.apache.flink.client.cli.CliFrontend",
+                        "stop",
+                        "--savepointPath",
+                        savepoints.toUri().toString(),
+                        jobId[0]);
+        assertThat(stop.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        String stopped = Files.readString(work.resolve("stop.log"));
+        assertThat(stop.exitValue()).as(stopped).isZero();
+        java.util.regex.Matcher savepoint =
+                java.util.regex.Pattern.compile("Savepoint completed\\. Path: (\\S+)")
+                        .matcher(stopped);
+        assertThat(savepoint.find()).as(stopped).isTrue();
+        Process restore =
+                launch(
+                        conf,
+                        "restore",
+                        "org.apache.flink.client.cli.CliFrontend",
+                        "run",
+                        "-d",
+                        "-p",
+                        "1",
+                        "-s",
+                        savepoint.group(1),
+                        jobJar().toString(),
+                        "--config",
+                        jobConfig.toString());
+        assertThat(restore.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        assertThat(restore.exitValue()).as(Files.readString(work.resolve("restore.log"))).isZero();
+        String[] restored = new String[1];
+        await(
+                "the restored job running",
+                Duration.ofMinutes(2),
+                () -> {
+                    JsonNode jobs = rest(restPort, "/jobs/overview");
+                    for (JsonNode j : jobs == null ? JSON.createArrayNode() : jobs.path("jobs")) {
+                        if (j.path("state").asText().equals("RUNNING")
+                                && !j.path("jid").asText().equals(jobId[0])) {
+                            restored[0] = j.path("jid").asText();
+                            return true;
+                        }
+                    }
+                    return false;
+                });
+        Set<Integer> after = new HashSet<>();
+        rest(restPort, "/jobs/" + restored[0])
+                .path("vertices")
+                .forEach(v -> after.add(v.path("parallelism").asInt()));
+        assertThat(after).containsExactly(1);
+        List<InferenceJobITCase.Sent> last =
+                InferenceJobITCase.sendEvents(
+                        kafka.clients(),
+                        name + "-features",
+                        "fraud-c",
+                        2_000,
+                        200,
+                        3,
+                        BASE + 20_000);
+        int all = total + last.size();
+        Set<String> allIds = new HashSet<>();
+        for (JsonNode p :
+                InferenceJobITCase.values(
+                        kafka.clients()
+                                .readCommitted(
+                                        name + "-predictions",
+                                        all,
+                                        Duration.ofSeconds(5),
+                                        Duration.ofMinutes(4)))) {
+            assertThat(allIds.add(p.path("event_id").asText()))
+                    .as("prediction of %s once", p.path("event_id"))
+                    .isTrue();
+        }
+        assertThat(allIds).hasSize(all);
+        // the judge decided before and after the restore, its decisions one chain per experiment
+        List<JsonNode> decisions =
+                InferenceJobITCase.values(
+                                kafka.clients()
+                                        .readCommitted(
+                                                name + "-control",
+                                                1,
+                                                Duration.ofSeconds(3),
+                                                Duration.ofMinutes(1)))
+                        .stream()
+                        .filter(n -> n.path("type").asText().equals("decision"))
+                        .toList();
+        java.util.Map<String, String> lastOf = new java.util.HashMap<>();
+        Set<Long> windows = new HashSet<>();
+        for (JsonNode d : decisions) {
+            String experiment = d.path("experiment").asText();
+            assertThat(
+                            d.path("previous_decision_id").isNull()
+                                    ? null
+                                    : d.path("previous_decision_id").asText())
+                    .as("the chain of %s", experiment)
+                    .isEqualTo(lastOf.get(experiment));
+            lastOf.put(experiment, d.path("decision_id").asText());
+            windows.add(d.path("window").path("start").asLong() - BASE);
+        }
+        assertThat(windows).as("windows judged before and after the restore").contains(0L, 10_000L);
     }
 }
