@@ -37,6 +37,7 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "automation",
         mixinStandardHelpOptions = true,
+        versionProvider = io.canaryflow.modelloader.tools.Version.class,
         description =
                 "Follow the control topic and update model aliases (aliases.json) in a repository.")
 public final class AutomationCommand implements Callable<Integer> {

@@ -44,6 +44,7 @@ import picocli.CommandLine.Spec;
 @CommandLine.Command(
         name = "control",
         mixinStandardHelpOptions = true,
+        versionProvider = io.canaryflow.modelloader.tools.Version.class,
         description = "Send signed commands to Canaryflow's control topic and read its decisions.",
         subcommands = {
             ControlTool.Send.class,
@@ -95,6 +96,7 @@ public final class ControlTool implements Runnable {
     @CommandLine.Command(
             name = "send",
             mixinStandardHelpOptions = true,
+            versionProvider = io.canaryflow.modelloader.tools.Version.class,
             description = "Send a signed command. The key: $CANARYFLOW_CONTROL_KEY, or --key-file.")
     static final class Send extends Common implements Callable<Integer> {
         @ParentCommand ControlTool parent;
@@ -176,6 +178,7 @@ public final class ControlTool implements Runnable {
     @CommandLine.Command(
             name = "tail",
             mixinStandardHelpOptions = true,
+            versionProvider = io.canaryflow.modelloader.tools.Version.class,
             description = "Print decisions and commands as the job commits them.")
     static final class Tail extends Common implements Callable<Integer> {
         @Spec CommandSpec spec;
@@ -236,6 +239,7 @@ public final class ControlTool implements Runnable {
     @CommandLine.Command(
             name = "status",
             mixinStandardHelpOptions = true,
+            versionProvider = io.canaryflow.modelloader.tools.Version.class,
             description = "Each experiment's last decision and the plan routing follows.")
     static final class Status extends Common implements Callable<Integer> {
         @Spec CommandSpec spec;

@@ -39,6 +39,7 @@ import picocli.CommandLine.Option;
 @Command(
         name = "demo",
         mixinStandardHelpOptions = true,
+        versionProvider = io.canaryflow.modelloader.tools.Version.class,
         description =
                 "Run Canaryflow on the embedded default: an in-process Kafka, a local Flink, generated models.")
 public final class DemoMain implements Callable<Integer> {

@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "producer",
         mixinStandardHelpOptions = true,
+        versionProvider = io.canaryflow.modelloader.tools.Version.class,
         description = "Send synthetic feature events (and their late labels) to Kafka.")
 public final class ProducerMain implements Callable<Integer> {
     @Spec CommandSpec spec;

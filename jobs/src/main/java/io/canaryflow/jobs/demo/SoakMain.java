@@ -62,6 +62,7 @@ import picocli.CommandLine.Option;
 @Command(
         name = "soak",
         mixinStandardHelpOptions = true,
+        versionProvider = io.canaryflow.modelloader.tools.Version.class,
         description =
                 "Soak the embedded stack: measure the job's maximum rate, then produce at a share of it and check heap, checkpoints and lag.")
 public final class SoakMain implements Callable<Integer> {

@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "model-tool",
         mixinStandardHelpOptions = true,
+        versionProvider = io.canaryflow.modelloader.tools.Version.class,
         description = "Model repository tooling: generate the demo models, or build a manifest.",
         subcommands = {ModelTool.GenerateDemo.class, ModelTool.BuildManifest.class})
 public final class ModelTool implements Runnable {
@@ -71,6 +72,7 @@ public final class ModelTool implements Runnable {
     @Command(
             name = "generate-demo",
             mixinStandardHelpOptions = true,
+            versionProvider = io.canaryflow.modelloader.tools.Version.class,
             description =
                     "Train the demo's fraud models (v1, v2, v3-bad) and write them with manifests.")
     static final class GenerateDemo implements Callable<Integer> {
