@@ -222,6 +222,26 @@ public record ArmCounts(
                         : null);
     }
 
+    /** These counts with joined labels, the misclassified among them, and their unit sketch. */
+    ArmCounts withLabels(long labelled, long labelErrors, UnitSketch labelUnits) {
+        return new ArmCounts(
+                attempts,
+                errors,
+                labelled,
+                labelErrors,
+                scored,
+                slow,
+                scoreSum,
+                scoreSumSquares,
+                pairs,
+                flips,
+                scoreBins,
+                activeUnits,
+                units,
+                slowLow,
+                labelUnits);
+    }
+
     /**
      * These counts with their scorings and those slower than a latency guardrail's upper ({@code
      * slow}) and lower ({@code slowLow}) cut.

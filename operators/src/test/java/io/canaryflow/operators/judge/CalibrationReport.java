@@ -38,7 +38,8 @@ class CalibrationReport {
             double keptShare,
             boolean diurnal,
             boolean drifting,
-            UnitTraffic.Latency latency) {
+            UnitTraffic.Latency latency,
+            UnitTraffic.Labels labels) {
         Scenario(
                 String name,
                 String truth,
@@ -48,13 +49,31 @@ class CalibrationReport {
                 double keptShare,
                 boolean diurnal,
                 boolean drifting) {
-            this(name, truth, guardrail, baseRate, errorFactor, keptShare, diurnal, drifting, null);
+            this(
+                    name,
+                    truth,
+                    guardrail,
+                    baseRate,
+                    errorFactor,
+                    keptShare,
+                    diurnal,
+                    drifting,
+                    null,
+                    null);
         }
 
         /** A latency scenario: A/A in errors (2 %), the latency guardrail {@code guardrail}. */
         static Scenario latency(
                 String name, String truth, String guardrail, UnitTraffic.Latency latency) {
-            return new Scenario(name, truth, guardrail, 0.02, 1, 1, false, false, latency);
+            return new Scenario(name, truth, guardrail, 0.02, 1, 1, false, false, latency, null);
+        }
+
+        /**
+         * A label scenario: A/A in inference errors (2 %), the label guardrail {@code guardrail}.
+         */
+        static Scenario labels(
+                String name, String truth, String guardrail, UnitTraffic.Labels labels) {
+            return new Scenario(name, truth, guardrail, 0.02, 1, 1, false, false, null, labels);
         }
     }
 
@@ -88,7 +107,8 @@ class CalibrationReport {
         RolloutPolicy policy = policy(s.guardrail());
         for (int r = 0; r < runs; r++) {
             UnitTraffic traffic =
-                    new UnitTraffic(random, UNITS, SHAPE, 3.0, s.baseRate(), RATE_SHAPE);
+                    new UnitTraffic(random, UNITS, SHAPE, 3.0, s.baseRate(), RATE_SHAPE)
+                            .withLabels(s.labels());
             Judge judge = new Judge(policy);
             Verdict last = null;
             int w = 0;
@@ -132,6 +152,8 @@ class CalibrationReport {
         String rel = "inference_error_rate:+50%:critical:margin=+50%";
         String abs2 = "inference_error_rate:0.01:critical";
         String p99 = "latency_p99_ratio:1.5:critical";
+        String lab = "label_error_rate:+50%:critical:margin=+50%";
+        String labAbs = "label_error_rate:0.02:critical";
         List<Scenario> scenarios =
                 List.of(
                         new Scenario("A/A, 2 %", "null (harm)", rel, 0.02, 1, 1, false, false),
@@ -196,7 +218,17 @@ class CalibrationReport {
                                 latency(1.8, 0, 0)),
                         Scenario.latency(
                                 "latency: 2 % timeouts at 1 s (p99 = 1 s)",
-                                "null (pass)", p99, latency(1, 0.02, 0)));
+                                "null (pass)", p99, latency(1, 0.02, 0)),
+                        Scenario.labels(
+                                "labels A/A (half labelled, 10 % wrong)",
+                                "null (harm)", lab, labels(1)),
+                        Scenario.labels("labels exactly at +50 %", "null (both)", lab, labels(1.5)),
+                        Scenario.labels("labels just worse: +100 %", "null (pass)", lab, labels(2)),
+                        Scenario.labels(
+                                "labels A/A, absolute +2 points", "null (harm)", labAbs, labels(1)),
+                        Scenario.labels(
+                                "labels exactly +2 points (12 % vs 10 %)",
+                                "null (both)", labAbs, labels(1.2)));
         String only = System.getProperty("calibration.only", "");
         scenarios = scenarios.stream().filter(s -> s.name().contains(only)).toList();
         StringBuilder table = new StringBuilder();
@@ -239,6 +271,11 @@ class CalibrationReport {
      */
     static UnitTraffic.Latency latency(double factor, double timeouts, double unitSigma) {
         return new UnitTraffic.Latency(5_000, 0.5, unitSigma, factor, timeouts, 1_000_000, 1.5);
+    }
+
+    /** Half the scorings labelled, units wrong at 10 % on average (gamma shape 2). */
+    static UnitTraffic.Labels labels(double candidateFactor) {
+        return new UnitTraffic.Labels(0.5, 0.10, 2, candidateFactor);
     }
 
     static String share(int k, int runs) {

@@ -28,6 +28,35 @@ final class UnitTraffic {
      * candidate's latencies times {@code candidateFactor} and a share {@code timeouts} of them at
      * {@code timeoutMicros}; judged by the latency guardrail of {@code ratio}.
      */
+    /**
+     * Late labels: a share {@code labelled} of the scorings gets one; each unit is wrong at a rate
+     * of its own (gamma of shape {@code rateShape} around {@code errorRate}, drawn from the unit's
+     * hash), the candidate's times {@code candidateFactor}. Judged on the labels' own unit sketch,
+     * as the label join builds it.
+     */
+    record Labels(double labelled, double errorRate, double rateShape, double candidateFactor) {}
+
+    private Labels labels;
+    private double[] labelRate;
+
+    /** These units with late labels (null: none). */
+    UnitTraffic withLabels(Labels labels) {
+        this.labels = labels;
+        if (labels != null) {
+            labelRate = new double[hashes.length];
+            for (int u = 0; u < hashes.length; u++) {
+                SplittableRandom own = new SplittableRandom(hashes[u] * 31 + 7);
+                labelRate[u] =
+                        Math.min(
+                                1,
+                                labels.errorRate()
+                                        * gamma(own, labels.rateShape())
+                                        / labels.rateShape());
+            }
+        }
+        return this;
+    }
+
     record Latency(
             double medianMicros,
             double sigma,
@@ -169,6 +198,9 @@ final class UnitTraffic {
         long[] errors = new long[2];
         UnitSketch[] units = {new UnitSketch(), new UnitSketch()};
         long[] active = new long[2];
+        long[] labelled = new long[2];
+        long[] wrong = new long[2];
+        UnitSketch[] labelUnits = {new UnitSketch(), new UnitSketch()};
         for (int u = 0; u < hashes.length; u++) {
             int arm = armOf.applyAsInt(u);
             if (arm < 0) {
@@ -196,6 +228,21 @@ final class UnitTraffic {
                                             median * Math.exp(latency.sigma() * gaussian(random))));
                 }
             }
+            if (labels != null) {
+                long l = binomial(random, n - x, labels.labelled());
+                long k =
+                        binomial(
+                                random,
+                                l,
+                                Math.min(
+                                        1,
+                                        labelRate[u] * (arm == 1 ? labels.candidateFactor() : 1)));
+                labelled[arm] += l;
+                wrong[arm] += k;
+                if (l > 0) {
+                    labelUnits[arm].add(hashes[u], l, k, 0, 0, 0);
+                }
+            }
             attempts[arm] += n;
             errors[arm] += x;
             units[arm].add(hashes[u], n, x, n - x, 0, 1);
@@ -203,6 +250,10 @@ final class UnitTraffic {
         }
         ArmCounts control = counts(attempts[0], errors[0], active[0], sketches ? units[0] : null);
         ArmCounts candidate = counts(attempts[1], errors[1], active[1], sketches ? units[1] : null);
+        if (labels != null) {
+            control = control.withLabels(labelled[0], wrong[0], labelUnits[0]);
+            candidate = candidate.withLabels(labelled[1], wrong[1], labelUnits[1]);
+        }
         if (latency != null) {
             WindowArms cut =
                     new WindowArms(
