@@ -39,7 +39,8 @@ class CalibrationReport {
             boolean diurnal,
             boolean drifting,
             UnitTraffic.Latency latency,
-            UnitTraffic.Labels labels) {
+            UnitTraffic.Labels labels,
+            double abShare) {
         Scenario(
                 String name,
                 String truth,
@@ -59,13 +60,24 @@ class CalibrationReport {
                     diurnal,
                     drifting,
                     null,
-                    null);
+                    null,
+                    0);
         }
 
         /** A latency scenario: A/A in errors (2 %), the latency guardrail {@code guardrail}. */
         static Scenario latency(
                 String name, String truth, String guardrail, UnitTraffic.Latency latency) {
-            return new Scenario(name, truth, guardrail, 0.02, 1, 1, false, false, latency, null);
+            return new Scenario(name, truth, guardrail, 0.02, 1, 1, false, false, latency, null, 0);
+        }
+
+        /**
+         * A two-variant A/B test at 2 % errors, the candidate at {@code share} of the units and
+         * {@code factor} times the control's error rate.
+         */
+        static Scenario ab(
+                String name, String truth, String guardrail, double share, double factor) {
+            return new Scenario(
+                    name, truth, guardrail, 0.02, factor, 1, false, false, null, null, share);
         }
 
         /**
@@ -73,7 +85,7 @@ class CalibrationReport {
          */
         static Scenario labels(
                 String name, String truth, String guardrail, UnitTraffic.Labels labels) {
-            return new Scenario(name, truth, guardrail, 0.02, 1, 1, false, false, null, labels);
+            return new Scenario(name, truth, guardrail, 0.02, 1, 1, false, false, null, labels, 0);
         }
     }
 
@@ -109,7 +121,7 @@ class CalibrationReport {
             UnitTraffic traffic =
                     new UnitTraffic(random, UNITS, SHAPE, 3.0, s.baseRate(), RATE_SHAPE)
                             .withLabels(s.labels());
-            Judge judge = new Judge(policy);
+            Judge judge = s.abShare() > 0 ? Judge.forAb(policy) : new Judge(policy);
             Verdict last = null;
             int w = 0;
             while (!judge.done() && w < 10_000) {
@@ -117,15 +129,17 @@ class CalibrationReport {
                 double drift = s.drifting() ? 1 + 0.5 * w / 240.0 : 1;
                 last =
                         judge.judge(
-                                traffic.rampWindow(
-                                        random,
-                                        w,
-                                        judge.currentPercent(),
-                                        s.errorFactor(),
-                                        s.keptShare(),
-                                        activity,
-                                        drift,
-                                        s.latency()));
+                                s.abShare() > 0
+                                        ? traffic.abWindow(random, w, s.abShare(), s.errorFactor())
+                                        : traffic.rampWindow(
+                                                random,
+                                                w,
+                                                judge.currentPercent(),
+                                                s.errorFactor(),
+                                                s.keptShare(),
+                                                activity,
+                                                drift,
+                                                s.latency()));
                 w++;
             }
             maxWindows = Math.max(maxWindows, w);
@@ -228,7 +242,11 @@ class CalibrationReport {
                                 "labels A/A, absolute +2 points", "null (harm)", labAbs, labels(1)),
                         Scenario.labels(
                                 "labels exactly +2 points (12 % vs 10 %)",
-                                "null (both)", labAbs, labels(1.2)));
+                                "null (both)", labAbs, labels(1.2)),
+                        Scenario.ab("A/B 50/50, A/A, 2 %", "null (harm)", rel, 0.5, 1),
+                        Scenario.ab("A/B 90/10, A/A, 2 %", "null (harm)", rel, 0.1, 1),
+                        Scenario.ab("A/B 90/10, exactly at +50 %", "null (both)", rel, 0.1, 1.5),
+                        Scenario.ab("A/B 90/10, twice the errors", "null (pass)", rel, 0.1, 2));
         String only = System.getProperty("calibration.only", "");
         scenarios = scenarios.stream().filter(s -> s.name().contains(only)).toList();
         StringBuilder table = new StringBuilder();

@@ -148,10 +148,29 @@ final class UnitTraffic {
                 rateFactor,
                 true,
                 latency,
+                0.5,
                 u -> {
                     double bucket = (hashes[u] >>> 11) * 0x1.0p-53;
                     return bucket < p ? 1 : bucket >= 0.5 && bucket < 0.5 + p ? 0 : -1;
                 });
+    }
+
+    /**
+     * One window of a two-variant A/B test: a unit is in the candidate (second variant) when its
+     * bucket is below {@code share}, else in the control (first variant), as weights split them.
+     */
+    Evidence abWindow(SplittableRandom random, int w, double share, double errorFactor) {
+        return evidence(
+                random,
+                w,
+                errorFactor,
+                1,
+                1,
+                1,
+                true,
+                null,
+                share,
+                u -> (hashes[u] >>> 11) * 0x1.0p-53 < share ? 1 : 0);
     }
 
     /**
@@ -176,6 +195,7 @@ final class UnitTraffic {
                 1,
                 sketches,
                 null,
+                0.5,
                 u -> inCandidate[u] ? 1 : 0);
     }
 
@@ -192,6 +212,7 @@ final class UnitTraffic {
             double rateFactor,
             boolean sketches,
             Latency latency,
+            double share,
             java.util.function.IntUnaryOperator armOf) {
         LatencyHistogram[] latencies = {new LatencyHistogram(), new LatencyHistogram()};
         long[] attempts = new long[2];
@@ -267,7 +288,7 @@ final class UnitTraffic {
             control = cut.control();
             candidate = cut.candidate();
         }
-        return new Evidence(w * 60_000L, (w + 1) * 60_000L, control, candidate, 0.5, true);
+        return new Evidence(w * 60_000L, (w + 1) * 60_000L, control, candidate, share, true);
     }
 
     private static ArmCounts counts(long attempts, long errors, long active, UnitSketch units) {
