@@ -214,6 +214,35 @@ class StandaloneClusterITCase {
         return out.toString();
     }
 
+    /** The parallelism of each of a job's vertices, as its REST API reports them. */
+    static Set<Integer> parallelisms(int restPort, String jobId) {
+        Set<Integer> parallelisms = new HashSet<>();
+        rest(restPort, "/jobs/" + jobId)
+                .path("vertices")
+                .forEach(v -> parallelisms.add(v.path("parallelism").asInt()));
+        return parallelisms;
+    }
+
+    /** The id of the running job other than {@code other}, once there is one. */
+    static String runningJob(int restPort, String other) throws Exception {
+        String[] id = new String[1];
+        await(
+                "a job running" + (other == null ? "" : " other than " + other),
+                Duration.ofMinutes(2),
+                () -> {
+                    JsonNode jobs = rest(restPort, "/jobs/overview");
+                    for (JsonNode j : jobs == null ? JSON.createArrayNode() : jobs.path("jobs")) {
+                        if (j.path("state").asText().equals("RUNNING")
+                                && !j.path("jid").asText().equals(other)) {
+                            id[0] = j.path("jid").asText();
+                            return true;
+                        }
+                    }
+                    return false;
+                });
+        return id[0];
+    }
+
     static JsonNode rest(int port, String path) {
         try {
             HttpResponse<String> r =
@@ -349,29 +378,9 @@ class StandaloneClusterITCase {
                         jobConfig.toString());
         assertThat(client.waitFor(3, TimeUnit.MINUTES)).isTrue();
         assertThat(client.exitValue()).as(Files.readString(work.resolve("client.log"))).isZero();
-        String[] jobId = new String[1];
-        await(
-                "the job running",
-                Duration.ofMinutes(2),
-                () -> {
-                    JsonNode jobs = rest(restPort, "/jobs/overview");
-                    if (jobs == null) {
-                        return false;
-                    }
-                    for (JsonNode j : jobs.path("jobs")) {
-                        if (j.path("state").asText().equals("RUNNING")) {
-                            jobId[0] = j.path("jid").asText();
-                            return true;
-                        }
-                    }
-                    return false;
-                });
+        String jobId = runningJob(restPort, null);
         // the deployment's parallelism, on every operator
-        Set<Integer> parallelisms = new HashSet<>();
-        rest(restPort, "/jobs/" + jobId[0])
-                .path("vertices")
-                .forEach(v -> parallelisms.add(v.path("parallelism").asInt()));
-        assertThat(parallelisms).containsExactly(2);
+        assertThat(parallelisms(restPort, jobId)).containsExactly(2);
 
         int first = 4_000;
         List<InferenceJobITCase.Sent> sent =
@@ -417,9 +426,9 @@ class StandaloneClusterITCase {
                                         Duration.ofSeconds(3),
                                         Duration.ofSeconds(30)))
                 .isEmpty();
-        JsonNode job = rest(restPort, "/jobs/" + jobId[0]);
+        JsonNode job = rest(restPort, "/jobs/" + jobId);
         assertThat(job.path("state").asText()).isEqualTo("RUNNING");
-        JsonNode exceptions = rest(restPort, "/jobs/" + jobId[0] + "/exceptions");
+        JsonNode exceptions = rest(restPort, "/jobs/" + jobId + "/exceptions");
         assertThat(exceptions.path("exceptionHistory").path("entries").size())
                 .as("the lost TaskManager failed the job's tasks at least once")
                 .isGreaterThanOrEqualTo(1);
@@ -435,7 +444,7 @@ class StandaloneClusterITCase {
                         "stop",
                         "--savepointPath",
                         savepoints.toUri().toString(),
-                        jobId[0]);
+                        jobId);
         assertThat(stop.waitFor(3, TimeUnit.MINUTES)).isTrue();
         String stopped = Files.readString(work.resolve("stop.log"));
         assertThat(stop.exitValue()).as(stopped).isZero();
@@ -459,26 +468,8 @@ class StandaloneClusterITCase {
                         jobConfig.toString());
         assertThat(restore.waitFor(3, TimeUnit.MINUTES)).isTrue();
         assertThat(restore.exitValue()).as(Files.readString(work.resolve("restore.log"))).isZero();
-        String[] restored = new String[1];
-        await(
-                "the restored job running",
-                Duration.ofMinutes(2),
-                () -> {
-                    JsonNode jobs = rest(restPort, "/jobs/overview");
-                    for (JsonNode j : jobs == null ? JSON.createArrayNode() : jobs.path("jobs")) {
-                        if (j.path("state").asText().equals("RUNNING")
-                                && !j.path("jid").asText().equals(jobId[0])) {
-                            restored[0] = j.path("jid").asText();
-                            return true;
-                        }
-                    }
-                    return false;
-                });
-        Set<Integer> after = new HashSet<>();
-        rest(restPort, "/jobs/" + restored[0])
-                .path("vertices")
-                .forEach(v -> after.add(v.path("parallelism").asInt()));
-        assertThat(after).containsExactly(1);
+        String restored = runningJob(restPort, jobId);
+        assertThat(parallelisms(restPort, restored)).containsExactly(1);
         List<InferenceJobITCase.Sent> last =
                 InferenceJobITCase.sendEvents(
                         kafka.clients(),

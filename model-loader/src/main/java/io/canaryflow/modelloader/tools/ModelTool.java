@@ -40,22 +40,7 @@ public final class ModelTool implements Runnable {
 
     public static void main(String[] args) {
         CommandLine cl = new CommandLine(new ModelTool());
-        cl.setParameterExceptionHandler(
-                (e, args2) -> {
-                    CommandLine c = e.getCommandLine();
-                    String name = c.getCommandSpec().qualifiedName();
-                    c.getErr().println(name + ": " + e.getMessage());
-                    if (e instanceof CommandLine.UnmatchedArgumentException u
-                            && !u.getSuggestions().isEmpty()) {
-                        c.getErr()
-                                .println(
-                                        "Did you mean "
-                                                + String.join(" or ", u.getSuggestions())
-                                                + "?");
-                    }
-                    c.getErr().println("See '" + name + " --help'.");
-                    return 2;
-                });
+        cl.setParameterExceptionHandler(UsageErrors::handle);
         cl.setExecutionExceptionHandler(
                 (e, line, parsed) -> {
                     line.getErr()

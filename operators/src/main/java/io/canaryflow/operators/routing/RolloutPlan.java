@@ -80,7 +80,7 @@ public record RolloutPlan(
     }
 
     /** Every problem of a plan's fields, each naming its experiment and field; empty if none. */
-    public static List<String> problems(
+    private static List<String> problems(
             String planId,
             String experiment,
             String model,
