@@ -13,6 +13,7 @@ import io.canaryflow.operators.monitoring.MonitoringRecord;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.Reason;
 import io.canaryflow.operators.routing.RolloutPlan;
+import io.canaryflow.operators.units.LatencySketch;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
@@ -69,7 +70,9 @@ public class JudgeFunction
             ArmCounts candidate,
             long unavailable,
             LatencyHistogram.Sparse controlLatency,
-            LatencyHistogram.Sparse candidateLatency) {
+            LatencyHistogram.Sparse candidateLatency,
+            LatencySketch controlLatencyUnits,
+            LatencySketch candidateLatencyUnits) {
 
         static WindowArms of(io.canaryflow.operators.judge.WindowArms a) {
             return new WindowArms(
@@ -78,12 +81,21 @@ public class JudgeFunction
                     a.candidate(),
                     a.unavailable(),
                     a.controlLatency(),
-                    a.candidateLatency());
+                    a.candidateLatency(),
+                    a.controlLatencyUnits(),
+                    a.candidateLatencyUnits());
         }
 
         io.canaryflow.operators.judge.WindowArms toJudge() {
             return new io.canaryflow.operators.judge.WindowArms(
-                    start, control, candidate, unavailable, controlLatency, candidateLatency);
+                    start,
+                    control,
+                    candidate,
+                    unavailable,
+                    controlLatency,
+                    candidateLatency,
+                    controlLatencyUnits,
+                    candidateLatencyUnits);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.canaryflow.operators.judge;
 
 import io.canaryflow.operators.units.UnitSketch;
+import io.canaryflow.operators.units.UnitTail;
 import java.io.Serializable;
 
 /**
@@ -25,6 +26,9 @@ import java.io.Serializable;
  *     errors), for the label error rate's variance over units; null when unknown
  * @param units per-unit totals of attempts, errors and scores ({@link UnitSketch}), for variances
  *     over units, the randomization unit; null when unknown (then events are taken as independent)
+ * @param slowUnits per-unit counts of the scorings slower than each window's upper cut ({@link
+ *     UnitTail}), for the latency test's design effect over units, over the windows that had
+ *     latencies per unit (the design effect is a ratio of their own counts); null when none did
  */
 public record ArmCounts(
         long attempts,
@@ -41,10 +45,11 @@ public record ArmCounts(
         long activeUnits,
         UnitSketch units,
         long slowLow,
-        UnitSketch labelUnits)
+        UnitSketch labelUnits,
+        UnitTail slowUnits)
         implements Serializable {
     public static final ArmCounts NONE =
-            new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0, null);
+            new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0, null, null);
 
     /** Counts without per-unit label totals. */
     public ArmCounts(
@@ -77,6 +82,7 @@ public record ArmCounts(
                 activeUnits,
                 units,
                 slowLow,
+                null,
                 null);
     }
 
@@ -219,7 +225,9 @@ public record ArmCounts(
                 slowLow + o.slowLow,
                 (labelUnits != null || labelled == 0) && (o.labelUnits != null || o.labelled == 0)
                         ? UnitSketch.sum(labelUnits, o.labelUnits)
-                        : null);
+                        : null,
+                // a ratio of the covered windows' own counts: windows without it just add nothing
+                UnitTail.sum(slowUnits, o.slowUnits));
     }
 
     /** These counts with joined labels, the misclassified among them, and their unit sketch. */
@@ -239,14 +247,15 @@ public record ArmCounts(
                 activeUnits,
                 units,
                 slowLow,
-                labelUnits);
+                labelUnits,
+                slowUnits);
     }
 
     /**
      * These counts with their scorings and those slower than a latency guardrail's upper ({@code
-     * slow}) and lower ({@code slowLow}) cut.
+     * slow}) and lower ({@code slowLow}) cut, and the slow ones per unit (null when unknown).
      */
-    ArmCounts withLatency(long scored, long slow, long slowLow) {
+    ArmCounts withLatency(long scored, long slow, long slowLow, UnitTail slowUnits) {
         return new ArmCounts(
                 attempts,
                 errors,
@@ -262,7 +271,8 @@ public record ArmCounts(
                 activeUnits,
                 units,
                 slowLow,
-                labelUnits);
+                labelUnits,
+                slowUnits);
     }
 
     /**

@@ -39,14 +39,22 @@ public final class ExceedanceTest extends MixtureTest {
         this.passBoundary = passBoundary;
     }
 
+    /** Adds one window of independent scorings. */
+    public void add(long aboveHarmCut, long abovePassCut, long n) {
+        add(aboveHarmCut, abovePassCut, n, 1);
+    }
+
     /**
      * Adds one window.
      *
      * @param aboveHarmCut scorings above the cut that harm is tested against
      * @param abovePassCut scorings above the cut that a pass is tested against
      * @param n the candidate's scorings
+     * @param designEffect the accumulated evidence is divided by this (at least 1) at this look:
+     *     the slow share's design effect over units, as units, not scorings, are randomized (Rao
+     *     and Scott: counts divided by it behave like independent ones); exact only at 1
      */
-    public void add(long aboveHarmCut, long abovePassCut, long n) {
+    public void add(long aboveHarmCut, long abovePassCut, long n, double designEffect) {
         if (n > 0) {
             for (int j = 0; j < GRID; j++) {
                 double up = Math.min(0.999999, harmBoundary * Math.exp((j + 1) * STEP));
@@ -55,7 +63,7 @@ public final class ExceedanceTest extends MixtureTest {
                 passLog[j] += logRatio(down, passBoundary, abovePassCut, n);
             }
         }
-        look(1);
+        look(Math.max(1, designEffect));
     }
 
     private static double logRatio(double p1, double p0, long x, long n) {

@@ -943,7 +943,7 @@ public final class Judge implements Serializable {
 
     /** Named by a latency guardrail's result. */
     public static final String QUANTILE_TEST =
-            "sequential binomial quantile test of the candidate's share above ratio x the control's p99 (upper 99 % bound for harm, lower for a pass) against 1 %; exact e-process, mixture over shares x1.25^j; one-sided always-valid p, Holm; no interval";
+            "sequential binomial quantile test of the candidate's share above ratio x the control's p99 (upper 99 % bound for harm, lower for a pass) against 1 %; e-process (mixture over shares x1.25^j), exact for independent scorings; one-sided always-valid p, Holm; no interval";
 
     /**
      * Adds the window to each relative guardrail's test: each arm's counts divided by its design
@@ -953,7 +953,10 @@ public final class Judge implements Serializable {
         for (int i = 0; i < quantileTests.length; i++) {
             if (quantileTests[i] != null) {
                 quantileTests[i].add(
-                        e.candidate().slow(), e.candidate().slowLow(), e.candidate().scored());
+                        e.candidate().slow(),
+                        e.candidate().slowLow(),
+                        e.candidate().scored(),
+                        slowDesignEffect(candidate));
             }
         }
         for (int i = 0; i < ratioTests.length; i++) {
@@ -985,10 +988,25 @@ public final class Judge implements Serializable {
         return binomial > 0 ? Math.max(1, overUnits / binomial) : 1;
     }
 
+    /**
+     * The design effect over units of the candidate's share of slow scorings, from the rollout's
+     * slow scorings per unit ({@link ArmCounts#slowUnits}); 1 without them.
+     */
+    static double slowDesignEffect(ArmCounts arm) {
+        return arm.slowUnits() == null ? 1 : arm.slowUnits().designEffect();
+    }
+
     /** Which unit the variance is over, for the guardrail's {@code test}. */
     private String unitOfAnalysis(Guardrail.Metric metric) {
         if (metric == Guardrail.Metric.SCORE_PSI) {
             return "";
+        }
+        if (metric == Guardrail.Metric.LATENCY_P99_RATIO) {
+            return candidate.slowUnits() != null
+                    ? String.format(
+                            "; evidence divided by the design effect over units %.2f (Rao-Scott), the control's p99 bounds widened by its own",
+                            slowDesignEffect(candidate))
+                    : "; over scorings (no latencies per unit)";
         }
         return Double.isFinite(unitVariance(control, metric))
                         && Double.isFinite(unitVariance(candidate, metric))
@@ -1114,7 +1132,7 @@ public final class Judge implements Serializable {
         UnitSketch.Quantity y =
                 switch (metric) {
                     case INFERENCE_ERROR_RATE, LABEL_ERROR_RATE -> UnitSketch.Quantity.ATTEMPTS;
-                    case SCORE_SHIFT -> UnitSketch.Quantity.SCORED;
+                    case SCORE_SHIFT, LATENCY_P99_RATIO -> UnitSketch.Quantity.SCORED;
                     default -> null;
                 };
         if (y == null) {

@@ -136,11 +136,12 @@ public final class Rollout {
         store.window(
                 r.windowEnd(),
                 control
-                        ? arms.plusControl(counts, r.latency())
+                        ? arms.plusControl(counts, r.latency(), r.latencyUnits())
                         : arms.plusCandidate(
                                 counts,
                                 r.errors().failures()[ScoringFailure.UNAVAILABLE.ordinal()],
-                                r.latency()));
+                                r.latency(),
+                                r.latencyUnits()));
         return new Reported(candidate, opened);
     }
 
@@ -161,7 +162,8 @@ public final class Rollout {
                 r.activeUnits(),
                 r.units(),
                 0,
-                r.labelUnits());
+                r.labelUnits(),
+                null);
     }
 
     /**

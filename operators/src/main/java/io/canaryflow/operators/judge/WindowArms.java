@@ -1,6 +1,8 @@
 package io.canaryflow.operators.judge;
 
 import io.canaryflow.operators.latency.LatencyHistogram;
+import io.canaryflow.operators.units.LatencySketch;
+import io.canaryflow.operators.units.UnitTail;
 
 /**
  * The compared arms of one judging window as reports arrive: their counts, the candidate's scorings
@@ -10,6 +12,9 @@ import io.canaryflow.operators.latency.LatencyHistogram;
  * @param unavailable the candidate's attempts that failed with {@code UNAVAILABLE}
  * @param controlLatency the control's latencies in the last monitoring window, or null
  * @param candidateLatency the candidate's, likewise
+ * @param controlLatencyUnits the control's latencies per unit in the last monitoring window, or
+ *     null
+ * @param candidateLatencyUnits the candidate's, likewise
  */
 public record WindowArms(
         long start,
@@ -17,7 +22,20 @@ public record WindowArms(
         ArmCounts candidate,
         long unavailable,
         LatencyHistogram.Sparse controlLatency,
-        LatencyHistogram.Sparse candidateLatency) {
+        LatencyHistogram.Sparse candidateLatency,
+        LatencySketch controlLatencyUnits,
+        LatencySketch candidateLatencyUnits) {
+
+    /** Arms without latencies per unit. */
+    public WindowArms(
+            long start,
+            ArmCounts control,
+            ArmCounts candidate,
+            long unavailable,
+            LatencyHistogram.Sparse controlLatency,
+            LatencyHistogram.Sparse candidateLatency) {
+        this(start, control, candidate, unavailable, controlLatency, candidateLatency, null, null);
+    }
 
     /** A window with nothing reported yet. */
     public static WindowArms empty(long start) {
@@ -25,26 +43,34 @@ public record WindowArms(
     }
 
     /** These arms with a report of the control added. */
-    WindowArms plusControl(ArmCounts counts, LatencyHistogram.Sparse latency) {
+    WindowArms plusControl(
+            ArmCounts counts, LatencyHistogram.Sparse latency, LatencySketch latencyUnits) {
         return new WindowArms(
                 start,
                 control.plus(counts),
                 candidate,
                 unavailable,
                 merge(controlLatency, latency),
-                candidateLatency);
+                candidateLatency,
+                LatencySketch.sum(controlLatencyUnits, latencyUnits),
+                candidateLatencyUnits);
     }
 
     /** These arms with a report of the candidate added. */
     WindowArms plusCandidate(
-            ArmCounts counts, long unavailableAttempts, LatencyHistogram.Sparse latency) {
+            ArmCounts counts,
+            long unavailableAttempts,
+            LatencyHistogram.Sparse latency,
+            LatencySketch latencyUnits) {
         return new WindowArms(
                 start,
                 control,
                 candidate.plus(counts),
                 unavailable + unavailableAttempts,
                 controlLatency,
-                merge(candidateLatency, latency));
+                merge(candidateLatency, latency),
+                controlLatencyUnits,
+                LatencySketch.sum(candidateLatencyUnits, latencyUnits));
     }
 
     /**
@@ -58,7 +84,9 @@ public record WindowArms(
                 candidate.plus(next.candidate),
                 unavailable + next.unavailable,
                 next.controlLatency,
-                next.candidateLatency);
+                next.candidateLatency,
+                next.controlLatencyUnits,
+                next.candidateLatencyUnits);
     }
 
     /** Whether the candidate could be loaded: false when every attempt found it unavailable. */
@@ -70,6 +98,12 @@ public record WindowArms(
      * These arms with their scorings slower than the latency guardrail's cuts counted: its ratio
      * times the upper (harm) and lower (pass) 99 % confidence bound of the control's p99 in this
      * window, as the control's p99 is itself estimated. Unchanged without both arms' latencies.
+     *
+     * <p>With latencies per unit, the bounds' width counts units, not scorings: the binomial
+     * half-width of the control's p99 is widened by the square root of the design effect of its
+     * share above its p99 (a few heavy units, all slow or all fast, move the control's p99 more
+     * than independent scorings would), and the candidate's slow scorings are also counted per unit
+     * ({@link UnitTail}, at the bin bound nearest the upper cut) for the test's own design effect.
      */
     WindowArms cutAt(double ratio) {
         if (controlLatency == null || candidateLatency == null) {
@@ -80,16 +114,33 @@ public record WindowArms(
         if (c.count() == 0) {
             return this;
         }
-        double half = 2.576 * Math.sqrt(0.99 * 0.01 / c.count());
+        double deff = 1;
+        if (controlLatencyUnits != null) {
+            int bound = LatencySketch.nearestBound(c.percentile(0.99));
+            deff = tail(controlLatencyUnits, bound, c).designEffect();
+        }
+        double half = 2.576 * Math.sqrt(0.99 * 0.01 * deff / c.count());
         double high = ratio * c.percentile(Math.min(0.99999, 0.99 + half));
         double low = ratio * c.percentile(Math.max(0.5, 0.99 - half));
+        UnitTail slowUnits =
+                candidateLatencyUnits == null
+                        ? null
+                        : tail(candidateLatencyUnits, LatencySketch.nearestBound(high), k);
         return new WindowArms(
                 start,
-                control.withLatency(c.count(), c.countAbove(high), c.countAbove(low)),
-                candidate.withLatency(k.count(), k.countAbove(high), k.countAbove(low)),
+                control.withLatency(c.count(), c.countAbove(high), c.countAbove(low), null),
+                candidate.withLatency(k.count(), k.countAbove(high), k.countAbove(low), slowUnits),
                 unavailable,
                 controlLatency,
-                candidateLatency);
+                candidateLatency,
+                controlLatencyUnits,
+                candidateLatencyUnits);
+    }
+
+    /** The sketch read at a bin bound, with the histogram's exact counts at and above it. */
+    private static UnitTail tail(LatencySketch sketch, int bound, LatencyHistogram h) {
+        long slow = h.countAbove(LatencySketch.lowerBound(bound) - 0.5);
+        return UnitTail.of(sketch, bound, slow, h.count());
     }
 
     private static LatencyHistogram.Sparse merge(

@@ -1,6 +1,7 @@
 package io.canaryflow.operators.monitoring;
 
 import io.canaryflow.operators.drift.DriftMeasures;
+import io.canaryflow.operators.units.LatencySketch;
 import io.canaryflow.operators.units.UnitSketch;
 
 /**
@@ -36,6 +37,8 @@ import io.canaryflow.operators.units.UnitSketch;
  *     ones (as errors), for the label error rate's unit-level variance; null when unknown
  * @param units per-unit totals of the window's attempts, errors and scores, for the judge's
  *     unit-level variances (not written to the topic); null when none were counted
+ * @param latencyUnits the window's latencies per unit, for the latency guardrail's unit-level
+ *     variance (not written to the topic); null when none were counted
  */
 public record MonitoringRecord(
         String experiment,
@@ -66,7 +69,8 @@ public record MonitoringRecord(
         long reportedAt,
         long activeUnits,
         UnitSketch units,
-        UnitSketch labelUnits) {
+        UnitSketch labelUnits,
+        LatencySketch latencyUnits) {
 
     /**
      * Inference errors: scoring attempts that failed, by kind, and predictions later than the

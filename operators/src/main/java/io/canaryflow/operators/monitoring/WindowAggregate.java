@@ -4,6 +4,7 @@ import io.canaryflow.operators.drift.Histograms;
 import io.canaryflow.operators.latency.LatencyHistogram;
 import io.canaryflow.operators.records.Prediction;
 import io.canaryflow.operators.records.ScoringFailure;
+import io.canaryflow.operators.units.LatencySketch;
 import io.canaryflow.operators.units.UnitSet;
 import io.canaryflow.operators.units.UnitSketch;
 import java.util.Arrays;
@@ -32,6 +33,7 @@ final class WindowAggregate {
     private final long[] failures = new long[ScoringFailure.values().length];
     private long timeouts;
     private final UnitSketch units = new UnitSketch();
+    private final LatencySketch.Builder latencyUnits = new LatencySketch.Builder();
     private final UnitSet seen;
     private long activeUnits;
     private long count;
@@ -118,6 +120,7 @@ final class WindowAggregate {
             scoreSumSquares += (double) p.score() * p.score();
         }
         latency.add(p.latencyUs());
+        latencyUnits.add(unit, p.latencyUs());
         if (p.latencyUs() > timeoutMicros) {
             timeouts++;
         }
@@ -221,7 +224,8 @@ final class WindowAggregate {
                                 deltaSumSquares,
                                 Arrays.copyOf(deltas, (int) Math.min(pairs, PairedCounts.SAMPLE))),
                 activeUnits,
-                units);
+                units,
+                latencyUnits.build());
     }
 
     /** An empty partial of a window that saw only label outcomes. */
@@ -253,6 +257,7 @@ final class WindowAggregate {
                 new long[0][][],
                 PairedCounts.NONE,
                 0,
+                null,
                 null);
     }
 }

@@ -309,7 +309,8 @@ public class WindowMergeFunction
                 a.segmentCounts(),
                 a.paired(),
                 a.activeUnits() + b.activeUnits(),
-                UnitSketch.sum(a.units(), b.units()));
+                UnitSketch.sum(a.units(), b.units()),
+                a.latencyUnits());
     }
 
     private void publish(MonitoringRecord r) {

@@ -1,6 +1,7 @@
 package io.canaryflow.operators.monitoring;
 
 import io.canaryflow.operators.latency.LatencyHistogram;
+import io.canaryflow.operators.units.LatencySketch;
 import io.canaryflow.operators.units.UnitSketch;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,6 +30,8 @@ import java.util.Map;
  *     failure and again after its recovery counts twice)
  * @param units per-unit totals of attempts, errors and scores as a {@link UnitSketch}, for the
  *     judge's unit-level variances; null when none were counted (a late-only or label-only window)
+ * @param latencyUnits the latencies per unit ({@link LatencySketch}), for the latency guardrail's
+ *     unit-level variance; null when none were counted
  */
 public record WindowPartial(
         String experiment,
@@ -52,7 +55,8 @@ public record WindowPartial(
         long[][][] segmentCounts,
         PairedCounts paired,
         long activeUnits,
-        UnitSketch units) {
+        UnitSketch units,
+        LatencySketch latencyUnits) {
 
     /** The key partials of one window share. */
     public String key() {
@@ -97,7 +101,8 @@ public record WindowPartial(
                 segmentCounts,
                 paired,
                 activeUnits,
-                units);
+                units,
+                latencyUnits);
     }
 
     /**
@@ -132,6 +137,7 @@ public record WindowPartial(
                 new long[0][][],
                 PairedCounts.NONE,
                 0,
+                null,
                 null);
     }
 
@@ -182,6 +188,9 @@ public record WindowPartial(
                 activeUnits + o.activeUnits,
                 (units != null || attempts() == 0) && (o.units != null || o.attempts() == 0)
                         ? UnitSketch.sum(units, o.units)
+                        : null,
+                (latencyUnits != null || count == 0) && (o.latencyUnits != null || o.count == 0)
+                        ? LatencySketch.sum(latencyUnits, o.latencyUnits)
                         : null);
     }
 

@@ -87,7 +87,8 @@ final class WindowReports {
                 reportedAt,
                 w.activeUnits(),
                 w.units(),
-                labels == null ? null : labels.units());
+                labels == null ? null : labels.units(),
+                w.latencyUnits());
     }
 
     private static MonitoringRecord.Paired paired(PairedCounts c) {

@@ -319,6 +319,7 @@ class JudgeFunctionTest {
                 r.reportedAt(),
                 0,
                 null,
+                null,
                 null);
     }
 
@@ -422,6 +423,7 @@ class JudgeFunctionTest {
                 r.settings(),
                 r.reportedAt(),
                 0,
+                null,
                 null,
                 null);
     }

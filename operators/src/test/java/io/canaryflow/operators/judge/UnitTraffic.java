@@ -1,6 +1,7 @@
 package io.canaryflow.operators.judge;
 
 import io.canaryflow.operators.latency.LatencyHistogram;
+import io.canaryflow.operators.units.LatencySketch;
 import io.canaryflow.operators.units.UnitSketch;
 import java.util.SplittableRandom;
 
@@ -174,6 +175,15 @@ final class UnitTraffic {
     }
 
     /**
+     * One window of the fixed split ({@link #reassign}) with latencies drawn from {@code latency},
+     * cut at the latency guardrail's bounds as the judge cuts them; {@code sketches}: whether the
+     * arms carry their per-unit sketches (of latencies too).
+     */
+    Evidence latencyWindow(SplittableRandom random, int w, Latency latency, boolean sketches) {
+        return evidence(random, w, 1, 1, 1, 1, sketches, latency, 0.5, u -> inCandidate[u] ? 1 : 0);
+    }
+
+    /**
      * One window.
      *
      * @param errorFactor the candidate's error rate as a multiple of what the unit has
@@ -215,6 +225,9 @@ final class UnitTraffic {
             double share,
             java.util.function.IntUnaryOperator armOf) {
         LatencyHistogram[] latencies = {new LatencyHistogram(), new LatencyHistogram()};
+        LatencySketch.Builder[] latencyUnits = {
+            new LatencySketch.Builder(), new LatencySketch.Builder()
+        };
         long[] attempts = new long[2];
         long[] errors = new long[2];
         UnitSketch[] units = {new UnitSketch(), new UnitSketch()};
@@ -242,11 +255,13 @@ final class UnitTraffic {
                                 * Math.exp(latency.unitSigma() * latencyFactor[u])
                                 * (arm == 1 ? latency.candidateFactor() : 1);
                 for (long i = x; i < n; i++) {
-                    latencies[arm].add(
+                    long micros =
                             arm == 1 && random.nextDouble() < latency.timeouts()
                                     ? latency.timeoutMicros()
                                     : Math.round(
-                                            median * Math.exp(latency.sigma() * gaussian(random))));
+                                            median * Math.exp(latency.sigma() * gaussian(random)));
+                    latencies[arm].add(micros);
+                    latencyUnits[arm].add(hashes[u], micros);
                 }
             }
             if (labels != null) {
@@ -283,7 +298,9 @@ final class UnitTraffic {
                                     candidate,
                                     0,
                                     latencies[0].toSparse(),
-                                    latencies[1].toSparse())
+                                    latencies[1].toSparse(),
+                                    sketches ? latencyUnits[0].build() : null,
+                                    sketches ? latencyUnits[1].build() : null)
                             .cutAt(latency.ratio());
             control = cut.control();
             candidate = cut.candidate();

@@ -54,6 +54,7 @@ public final class TestReports {
                 0,
                 0,
                 null,
+                null,
                 null);
     }
 
