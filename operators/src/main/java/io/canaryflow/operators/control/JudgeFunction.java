@@ -119,7 +119,11 @@ public class JudgeFunction
     private transient CommandCheck check;
     private transient Map<Reason, Counter> rejected;
     private transient Counter accepted;
+
+    /** Gauge values per experiment, and per experiment and guardrail metric. */
     private transient Map<String, double[]> gauges;
+
+    private transient Map<String, MetricGroup> experimentGroups;
     private transient MetricGroup metrics;
     private transient Rollout.Store store;
 
@@ -202,12 +206,13 @@ public class JudgeFunction
             rejected.put(r, metrics.addGroup("reason", r.name()).counter("commandsRejected"));
         }
         gauges = new HashMap<>();
+        experimentGroups = new HashMap<>();
         store = new KeyedStore();
         // every judged experiment's decision counters from the start, at 0: an alert on their
         // increase() sees the first rollback, which a series born at 1 would hide
         decisions = new HashMap<>();
         for (String experiment : policies.keySet()) {
-            MetricGroup group = metrics.addGroup("experiment", experiment);
+            MetricGroup group = experimentGroup(experiment);
             for (Verdict.Action action : Verdict.Action.values()) {
                 decisions.put(
                         experiment + "/" + action,
@@ -379,34 +384,38 @@ public class JudgeFunction
                 gauges.computeIfAbsent(
                         experiment,
                         e -> {
-                            double[] g = new double[2 + 3 * v.guardrails().size()];
-                            MetricGroup group = metrics.addGroup("experiment", e);
+                            double[] g = new double[2];
+                            MetricGroup group = experimentGroup(e);
                             group.gauge("candidatePercent", () -> g[0]);
                             group.gauge("lastAction", () -> g[1]);
-                            for (int i = 0; i < v.guardrails().size(); i++) {
-                                int k = 2 + 3 * i;
-                                MetricGroup gr =
-                                        group.addGroup(
-                                                "guardrail",
-                                                v.guardrails()
-                                                        .get(i)
-                                                        .guardrail()
-                                                        .metric()
-                                                        .wireName());
-                                gr.gauge("delta", () -> g[k]);
-                                gr.gauge("upper", () -> g[k + 1]);
-                                gr.gauge("threshold", () -> g[k + 2]);
-                            }
                             return g;
                         });
         values[0] = plan.canaryPercent();
         values[1] = v.action().ordinal();
-        for (int i = 0; i < v.guardrails().size() && 2 + 3 * i + 2 < values.length; i++) {
-            Verdict.GuardrailResult g = v.guardrails().get(i);
-            values[2 + 3 * i] = g.delta();
-            values[3 + 3 * i] = g.upper();
-            values[4 + 3 * i] = g.guardrail().threshold();
+        // by metric, registered as each guardrail first reports: verdicts carry the guardrails
+        // judged in their phase (a shadow's flip_rate, not the canary's after it), or none
+        for (Verdict.GuardrailResult g : v.guardrails()) {
+            String metric = g.guardrail().metric().wireName();
+            double[] r =
+                    gauges.computeIfAbsent(
+                            experiment + '\u0000' + metric,
+                            k -> {
+                                double[] d = new double[3];
+                                MetricGroup gr =
+                                        experimentGroup(experiment).addGroup("guardrail", metric);
+                                gr.gauge("delta", () -> d[0]);
+                                gr.gauge("upper", () -> d[1]);
+                                gr.gauge("threshold", () -> d[2]);
+                                return d;
+                            });
+            r[0] = g.delta();
+            r[1] = g.upper();
+            r[2] = g.guardrail().threshold();
         }
+    }
+
+    private MetricGroup experimentGroup(String experiment) {
+        return experimentGroups.computeIfAbsent(experiment, e -> metrics.addGroup("experiment", e));
     }
 
     /** The experiment's rollout on this function's keyed state, or null if it is not judged. */

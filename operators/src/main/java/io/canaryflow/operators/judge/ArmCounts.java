@@ -29,6 +29,8 @@ import java.io.Serializable;
  * @param slowUnits per-unit counts of the scorings slower than each window's upper cut ({@link
  *     UnitTail}), for the latency test's design effect over units, over the windows that had
  *     latencies per unit (the design effect is a ratio of their own counts); null when none did
+ * @param pairUnits (a shadow arm) per-unit pairs (as attempts) and flips (as errors), for the flip
+ *     rate's variance over units; null when unknown
  */
 public record ArmCounts(
         long attempts,
@@ -46,10 +48,11 @@ public record ArmCounts(
         UnitSketch units,
         long slowLow,
         UnitSketch labelUnits,
-        UnitTail slowUnits)
+        UnitTail slowUnits,
+        UnitSketch pairUnits)
         implements Serializable {
     public static final ArmCounts NONE =
-            new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0, null, null);
+            new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0, null, null, null);
 
     /** Counts without per-unit label totals. */
     public ArmCounts(
@@ -82,6 +85,7 @@ public record ArmCounts(
                 activeUnits,
                 units,
                 slowLow,
+                null,
                 null,
                 null);
     }
@@ -227,7 +231,10 @@ public record ArmCounts(
                         ? UnitSketch.sum(labelUnits, o.labelUnits)
                         : null,
                 // a ratio of the covered windows' own counts: windows without it just add nothing
-                UnitTail.sum(slowUnits, o.slowUnits));
+                UnitTail.sum(slowUnits, o.slowUnits),
+                (pairUnits != null || pairs == 0) && (o.pairUnits != null || o.pairs == 0)
+                        ? UnitSketch.sum(pairUnits, o.pairUnits)
+                        : null);
     }
 
     /** These counts with joined labels, the misclassified among them, and their unit sketch. */
@@ -248,7 +255,30 @@ public record ArmCounts(
                 units,
                 slowLow,
                 labelUnits,
-                slowUnits);
+                slowUnits,
+                pairUnits);
+    }
+
+    /** These counts with a shadow's pairs, the flips among them, and their unit sketch. */
+    ArmCounts withPairs(long pairs, long flips, UnitSketch pairUnits) {
+        return new ArmCounts(
+                attempts,
+                errors,
+                labelled,
+                labelErrors,
+                scored,
+                slow,
+                scoreSum,
+                scoreSumSquares,
+                pairs,
+                flips,
+                scoreBins,
+                activeUnits,
+                units,
+                slowLow,
+                labelUnits,
+                slowUnits,
+                pairUnits);
     }
 
     /**
@@ -272,7 +302,8 @@ public record ArmCounts(
                 units,
                 slowLow,
                 labelUnits,
-                slowUnits);
+                slowUnits,
+                pairUnits);
     }
 
     /**

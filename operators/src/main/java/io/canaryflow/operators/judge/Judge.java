@@ -679,6 +679,9 @@ public final class Judge implements Serializable {
         Arrays.fill(lookP, 1.0);
         for (int i = 0; i < m; i++) {
             Guardrail g = all.get(i);
+            if (!applies(g)) {
+                continue;
+            }
             long nc = candidate.n(g.metric());
             // a flip rate is the candidate's alone (paired with the served baseline)
             long nb = g.metric() == Guardrail.Metric.FLIP_RATE ? nc : control.n(g.metric());
@@ -762,14 +765,27 @@ public final class Judge implements Serializable {
         // crossing). A non-critical one fails in a window when its test rejects at that look, so
         // evidence of harm that recedes stops failing, and fail-limit counts real repeats; each
         // look's rejection is within the event that the running minimum rejects, so α holds.
+        // Holm over the guardrails that apply in this phase
         double[] tested = new double[m];
-        for (int i = 0; i < m; i++) {
+        int[] applying =
+                java.util.stream.IntStream.range(0, m).filter(i -> applies(all.get(i))).toArray();
+        double[] testedApplying = new double[applying.length];
+        for (int k = 0; k < applying.length; k++) {
+            int i = applying[k];
             tested[i] = all.get(i).critical() ? runningP[i] : lookP[i];
+            testedApplying[k] = tested[i];
         }
-        boolean[] rejected = Holm.rejected(tested, policy.alpha());
+        boolean[] rejectedApplying = Holm.rejected(testedApplying, policy.alpha());
+        boolean[] rejected = new boolean[m];
+        for (int k = 0; k < applying.length; k++) {
+            rejected[applying[k]] = rejectedApplying[k];
+        }
         List<Verdict.GuardrailResult> out = new ArrayList<>();
         for (int i = 0; i < m; i++) {
             Guardrail g = all.get(i);
+            if (!applies(g)) {
+                continue;
+            }
             long nc = candidate.n(g.metric());
             long nb = g.metric() == Guardrail.Metric.FLIP_RATE ? nc : control.n(g.metric());
             boolean binned = g.metric() == Guardrail.Metric.SCORE_PSI;
@@ -1008,7 +1024,9 @@ public final class Judge implements Serializable {
                             slowDesignEffect(candidate))
                     : "; over scorings (no latencies per unit)";
         }
-        return Double.isFinite(unitVariance(control, metric))
+        // a flip rate is the candidate's alone: the control has no pairs
+        return (metric == Guardrail.Metric.FLIP_RATE
+                                || Double.isFinite(unitVariance(control, metric)))
                         && Double.isFinite(unitVariance(candidate, metric))
                 ? "; variance over units (cluster-robust delta method), at least the binomial"
                 : "; variance over scorings (binomial)";
@@ -1063,7 +1081,7 @@ public final class Judge implements Serializable {
      * UnitSketch}; NaN when the arm has no sketch or the metric is not counted per unit.
      */
     static double unitVariance(ArmCounts arm, Guardrail.Metric metric) {
-        UnitSketch u = metric == Guardrail.Metric.LABEL_ERROR_RATE ? arm.labelUnits() : arm.units();
+        UnitSketch u = sketchOf(arm, metric);
         if (u == null) {
             return Double.NaN;
         }
@@ -1087,6 +1105,12 @@ public final class Judge implements Serializable {
                                     UnitSketch.Quantity.ATTEMPTS,
                                     arm.labelErrors(),
                                     arm.labelled());
+                    case FLIP_RATE ->
+                            u.ratioVariance(
+                                    UnitSketch.Quantity.ERRORS,
+                                    UnitSketch.Quantity.ATTEMPTS,
+                                    arm.flips(),
+                                    arm.pairs());
                     default -> Double.NaN;
                 };
         // few effective units (one heavy unit dominating the arm): the residuals of the heavy ones
@@ -1115,6 +1139,27 @@ public final class Judge implements Serializable {
         return b * (1 - b) / n * designEffect(candidate, g.metric());
     }
 
+    /**
+     * Whether a guardrail is judged in this phase: {@code flip_rate} compares a shadow with the
+     * served baseline on the same events, so it guards the shadow phase alone; once the shadow has
+     * passed into a canary there are no pairs, and it neither holds nor passes the canary.
+     */
+    private boolean applies(Guardrail g) {
+        return g.metric() != Guardrail.Metric.FLIP_RATE || shadow;
+    }
+
+    /**
+     * The sketch of the per-unit totals a metric is a ratio of: the label join's for the label
+     * error rate, the shadow's pairs for the flip rate, the scorings' for the others.
+     */
+    private static UnitSketch sketchOf(ArmCounts arm, Guardrail.Metric metric) {
+        return switch (metric) {
+            case LABEL_ERROR_RATE -> arm.labelUnits();
+            case FLIP_RATE -> arm.pairUnits();
+            default -> arm.units();
+        };
+    }
+
     /** Fewer effective units than this in an arm: the guardrail is INCONCLUSIVE. */
     static final double MIN_EFFECTIVE_UNITS = 10;
 
@@ -1124,24 +1169,27 @@ public final class Judge implements Serializable {
      * without a sketch or for metrics not counted per unit.
      */
     static double effectiveUnits(ArmCounts arm, Guardrail.Metric metric) {
-        boolean labels = metric == Guardrail.Metric.LABEL_ERROR_RATE;
-        UnitSketch u = labels ? arm.labelUnits() : arm.units();
+        UnitSketch u = sketchOf(arm, metric);
         if (u == null) {
             return Double.NaN;
         }
         UnitSketch.Quantity y =
                 switch (metric) {
-                    case INFERENCE_ERROR_RATE, LABEL_ERROR_RATE -> UnitSketch.Quantity.ATTEMPTS;
+                    case INFERENCE_ERROR_RATE, LABEL_ERROR_RATE, FLIP_RATE ->
+                            UnitSketch.Quantity.ATTEMPTS;
                     case SCORE_SHIFT, LATENCY_P99_RATIO -> UnitSketch.Quantity.SCORED;
-                    default -> null;
+                    case SCORE_PSI -> null;
                 };
         if (y == null) {
             return Double.NaN;
         }
         double total =
-                labels
-                        ? arm.labelled()
-                        : y == UnitSketch.Quantity.ATTEMPTS ? arm.attempts() : arm.scored();
+                switch (metric) {
+                    case LABEL_ERROR_RATE -> arm.labelled();
+                    case FLIP_RATE -> arm.pairs();
+                    case INFERENCE_ERROR_RATE -> arm.attempts();
+                    default -> arm.scored();
+                };
         double squares = Math.max(total, u.sumOfSquares(y));
         return squares > 0 ? total * total / squares : Double.NaN;
     }

@@ -163,7 +163,8 @@ public final class Rollout {
                 r.units(),
                 0,
                 r.labelUnits(),
-                null);
+                null,
+                r.pairUnits());
     }
 
     /**

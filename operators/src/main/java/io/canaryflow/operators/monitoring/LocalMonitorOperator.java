@@ -195,7 +195,11 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         WindowAggregate aggregate =
                 start + bucketMillis - 1 <= watermark ? null : aggregateOf(shadow, start);
         if (aggregate != null) {
-            aggregate.addPair(served.score(), shadow.score(), settings.labelThreshold());
+            aggregate.addPair(
+                    io.canaryflow.operators.units.UnitSketch.hash(shadow.unit()),
+                    served.score(),
+                    shadow.score(),
+                    settings.labelThreshold());
         }
     }
 

@@ -39,6 +39,8 @@ import io.canaryflow.operators.units.UnitSketch;
  *     unit-level variances (not written to the topic); null when none were counted
  * @param latencyUnits the window's latencies per unit, for the latency guardrail's unit-level
  *     variance (not written to the topic); null when none were counted
+ * @param pairUnits a shadow series' per-unit pairs (as attempts) and flips (as errors), for the
+ *     flip rate's unit-level variance (not written to the topic); null when unknown
  */
 public record MonitoringRecord(
         String experiment,
@@ -70,7 +72,8 @@ public record MonitoringRecord(
         long activeUnits,
         UnitSketch units,
         UnitSketch labelUnits,
-        LatencySketch latencyUnits) {
+        LatencySketch latencyUnits,
+        UnitSketch pairUnits) {
 
     /**
      * Inference errors: scoring attempts that failed, by kind, and predictions later than the

@@ -1,5 +1,6 @@
 package io.canaryflow.operators.monitoring;
 
+import io.canaryflow.operators.units.UnitSketch;
 import java.util.Arrays;
 
 /**
@@ -11,6 +12,8 @@ import java.util.Arrays;
  * @param flipsDown pairs the baseline decided positive and the shadow negative
  * @param sample score differences kept for the signed-rank test: the first {@link #SAMPLE} of the
  *     window per subtask, at most {@link #SAMPLE} × 4 after merging
+ * @param units per-unit pairs (as attempts) and flips (as errors), for the flip rate's variance
+ *     over units; null when unknown
  */
 public record PairedCounts(
         long pairs,
@@ -18,9 +21,10 @@ public record PairedCounts(
         long flipsDown,
         double deltaSum,
         double deltaSumSquares,
-        double[] sample) {
+        double[] sample,
+        UnitSketch units) {
     public static final int SAMPLE = 1_000;
-    public static final PairedCounts NONE = new PairedCounts(0, 0, 0, 0, 0, new double[0]);
+    public static final PairedCounts NONE = new PairedCounts(0, 0, 0, 0, 0, new double[0], null);
 
     public PairedCounts plus(PairedCounts o) {
         int keep = Math.min(sample.length + o.sample.length, 4 * SAMPLE);
@@ -32,6 +36,9 @@ public record PairedCounts(
                 flipsDown + o.flipsDown,
                 deltaSum + o.deltaSum,
                 deltaSumSquares + o.deltaSumSquares,
-                merged);
+                merged,
+                (units != null || pairs == 0) && (o.units != null || o.pairs == 0)
+                        ? UnitSketch.sum(units, o.units)
+                        : null);
     }
 }

@@ -43,6 +43,7 @@ final class WindowAggregate {
     private long pairs;
     private long flipsUp;
     private long flipsDown;
+    private UnitSketch pairUnits;
     private double deltaSum;
     private double deltaSumSquares;
     private double[] deltas;
@@ -158,7 +159,7 @@ final class WindowAggregate {
      * Counts one event scored by both the served baseline and this (shadow) series: the decisions
      * at {@code threshold} and the score difference {@code shadow - baseline}.
      */
-    void addPair(float baseline, float shadow, double threshold) {
+    void addPair(long unitHash, float baseline, float shadow, double threshold) {
         boolean before = baseline >= threshold;
         boolean after = shadow >= threshold;
         if (!before && after) {
@@ -166,6 +167,10 @@ final class WindowAggregate {
         } else if (before && !after) {
             flipsDown++;
         }
+        if (pairUnits == null) {
+            pairUnits = new UnitSketch();
+        }
+        pairUnits.add(unitHash, 1, before != after ? 1 : 0, 0, 0, 0);
         double delta = (double) shadow - baseline;
         deltaSum += delta;
         deltaSumSquares += delta * delta;
@@ -222,7 +227,8 @@ final class WindowAggregate {
                                 flipsDown,
                                 deltaSum,
                                 deltaSumSquares,
-                                Arrays.copyOf(deltas, (int) Math.min(pairs, PairedCounts.SAMPLE))),
+                                Arrays.copyOf(deltas, (int) Math.min(pairs, PairedCounts.SAMPLE)),
+                                pairUnits),
                 activeUnits,
                 units,
                 latencyUnits.build());

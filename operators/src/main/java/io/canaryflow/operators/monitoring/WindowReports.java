@@ -88,7 +88,8 @@ final class WindowReports {
                 w.activeUnits(),
                 w.units(),
                 labels == null ? null : labels.units(),
-                w.latencyUnits());
+                w.latencyUnits(),
+                w.paired() == null ? null : w.paired().units());
     }
 
     private static MonitoringRecord.Paired paired(PairedCounts c) {

@@ -320,6 +320,7 @@ class JudgeFunctionTest {
                 0,
                 null,
                 null,
+                null,
                 null);
     }
 
@@ -423,6 +424,7 @@ class JudgeFunctionTest {
                 r.settings(),
                 r.reportedAt(),
                 0,
+                null,
                 null,
                 null,
                 null);

@@ -40,7 +40,8 @@ class CalibrationReport {
             boolean drifting,
             UnitTraffic.Latency latency,
             UnitTraffic.Labels labels,
-            double abShare) {
+            double abShare,
+            UnitTraffic.Flips flips) {
         Scenario(
                 String name,
                 String truth,
@@ -61,13 +62,15 @@ class CalibrationReport {
                     drifting,
                     null,
                     null,
-                    0);
+                    0,
+                    null);
         }
 
         /** A latency scenario: A/A in errors (2 %), the latency guardrail {@code guardrail}. */
         static Scenario latency(
                 String name, String truth, String guardrail, UnitTraffic.Latency latency) {
-            return new Scenario(name, truth, guardrail, 0.02, 1, 1, false, false, latency, null, 0);
+            return new Scenario(
+                    name, truth, guardrail, 0.02, 1, 1, false, false, latency, null, 0, null);
         }
 
         /**
@@ -77,7 +80,7 @@ class CalibrationReport {
         static Scenario ab(
                 String name, String truth, String guardrail, double share, double factor) {
             return new Scenario(
-                    name, truth, guardrail, 0.02, factor, 1, false, false, null, null, share);
+                    name, truth, guardrail, 0.02, factor, 1, false, false, null, null, share, null);
         }
 
         /**
@@ -85,7 +88,18 @@ class CalibrationReport {
          */
         static Scenario labels(
                 String name, String truth, String guardrail, UnitTraffic.Labels labels) {
-            return new Scenario(name, truth, guardrail, 0.02, 1, 1, false, false, null, labels, 0);
+            return new Scenario(
+                    name, truth, guardrail, 0.02, 1, 1, false, false, null, labels, 0, null);
+        }
+
+        /**
+         * The shadow phase of a shadow experiment (2 % inference errors, alike in both), judged on
+         * {@code guardrail} until it passes into a canary, is rolled back or times out.
+         */
+        static Scenario shadow(
+                String name, String truth, String guardrail, UnitTraffic.Flips flips) {
+            return new Scenario(
+                    name, truth, guardrail, 0.02, 1, 1, false, false, null, null, 0, flips);
         }
     }
 
@@ -121,10 +135,22 @@ class CalibrationReport {
             UnitTraffic traffic =
                     new UnitTraffic(random, UNITS, SHAPE, 3.0, s.baseRate(), RATE_SHAPE)
                             .withLabels(s.labels());
-            Judge judge = s.abShare() > 0 ? Judge.forAb(policy) : new Judge(policy);
+            Judge judge =
+                    s.flips() != null
+                            ? Judge.forShadow(policy)
+                            : s.abShare() > 0 ? Judge.forAb(policy) : new Judge(policy);
             Verdict last = null;
             int w = 0;
-            while (!judge.done() && w < 10_000) {
+            while (!judge.done()
+                    && w < 10_000
+                    && !(s.flips() != null
+                            && last != null
+                            && last.action() == Verdict.Action.ADVANCE)) {
+                if (s.flips() != null) {
+                    last = judge.judge(traffic.shadowWindow(random, w, s.flips(), true));
+                    w++;
+                    continue;
+                }
                 double activity = s.diurnal() ? 1 + 0.8 * Math.sin(2 * Math.PI * w / 240.0) : 1;
                 double drift = s.drifting() ? 1 + 0.5 * w / 240.0 : 1;
                 last =
@@ -150,7 +176,8 @@ class CalibrationReport {
                 undecided++;
             } else if (last.action() == Verdict.Action.ROLLBACK) {
                 rollbacks++;
-            } else if (last.action() == Verdict.Action.PROMOTE) {
+            } else if (last.action() == Verdict.Action.PROMOTE
+                    || last.action() == Verdict.Action.ADVANCE) {
                 promotions++;
             }
         }
@@ -168,6 +195,7 @@ class CalibrationReport {
         String p99 = "latency_p99_ratio:1.5:critical";
         String lab = "label_error_rate:+50%:critical:margin=+50%";
         String labAbs = "label_error_rate:0.02:critical";
+        String flip = "flip_rate:0.02:critical";
         List<Scenario> scenarios =
                 List.of(
                         new Scenario("A/A, 2 %", "null (harm)", rel, 0.02, 1, 1, false, false),
@@ -246,7 +274,16 @@ class CalibrationReport {
                         Scenario.ab("A/B 50/50, A/A, 2 %", "null (harm)", rel, 0.5, 1),
                         Scenario.ab("A/B 90/10, A/A, 2 %", "null (harm)", rel, 0.1, 1),
                         Scenario.ab("A/B 90/10, exactly at +50 %", "null (both)", rel, 0.1, 1.5),
-                        Scenario.ab("A/B 90/10, twice the errors", "null (pass)", rel, 0.1, 2));
+                        Scenario.ab("A/B 90/10, twice the errors", "null (pass)", rel, 0.1, 2),
+                        Scenario.shadow(
+                                "shadow phase: flips at half the threshold (1 %)",
+                                "null (harm)", flip, flips(0.5)),
+                        Scenario.shadow(
+                                "shadow phase: flips exactly at the threshold (2 %)",
+                                "null (both)", flip, flips(1)),
+                        Scenario.shadow(
+                                "shadow phase: flips at 1.5 x the threshold (3 %)",
+                                "null (pass)", flip, flips(1.5)));
         String only = System.getProperty("calibration.only", "");
         scenarios = scenarios.stream().filter(s -> s.name().contains(only)).toList();
         StringBuilder table = new StringBuilder();
@@ -289,6 +326,14 @@ class CalibrationReport {
      */
     static UnitTraffic.Latency latency(double factor, double timeouts, double unitSigma) {
         return new UnitTraffic.Latency(5_000, 0.5, unitSigma, factor, timeouts, 1_000_000, 1.5);
+    }
+
+    /**
+     * The shadow flips decisions on {@code factor} × 2 % of each unit's scorings on average, each
+     * unit at a rate of its own (gamma of the population's rate shape).
+     */
+    static UnitTraffic.Flips flips(double factor) {
+        return new UnitTraffic.Flips(0.02, RATE_SHAPE, factor);
     }
 
     /** Half the scorings labelled, units wrong at 10 % on average (gamma shape 2). */

@@ -51,6 +51,70 @@ class JudgeStateMachineTest {
     }
 
     @Test
+    void shouldJudgeTheFlipRateInTheShadowPhaseAloneAndPromoteTheCanaryAfterIt() {
+        // a shadow that agrees passes into a canary; the canary has no pairs, so flip_rate guards
+        // the shadow phase only and the canary ramps on its error rate to promotion (it held at
+        // its first step until the maximum step duration before flip_rate stopped applying there)
+        RolloutPolicy policy =
+                new RolloutPolicy(
+                        RolloutPolicy.DEFAULT_SCHEDULE,
+                        2_000,
+                        500,
+                        List.of(
+                                Guardrail.parse("flip_rate:0.05:critical"),
+                                Guardrail.parse("inference_error_rate:0.01:critical")),
+                        0.05,
+                        0.001,
+                        2,
+                        false);
+        Judge judge = Judge.forShadow(policy);
+        SplittableRandom random = new SplittableRandom(7);
+        List<Verdict> moves = new ArrayList<>();
+        for (int w = 0; w < 60 && !judge.done(); w++) {
+            Evidence e = JudgeScenarios.window(random, w, 2_000, 0.01, 0.01);
+            boolean shadowPhase = moves.isEmpty();
+            if (shadowPhase) {
+                e =
+                        new Evidence(
+                                e.windowStart(),
+                                e.windowEnd(),
+                                e.control(),
+                                e.candidate().withPairs(1_980, 10, null),
+                                0.5,
+                                true);
+            }
+            Verdict v = judge.judge(e);
+            assertThat(v.guardrails())
+                    .extracting(g -> g.guardrail().metric())
+                    .contains(Guardrail.Metric.INFERENCE_ERROR_RATE);
+            if (!shadowPhase || v.action() == Verdict.Action.HOLD) {
+                // flip_rate is judged while the shadow runs, never on the canary after it
+                assertThat(
+                                v.guardrails().stream()
+                                        .anyMatch(
+                                                g ->
+                                                        g.guardrail().metric()
+                                                                == Guardrail.Metric.FLIP_RATE))
+                        .isEqualTo(shadowPhase);
+            }
+            if (v.action() != Verdict.Action.HOLD) {
+                moves.add(v);
+            }
+        }
+        assertThat(moves)
+                .extracting(Verdict::action)
+                .containsExactly(
+                        Verdict.Action.ADVANCE,
+                        Verdict.Action.ADVANCE,
+                        Verdict.Action.ADVANCE,
+                        Verdict.Action.ADVANCE,
+                        Verdict.Action.ADVANCE,
+                        Verdict.Action.PROMOTE);
+        assertThat(moves.get(0).stepFrom()).isZero();
+        assertThat(moves.get(0).stepTo()).isEqualTo(1.0);
+    }
+
+    @Test
     void shouldRollBackAnUnloadableCandidateAtOnce() {
         Judge judge = new Judge(JudgeScenarios.policy(0.01, false));
         Verdict v =

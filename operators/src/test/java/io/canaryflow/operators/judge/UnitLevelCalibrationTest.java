@@ -161,6 +161,48 @@ class UnitLevelCalibrationTest {
         assertThat((double) overScorings / RUNS).isGreaterThan(ALPHA + tolerance(ALPHA));
     }
 
+    /**
+     * Shadow phases whose shadow flips decisions at exactly the threshold on average, each unit at
+     * a rate of its own: {@code [rolled back, passed]} of {@code runs}.
+     */
+    static int[] shadowDecisions(long seed, int runs, boolean sketches) {
+        RolloutPolicy flipOnly = policy("flip_rate:0.02:critical", SRM_P);
+        UnitTraffic.Flips flips = new UnitTraffic.Flips(0.02, 0.5, 1);
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] out = new int[2];
+        for (int run = 0; run < runs; run++) {
+            UnitTraffic traffic = new UnitTraffic(random, 3_000, UnitTraffic.HEAVY, 2.0, 0.02, 0.5);
+            Judge judge = Judge.forShadow(flipOnly);
+            for (int w = 0; w < WINDOWS && !judge.done(); w++) {
+                Verdict v = judge.judge(traffic.shadowWindow(random, w, flips, sketches));
+                if (v.action() == Verdict.Action.ROLLBACK) {
+                    out[0]++;
+                    break;
+                }
+                if (v.action() == Verdict.Action.ADVANCE) {
+                    out[1]++;
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void shouldDecideAShadowAtItsFlipRateThresholdInAtMostAlphaOfPhasesOverUnits() {
+        // units near the threshold flip more often than others (rates gamma of shape 0.5), and
+        // heavy units weigh most: the flip rate varies over units, not over scorings
+        int[] overUnits = shadowDecisions(59, RUNS, true);
+        int[] overScorings = shadowDecisions(59, RUNS, false);
+        System.out.printf(
+                "shadow at the flip-rate threshold: rolled back %d, passed %d of %d over units; %d, %d over scorings%n",
+                overUnits[0], overUnits[1], RUNS, overScorings[0], overScorings[1]);
+        assertThat((double) overUnits[0] / RUNS).isLessThanOrEqualTo(ALPHA + tolerance(ALPHA));
+        assertThat((double) overUnits[1] / RUNS).isLessThanOrEqualTo(ALPHA + tolerance(ALPHA));
+        assertThat((double) (overScorings[0] + overScorings[1]) / RUNS)
+                .isGreaterThan(ALPHA + tolerance(ALPHA));
+    }
+
     @Test
     void shouldRollBackAnAaCandidateOnItsGuardrailInAtMostAlphaOfRolloutsOverUnitsOnly() {
         // the guardrail alone (the sample-ratio check all but off): over units it holds α, over

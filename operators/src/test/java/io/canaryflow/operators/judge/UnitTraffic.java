@@ -58,6 +58,54 @@ final class UnitTraffic {
         return this;
     }
 
+    /**
+     * Shadow scoring: the shadow decides differently from the served baseline on a share of each
+     * unit's scorings of the unit's own (gamma of shape {@code rateShape} around {@code flipRate},
+     * drawn from the unit's hash: some units' inputs lie near the threshold), times {@code factor}.
+     */
+    record Flips(double flipRate, double rateShape, double factor) {}
+
+    /**
+     * One window of a shadow experiment: every unit is served by the baseline (the control) and
+     * scored by the shadow (the candidate) on the same events, which fail alike (A/A in errors);
+     * the shadow's pairs are its scored events, flipped at the unit's own rate; {@code sketches}:
+     * whether the arms carry their per-unit sketches.
+     */
+    Evidence shadowWindow(SplittableRandom random, int w, Flips flips, boolean sketches) {
+        long attempts = 0;
+        long errors = 0;
+        long active = 0;
+        long flipped = 0;
+        UnitSketch units = new UnitSketch();
+        UnitSketch pairUnits = new UnitSketch();
+        for (int u = 0; u < hashes.length; u++) {
+            long n = poisson(random, activity[u]);
+            if (n == 0) {
+                continue;
+            }
+            long x = binomial(random, n, rate[u]);
+            SplittableRandom own = new SplittableRandom(hashes[u] * 17 + 3);
+            double flipRate =
+                    Math.min(
+                            1,
+                            flips.flipRate()
+                                    * gamma(own, flips.rateShape())
+                                    / flips.rateShape()
+                                    * flips.factor());
+            long k = binomial(random, n - x, flipRate);
+            attempts += n;
+            errors += x;
+            active++;
+            flipped += k;
+            units.add(hashes[u], n, x, n - x, 0, 1);
+            pairUnits.add(hashes[u], n - x, k, 0, 0, 0);
+        }
+        ArmCounts served = counts(attempts, errors, active, sketches ? units : null);
+        ArmCounts shadow =
+                served.withPairs(attempts - errors, flipped, sketches ? pairUnits : null);
+        return new Evidence(w * 60_000L, (w + 1) * 60_000L, served, shadow, 0.5, true);
+    }
+
     record Latency(
             double medianMicros,
             double sigma,

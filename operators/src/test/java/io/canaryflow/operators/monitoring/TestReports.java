@@ -55,6 +55,7 @@ public final class TestReports {
                 0,
                 null,
                 null,
+                null,
                 null);
     }
 
