@@ -226,6 +226,24 @@ class CalibrationReport {
                                 "+1 point exactly (3 % vs 2 %), absolute",
                                 "null (both)", abs2, 0.02, 1.5, 1, false, false),
                         new Scenario(
+                                "+0.1 point exactly (0.2 % vs 0.1 %), absolute",
+                                "null (both)",
+                                "inference_error_rate:0.001:critical",
+                                0.001,
+                                2,
+                                1,
+                                false,
+                                false),
+                        new Scenario(
+                                "+0.01 point exactly (0.02 % vs 0.01 %), absolute",
+                                "null (both)",
+                                "inference_error_rate:0.0001:critical",
+                                0.0001,
+                                2,
+                                1,
+                                false,
+                                false),
+                        new Scenario(
                                 "drops 10 % of its scorings, 2 %",
                                 "SRM", rel, 0.02, 1, 0.9, false, false),
                         Scenario.latency(
