@@ -907,6 +907,15 @@ public final class Judge implements Serializable {
                                     upper,
                                     tested[i]);
                 } else if ((decrease || upper < g.margin())
+                        && (!(twoSided || decrease) || lower > -g.margin())
+                        && exactPassP(g) > policy.alpha()) {
+                    // the interval says pass; the exact test of the rate does not yet
+                    result = Verdict.Result.INCONCLUSIVE;
+                    reason =
+                            String.format(
+                                    "%s: candidate %.4f vs control %.4f, interval [%.4f, %.4f] within +%.4f, not yet the exact test (p %.2g)",
+                                    name, pc, pb, lower, upper, g.margin(), exactPassP(g));
+                } else if ((decrease || upper < g.margin())
                         && (!(twoSided || decrease) || lower > -g.margin())) {
                     result = Verdict.Result.PASS;
                     reason =
@@ -927,7 +936,8 @@ public final class Judge implements Serializable {
                             (quantileTests[i] != null
                                             ? QUANTILE_TEST
                                             : g.relative() ? RATIO_TEST : TEST)
-                                    + unitOfAnalysis(g.metric()),
+                                    + unitOfAnalysis(g.metric())
+                                    + (exactPass(g) ? EXACT_PASS : ""),
                             nb,
                             nc,
                             pb,
@@ -1138,6 +1148,46 @@ public final class Judge implements Serializable {
         double b = Math.min(1, mean(control, g.metric()) + g.margin());
         return b * (1 - b) / n * designEffect(candidate, g.metric());
     }
+
+    /**
+     * The exact test's p-value that an absolute, increase-guarded rate is within its margin ({@link
+     * RateDifferenceTest}, counts divided by the design effect over units), which a PASS needs
+     * besides the interval: at rare events the interval's normal approximation errs towards a false
+     * promotion, the exact test does not. 0 (no veto) for the score and other directions.
+     */
+    private double exactPassP(Guardrail g) {
+        Guardrail.Metric m = g.metric();
+        if (!exactPass(g)) {
+            return 0;
+        }
+        if (m == Guardrail.Metric.FLIP_RATE) {
+            return RateDifferenceTest.passPAlone(
+                    candidate.events(m), candidate.n(m), g.margin(), designEffect(candidate, m));
+        }
+        return RateDifferenceTest.passP(
+                control.events(m),
+                control.n(m),
+                candidate.events(m),
+                candidate.n(m),
+                g.margin(),
+                Math.max(designEffect(control, m), designEffect(candidate, m)));
+    }
+
+    /**
+     * Whether a PASS of the guardrail needs {@link #exactPassP} too: absolute increases of rates.
+     */
+    private static boolean exactPass(Guardrail g) {
+        Guardrail.Metric m = g.metric();
+        boolean rate =
+                m == Guardrail.Metric.INFERENCE_ERROR_RATE
+                        || m == Guardrail.Metric.LABEL_ERROR_RATE
+                        || m == Guardrail.Metric.FLIP_RATE;
+        return rate && !g.relative() && g.direction() == Guardrail.Direction.INCREASE;
+    }
+
+    /** Named by the result of a guardrail whose PASS needs the exact test too. */
+    static final String EXACT_PASS =
+            "; a PASS also needs the exact Beta-binomial e-process (universal inference) for the margin";
 
     /**
      * Whether a guardrail is judged in this phase: {@code flip_rate} compares a shadow with the
