@@ -262,6 +262,26 @@ class JobConfigTest {
     }
 
     @Test
+    void shouldRejectFlipRateOutsideAShadowAndAShadowJudgedOnFlipRateAlone() {
+        // flip_rate needs a shadow's pairs; a shadow that passes becomes a canary without them
+        Map<String, String> canary = minimal();
+        canary.put("experiments.fraud.guardrails", "flip_rate:0.05:critical");
+        assertThatThrownBy(() -> JobConfig.fromFlat(canary))
+                .hasMessageContaining("experiments.fraud.guardrails")
+                .hasMessageContaining("for shadow experiments only");
+        Map<String, String> shadow = minimal();
+        shadow.put("experiments.fraud.mode", "shadow");
+        shadow.put("experiments.fraud.guardrails", "flip_rate:0.05:critical");
+        assertThatThrownBy(() -> JobConfig.fromFlat(shadow))
+                .hasMessageContaining("experiments.fraud.guardrails")
+                .hasMessageContaining("add a guardrail for it");
+        shadow.put(
+                "experiments.fraud.guardrails",
+                "flip_rate:0.05:critical,inference_error_rate:0.01:critical");
+        assertThat(JobConfig.fromFlat(shadow).policies().get("fraud").guardrails()).hasSize(2);
+    }
+
+    @Test
     void shouldDeclareEveryOptionOnceWithADescription() {
         Set<String> keys = new HashSet<>();
         for (ConfigOption<?> option : JobOptions.all()) {

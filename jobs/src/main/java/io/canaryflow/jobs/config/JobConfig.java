@@ -350,7 +350,12 @@ public final class JobConfig implements Serializable {
                     io.canaryflow.operators.judge.RolloutPolicy policy =
                             ExperimentConfig.toPolicy(e.getKey(), e.getValue());
                     if (plan != null) {
-                        policies.put(e.getKey(), policy);
+                        List<String> mismatch =
+                                policy.problemsFor(plan.mode(), "experiments." + e.getKey() + ".");
+                        problems.addAll(mismatch);
+                        if (mismatch.isEmpty()) {
+                            policies.put(e.getKey(), policy);
+                        }
                     }
                 } catch (io.canaryflow.operators.judge.RolloutPolicy.Invalid ex) {
                     problems.addAll(ex.problems());

@@ -393,7 +393,21 @@ public class JudgeFunction
         values[0] = plan.canaryPercent();
         values[1] = v.action().ordinal();
         // by metric, registered as each guardrail first reports: verdicts carry the guardrails
-        // judged in their phase (a shadow's flip_rate, not the canary's after it), or none
+        // judged in their phase (a shadow's flip_rate, not the canary's after it), or none; a
+        // metric no longer judged (after the shadow phase, or a new plan) reads NaN, not its last
+        // value, so that no alert keeps seeing it
+        if (!v.guardrails().isEmpty()) {
+            java.util.Set<String> judged = new java.util.HashSet<>();
+            for (Verdict.GuardrailResult g : v.guardrails()) {
+                judged.add(experiment + '\u0000' + g.guardrail().metric().wireName());
+            }
+            gauges.forEach(
+                    (key, d) -> {
+                        if (key.startsWith(experiment + '\u0000') && !judged.contains(key)) {
+                            java.util.Arrays.fill(d, Double.NaN);
+                        }
+                    });
+        }
         for (Verdict.GuardrailResult g : v.guardrails()) {
             String metric = g.guardrail().metric().wireName();
             double[] r =

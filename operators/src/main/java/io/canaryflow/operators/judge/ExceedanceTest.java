@@ -63,7 +63,7 @@ public final class ExceedanceTest extends MixtureTest {
                 passLog[j] += logRatio(down, passBoundary, abovePassCut, n);
             }
         }
-        look(Math.max(1, designEffect));
+        look(designEffect);
     }
 
     private static double logRatio(double p1, double p0, long x, long n) {

@@ -368,6 +368,12 @@ public final class Judge implements Serializable {
         addToRatioTests(e);
 
         List<Verdict.GuardrailResult> results = guardrails();
+        if (results.isEmpty()) {
+            // e.g. a shadow judged on flip_rate alone, now a canary: nothing may move it but time
+            reasons.add(
+                    "no guardrail judges this phase (flip_rate judges the shadow phase only); holding until the step's maximum duration");
+            return orTimeout(Verdict.Action.HOLD, from, e, srm, results, reasons);
+        }
         boolean criticalFail = false;
         boolean fail = false;
         boolean allPass = true;
@@ -696,7 +702,9 @@ public final class Judge implements Serializable {
             if (quantileTests[i] != null) {
                 delta[i] = (double) candidate.slow() / nc; // the candidate's share above the cut
                 if (enough[i]) {
-                    runningP[i] = quantileTests[i].harmP();
+                    // the running minimum over the looks judged (not those before the guardrail
+                    // had enough samples and units, whose design effect was least reliable)
+                    runningP[i] = Math.min(runningP[i], quantileTests[i].lastHarmP());
                     lookP[i] = quantileTests[i].lastHarmP();
                 }
                 continue;
@@ -711,7 +719,7 @@ public final class Judge implements Serializable {
                                 + designEffect(candidate, g.metric())
                                         / (candidate.events(g.metric()) + 0.5);
                 if (enough[i]) {
-                    runningP[i] = ratioTests[i].harmP();
+                    runningP[i] = Math.min(runningP[i], ratioTests[i].lastHarmP());
                     lookP[i] = ratioTests[i].lastHarmP();
                 }
                 continue;
@@ -799,19 +807,19 @@ public final class Judge implements Serializable {
             String reason;
             String name = g.metric().wireName();
             if (quantileTests[i] != null && enough[i]) {
-                double passP = quantileTests[i].passP();
+                double passP = quantileTests[i].lastPassP(); // this look's: valid at any look
                 double bound = 0.01 + g.threshold();
                 if (rejected[i]) {
                     result = Verdict.Result.FAIL;
                     reason =
                             String.format(
-                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, more than %.2f %% (its p99 beyond the ratio; exact p %.2g)",
+                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, more than %.2f %% (its p99 beyond the ratio; e-process p %.2g)",
                                     name, 100 * delta[i], g.ratio(), 100 * bound, tested[i]);
                 } else if (passP <= policy.alpha()) {
                     result = Verdict.Result.PASS;
                     reason =
                             String.format(
-                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, fewer than %.2f %% (its p99 within the ratio; exact p %.2g)",
+                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, fewer than %.2f %% (its p99 within the ratio; e-process p %.2g)",
                                     name,
                                     100 * delta[i],
                                     g.ratio(),
@@ -829,18 +837,18 @@ public final class Judge implements Serializable {
                 double ratio = 1 + delta[i];
                 lower = ratio * Math.exp(-r) - 1;
                 upper = ratio * Math.exp(r) - 1;
-                double passP = ratioTests[i].passP();
+                double passP = ratioTests[i].lastPassP();
                 if (rejected[i]) {
                     result = Verdict.Result.FAIL;
                     reason =
                             String.format(
-                                    "%s: candidate %.5f vs control %.5f, %+.1f %% exceeds the allowed +%.1f %% (exact p %.2g)",
+                                    "%s: candidate %.5f vs control %.5f, %+.1f %% exceeds the allowed +%.1f %% (e-process p %.2g)",
                                     name, pc, pb, 100 * delta[i], 100 * g.threshold(), tested[i]);
                 } else if (passP <= policy.alpha()) {
                     result = Verdict.Result.PASS;
                     reason =
                             String.format(
-                                    "%s: candidate %.5f vs control %.5f (%+.1f %%), below the margin +%.1f %% (exact p %.2g)",
+                                    "%s: candidate %.5f vs control %.5f (%+.1f %%), below the margin +%.1f %% (e-process p %.2g)",
                                     name, pc, pb, 100 * delta[i], 100 * g.margin(), passP);
                 } else {
                     result = Verdict.Result.INCONCLUSIVE;
@@ -1030,7 +1038,7 @@ public final class Judge implements Serializable {
         if (metric == Guardrail.Metric.LATENCY_P99_RATIO) {
             return candidate.slowUnits() != null
                     ? String.format(
-                            "; evidence divided by the design effect over units %.2f (Rao-Scott), the control's p99 bounds widened by its own",
+                            "; evidence divided by the design effect over units %.2f (Rao-Scott), the control's p99 bounds widened by its own where it has latencies per unit",
                             slowDesignEffect(candidate))
                     : "; over scorings (no latencies per unit)";
         }

@@ -27,12 +27,18 @@ abstract class MixtureTest implements Serializable {
     private double harmP = 1;
     private double passP = 1;
     private transient double lastHarmP = 1;
+    private transient double lastPassP = 1;
 
-    /** Updates the p-values, the accumulated evidence divided by {@code d} (at least 1). */
+    /**
+     * Updates the p-values, the accumulated evidence divided by {@code d} (at least 1; NaN counts
+     * as 1, infinity leaves no evidence).
+     */
     final void look(double d) {
-        lastHarmP = pValue(harmLog, d);
+        double divisor = d >= 1 ? d : 1;
+        lastHarmP = pValue(harmLog, divisor);
+        lastPassP = pValue(passLog, divisor);
         harmP = Math.min(harmP, lastHarmP);
-        passP = Math.min(passP, pValue(passLog, d));
+        passP = Math.min(passP, lastPassP);
     }
 
     /** min(1, 1 / the mixture's e-value), the logs divided by d, without overflow. */
@@ -72,6 +78,11 @@ abstract class MixtureTest implements Serializable {
     /** The harm test's p-value at the last look (not its running minimum). */
     public double lastHarmP() {
         return lastHarmP;
+    }
+
+    /** The pass test's p-value at the last look (not its running minimum). */
+    public double lastPassP() {
+        return lastPassP;
     }
 
     /** The always-valid p-value of the harm test's null (running minimum). */

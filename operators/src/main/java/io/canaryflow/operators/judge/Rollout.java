@@ -245,6 +245,10 @@ public final class Rollout {
         if (next.mode() == RolloutPlan.Mode.AB && next.variants().size() != 2) {
             return Outcome.rejected("only two-variant A/B tests are judged");
         }
+        List<String> mismatch = policy.problemsFor(next.mode(), "plan.");
+        if (!mismatch.isEmpty()) {
+            return Outcome.rejected(String.join("; ", mismatch));
+        }
         if (!next.experiment().equals(experiment)) {
             return Outcome.rejected("the plan is for another experiment");
         }

@@ -173,6 +173,33 @@ public record RolloutPolicy(
      * @param prefix put before a field's name in error messages
      * @throws IllegalArgumentException naming the field at fault
      */
+    /**
+     * What is wrong with judging an experiment of {@code mode} by this policy: {@code flip_rate}
+     * compares a shadow with the served baseline on the same events, so it is for shadow
+     * experiments only, and a shadow that passes becomes a canary, which {@code flip_rate} does not
+     * judge (it has no pairs), so a shadow needs another guardrail for it. Empty when fine.
+     *
+     * @param prefix put before {@code guardrails} in the messages
+     */
+    public List<String> problemsFor(
+            io.canaryflow.operators.routing.RolloutPlan.Mode mode, String prefix) {
+        boolean flips = guardrails.stream().anyMatch(g -> g.metric() == Guardrail.Metric.FLIP_RATE);
+        boolean others =
+                guardrails.stream().anyMatch(g -> g.metric() != Guardrail.Metric.FLIP_RATE);
+        boolean shadow = mode == io.canaryflow.operators.routing.RolloutPlan.Mode.SHADOW;
+        if (flips && !shadow) {
+            return List.of(
+                    prefix
+                            + "guardrails: flip_rate compares a shadow with the served baseline; it is for shadow experiments only");
+        }
+        if (shadow && !others) {
+            return List.of(
+                    prefix
+                            + "guardrails: a shadow that passes becomes a canary, which flip_rate does not judge (the canary has no pairs); add a guardrail for it, e.g. inference_error_rate:0.01:critical");
+        }
+        return List.of();
+    }
+
     public static RolloutPolicy fromFields(java.util.Map<String, String> fields, String prefix) {
         List<String> problems = new java.util.ArrayList<>();
         Reader r = new Reader(fields, prefix, problems);

@@ -52,7 +52,7 @@ public record WindowArms(
                 unavailable,
                 merge(controlLatency, latency),
                 candidateLatency,
-                LatencySketch.sum(controlLatencyUnits, latencyUnits),
+                covered(controlLatencyUnits, control.scored(), latencyUnits, counts.scored()),
                 candidateLatencyUnits);
     }
 
@@ -70,7 +70,18 @@ public record WindowArms(
                 controlLatency,
                 merge(candidateLatency, latency),
                 controlLatencyUnits,
-                LatencySketch.sum(candidateLatencyUnits, latencyUnits));
+                covered(candidateLatencyUnits, candidate.scored(), latencyUnits, counts.scored()));
+    }
+
+    /**
+     * The sum of two sets' latencies per unit, or null when either has scorings without them (a
+     * report from before latency sketches): a sketch of part of the scorings beside the exact
+     * counts of all of them would make the design effect too small.
+     */
+    private static LatencySketch covered(
+            LatencySketch have, long haveScored, LatencySketch add, long addScored) {
+        boolean complete = (have != null || haveScored == 0) && (add != null || addScored == 0);
+        return complete ? LatencySketch.sum(have, add) : null;
     }
 
     /**
@@ -103,7 +114,8 @@ public record WindowArms(
      * half-width of the control's p99 is widened by the square root of the design effect of its
      * share above its p99 (a few heavy units, all slow or all fast, move the control's p99 more
      * than independent scorings would), and the candidate's slow scorings are also counted per unit
-     * ({@link UnitTail}, at the bin bound nearest the upper cut) for the test's own design effect.
+     * ({@link UnitTail}, at the bin bounds at or below the upper cut and the candidate's own p99)
+     * for the test's own design effect.
      */
     WindowArms cutAt(double ratio) {
         if (controlLatency == null || candidateLatency == null) {
@@ -116,16 +128,20 @@ public record WindowArms(
         }
         double deff = 1;
         if (controlLatencyUnits != null) {
-            int bound = LatencySketch.nearestBound(c.percentile(0.99));
-            deff = tail(controlLatencyUnits, bound, c).designEffect();
+            int bound = LatencySketch.floorBound(c.percentile(0.99));
+            deff = tail(controlLatencyUnits, bound, bound, c).designEffect();
         }
         double half = 2.576 * Math.sqrt(0.99 * 0.01 * deff / c.count());
         double high = ratio * c.percentile(Math.min(0.99999, 0.99 + half));
         double low = ratio * c.percentile(Math.max(0.5, 0.99 - half));
         UnitTail slowUnits =
-                candidateLatencyUnits == null
+                candidateLatencyUnits == null || k.count() == 0
                         ? null
-                        : tail(candidateLatencyUnits, LatencySketch.nearestBound(high), k);
+                        : tail(
+                                candidateLatencyUnits,
+                                LatencySketch.floorBound(high),
+                                LatencySketch.floorBound(k.percentile(0.99)),
+                                k);
         return new WindowArms(
                 start,
                 control.withLatency(c.count(), c.countAbove(high), c.countAbove(low), null),
@@ -137,10 +153,16 @@ public record WindowArms(
                 candidateLatencyUnits);
     }
 
-    /** The sketch read at a bin bound, with the histogram's exact counts at and above it. */
-    private static UnitTail tail(LatencySketch sketch, int bound, LatencyHistogram h) {
-        long slow = h.countAbove(LatencySketch.lowerBound(bound) - 0.5);
-        return UnitTail.of(sketch, bound, slow, h.count());
+    /** The sketch read at two bin bounds, with the histogram's exact counts at and above them. */
+    private static UnitTail tail(
+            LatencySketch sketch, int slowBound, int tailBound, LatencyHistogram h) {
+        return UnitTail.of(
+                sketch,
+                slowBound,
+                h.countAbove(LatencySketch.lowerBound(slowBound) - 0.5),
+                tailBound,
+                h.countAbove(LatencySketch.lowerBound(tailBound) - 0.5),
+                h.count());
     }
 
     private static LatencyHistogram.Sparse merge(

@@ -13,9 +13,10 @@ import java.util.Arrays;
  * of the share of slow scorings: Σ_b (t_b − p·a_b)² has expectation Σ_u (T_u − p·n_u)² for T_u a
  * unit's slow scorings and n_u all of them (see {@link UnitTail}).
  *
- * <p>Bins: {@value #PER_OCTAVE} per power of two of the latency in microseconds (a bin at most 19 %
- * of its lower bound wide), from 16 µs up to 2^36 µs; a cut is rounded to the nearest bin bound.
- * Below 16 µs is bin 0, above 2^36 µs (19 hours) the last bin.
+ * <p>Bins: {@value #PER_OCTAVE} per power of two of the latency in microseconds (a bin 14–25 % of
+ * its lower bound wide), from 20 µs up to 2^36 µs; bin 0 holds [0, 20 µs), the last bin all above
+ * 2^36 µs (19 hours). The judge reads the sketch at bin bounds at or below its cuts ({@link
+ * #floorBound}), where at least as many scorings are slow as above the cut itself.
  *
  * <p>Linear, like {@link UnitSketch}: a window's sketch is the sum of its tasks' sketches, in any
  * order. Its wire and state form holds the non-zero cells alone (at most one per unit and bin), so
@@ -60,18 +61,13 @@ public record LatencySketch(int[] cells, long[] counts) implements Serializable 
         return (long) (PER_OCTAVE + bin % PER_OCTAVE) << (msb - 2);
     }
 
-    /** The bin whose lower bound is nearest to {@code cut} on a log scale (at least 1). */
-    public static int nearestBound(double cut) {
-        int best = 1;
-        double distance = Double.POSITIVE_INFINITY;
-        for (int b = 1; b < BINS; b++) {
-            double d = Math.abs(Math.log(lowerBound(b) / cut));
-            if (d < distance) {
-                distance = d;
-                best = b;
-            }
+    /** The largest bin bound at or below {@code cut} (bin 1 when the cut lies below it). */
+    public static int floorBound(double cut) {
+        int b = 1;
+        while (b + 1 < BINS && lowerBound(b + 1) <= cut) {
+            b++;
         }
-        return best;
+        return b;
     }
 
     /** A unit's bucket and sign, from its {@link UnitSketch#hash}, independent of that sketch's. */

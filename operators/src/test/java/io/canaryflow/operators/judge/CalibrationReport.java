@@ -267,6 +267,16 @@ class CalibrationReport {
                                 p99,
                                 latency(1.5, 0, 0)),
                         Scenario.latency(
+                                "latency exactly at the bound, units differing in speed (log-sd 0.5)",
+                                "null (both)",
+                                p99,
+                                latency(1.5, 0, 0.5)),
+                        Scenario.latency(
+                                "latency exactly at the bound, units differing widely in speed (log-sd 1)",
+                                "null (both)",
+                                p99,
+                                latency(1.5, 0, 1)),
+                        Scenario.latency(
                                 "latency just better: 1.3 x slower",
                                 "null (harm)",
                                 p99,

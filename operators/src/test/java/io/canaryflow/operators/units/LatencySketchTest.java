@@ -20,15 +20,17 @@ class LatencySketchTest {
                 assertThat(v).isLessThan(LatencySketch.lowerBound(bin + 1));
             }
         }
-        // a bin is at most a quarter of its octave wide: 25 % of its lower bound
+        // a bin is a quarter of its octave wide: 14-25 % of its lower bound
         for (int b = 1; b < LatencySketch.BINS - 1; b++) {
             double width =
                     LatencySketch.lowerBound(b + 1) / (double) LatencySketch.lowerBound(b) - 1;
             assertThat(width).isBetween(0.14, 0.25);
         }
-        // 1,000 µs lies in the bin [896, 1024): its nearer bound is 1,024
-        assertThat(LatencySketch.lowerBound(LatencySketch.nearestBound(1_000))).isEqualTo(1_024);
-        assertThat(LatencySketch.lowerBound(LatencySketch.nearestBound(40_000))).isEqualTo(40_960);
+        // 1,000 µs lies in the bin [896, 1024), 40,000 µs in [32768, 40960)
+        assertThat(LatencySketch.lowerBound(LatencySketch.floorBound(1_000))).isEqualTo(896);
+        assertThat(LatencySketch.lowerBound(LatencySketch.floorBound(40_000))).isEqualTo(32_768);
+        assertThat(LatencySketch.lowerBound(LatencySketch.floorBound(40_960))).isEqualTo(40_960);
+        assertThat(LatencySketch.floorBound(3)).isEqualTo(1);
     }
 
     @Test
@@ -129,7 +131,7 @@ class LatencySketchTest {
                 }
             }
             long slow = h.countAbove(LatencySketch.lowerBound(bin) - 0.5);
-            return UnitTail.of(b.build(), bin, slow, h.count());
+            return UnitTail.of(b.build(), bin, slow, bin, slow, h.count());
         }
     }
 
@@ -137,7 +139,7 @@ class LatencySketchTest {
     void shouldEstimateTheDesignEffectOfTheSlowShareWithoutBias() {
         SplittableRandom random = new SplittableRandom(4);
         Units units = Units.draw(random, 3_000, 1.0, "u");
-        int bin = LatencySketch.nearestBound(60_000); // about the population's p99
+        int bin = LatencySketch.floorBound(60_000); // about the population's p99
         double exact = units.exactDesignEffect(LatencySketch.lowerBound(bin));
         assertThat(exact).as("units differing in speed cluster the tail").isGreaterThan(5);
         // the same units under other ids: other buckets and signs, the same exact design effect
@@ -157,7 +159,7 @@ class LatencySketchTest {
     @Test
     void shouldFindNoDesignEffectWhenUnitsDoNotDifferInSpeed() {
         Units units = Units.draw(new SplittableRandom(5), 3_000, 0, "u");
-        int bin = LatencySketch.nearestBound(5_000 * Math.exp(0.5 * 2.33));
+        int bin = LatencySketch.floorBound(5_000 * Math.exp(0.5 * 2.33));
         assertThat(units.exactDesignEffect(LatencySketch.lowerBound(bin))).isBetween(0.8, 1.2);
         assertThat(units.tail(bin).designEffect()).isBetween(1.0, 1.5);
     }
@@ -166,7 +168,7 @@ class LatencySketchTest {
     void shouldAddUpWindowsPerUnit() {
         SplittableRandom random = new SplittableRandom(6);
         Units units = Units.draw(random, 2_000, 1.0, "u");
-        int bin = LatencySketch.nearestBound(60_000);
+        int bin = LatencySketch.floorBound(60_000);
         // the same units in two windows: their tails add up unit by unit, not as two samples
         UnitTail one = units.tail(bin);
         UnitTail two = one.plus(one);
@@ -179,14 +181,14 @@ class LatencySketchTest {
 
     @Test
     void shouldHaveNoDesignEffectWithoutSlowScorings() {
-        UnitTail none = UnitTail.of(LatencySketch.empty(), 10, 0, 0);
+        UnitTail none = UnitTail.of(LatencySketch.empty(), 10, 0, 10, 0, 0);
         assertThat(none.designEffect()).isEqualTo(1);
         LatencySketch.Builder b = new LatencySketch.Builder();
         b.add(UnitSketch.hash("one"), 100);
         b.add(UnitSketch.hash("one"), 200_000);
         // one unit: no second unit to vary against
-        assertThat(UnitTail.of(b.build(), LatencySketch.bin(200_000), 1, 2).designEffect())
-                .isInfinite();
+        int bin = LatencySketch.bin(200_000);
+        assertThat(UnitTail.of(b.build(), bin, 1, bin, 1, 2).designEffect()).isInfinite();
     }
 
     private static String[] prefixed(String[] ids, String prefix) {
