@@ -985,7 +985,9 @@ public final class Judge implements Serializable {
      */
     private void addToRatioTests(Evidence e) {
         for (int i = 0; i < quantileTests.length; i++) {
-            if (quantileTests[i] != null) {
+            // a window whose control scored nothing has no cut: its candidate's scorings are
+            // neither slow nor fast, and count for neither test
+            if (quantileTests[i] != null && e.control().scored() > 0) {
                 quantileTests[i].add(
                         e.candidate().slow(),
                         e.candidate().slowLow(),

@@ -78,6 +78,31 @@ class LatencyQuantileTest {
         return new Outcome(promoted, rolledBack);
     }
 
+    @Test
+    void shouldCountNoWindowWhoseControlScoredNothingAsEvidenceThatTheCandidateIsFast() {
+        // the control's attempts all failed: no p99, no cut; the candidate's 2,000 scorings per
+        // window are neither slow nor fast (they once counted as all fast, evidence for a PASS)
+        Judge judge = Judge.forAb(policy());
+        Verdict v = null;
+        for (int w = 0; w < 40 && !judge.done(); w++) {
+            // the first window is cut, with the candidate at the bound; then the control fails
+            long scored = w == 0 ? 2_000 : 0;
+            long slow = w == 0 ? 20 : 0;
+            ArmCounts control = new ArmCounts(2_000, 2_000 - scored, 0, 0, scored, 0);
+            ArmCounts candidate =
+                    new ArmCounts(
+                            2_000, 0, 0, 0, 2_000, slow, 0, 0, 0, 0, new long[0], 0, null, slow);
+            v =
+                    judge.judge(
+                            new Evidence(
+                                    w * 60_000L, (w + 1) * 60_000L, control, candidate, 0.5, true));
+        }
+        assertThat(v.action()).isNotEqualTo(Verdict.Action.PROMOTE);
+        assertThat(v.guardrails())
+                .singleElement()
+                .satisfies(g -> assertThat(g.result()).isNotEqualTo(Verdict.Result.PASS));
+    }
+
     static double tolerance() {
         return 3 * Math.sqrt(ALPHA * (1 - ALPHA) / RUNS);
     }
