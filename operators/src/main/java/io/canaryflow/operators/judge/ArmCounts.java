@@ -239,46 +239,20 @@ public record ArmCounts(
 
     /** These counts with joined labels, the misclassified among them, and their unit sketch. */
     ArmCounts withLabels(long labelled, long labelErrors, UnitSketch labelUnits) {
-        return new ArmCounts(
-                attempts,
-                errors,
-                labelled,
-                labelErrors,
-                scored,
-                slow,
-                scoreSum,
-                scoreSumSquares,
-                pairs,
-                flips,
-                scoreBins,
-                activeUnits,
-                units,
-                slowLow,
-                labelUnits,
-                slowUnits,
-                pairUnits);
+        Copy c = new Copy(this);
+        c.labelled = labelled;
+        c.labelErrors = labelErrors;
+        c.labelUnits = labelUnits;
+        return c.build();
     }
 
     /** These counts with a shadow's pairs, the flips among them, and their unit sketch. */
     ArmCounts withPairs(long pairs, long flips, UnitSketch pairUnits) {
-        return new ArmCounts(
-                attempts,
-                errors,
-                labelled,
-                labelErrors,
-                scored,
-                slow,
-                scoreSum,
-                scoreSumSquares,
-                pairs,
-                flips,
-                scoreBins,
-                activeUnits,
-                units,
-                slowLow,
-                labelUnits,
-                slowUnits,
-                pairUnits);
+        Copy c = new Copy(this);
+        c.pairs = pairs;
+        c.flips = flips;
+        c.pairUnits = pairUnits;
+        return c.build();
     }
 
     /**
@@ -286,24 +260,74 @@ public record ArmCounts(
      * slow}) and lower ({@code slowLow}) cut, and the slow ones per unit (null when unknown).
      */
     ArmCounts withLatency(long scored, long slow, long slowLow, UnitTail slowUnits) {
-        return new ArmCounts(
-                attempts,
-                errors,
-                labelled,
-                labelErrors,
-                scored,
-                slow,
-                scoreSum,
-                scoreSumSquares,
-                pairs,
-                flips,
-                scoreBins,
-                activeUnits,
-                units,
-                slowLow,
-                labelUnits,
-                slowUnits,
-                pairUnits);
+        Copy c = new Copy(this);
+        c.scored = scored;
+        c.slow = slow;
+        c.slowLow = slowLow;
+        c.slowUnits = slowUnits;
+        return c.build();
+    }
+
+    /** A copy of some counts whose fields the "with" methods change. */
+    private static final class Copy {
+        long attempts;
+        long errors;
+        long labelled;
+        long labelErrors;
+        long scored;
+        long slow;
+        double scoreSum;
+        double scoreSumSquares;
+        long pairs;
+        long flips;
+        long[] scoreBins;
+        long activeUnits;
+        UnitSketch units;
+        long slowLow;
+        UnitSketch labelUnits;
+        UnitTail slowUnits;
+        UnitSketch pairUnits;
+
+        Copy(ArmCounts a) {
+            attempts = a.attempts;
+            errors = a.errors;
+            labelled = a.labelled;
+            labelErrors = a.labelErrors;
+            scored = a.scored;
+            slow = a.slow;
+            scoreSum = a.scoreSum;
+            scoreSumSquares = a.scoreSumSquares;
+            pairs = a.pairs;
+            flips = a.flips;
+            scoreBins = a.scoreBins;
+            activeUnits = a.activeUnits;
+            units = a.units;
+            slowLow = a.slowLow;
+            labelUnits = a.labelUnits;
+            slowUnits = a.slowUnits;
+            pairUnits = a.pairUnits;
+        }
+
+        ArmCounts build() {
+            return new ArmCounts(
+                    attempts,
+                    errors,
+                    labelled,
+                    labelErrors,
+                    scored,
+                    slow,
+                    scoreSum,
+                    scoreSumSquares,
+                    pairs,
+                    flips,
+                    scoreBins,
+                    activeUnits,
+                    units,
+                    slowLow,
+                    labelUnits,
+                    slowUnits,
+                    pairUnits);
+        }
     }
 
     /**

@@ -37,15 +37,13 @@ final class RateDifferenceTest {
         if (nc <= 0 || nk <= 0) {
             return 1;
         }
-        double logNumerator = logMixture(xc, nc) + logMixture(xk, nk);
         double pc = (double) xc / nc;
         double pk = (double) xk / nk;
         double logNull =
                 pk - pc >= boundary
                         ? logLikelihood(xc, nc, pc) + logLikelihood(xk, nk, pk)
                         : onBoundary(xc, nc, xk, nk, boundary);
-        double logE = (logNumerator - logNull) / Math.max(1, designEffect);
-        return logE <= 0 ? 1 : Math.exp(-logE);
+        return fromLog(logMixture(xc, nc) + logMixture(xk, nk) - logNull, designEffect);
     }
 
     /**
@@ -58,27 +56,13 @@ final class RateDifferenceTest {
         }
         double p = (double) x / n;
         double logNull = logLikelihood(x, n, Math.max(p, Math.min(1, boundary)));
-        double logE = (logMixture(x, n) - logNull) / Math.max(1, designEffect);
-        return logE <= 0 ? 1 : Math.exp(-logE);
+        return fromLog(logMixture(x, n) - logNull, designEffect);
     }
 
-    /**
-     * The p-value of "p_k − p_c ≤ boundary" (no harm beyond it): small when the candidate's rate is
-     * shown to exceed the control's plus {@code boundary}.
-     */
-    static double harmP(long xc, long nc, long xk, long nk, double boundary, double designEffect) {
-        if (nc <= 0 || nk <= 0) {
-            return 1;
-        }
-        double logNumerator = logMixture(xc, nc) + logMixture(xk, nk);
-        double pc = (double) xc / nc;
-        double pk = (double) xk / nk;
-        double logNull =
-                pk - pc <= boundary
-                        ? logLikelihood(xc, nc, pc) + logLikelihood(xk, nk, pk)
-                        : onBoundary(xc, nc, xk, nk, boundary);
-        double logE = (logNumerator - logNull) / Math.max(1, designEffect);
-        return logE <= 0 ? 1 : Math.exp(-logE);
+    /** min(1, 1/E) for log E divided by the design effect (at least 1). */
+    private static double fromLog(double logE, double designEffect) {
+        double l = logE / (designEffect >= 1 ? designEffect : 1);
+        return l <= 0 ? 1 : Math.exp(-l);
     }
 
     /** log ∫ p^x (1 − p)^(n − x) Beta(½, ½)(dp) = ln B(x + ½, n − x + ½) − ln B(½, ½). */
