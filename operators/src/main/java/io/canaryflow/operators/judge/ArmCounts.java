@@ -31,6 +31,9 @@ import java.io.Serializable;
  *     latencies per unit (the design effect is a ratio of their own counts); null when none did
  * @param pairUnits (a shadow arm) per-unit pairs (as attempts) and flips (as errors), for the flip
  *     rate's variance over units; null when unknown
+ * @param cutScored the scorings counted against a latency cut ({@code slow} and {@code slowLow} are
+ *     among them): the latency guardrail's n. A monitoring window whose control had no latencies
+ *     has no cut, and its candidate's scorings count for neither side
  */
 public record ArmCounts(
         long attempts,
@@ -49,10 +52,12 @@ public record ArmCounts(
         long slowLow,
         UnitSketch labelUnits,
         UnitTail slowUnits,
-        UnitSketch pairUnits)
+        UnitSketch pairUnits,
+        long cutScored)
         implements Serializable {
     public static final ArmCounts NONE =
-            new ArmCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0, null, null, null);
+            new ArmCounts(
+                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0, null, null, null, 0);
 
     /** Counts without per-unit label totals. */
     public ArmCounts(
@@ -87,7 +92,8 @@ public record ArmCounts(
                 slowLow,
                 null,
                 null,
-                null);
+                null,
+                scored); // counts given whole: their scorings taken as cut
     }
 
     /** Counts with one latency cut. */
@@ -234,7 +240,8 @@ public record ArmCounts(
                 UnitTail.sum(slowUnits, o.slowUnits),
                 (pairUnits != null || pairs == 0) && (o.pairUnits != null || o.pairs == 0)
                         ? UnitSketch.sum(pairUnits, o.pairUnits)
-                        : null);
+                        : null,
+                cutScored + o.cutScored);
     }
 
     /** These counts with joined labels, the misclassified among them, and their unit sketch. */
@@ -265,6 +272,7 @@ public record ArmCounts(
         c.slow = slow;
         c.slowLow = slowLow;
         c.slowUnits = slowUnits;
+        c.cutScored = scored;
         return c.build();
     }
 
@@ -287,6 +295,7 @@ public record ArmCounts(
         UnitSketch labelUnits;
         UnitTail slowUnits;
         UnitSketch pairUnits;
+        long cutScored;
 
         Copy(ArmCounts a) {
             attempts = a.attempts;
@@ -306,6 +315,7 @@ public record ArmCounts(
             labelUnits = a.labelUnits;
             slowUnits = a.slowUnits;
             pairUnits = a.pairUnits;
+            cutScored = a.cutScored;
         }
 
         ArmCounts build() {
@@ -326,7 +336,8 @@ public record ArmCounts(
                     slowLow,
                     labelUnits,
                     slowUnits,
-                    pairUnits);
+                    pairUnits,
+                    cutScored);
         }
     }
 
@@ -354,7 +365,8 @@ public record ArmCounts(
         return switch (metric) {
             case INFERENCE_ERROR_RATE -> attempts;
             case LABEL_ERROR_RATE -> labelled;
-            case LATENCY_P99_RATIO, SCORE_SHIFT, SCORE_PSI -> scored;
+            case LATENCY_P99_RATIO -> cutScored;
+            case SCORE_SHIFT, SCORE_PSI -> scored;
             case FLIP_RATE -> pairs;
         };
     }

@@ -916,7 +916,7 @@ public final class Judge implements Serializable {
                                     tested[i]);
                 } else if ((decrease || upper < g.margin())
                         && (!(twoSided || decrease) || lower > -g.margin())
-                        && exactPassP(g) > policy.alpha()) {
+                        && !(exactPassP(g) <= policy.alpha())) {
                     // the interval says pass; the exact test of the rate does not yet
                     result = Verdict.Result.INCONCLUSIVE;
                     reason =
@@ -991,7 +991,7 @@ public final class Judge implements Serializable {
                 quantileTests[i].add(
                         e.candidate().slow(),
                         e.candidate().slowLow(),
-                        e.candidate().scored(),
+                        e.candidate().cutScored(),
                         slowDesignEffect(candidate));
             }
         }

@@ -164,7 +164,8 @@ public final class Rollout {
                 0,
                 r.labelUnits(),
                 null,
-                r.pairUnits());
+                r.pairUnits(),
+                0); // not cut yet: WindowArms.cutAt counts them
     }
 
     /**
@@ -245,7 +246,10 @@ public final class Rollout {
         if (next.mode() == RolloutPlan.Mode.AB && next.variants().size() != 2) {
             return Outcome.rejected("only two-variant A/B tests are judged");
         }
-        List<String> mismatch = policy.problemsFor(next.mode(), "plan.");
+        // a policy the command brings must suit its plan; the configured one was checked at start
+        // against the configured mode, and still judges the canary a passed shadow becomes
+        List<String> mismatch =
+                policy == configuredPolicy ? List.of() : policy.problemsFor(next.mode(), "plan.");
         if (!mismatch.isEmpty()) {
             return Outcome.rejected(String.join("; ", mismatch));
         }

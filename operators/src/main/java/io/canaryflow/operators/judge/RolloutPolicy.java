@@ -164,16 +164,6 @@ public record RolloutPolicy(
     }
 
     /**
-     * Reads a policy from its fields, defaults for the absent ones: schedule 1, 5, 10, 25, 50, 100;
-     * min-step-duration 5 min; min-samples 1000; guardrails {@code
-     * inference_error_rate:0.01:critical}; alpha 0.05; srm-p 0.001; fail-limit 2; dry-run false;
-     * window: each monitoring window; max-step-duration 6 h; max-duration 48 h; timeout-action
-     * rollback.
-     *
-     * @param prefix put before a field's name in error messages
-     * @throws IllegalArgumentException naming the field at fault
-     */
-    /**
      * What is wrong with judging an experiment of {@code mode} by this policy: {@code flip_rate}
      * compares a shadow with the served baseline on the same events, so it is for shadow
      * experiments only, and a shadow that passes becomes a canary, which {@code flip_rate} does not
@@ -200,6 +190,16 @@ public record RolloutPolicy(
         return List.of();
     }
 
+    /**
+     * Reads a policy from its fields, defaults for the absent ones: schedule 1, 5, 10, 25, 50, 100;
+     * min-step-duration 5 min; min-samples 1000; guardrails {@code
+     * inference_error_rate:0.01:critical}; alpha 0.05; srm-p 0.001; fail-limit 2; dry-run false;
+     * window: each monitoring window; max-step-duration 6 h; max-duration 48 h; timeout-action
+     * rollback.
+     *
+     * @param prefix put before a field's name in error messages
+     * @throws IllegalArgumentException naming the field at fault
+     */
     public static RolloutPolicy fromFields(java.util.Map<String, String> fields, String prefix) {
         List<String> problems = new java.util.ArrayList<>();
         Reader r = new Reader(fields, prefix, problems);

@@ -30,6 +30,9 @@ public record UnitTail(
 
     public UnitTail {
         int b = LatencySketch.BUCKETS;
+        if (tail == null) {
+            tail = new double[b]; // restored from a state before the 1 % tail: none counted
+        }
         if (slow == null
                 || tail == null
                 || all == null

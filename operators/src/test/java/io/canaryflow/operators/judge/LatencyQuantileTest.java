@@ -103,6 +103,58 @@ class LatencyQuantileTest {
                 .satisfies(g -> assertThat(g.result()).isNotEqualTo(Verdict.Result.PASS));
     }
 
+    @Test
+    void shouldCountOnlyTheScoringsOfMonitoringWindowsThatHadACut() {
+        // a judging window gathers two monitoring windows; in the second the control scored
+        // nothing, so there is no cut and its candidate scorings count for neither side
+        ArmCounts control = new ArmCounts(1_000, 0, 0, 0, 1_000, 0);
+        ArmCounts uncut =
+                new ArmCounts(
+                        1_000,
+                        0,
+                        0,
+                        0,
+                        1_000,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        new long[0],
+                        0,
+                        null,
+                        0,
+                        null,
+                        null,
+                        null,
+                        0);
+        WindowArms first =
+                new WindowArms(
+                                0,
+                                ArmCounts.NONE.plus(control),
+                                ArmCounts.NONE.plus(uncut),
+                                0,
+                                io.canaryflow.operators.monitoring.TestReports.latency(
+                                        1_000, 1_000),
+                                io.canaryflow.operators.monitoring.TestReports.latency(
+                                        1_000, 2_000))
+                        .cutAt(1.5);
+        WindowArms second =
+                new WindowArms(
+                                60_000,
+                                new ArmCounts(1_000, 1_000, 0, 0, 0, 0),
+                                ArmCounts.NONE.plus(uncut),
+                                0,
+                                io.canaryflow.operators.monitoring.TestReports.latency(0, 1_000),
+                                io.canaryflow.operators.monitoring.TestReports.latency(1_000, 900))
+                        .cutAt(1.5);
+        ArmCounts gathered = first.then(second).candidate();
+        assertThat(gathered.scored()).isEqualTo(2_000);
+        assertThat(gathered.cutScored()).isEqualTo(1_000);
+        assertThat(gathered.slow()).isEqualTo(1_000); // 2 ms against 1.5 x 1 ms
+        assertThat(gathered.n(Guardrail.Metric.LATENCY_P99_RATIO)).isEqualTo(1_000);
+    }
+
     static double tolerance() {
         return 3 * Math.sqrt(ALPHA * (1 - ALPHA) / RUNS);
     }
