@@ -914,17 +914,14 @@ public final class Judge implements Serializable {
                                     lower,
                                     upper,
                                     tested[i]);
-                } else if ((decrease || upper < g.margin())
-                        && (!(twoSided || decrease) || lower > -g.margin())
-                        && !(exactPassP(g) <= policy.alpha())) {
+                } else if (withinMargin(upper, lower, g) && !(exactPassP(g) <= policy.alpha())) {
                     // the interval says pass; the exact test of the rate does not yet
                     result = Verdict.Result.INCONCLUSIVE;
                     reason =
                             String.format(
                                     "%s: candidate %.4f vs control %.4f, interval [%.4f, %.4f] within +%.4f, not yet the exact test (p %.2g)",
                                     name, pc, pb, lower, upper, g.margin(), exactPassP(g));
-                } else if ((decrease || upper < g.margin())
-                        && (!(twoSided || decrease) || lower > -g.margin())) {
+                } else if (withinMargin(upper, lower, g)) {
                     result = Verdict.Result.PASS;
                     reason =
                             String.format(
@@ -1181,6 +1178,13 @@ public final class Judge implements Serializable {
                 candidate.n(m),
                 g.margin(),
                 Math.max(designEffect(control, m), designEffect(candidate, m)));
+    }
+
+    /** Whether the always-valid interval lies within the margin on the guardrail's harmful side. */
+    private static boolean withinMargin(double upper, double lower, Guardrail g) {
+        boolean decrease = g.direction() == Guardrail.Direction.DECREASE;
+        boolean twoSided = g.direction() == Guardrail.Direction.EITHER;
+        return (decrease || upper < g.margin()) && (!(twoSided || decrease) || lower > -g.margin());
     }
 
     /**
