@@ -105,6 +105,12 @@ public final class SpecialFunctions {
         return Math.exp(-x + a * Math.log(x) - logGamma(a)) * h;
     }
 
+    /** The standard normal distribution function Φ(s), from erfc(|s|/√2) = Q(½, s²/2). */
+    public static double normalCdf(double s) {
+        double half = 0.5 * regularizedGammaQ(0.5, 0.5 * s * s); // erfc(|s|/√2)/2
+        return s < 0 ? half : 1 - half;
+    }
+
     /** Survival function of the χ² distribution with {@code degreesOfFreedom} at {@code x}. */
     public static double chiSquareSurvival(double x, double degreesOfFreedom) {
         return regularizedGammaQ(degreesOfFreedom / 2, x / 2);

@@ -43,7 +43,7 @@ public final class Judge implements Serializable {
 
     /** Named in every guardrail result. */
     public static final String TEST =
-            "mSPRT, normal mixture N(0, tau^2) (Johari et al. 2017); one-sided always-valid p, Holm";
+            "mSPRT, one-sided half-normal mixture |N(0, tau^2)| (Johari et al. 2017; Howard et al. 2021); always-valid p, Holm";
 
     private final RolloutPolicy policy;
     private int step;
@@ -70,6 +70,10 @@ public final class Judge implements Serializable {
 
     private int failedInARow;
     private boolean done;
+
+    /** Since an INCONCLUSIVE step: harm is judged, the ramp waits for a person. */
+    private boolean awaiting;
+
     private boolean shadow;
     private boolean ab;
     private double share = 0.5;
@@ -145,7 +149,8 @@ public final class Judge implements Serializable {
                 share,
                 quantile[0],
                 quantile[1],
-                quantile[2]);
+                quantile[2],
+                awaiting);
     }
 
     /** Each test's harm logs, pass logs and running p-values (null where there is no test). */
@@ -208,6 +213,7 @@ public final class Judge implements Serializable {
         j.shadow = s.shadow();
         j.ab = s.ab();
         j.share = s.share();
+        j.awaiting = s.awaiting();
         return j;
     }
 
@@ -263,7 +269,8 @@ public final class Judge implements Serializable {
                         s.share(),
                         null,
                         null,
-                        null));
+                        null,
+                        false));
     }
 
     /**
@@ -403,26 +410,38 @@ public final class Judge implements Serializable {
         failedInARow = 0;
         long elapsed = e.windowEnd() - stepStartedAt;
         long fewest = Math.min(stepControl.attempts(), stepCandidate.attempts());
+        // below the last step a canary may move on without every guardrail passing, unless its
+        // policy asks for it: no harm shown is what a small step can tell (see AdvanceOn)
+        boolean onNoHarm =
+                !allPass
+                        && policy.advanceOn() == RolloutPolicy.AdvanceOn.NO_HARM
+                        && !shadow
+                        && !ab
+                        && !lastStep();
         if (!allPass) {
             for (Verdict.GuardrailResult r : results) {
                 if (r.result() != Verdict.Result.PASS) {
                     reasons.add(r.reason());
                 }
             }
-            return orTimeout(Verdict.Action.HOLD, from, e, srm, results, reasons);
+            if (!onNoHarm) {
+                return orTimeout(Verdict.Action.HOLD, from, e, srm, results, reasons);
+            }
         }
+        String met = allPass ? "every guardrail passes" : "no guardrail fails";
         if (elapsed < policy.minStepMillis() || fewest < policy.minSamples()) {
             reasons.add(
                     String.format(
-                            "every guardrail passes; the step needs %d ms and %d samples per arm, has %d ms and %d",
-                            policy.minStepMillis(), policy.minSamples(), elapsed, fewest));
+                            "%s; the step needs %d ms and %d samples per arm, has %d ms and %d",
+                            met, policy.minStepMillis(), policy.minSamples(), elapsed, fewest));
             return orTimeout(Verdict.Action.HOLD, from, e, srm, results, reasons);
         }
         if (srm.rolloutP() < policy.alpha()) {
             // not proof of a mismatch (that ends the rollout at srm-p), but no ground to move on
             reasons.add(
                     String.format(
-                            "every guardrail passes, but the split over the rollout looks off (always-valid p %.2g < alpha %.2g: candidate %d vs control %d scorings, %d vs %d active units); not moving on",
+                            "%s, but the split over the rollout looks off (always-valid p %.2g < alpha %.2g: candidate %d vs control %d scorings, %d vs %d active units); not moving on",
+                            met,
                             srm.rolloutP(),
                             policy.alpha(),
                             srm.rolloutCandidate(),
@@ -430,6 +449,22 @@ public final class Judge implements Serializable {
                             srm.rolloutCandidateUnits(),
                             srm.rolloutControlUnits()));
             return orTimeout(Verdict.Action.HOLD, from, e, srm, results, reasons);
+        }
+        if (awaiting) {
+            reasons.add(
+                    met
+                            + ", but the rollout waits for a person since an inconclusive step (RESUME, PROMOTE or ABORT)");
+            return verdict(Verdict.Action.HOLD, from, from, e, srm, results, reasons);
+        }
+        if (onNoHarm) {
+            step++;
+            stepStartedAt = e.windowEnd();
+            stepControl = ArmCounts.NONE;
+            stepCandidate = ArmCounts.NONE;
+            reasons.add(
+                    "no guardrail fails and the step's minimum time and samples are met: the next step (advance-on no-harm; the promotion needs every guardrail to pass)");
+            return verdict(
+                    Verdict.Action.ADVANCE, from, currentPercent(), e, srm, results, reasons);
         }
         reasons.add("every guardrail passes and the step's minimum time and samples are met");
         if (ab) {
@@ -452,9 +487,7 @@ public final class Judge implements Serializable {
             return verdict(
                     Verdict.Action.ADVANCE, from, currentPercent(), e, srm, results, reasons);
         }
-        boolean last =
-                step + 1 >= policy.schedule().size() || policy.schedule().get(step + 1) >= 100;
-        if (last) {
+        if (lastStep()) {
             return end(Verdict.Action.PROMOTE, from, e, srm, results, reasons);
         }
         step++;
@@ -464,10 +497,33 @@ public final class Judge implements Serializable {
         return verdict(Verdict.Action.ADVANCE, from, currentPercent(), e, srm, results, reasons);
     }
 
+    /** Whether the step is a canary's last before 100 %: moving on from it is the promotion. */
+    private boolean lastStep() {
+        return step + 1 >= policy.schedule().size() || policy.schedule().get(step + 1) >= 100;
+    }
+
+    /**
+     * A person answered an INCONCLUSIVE step with RESUME: the ramp may move again, and the step's
+     * and the rollout's maximum durations count afresh from the next window judged.
+     */
+    public void resume() {
+        if (awaiting) {
+            awaiting = false;
+            stepStartedAt = Long.MIN_VALUE;
+            rolloutStartedAt = Long.MIN_VALUE;
+        }
+    }
+
+    /** Whether the rollout waits for a person since an INCONCLUSIVE step. */
+    public boolean awaiting() {
+        return awaiting;
+    }
+
     /**
      * The verdict {@code action} that keeps the step, unless the step or the rollout has reached
-     * its maximum duration (event time): then the rollout ends with the policy's timeout action,
-     * saying why.
+     * its maximum duration (event time): then the policy's timeout action, saying why —
+     * INCONCLUSIVE (the rollout waits for a person, see {@link Verdict.Action#INCONCLUSIVE}),
+     * ROLLBACK or PROMOTE. A rollout waiting for a person has no maximum duration.
      */
     private Verdict orTimeout(
             Verdict.Action action,
@@ -488,11 +544,25 @@ public final class Judge implements Serializable {
                                         "the rollout has lasted %d ms, its maximum (max-duration) is %d ms",
                                         rollout, policy.maxRolloutMillis())
                                 : null;
-        if (which == null) {
+        if (which == null || awaiting) {
+            if (awaiting) {
+                reasons = new ArrayList<>(reasons);
+                reasons.add(
+                        "the rollout waits for a person since an inconclusive step (RESUME, PROMOTE or ABORT); a guardrail's failure still rolls it back");
+            }
             return verdict(action, from, from, e, srm, results, reasons);
         }
         List<String> all = new ArrayList<>(reasons);
         Verdict.Action ending = policy.timeoutAction();
+        if (ending == Verdict.Action.INCONCLUSIVE) {
+            awaiting = true;
+            all.add(
+                    which
+                            + " without evidence either way: INCONCLUSIVE, the rollout stays at "
+                            + from
+                            + " % and waits for a person (RESUME, PROMOTE or ABORT; timeout-action pause); a guardrail's failure still rolls it back");
+            return verdict(Verdict.Action.INCONCLUSIVE, from, from, e, srm, results, all);
+        }
         if (ending == Verdict.Action.PROMOTE
                 && Math.min(control.attempts(), candidate.attempts()) < policy.minSamples()) {
             ending = Verdict.Action.ROLLBACK; // never promote what was hardly measured
@@ -683,6 +753,10 @@ public final class Judge implements Serializable {
         // this look's p-value; a non-critical guardrail fails on it, not on the running minimum
         double[] lookP = new double[m];
         Arrays.fill(lookP, 1.0);
+        // this look's p-value of a pass, and the unit-level looks of relative and latency ones
+        double[] passP = new double[m];
+        Arrays.fill(passP, 1.0);
+        DeltaMethodSprt.Look[] looks = new DeltaMethodSprt.Look[m];
         for (int i = 0; i < m; i++) {
             Guardrail g = all.get(i);
             if (!applies(g)) {
@@ -691,36 +765,24 @@ public final class Judge implements Serializable {
             long nc = candidate.n(g.metric());
             // a flip rate is the candidate's alone (paired with the served baseline)
             long nb = g.metric() == Guardrail.Metric.FLIP_RATE ? nc : control.n(g.metric());
-            enough[i] =
-                    nb >= policy.minSamples()
-                            && nc >= policy.minSamples()
-                            && !(effectiveUnits(control, g.metric()) < MIN_EFFECTIVE_UNITS)
-                            && !(effectiveUnits(candidate, g.metric()) < MIN_EFFECTIVE_UNITS);
+            // no gate on units: a dominant unit makes the variance over units large (the evidence
+            // weighs less), it does not stop the judge
+            enough[i] = nb >= policy.minSamples() && nc >= policy.minSamples();
             if (nb == 0 || nc == 0) {
                 continue;
             }
-            if (quantileTests[i] != null) {
-                delta[i] = (double) candidate.slow() / nc; // the candidate's share above the cut
+            if (quantileTests[i] != null || g.relative()) {
+                // the unit-level test and the exact one for independent scorings: a decision needs
+                // both, so it stands whether clustering or rare events are what the data has most
+                DeltaMethodSprt.Look look = unitLevel(g, i);
+                looks[i] = look;
+                delta[i] = quantileTests[i] != null ? look.estimate() : Math.expm1(look.estimate());
+                MixtureTest exact = quantileTests[i] != null ? quantileTests[i] : ratioTests[i];
+                passP[i] = Math.max(look.passP(), exact.lastPassP());
                 if (enough[i]) {
-                    // the running minimum over the looks judged (not those before the guardrail
-                    // had enough samples and units, whose design effect was least reliable)
-                    runningP[i] = Math.min(runningP[i], quantileTests[i].lastHarmP());
-                    lookP[i] = quantileTests[i].lastHarmP();
-                }
-                continue;
-            }
-            if (g.relative()) {
-                double rc = (control.events(g.metric()) + 0.5) / (nb + 1.0);
-                double rk = (candidate.events(g.metric()) + 0.5) / (nc + 1.0);
-                delta[i] = rk / rc - 1;
-                // display only: the log ratio's delta-method variance, counts over units
-                variance[i] =
-                        designEffect(control, g.metric()) / (control.events(g.metric()) + 0.5)
-                                + designEffect(candidate, g.metric())
-                                        / (candidate.events(g.metric()) + 0.5);
-                if (enough[i]) {
-                    runningP[i] = Math.min(runningP[i], ratioTests[i].lastHarmP());
-                    lookP[i] = ratioTests[i].lastHarmP();
+                    double p = Math.max(look.harmP(), exact.lastHarmP());
+                    runningP[i] = Math.min(runningP[i], p);
+                    lookP[i] = p;
                 }
                 continue;
             }
@@ -747,21 +809,26 @@ public final class Judge implements Serializable {
                                     boundaryVariance(g, control, candidate));
             double tau2 = g.tau() * g.tau();
             double p;
-            if (g.direction() == Guardrail.Direction.EITHER) {
+            if (!(variance[i] < Double.POSITIVE_INFINITY)) {
+                p = 1.0; // a single unit carries an arm: its variance over units is unknown
+            } else if (g.direction() == Guardrail.Direction.EITHER) {
                 // two-sided: against the nearer edge of [-threshold, +threshold], at α/2 a side
                 double edge = Math.copySign(g.threshold(), delta[i]);
+                double outward = Math.abs(delta[i]);
                 p =
-                        Math.abs(delta[i]) > g.threshold()
+                        outward > g.threshold()
                                 ? Math.min(
                                         1,
-                                        2 * MixtureSprt.pValue(delta[i], edge, variance[i], tau2))
+                                        2
+                                                * MixtureSprt.oneSidedPValue(
+                                                        outward, Math.abs(edge), variance[i], tau2))
                                 : 1.0;
             } else {
                 // one-sided: the harmful direction as a positive difference
                 double harm = g.direction() == Guardrail.Direction.DECREASE ? -delta[i] : delta[i];
                 p =
                         harm > g.threshold()
-                                ? MixtureSprt.pValue(harm, g.threshold(), variance[i], tau2)
+                                ? MixtureSprt.oneSidedPValue(harm, g.threshold(), variance[i], tau2)
                                 : 1.0;
             }
             if (enough[i]) {
@@ -807,49 +874,50 @@ public final class Judge implements Serializable {
             String reason;
             String name = g.metric().wireName();
             if (quantileTests[i] != null && enough[i]) {
-                double passP = quantileTests[i].lastPassP(); // this look's: valid at any look
                 double bound = 0.01 + g.threshold();
                 if (rejected[i]) {
                     result = Verdict.Result.FAIL;
                     reason =
                             String.format(
-                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, more than %.2f %% (its p99 beyond the ratio; e-process p %.2g)",
+                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, more than %.2f %% (its p99 beyond the ratio; p %.2g)",
                                     name, 100 * delta[i], g.ratio(), 100 * bound, tested[i]);
-                } else if (passP <= policy.alpha()) {
+                } else if (passP[i] <= policy.alpha()) {
                     result = Verdict.Result.PASS;
                     reason =
                             String.format(
-                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, fewer than %.2f %% (its p99 within the ratio; e-process p %.2g)",
+                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, fewer than %.2f %% (its p99 within the ratio; p %.2g)",
                                     name,
                                     100 * delta[i],
                                     g.ratio(),
                                     100 * (0.01 + g.margin()),
-                                    passP);
+                                    passP[i]);
                 } else {
                     result = Verdict.Result.INCONCLUSIVE;
                     reason =
                             String.format(
                                     "%s: %.2f %% of the candidate's scorings slower than %.2f x the control's p99, not yet shown above or below %.2f %% (p %.2g and %.2g)",
-                                    name, 100 * delta[i], g.ratio(), 100 * bound, tested[i], passP);
+                                    name,
+                                    100 * delta[i],
+                                    g.ratio(),
+                                    100 * bound,
+                                    tested[i],
+                                    passP[i]);
                 }
             } else if (g.relative() && enough[i]) {
-                double r = MixtureSprt.radius(variance[i], 1.0, policy.alpha());
-                double ratio = 1 + delta[i];
-                lower = ratio * Math.exp(-r) - 1;
-                upper = ratio * Math.exp(r) - 1;
-                double passP = ratioTests[i].lastPassP();
+                lower = Math.expm1(looks[i].lower());
+                upper = Math.expm1(looks[i].upper());
                 if (rejected[i]) {
                     result = Verdict.Result.FAIL;
                     reason =
                             String.format(
-                                    "%s: candidate %.5f vs control %.5f, %+.1f %% exceeds the allowed +%.1f %% (e-process p %.2g)",
+                                    "%s: candidate %.5f vs control %.5f, %+.1f %% exceeds the allowed +%.1f %% (p %.2g)",
                                     name, pc, pb, 100 * delta[i], 100 * g.threshold(), tested[i]);
-                } else if (passP <= policy.alpha()) {
+                } else if (passP[i] <= policy.alpha()) {
                     result = Verdict.Result.PASS;
                     reason =
                             String.format(
-                                    "%s: candidate %.5f vs control %.5f (%+.1f %%), below the margin +%.1f %% (e-process p %.2g)",
-                                    name, pc, pb, 100 * delta[i], 100 * g.margin(), passP);
+                                    "%s: candidate %.5f vs control %.5f (%+.1f %%), below the margin +%.1f %% (p %.2g)",
+                                    name, pc, pb, 100 * delta[i], 100 * g.margin(), passP[i]);
                 } else {
                     result = Verdict.Result.INCONCLUSIVE;
                     reason =
@@ -862,7 +930,7 @@ public final class Judge implements Serializable {
                                     100 * g.threshold(),
                                     100 * g.margin(),
                                     tested[i],
-                                    passP);
+                                    passP[i]);
                 }
             } else if (g.metric() == Guardrail.Metric.SCORE_PSI && enough[i]) {
                 pb = Double.NaN;
@@ -886,18 +954,16 @@ public final class Judge implements Serializable {
                 }
             } else if (!enough[i]) {
                 result = Verdict.Result.INCONCLUSIVE;
-                double ub = effectiveUnits(control, g.metric());
-                double uc = effectiveUnits(candidate, g.metric());
                 reason =
-                        nb >= policy.minSamples() && nc >= policy.minSamples()
-                                ? String.format(
-                                        "%s: too few effective units (control %.1f, candidate %.1f; need %.0f each): a few units weigh most of an arm's traffic",
-                                        name, ub, uc, MIN_EFFECTIVE_UNITS)
-                                : String.format(
-                                        "%s: too few samples (control %d, candidate %d; need %d each)",
-                                        name, nb, nc, policy.minSamples());
+                        String.format(
+                                "%s: too few samples (control %d, candidate %d; need %d each)",
+                                name, nb, nc, policy.minSamples());
             } else {
-                double r = MixtureSprt.radius(variance[i], g.tau() * g.tau(), policy.alpha());
+                double r =
+                        variance[i] < Double.POSITIVE_INFINITY
+                                ? MixtureSprt.oneSidedRadius(
+                                        variance[i], g.tau() * g.tau(), policy.alpha())
+                                : Double.POSITIVE_INFINITY;
                 lower = delta[i] - r;
                 upper = delta[i] + r;
                 if (rejected[i]) {
@@ -959,7 +1025,7 @@ public final class Judge implements Serializable {
 
     /** Named by a relative guardrail's result. */
     public static final String RATIO_TEST =
-            "conditional-binomial e-process for the rate ratio (exact for rare events; mixture over ratios x1.25^j beyond the boundary); one-sided always-valid p, Holm; interval: approximate (log ratio, delta method)";
+            "mSPRT on the log rate ratio, its variance over units (cluster-robust delta method; at least its value at the boundary's split of the events), with the conditional-binomial e-process for independent scorings: a decision needs both; one-sided always-valid p, Holm";
 
     private void freshRatioTests() {
         for (int i = 0; i < ratioTests.length; i++) {
@@ -974,11 +1040,11 @@ public final class Judge implements Serializable {
 
     /** Named by a latency guardrail's result. */
     public static final String QUANTILE_TEST =
-            "sequential binomial quantile test of the candidate's share above ratio x the control's p99 (upper 99 % bound for harm, lower for a pass) against 1 %; e-process (mixture over shares x1.25^j), exact for independent scorings; one-sided always-valid p, Holm; no interval";
+            "quantile test of the candidate's share above ratio x the control's p99 (upper 99 % bound for harm, lower for a pass) against 1 %: mSPRT on the share, its variance over units (design effect of the slow share; at least the binomial at the boundary), with the binomial e-process for independent scorings: a decision needs both; one-sided always-valid p, Holm";
 
     /**
-     * Adds the window to each relative guardrail's test: each arm's counts divided by its design
-     * effect over units (Rao and Scott), from the rollout's counts so far.
+     * Adds the window to each relative and latency guardrail's exact test for independent scorings
+     * (no design effect: {@link #unitLevel} covers the units).
      */
     private void addToRatioTests(Evidence e) {
         for (int i = 0; i < quantileTests.length; i++) {
@@ -989,7 +1055,7 @@ public final class Judge implements Serializable {
                         e.candidate().slow(),
                         e.candidate().slowLow(),
                         e.candidate().cutScored(),
-                        slowDesignEffect(candidate));
+                        1);
             }
         }
         for (int i = 0; i < ratioTests.length; i++) {
@@ -1002,8 +1068,48 @@ public final class Judge implements Serializable {
                     e.control().n(m),
                     e.candidate().events(m),
                     e.candidate().n(m),
-                    Math.max(designEffect(control, m), designEffect(candidate, m)));
+                    1);
         }
+    }
+
+    /**
+     * A relative or latency guardrail's test over units on the rollout's data so far: the log ratio
+     * of the arms' rates, or the candidate's share above the latency cut, with its cluster-robust
+     * variance ({@link DeltaMethodSprt}).
+     */
+    private DeltaMethodSprt.Look unitLevel(Guardrail g, int i) {
+        Guardrail.Metric m = g.metric();
+        if (quantileTests[i] != null) {
+            double harm = 0.01 + g.threshold();
+            return DeltaMethodSprt.share(
+                    candidate.slow(),
+                    candidate.slowLow(),
+                    candidate.cutScored(),
+                    slowDesignEffect(candidate),
+                    harm,
+                    0.01 + g.margin(),
+                    harm,
+                    policy.alpha());
+        }
+        return DeltaMethodSprt.ratio(
+                control.events(m),
+                control.n(m),
+                designEffect(control, m),
+                candidate.events(m),
+                candidate.n(m),
+                designEffect(candidate, m),
+                1 + g.threshold(),
+                1 + g.margin(),
+                ratioTau(g),
+                policy.alpha());
+    }
+
+    /**
+     * The log-ratio mixture's standard deviation: the margin's size on the log scale (at least that
+     * of a 10 % increase), the differences the test is most sensitive to.
+     */
+    static double ratioTau(Guardrail g) {
+        return Math.log1p(Math.max(g.margin(), 0.1));
     }
 
     /**
@@ -1169,7 +1275,7 @@ public final class Judge implements Serializable {
         }
         if (m == Guardrail.Metric.FLIP_RATE) {
             return RateDifferenceTest.passPAlone(
-                    candidate.events(m), candidate.n(m), g.margin(), designEffect(candidate, m));
+                    candidate.events(m), candidate.n(m), g.margin(), 1);
         }
         return RateDifferenceTest.passP(
                 control.events(m),
@@ -1177,7 +1283,7 @@ public final class Judge implements Serializable {
                 candidate.events(m),
                 candidate.n(m),
                 g.margin(),
-                Math.max(designEffect(control, m), designEffect(candidate, m)));
+                1);
     }
 
     /** Whether the always-valid interval lies within the margin on the guardrail's harmful side. */

@@ -16,6 +16,8 @@ package io.canaryflow.operators.judge;
  * @param quantileHarmLogs per guardrail, a latency one's quantile test state (null for the others)
  * @param quantilePassLogs its pass test state
  * @param quantilePValues its harm and pass running p-values
+ * @param awaiting the rollout waits for a person since an INCONCLUSIVE step (false in states from
+ *     before it existed)
  */
 public record JudgeState(
         String policy,
@@ -41,4 +43,5 @@ public record JudgeState(
         double share,
         double[][] quantileHarmLogs,
         double[][] quantilePassLogs,
-        double[][] quantilePValues) {}
+        double[][] quantilePValues,
+        boolean awaiting) {}

@@ -46,6 +46,74 @@ public final class MixtureSprt {
         return Math.min(1, 1 / likelihoodRatio(d, theta0, v, tau2));
     }
 
+    /**
+     * The one-sided mixture likelihood ratio against θ ≤ θ₀: the normal likelihood ratios of
+     * alternatives θ₀ + δ mixed over a half-normal δ ~ |N(0, τ²)|,
+     *
+     * <pre>Λ₊ = 2 Φ(x τ / sqrt(V (V + τ²))) · Λ(θ₀),  x = d − θ₀</pre>
+     *
+     * <p>Every alternative lies above θ₀, so for every θ ≤ θ₀ each likelihood ratio has mean at
+     * most 1 and Λ₊ is a nonnegative supermartingale: valid for the whole one-sided null, not only
+     * at its edge, and, when the evidence points above θ₀, twice the two-sided mixture (the same
+     * boundary as testing the two-sided one at 2α).
+     */
+    public static double oneSidedLikelihoodRatio(double d, double theta0, double v, double tau2) {
+        check(v, tau2);
+        double x = d - theta0;
+        double s = x * Math.sqrt(tau2 / (v * (v + tau2)));
+        // log Λ₊ = ln 2 + ln Φ(s) + log Λ, kept finite for large |x|
+        double log =
+                Math.log(2)
+                        + logPhi(s)
+                        + 0.5 * Math.log(v / (v + tau2))
+                        + tau2 * x * x / (2 * v * (v + tau2));
+        return Math.exp(log);
+    }
+
+    /**
+     * min(1, 1/Λ₊): this look's p-value of "θ ≤ θ₀"; the always-valid one is its running minimum.
+     */
+    public static double oneSidedPValue(double d, double theta0, double v, double tau2) {
+        return Math.min(1, 1 / oneSidedLikelihoodRatio(d, theta0, v, tau2));
+    }
+
+    /**
+     * The distance x by which an estimate must exceed θ₀ for Λ₊ to reach 1/α: the one-sided
+     * always-valid bound, {@code d − x} a lower confidence bound of θ at every look (and {@code d +
+     * x} an upper one, mirrored).
+     */
+    public static double oneSidedRadius(double v, double tau2, double alpha) {
+        check(v, tau2);
+        if (!(alpha > 0 && alpha < 1)) {
+            throw new IllegalArgumentException("alpha must be in (0, 1), got " + alpha);
+        }
+        double target = Math.log(1 / alpha);
+        double lo = 0;
+        double hi = radius(v, tau2, alpha); // the two-sided radius at α always suffices
+        for (int i = 0; i < 60; i++) {
+            double mid = 0.5 * (lo + hi);
+            if (Math.log(oneSidedLikelihoodRatio(mid, 0, v, tau2)) >= target) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        return hi;
+    }
+
+    /** ln Φ(s), accurate far into the lower tail. */
+    static double logPhi(double s) {
+        if (s > -5) {
+            return Math.log(io.canaryflow.operators.drift.SpecialFunctions.normalCdf(s));
+        }
+        // Mills' ratio: Φ(s) ≈ φ(s)/|s| (1 − 1/s² + 3/s⁴)
+        double s2 = s * s;
+        return -0.5 * s2
+                - 0.5 * Math.log(2 * Math.PI)
+                - Math.log(-s)
+                + Math.log1p(-1 / s2 + 3 / (s2 * s2));
+    }
+
     private static void check(double v, double tau2) {
         if (!(v > 0) || !(tau2 > 0)) {
             throw new IllegalArgumentException(

@@ -212,8 +212,18 @@ public final class Rollout {
         return Outcome.applied(null);
     }
 
+    /**
+     * RESUME: windows are judged again; a rollout waiting since an INCONCLUSIVE step may move on,
+     * its maximum durations counted afresh.
+     */
     public Outcome resume() throws Exception {
         store.paused(false);
+        JudgeState state = store.judge();
+        if (state != null && state.awaiting()) {
+            Judge judge = Judge.restore(state);
+            judge.resume();
+            store.judge(judge.state());
+        }
         return Outcome.applied(null);
     }
 

@@ -19,7 +19,12 @@ import java.util.Locale;
  * @param maxStepMillis event time a step may last at most: then the rollout ends with {@code
  *     timeoutAction}
  * @param maxRolloutMillis event time the whole rollout may last at most, the same way
- * @param timeoutAction how a rollout that reached a maximum duration ends: ROLLBACK or PROMOTE
+ * @param timeoutAction what a rollout that reached a maximum duration without a decision does:
+ *     INCONCLUSIVE (it says so and waits for a person, its harm still judged: {@code pause}),
+ *     ROLLBACK or PROMOTE
+ * @param advanceOn what moves a canary from one step to the next below the last: {@code NO_HARM}
+ *     (no guardrail fails once the step's minimum time and samples are met), or {@code PASS} (every
+ *     guardrail passes). The promotion always needs every guardrail to pass.
  */
 public record RolloutPolicy(
         List<Double> schedule,
@@ -33,15 +38,59 @@ public record RolloutPolicy(
         long windowMillis,
         long maxStepMillis,
         long maxRolloutMillis,
-        Verdict.Action timeoutAction)
+        Verdict.Action timeoutAction,
+        AdvanceOn advanceOn)
         implements Serializable {
+
+    /** What moves a canary from one step to the next below the last (see {@code advanceOn}). */
+    public enum AdvanceOn {
+        /**
+         * No guardrail fails: a step below the last limits how many units a harmful candidate
+         * reaches while its harm tests gather evidence. A small step cannot show a candidate within
+         * a margin (its few units carry too little information about the rest), so asking it to
+         * would stop every rollout at its first step.
+         */
+        NO_HARM,
+        /** Every guardrail passes, at every step. */
+        PASS
+    }
+
+    /** A policy that advances on {@link AdvanceOn#NO_HARM}. */
+    public RolloutPolicy(
+            List<Double> schedule,
+            long minStepMillis,
+            long minSamples,
+            List<Guardrail> guardrails,
+            double alpha,
+            double srmP,
+            int failLimit,
+            boolean dryRun,
+            long windowMillis,
+            long maxStepMillis,
+            long maxRolloutMillis,
+            Verdict.Action timeoutAction) {
+        this(
+                schedule,
+                minStepMillis,
+                minSamples,
+                guardrails,
+                alpha,
+                srmP,
+                failLimit,
+                dryRun,
+                windowMillis,
+                maxStepMillis,
+                maxRolloutMillis,
+                timeoutAction,
+                AdvanceOn.NO_HARM);
+    }
 
     /** Default maximum durations: a step 6 h, a rollout 48 h (event time). */
     public static final long DEFAULT_MAX_STEP_MILLIS = 6 * 3_600_000L;
 
     public static final long DEFAULT_MAX_ROLLOUT_MILLIS = 48 * 3_600_000L;
 
-    /** A policy with the default maximum durations, ending in ROLLBACK. */
+    /** A policy with the default maximum durations, pausing as INCONCLUSIVE at them. */
     public RolloutPolicy(
             List<Double> schedule,
             long minStepMillis,
@@ -64,7 +113,7 @@ public record RolloutPolicy(
                 windowMillis,
                 Math.max(DEFAULT_MAX_STEP_MILLIS, minStepMillis),
                 Math.max(DEFAULT_MAX_ROLLOUT_MILLIS, minStepMillis),
-                Verdict.Action.ROLLBACK);
+                Verdict.Action.INCONCLUSIVE);
     }
 
     /** A policy judging every monitoring window. */
@@ -103,10 +152,15 @@ public record RolloutPolicy(
             throw new IllegalArgumentException(
                     "the maximum step and rollout durations must be at least the minimum step duration");
         }
-        if (timeoutAction != Verdict.Action.ROLLBACK && timeoutAction != Verdict.Action.PROMOTE) {
+        if (timeoutAction != Verdict.Action.ROLLBACK
+                && timeoutAction != Verdict.Action.PROMOTE
+                && timeoutAction != Verdict.Action.INCONCLUSIVE) {
             throw new IllegalArgumentException(
-                    "a rollout at its maximum duration ends in ROLLBACK or PROMOTE, got "
+                    "a rollout at its maximum duration pauses as INCONCLUSIVE or ends in ROLLBACK or PROMOTE, got "
                             + timeoutAction);
+        }
+        if (advanceOn == null) {
+            advanceOn = AdvanceOn.NO_HARM;
         }
         if (failLimit < 1 || minSamples < 1 || minStepMillis < 0) {
             throw new IllegalArgumentException(
@@ -143,7 +197,8 @@ public record RolloutPolicy(
                     "window",
                     "max-step-duration",
                     "max-duration",
-                    "timeout-action");
+                    "timeout-action",
+                    "advance-on");
 
     /** The fields {@link #fromFields} reads back as this policy (durations in milliseconds). */
     public java.util.Map<String, String> toFields() {
@@ -159,7 +214,8 @@ public record RolloutPolicy(
         f.put("window", windowMillis + " ms");
         f.put("max-step-duration", maxStepMillis + " ms");
         f.put("max-duration", maxRolloutMillis + " ms");
-        f.put("timeout-action", timeoutAction.name().toLowerCase(Locale.ROOT));
+        f.put("timeout-action", timeoutName(timeoutAction));
+        f.put("advance-on", advanceOn.name().toLowerCase(Locale.ROOT).replace('_', '-'));
         return f;
     }
 
@@ -195,7 +251,7 @@ public record RolloutPolicy(
      * min-step-duration 5 min; min-samples 1000; guardrails {@code
      * inference_error_rate:0.01:critical}; alpha 0.05; srm-p 0.001; fail-limit 2; dry-run false;
      * window: each monitoring window; max-step-duration 6 h; max-duration 48 h; timeout-action
-     * rollback.
+     * pause; advance-on no-harm.
      *
      * @param prefix put before a field's name in error messages
      * @throws IllegalArgumentException naming the field at fault
@@ -256,15 +312,30 @@ public record RolloutPolicy(
         Verdict.Action timeout =
                 r.read(
                         "timeout-action",
-                        v -> {
-                            String a = v.toUpperCase(Locale.ROOT);
-                            if (!a.equals("ROLLBACK") && !a.equals("PROMOTE")) {
-                                throw new IllegalArgumentException(
-                                        "must be rollback or promote, got '" + v + "'");
-                            }
-                            return Verdict.Action.valueOf(a);
-                        },
-                        Verdict.Action.ROLLBACK);
+                        v ->
+                                switch (v.toLowerCase(Locale.ROOT)) {
+                                    case "pause" -> Verdict.Action.INCONCLUSIVE;
+                                    case "rollback" -> Verdict.Action.ROLLBACK;
+                                    case "promote" -> Verdict.Action.PROMOTE;
+                                    default ->
+                                            throw new IllegalArgumentException(
+                                                    "must be pause, rollback or promote, got '"
+                                                            + v
+                                                            + "'");
+                                },
+                        Verdict.Action.INCONCLUSIVE);
+        AdvanceOn advanceOn =
+                r.read(
+                        "advance-on",
+                        v ->
+                                switch (v.toLowerCase(Locale.ROOT)) {
+                                    case "no-harm" -> AdvanceOn.NO_HARM;
+                                    case "pass" -> AdvanceOn.PASS;
+                                    default ->
+                                            throw new IllegalArgumentException(
+                                                    "must be no-harm or pass, got '" + v + "'");
+                                },
+                        AdvanceOn.NO_HARM);
         if (problems.isEmpty()) {
             try {
                 return new RolloutPolicy(
@@ -279,12 +350,20 @@ public record RolloutPolicy(
                         window,
                         maxStep,
                         maxRollout,
-                        timeout);
+                        timeout,
+                        advanceOn);
             } catch (IllegalArgumentException e) {
                 problems.add(prefix.replaceAll("\\.$", "") + ": " + e.getMessage());
             }
         }
         throw new Invalid(problems);
+    }
+
+    /** How {@code timeout-action} names an action: {@code pause} for INCONCLUSIVE. */
+    static String timeoutName(Verdict.Action action) {
+        return action == Verdict.Action.INCONCLUSIVE
+                ? "pause"
+                : action.name().toLowerCase(Locale.ROOT);
     }
 
     /** A policy's fields were wrong: every problem, each naming its key. */

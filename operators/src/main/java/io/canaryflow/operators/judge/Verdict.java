@@ -33,7 +33,14 @@ public record Verdict(
         ROLLBACK,
         HOLD,
         UNHEALTHY,
-        NO_DATA
+        NO_DATA,
+        /**
+         * A step reached its maximum duration (or the rollout its own) with no guardrail failing
+         * and not all passing: the evidence decides neither way. Routing stays as it is, the judge
+         * keeps judging harm (a FAIL still rolls back) but moves the ramp no further until a person
+         * sends RESUME (which restarts the clocks), PROMOTE or ABORT.
+         */
+        INCONCLUSIVE
     }
 
     /**

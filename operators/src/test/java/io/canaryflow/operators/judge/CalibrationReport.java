@@ -103,24 +103,37 @@ class CalibrationReport {
         }
     }
 
+    /**
+     * One scenario's rollouts: how each ended (rolled back or promoted by evidence, or INCONCLUSIVE
+     * at a maximum duration), when (minutes of event time from the start), and what the
+     * fixed-horizon reference test says on the same data at the same end point.
+     */
     record Row(
             Scenario s,
             int runs,
             int rollbacks,
             int promotions,
             int undecided,
-            double medianWindows,
-            int maxWindows) {}
+            int promotedWithin7h,
+            double[] rollbackMinutes,
+            double[] promoteMinutes,
+            int referenceHarm,
+            int referencePass) {
+        double medianWindows() {
+            return percentile(all(), 0.5);
+        }
 
+        double[] all() {
+            double[] a = new double[rollbackMinutes.length + promoteMinutes.length];
+            System.arraycopy(rollbackMinutes, 0, a, 0, rollbackMinutes.length);
+            System.arraycopy(promoteMinutes, 0, a, rollbackMinutes.length, promoteMinutes.length);
+            return a;
+        }
+    }
+
+    /** The policy the targets name: the defaults, with {@code guardrail}. */
     static RolloutPolicy policy(String guardrail) {
-        return RolloutPolicy.fromFields(
-                Map.of(
-                        "min-step-duration", "10 min",
-                        "min-samples", "500",
-                        "guardrails", guardrail,
-                        "max-step-duration", "4 h",
-                        "max-duration", "24 h"),
-                "");
+        return RolloutPolicy.fromFields(Map.of("guardrails", guardrail), "");
     }
 
     static Row run(Scenario s, int runs, long seed) {
@@ -128,9 +141,13 @@ class CalibrationReport {
         int rollbacks = 0;
         int promotions = 0;
         int undecided = 0;
-        int maxWindows = 0;
-        List<Integer> windowsToDecision = new ArrayList<>();
+        int within7h = 0;
+        int referenceHarm = 0;
+        int referencePass = 0;
+        List<Double> rollbackAt = new ArrayList<>();
+        List<Double> promoteAt = new ArrayList<>();
         RolloutPolicy policy = policy(s.guardrail());
+        Guardrail g = policy.guardrails().get(0);
         for (int r = 0; r < runs; r++) {
             UnitTraffic traffic =
                     new UnitTraffic(random, UNITS, SHAPE, 3.0, s.baseRate(), RATE_SHAPE)
@@ -140,50 +157,80 @@ class CalibrationReport {
                             ? Judge.forShadow(policy)
                             : s.abShare() > 0 ? Judge.forAb(policy) : new Judge(policy);
             Verdict last = null;
+            ArmCounts control = ArmCounts.NONE;
+            ArmCounts candidate = ArmCounts.NONE;
             int w = 0;
             while (!judge.done()
                     && w < 10_000
+                    && !(last != null && last.action() == Verdict.Action.INCONCLUSIVE)
                     && !(s.flips() != null
                             && last != null
                             && last.action() == Verdict.Action.ADVANCE)) {
+                Evidence e;
                 if (s.flips() != null) {
-                    last = judge.judge(traffic.shadowWindow(random, w, s.flips(), true));
-                    w++;
-                    continue;
+                    e = traffic.shadowWindow(random, w, s.flips(), true);
+                } else {
+                    double activity = s.diurnal() ? 1 + 0.8 * Math.sin(2 * Math.PI * w / 240.0) : 1;
+                    double drift = s.drifting() ? 1 + 0.5 * w / 240.0 : 1;
+                    e =
+                            s.abShare() > 0
+                                    ? traffic.abWindow(random, w, s.abShare(), s.errorFactor())
+                                    : traffic.rampWindow(
+                                            random,
+                                            w,
+                                            judge.currentPercent(),
+                                            s.errorFactor(),
+                                            s.keptShare(),
+                                            activity,
+                                            drift,
+                                            s.latency());
                 }
-                double activity = s.diurnal() ? 1 + 0.8 * Math.sin(2 * Math.PI * w / 240.0) : 1;
-                double drift = s.drifting() ? 1 + 0.5 * w / 240.0 : 1;
-                last =
-                        judge.judge(
-                                s.abShare() > 0
-                                        ? traffic.abWindow(random, w, s.abShare(), s.errorFactor())
-                                        : traffic.rampWindow(
-                                                random,
-                                                w,
-                                                judge.currentPercent(),
-                                                s.errorFactor(),
-                                                s.keptShare(),
-                                                activity,
-                                                drift,
-                                                s.latency()));
+                last = judge.judge(e);
+                if (e.control().attempts() > 0 && e.candidate().attempts() > 0) {
+                    control = control.plus(e.control());
+                    candidate = candidate.plus(e.candidate());
+                }
                 w++;
             }
-            maxWindows = Math.max(maxWindows, w);
-            windowsToDecision.add(w);
-            boolean timedOut =
-                    last.reasons().stream().anyMatch(x -> x.contains("without a decision"));
-            if (timedOut) {
+            Reference ref = Reference.of(g, control, candidate, policy.alpha());
+            referenceHarm += ref.harm() ? 1 : 0;
+            referencePass += ref.pass() ? 1 : 0;
+            if (last.action() == Verdict.Action.INCONCLUSIVE
+                    || last.reasons().stream().anyMatch(x -> x.contains("without a decision"))) {
                 undecided++;
             } else if (last.action() == Verdict.Action.ROLLBACK) {
                 rollbacks++;
+                rollbackAt.add((double) w);
             } else if (last.action() == Verdict.Action.PROMOTE
                     || last.action() == Verdict.Action.ADVANCE) {
                 promotions++;
+                promoteAt.add((double) w);
+                within7h += w <= 7 * 60 ? 1 : 0;
+            } else {
+                undecided++;
             }
         }
-        int[] sorted = windowsToDecision.stream().mapToInt(Integer::intValue).sorted().toArray();
         return new Row(
-                s, runs, rollbacks, promotions, undecided, sorted[sorted.length / 2], maxWindows);
+                s,
+                runs,
+                rollbacks,
+                promotions,
+                undecided,
+                within7h,
+                rollbackAt.stream().mapToDouble(Double::doubleValue).sorted().toArray(),
+                promoteAt.stream().mapToDouble(Double::doubleValue).sorted().toArray(),
+                referenceHarm,
+                referencePass);
+    }
+
+    /** The q-quantile of sorted values (NaN when there are none). */
+    static double percentile(double[] values, double q) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
     }
 
     @Test
@@ -196,8 +243,25 @@ class CalibrationReport {
         String lab = "label_error_rate:+50%:critical:margin=+50%";
         String labAbs = "label_error_rate:0.02:critical";
         String flip = "flip_rate:0.02:critical";
+        String defaults = "inference_error_rate:0.01:critical";
+        String rel1 = "inference_error_rate:+50%:critical";
         List<Scenario> scenarios =
                 List.of(
+                        new Scenario(
+                                "A/A, 0.1 %, default guardrail",
+                                "null (harm)", defaults, 0.001, 1, 1, false, false),
+                        new Scenario(
+                                "2 x the errors at a 1 % base",
+                                "null (pass)", rel1, 0.01, 2, 1, false, false),
+                        new Scenario(
+                                "6 x the errors at a 0.1 % base",
+                                "null (pass)", rel1, 0.001, 6, 1, false, false),
+                        Scenario.latency(
+                                "p99 2.2 x the control's (0.7 % timeouts at 1 s)",
+                                "null (pass)", p99, latency(1.78, 0.007, 0)),
+                        new Scenario(
+                                "loses 2 % of its requests unreported, default guardrail",
+                                "lost scorings", defaults, 0.001, 1, 0.98, false, false),
                         new Scenario("A/A, 2 %", "null (harm)", rel, 0.02, 1, 1, false, false),
                         new Scenario("A/A, 0.1 %", "null (harm)", rel, 0.001, 1, 1, false, false),
                         new Scenario("A/A, 0.01 %", "null (harm)", rel, 0.0001, 1, 1, false, false),
@@ -313,17 +377,24 @@ class CalibrationReport {
                                 "shadow phase: flips at 1.5 x the threshold (3 %)",
                                 "null (pass)", flip, flips(1.5)));
         String only = System.getProperty("calibration.only", "");
-        scenarios = scenarios.stream().filter(s -> s.name().contains(only)).toList();
+        // one name or several, separated by '|'
+        scenarios =
+                scenarios.stream()
+                        .filter(
+                                s ->
+                                        java.util.Arrays.stream(only.split("\\|"))
+                                                .anyMatch(o -> s.name().contains(o)))
+                        .toList();
         StringBuilder table = new StringBuilder();
         table.append(
-                "| scenario | guardrail | which null | runs | rolled back | promoted | undecided at the maximum duration | median windows to the end | longest rollout (windows) |\n");
-        table.append("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+                "| scenario | guardrail | which null | runs | rolled back | promoted | inconclusive (timeout) | promoted within 7 h | minutes to roll back: median, p90 | minutes to promote: median, p90 | reference z-test at the end point: harm shown | within the margin shown |\n");
+        table.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         long seed = 20261129;
         for (Scenario s : scenarios) {
             Row r = run(s, runs, seed++);
             table.append(
                     String.format(
-                            "| %s | `%s` | %s | %d | %s | %s | %s | %.0f | %d |%n",
+                            "| %s | `%s` | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                             s.name(),
                             s.guardrail(),
                             s.truth(),
@@ -331,8 +402,15 @@ class CalibrationReport {
                             share(r.rollbacks(), runs),
                             share(r.promotions(), runs),
                             share(r.undecided(), runs),
-                            r.medianWindows(),
-                            r.maxWindows()));
+                            share(r.promotedWithin7h(), runs),
+                            times(r.rollbackMinutes()),
+                            times(r.promoteMinutes()),
+                            share(r.referenceHarm(), runs),
+                            share(r.referencePass(), runs)));
+            System.out.println(
+                    "ROW "
+                            + table.substring(table.lastIndexOf("\n", table.length() - 2) + 1)
+                                    .trim());
         }
         System.out.printf(
                 "%nCALIBRATION: %d units, activity Pareto %.1f, rates gamma shape %.1f%n%s",
@@ -367,6 +445,12 @@ class CalibrationReport {
     /** Half the scorings labelled, units wrong at 10 % on average (gamma shape 2). */
     static UnitTraffic.Labels labels(double candidateFactor) {
         return new UnitTraffic.Labels(0.5, 0.10, 2, candidateFactor);
+    }
+
+    static String times(double[] minutes) {
+        return minutes.length == 0
+                ? "—"
+                : String.format("%.0f, %.0f", percentile(minutes, 0.5), percentile(minutes, 0.9));
     }
 
     static String share(int k, int runs) {

@@ -194,7 +194,9 @@ class JudgeStateMachineTest {
                         "guardrails", guardrail,
                         "max-step-duration", maxStep,
                         "max-duration", maxRollout,
-                        "timeout-action", action),
+                        "timeout-action", action,
+                        // a step that cannot pass must hold at it, not move on for want of harm
+                        "advance-on", "pass"),
                 "");
     }
 
@@ -400,5 +402,151 @@ class JudgeStateMachineTest {
                                 0.5,
                                 true));
         assertThat(first.action()).isEqualTo(Verdict.Action.ROLLBACK);
+    }
+
+    /** A policy of 1 s steps whose guardrail an A/A candidate can never pass (threshold 0). */
+    private static RolloutPolicy neverPasses(String timeoutAction) {
+        return RolloutPolicy.fromFields(
+                java.util.Map.of(
+                        "min-step-duration", "2 s",
+                        "min-samples", "500",
+                        "guardrails", "inference_error_rate:0:critical",
+                        "max-step-duration", "30 s",
+                        "max-duration", "1 h",
+                        "timeout-action", timeoutAction),
+                "");
+    }
+
+    @Test
+    void shouldAdvanceBelowTheLastStepOnNoHarmButPromoteOnlyOnAPass() {
+        Judge judge = new Judge(neverPasses("pause"));
+        SplittableRandom random = new SplittableRandom(11);
+        List<Verdict> moves = new ArrayList<>();
+        Verdict last = null;
+        int w = 0;
+        while (w < 200 && (last == null || last.action() != Verdict.Action.INCONCLUSIVE)) {
+            last = judge.judge(JudgeScenarios.window(random, w++, 2_000, 0.01, 0.01));
+            if (last.action() == Verdict.Action.ADVANCE) {
+                moves.add(last);
+                assertThat(last.reasons()).anyMatch(r -> r.contains("advance-on no-harm"));
+            }
+        }
+        assertThat(moves).extracting(Verdict::stepTo).containsExactly(5.0, 10.0, 25.0, 50.0);
+        // the last step needs a PASS: none comes, so the step's 30 s end it as INCONCLUSIVE
+        assertThat(last.action()).isEqualTo(Verdict.Action.INCONCLUSIVE);
+        assertThat(last.stepFrom()).isEqualTo(50.0);
+        assertThat(last.stepTo()).isEqualTo(50.0);
+        assertThat(last.reasons().get(last.reasons().size() - 1))
+                .contains("max-step-duration")
+                .contains("waits for a person");
+        assertThat(judge.done()).isFalse();
+        assertThat(judge.awaiting()).isTrue();
+    }
+
+    @Test
+    void shouldWaitForAPersonAfterAnInconclusiveStepYetStillRollBackOnHarm() {
+        Judge judge = new Judge(neverPasses("pause"));
+        SplittableRandom random = new SplittableRandom(12);
+        int w = 0;
+        Verdict v = null;
+        while (v == null || v.action() != Verdict.Action.INCONCLUSIVE) {
+            v = judge.judge(JudgeScenarios.window(random, w++, 2_000, 0.01, 0.01));
+        }
+        // long past every maximum duration: no second timeout, no move of the ramp
+        for (int k = 0; k < 120; k++) {
+            v = judge.judge(JudgeScenarios.window(random, w++, 2_000, 0.01, 0.01));
+            assertThat(v.action()).isEqualTo(Verdict.Action.HOLD);
+            assertThat(v.stepTo()).isEqualTo(50.0);
+        }
+        assertThat(v.reasons()).anyMatch(r -> r.contains("waits for a person"));
+        // harm still ends it
+        while (!judge.done() && w < 1_000) {
+            v = judge.judge(JudgeScenarios.window(random, w++, 2_000, 0.01, 0.05));
+        }
+        assertThat(v.action()).isEqualTo(Verdict.Action.ROLLBACK);
+    }
+
+    @Test
+    void shouldCountTheClocksAfreshOnResumeAfterAnInconclusiveStep() {
+        Judge judge = new Judge(neverPasses("pause"));
+        SplittableRandom random = new SplittableRandom(13);
+        int w = 0;
+        Verdict v = null;
+        while (v == null || v.action() != Verdict.Action.INCONCLUSIVE) {
+            v = judge.judge(JudgeScenarios.window(random, w++, 2_000, 0.01, 0.01));
+        }
+        for (int k = 0; k < 10; k++) {
+            judge.judge(JudgeScenarios.window(random, w++, 2_000, 0.01, 0.01));
+        }
+        Judge restored = Judge.restore(judge.state()); // the waiting survives a restore
+        assertThat(restored.awaiting()).isTrue();
+        restored.resume();
+        assertThat(restored.awaiting()).isFalse();
+        int resumedAt = w;
+        do {
+            v = restored.judge(JudgeScenarios.window(random, w++, 2_000, 0.01, 0.01));
+        } while (v.action() != Verdict.Action.INCONCLUSIVE && w < 1_000);
+        assertThat(w - resumedAt).isEqualTo(30); // a whole new max-step-duration of 30 s
+    }
+
+    @Test
+    void shouldRollBackAtTheTimeoutOnlyWhenTheTimeoutActionSaysSo() {
+        Judge judge = new Judge(neverPasses("rollback"));
+        SplittableRandom random = new SplittableRandom(14);
+        Verdict v = null;
+        int w = 0;
+        while (!judge.done() && w < 1_000) {
+            v = judge.judge(JudgeScenarios.window(random, w++, 2_000, 0.01, 0.01));
+        }
+        assertThat(v.action()).isEqualTo(Verdict.Action.ROLLBACK);
+        assertThat(v.reasons().get(v.reasons().size() - 1)).contains("ROLLBACK (timeout-action)");
+    }
+
+    @Test
+    void shouldJudgeAnArmThatOneHeavyUnitDominatesInsteadOfHoldingIt() {
+        // one unit sends 70 % of each arm's traffic, 300 light units the rest, all at 1 % errors;
+        // the old gate (10 effective units per arm) held every such rollout until its timeout
+        Judge judge = new Judge(JudgeScenarios.policy(0.01, false));
+        SplittableRandom random = new SplittableRandom(15);
+        Verdict v = null;
+        int w = 0;
+        while (!judge.done() && w < 400) {
+            v =
+                    judge.judge(
+                            new Evidence(
+                                    w * 1_000L,
+                                    (w + 1) * 1_000L,
+                                    dominated(random, 1),
+                                    dominated(random, 2),
+                                    0.5,
+                                    true));
+            assertThat(v.guardrails())
+                    .allSatisfy(g -> assertThat(g.reason()).doesNotContain("effective units"));
+            w++;
+        }
+        assertThat(v.action()).isEqualTo(Verdict.Action.PROMOTE);
+    }
+
+    /** An arm whose heavy unit sends 1,400 scorings a window and 300 light ones 2 each. */
+    private static ArmCounts dominated(SplittableRandom random, int arm) {
+        io.canaryflow.operators.units.UnitSketch units =
+                new io.canaryflow.operators.units.UnitSketch();
+        long attempts = 0;
+        long errors = 0;
+        for (int u = 0; u <= 300; u++) {
+            long n = u == 0 ? 1_400 : 2;
+            long x = JudgeScenarios.binomial(random, n, 0.01);
+            units.add(
+                    io.canaryflow.operators.units.UnitSketch.hash("arm" + arm + "-user" + u),
+                    n,
+                    x,
+                    n - x,
+                    0,
+                    1);
+            attempts += n;
+            errors += x;
+        }
+        return new ArmCounts(
+                attempts, errors, 0, 0, attempts - errors, 0, 0, 0, 0, 0, new long[0], 301, units);
     }
 }

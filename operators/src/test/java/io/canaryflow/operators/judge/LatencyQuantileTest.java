@@ -188,6 +188,7 @@ class LatencyQuantileTest {
         ArmCounts arm =
                 new ArmCounts(2_000, 0, 0, 0, 2_000, 2, 0, 0, 0, 0, new long[0], 0, null, 2);
         Verdict v = judge.judge(new Evidence(0, 60_000, arm, arm, 0.5, true));
-        assertThat(v.guardrails().get(0).test()).startsWith("sequential binomial quantile test");
+        assertThat(v.guardrails().get(0).test())
+                .startsWith("quantile test of the candidate's share");
     }
 }

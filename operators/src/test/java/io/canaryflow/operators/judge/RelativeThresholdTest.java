@@ -132,7 +132,7 @@ class RelativeThresholdTest {
                 .singleElement()
                 .satisfies(
                         g -> {
-                            assertThat(g.test()).startsWith("conditional-binomial e-process");
+                            assertThat(g.test()).startsWith("mSPRT on the log rate ratio");
                             assertThat(g.lower()).isLessThan(g.delta());
                             assertThat(g.upper()).isGreaterThan(g.delta());
                         });
