@@ -133,6 +133,8 @@ public final class ControlCodec {
         json.writeStringField("experiment", d.experiment());
         json.writeStringField("action", v.action().name());
         json.writeBooleanField("dry_run", v.dryRun());
+        json.writeBooleanField("timed_out", v.timedOut());
+        json.writeBooleanField("awaiting_person", v.awaiting());
         json.writeStringField("plan_id_before", d.planBefore().planId());
         json.writeStringField("plan_id", d.plan().planId());
         json.writeStringField("config_hash", d.configHash());

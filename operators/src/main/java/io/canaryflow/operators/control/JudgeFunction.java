@@ -52,9 +52,10 @@ import org.apache.flink.util.Collector;
  * restart the judge on it.
  *
  * <p>Gauges per experiment: {@code candidatePercent}, {@code lastAction} (ordinal of {@link
- * Verdict.Action}), and per guardrail {@code delta}, {@code upper} and {@code threshold}. Counter
- * per experiment and {@code action}: {@code decisions} (every judged experiment's, from 0 at start;
- * a replay after a failure counts its decisions again).
+ * Verdict.Action}), {@code awaitingPerson} (1 while the rollout waits for a person since an
+ * INCONCLUSIVE step, else 0), and per guardrail {@code delta}, {@code upper} and {@code threshold}.
+ * Counter per experiment and {@code action}: {@code decisions} (every judged experiment's, from 0
+ * at start; a replay after a failure counts its decisions again).
  */
 public class JudgeFunction
         extends KeyedCoProcessFunction<String, MonitoringRecord, SignedCommand, Decision> {
@@ -384,14 +385,16 @@ public class JudgeFunction
                 gauges.computeIfAbsent(
                         experiment,
                         e -> {
-                            double[] g = new double[2];
+                            double[] g = new double[3];
                             MetricGroup group = experimentGroup(e);
                             group.gauge("candidatePercent", () -> g[0]);
                             group.gauge("lastAction", () -> g[1]);
+                            group.gauge("awaitingPerson", () -> g[2]);
                             return g;
                         });
         values[0] = plan.canaryPercent();
         values[1] = v.action().ordinal();
+        values[2] = v.awaiting() ? 1 : 0;
         // by metric, registered as each guardrail first reports: verdicts carry the guardrails
         // judged in their phase (a shadow's flip_rate, not the canary's after it), or none; a
         // metric no longer judged (after the shadow phase, or a new plan) reads NaN, not its last

@@ -39,8 +39,25 @@ final class DeltaMethodSprt {
      * {@code lower} above the harm boundary is harm shown, {@code upper} below the pass boundary a
      * pass. p-values are min(1, 1/Λ) at this look; their running minimum is the always-valid one.
      */
-    record Look(double estimate, double harmP, double passP, double lower, double upper) {
-        static final Look NONE = new Look(Double.NaN, 1, 1, Double.NaN, Double.NaN);
+    record Look(
+            double estimate,
+            double harmP,
+            double passP,
+            double lower,
+            double upper,
+            double harmZ,
+            double passZ) {
+        static final Look NONE = new Look(Double.NaN, 1, 1, Double.NaN, Double.NaN, 1, 1);
+    }
+
+    /**
+     * The fixed-horizon one-sided p-value of an estimate {@code x} standard errors beyond its
+     * boundary (1 − Φ(x)): valid at one look planned in advance, not at every look.
+     */
+    static double fixedP(double x) {
+        return Double.isFinite(x)
+                ? io.canaryflow.operators.drift.SpecialFunctions.normalCdf(-x)
+                : x > 0 ? 0 : 1;
     }
 
     /**
@@ -90,7 +107,9 @@ final class DeltaMethodSprt {
                 harmP,
                 passP,
                 d - MixtureSprt.oneSidedRadius(vHarm, tau2, alpha),
-                d + MixtureSprt.oneSidedRadius(vPass, tau2, alpha));
+                d + MixtureSprt.oneSidedRadius(vPass, tau2, alpha),
+                fixedP((d - h) / Math.sqrt(vHarm)),
+                fixedP((p - d) / Math.sqrt(vPass)));
     }
 
     /**
@@ -151,6 +170,8 @@ final class DeltaMethodSprt {
                 harmP,
                 passP,
                 high - MixtureSprt.oneSidedRadius(vHarm, tau2, alpha),
-                low + MixtureSprt.oneSidedRadius(vPass, tau2, alpha));
+                low + MixtureSprt.oneSidedRadius(vPass, tau2, alpha),
+                fixedP((high - harmShare) / Math.sqrt(vHarm)),
+                fixedP((passShare - low) / Math.sqrt(vPass)));
     }
 }

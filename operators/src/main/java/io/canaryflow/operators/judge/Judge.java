@@ -74,6 +74,12 @@ public final class Judge implements Serializable {
     /** Since an INCONCLUSIVE step: harm is judged, the ramp waits for a person. */
     private boolean awaiting;
 
+    /** The planned final look was taken (once per rollout phase: see FINAL_SHARE). */
+    private boolean finalLookTaken;
+
+    /** This look's verdict is a maximum duration's (not state: it holds for one look). */
+    private transient boolean timingOut;
+
     private boolean shadow;
     private boolean ab;
     private double share = 0.5;
@@ -150,7 +156,8 @@ public final class Judge implements Serializable {
                 quantile[0],
                 quantile[1],
                 quantile[2],
-                awaiting);
+                awaiting,
+                finalLookTaken);
     }
 
     /** Each test's harm logs, pass logs and running p-values (null where there is no test). */
@@ -214,6 +221,7 @@ public final class Judge implements Serializable {
         j.ab = s.ab();
         j.share = s.share();
         j.awaiting = s.awaiting();
+        j.finalLookTaken = s.finalLookTaken();
         return j;
     }
 
@@ -270,6 +278,7 @@ public final class Judge implements Serializable {
                         null,
                         null,
                         null,
+                        false,
                         false));
     }
 
@@ -304,6 +313,7 @@ public final class Judge implements Serializable {
         if (done) {
             return null;
         }
+        timingOut = false;
         if (stepStartedAt == Long.MIN_VALUE) {
             stepStartedAt = e.windowStart();
         }
@@ -374,7 +384,11 @@ public final class Judge implements Serializable {
         stepCandidate = stepCandidate.plus(e.candidate());
         addToRatioTests(e);
 
-        List<Verdict.GuardrailResult> results = guardrails();
+        // the first look at which the step or the rollout reaches its maximum duration is the
+        // planned final look, once per rollout (see FINAL_SHARE)
+        boolean horizon = !awaiting && !finalLookTaken && atMaximumDuration(e);
+        List<Verdict.GuardrailResult> results = guardrails(horizon);
+        finalLookTaken |= horizon;
         if (results.isEmpty()) {
             // e.g. a shadow judged on flip_rate alone, now a canary: nothing may move it but time
             reasons.add(
@@ -481,6 +495,7 @@ public final class Judge implements Serializable {
             srmUnitsRunningP = 1.0;
             Arrays.fill(runningP, 1.0);
             freshRatioTests();
+            finalLookTaken = false;
             stepStartedAt = e.windowEnd();
             stepControl = ArmCounts.NONE;
             stepCandidate = ArmCounts.NONE;
@@ -495,6 +510,38 @@ public final class Judge implements Serializable {
         stepControl = ArmCounts.NONE;
         stepCandidate = ArmCounts.NONE;
         return verdict(Verdict.Action.ADVANCE, from, currentPercent(), e, srm, results, reasons);
+    }
+
+    /**
+     * The share of α a guardrail tested against an increase keeps for its planned final look: a
+     * fixed-horizon z-test at α·FINAL_SHARE at the first look at which the step or the rollout
+     * reaches its maximum duration, beside the always-valid mixture at α·(1 − FINAL_SHARE) at every
+     * look (Bonferroni: the chance that either ever errs is at most α). The maximum durations make
+     * the rollout's largest sample known in advance, where a group-sequential design with a final
+     * analysis is more powerful than a mixture alone (Schultzberg and Ankargren, "Choosing a
+     * sequential testing framework for online experiments", 2023): evidence the mixture would still
+     * call too thin at the horizon decides there, instead of a timeout.
+     */
+    static final double FINAL_SHARE = 0.5;
+
+    /** The level of the always-valid mixture of a guardrail that has a final look. */
+    private double sequentialAlpha() {
+        return policy.alpha() * (1 - FINAL_SHARE);
+    }
+
+    /**
+     * A p-value at level α from the mixture's {@code sequential} one (at α·(1 − FINAL_SHARE)) and,
+     * at the final look, the fixed-horizon {@code fixed} one (at α·FINAL_SHARE).
+     */
+    private static double withFinalLook(double sequential, double fixed, boolean horizon) {
+        double p = Math.min(1, sequential / (1 - FINAL_SHARE));
+        return horizon ? Math.min(p, Math.min(1, fixed / FINAL_SHARE)) : p;
+    }
+
+    /** Whether the window ends at or past the step's or the rollout's maximum duration. */
+    private boolean atMaximumDuration(Evidence e) {
+        return e.windowEnd() - stepStartedAt >= policy.maxStepMillis()
+                || e.windowEnd() - rolloutStartedAt >= policy.maxRolloutMillis();
     }
 
     /** Whether the step is a canary's last before 100 %: moving on from it is the promotion. */
@@ -554,6 +601,7 @@ public final class Judge implements Serializable {
         }
         List<String> all = new ArrayList<>(reasons);
         Verdict.Action ending = policy.timeoutAction();
+        timingOut = true;
         if (ending == Verdict.Action.INCONCLUSIVE) {
             awaiting = true;
             all.add(
@@ -613,7 +661,9 @@ public final class Judge implements Serializable {
                 e.candidate(),
                 srm,
                 List.copyOf(results),
-                List.copyOf(reasons));
+                List.copyOf(reasons),
+                timingOut,
+                awaiting && !done);
     }
 
     /**
@@ -744,7 +794,7 @@ public final class Judge implements Serializable {
     }
 
     /** Tests every guardrail on the cumulative counts; Holm across them. */
-    private List<Verdict.GuardrailResult> guardrails() {
+    private List<Verdict.GuardrailResult> guardrails(boolean horizon) {
         List<Guardrail> all = policy.guardrails();
         int m = all.size();
         double[] delta = new double[m];
@@ -757,6 +807,8 @@ public final class Judge implements Serializable {
         double[] passP = new double[m];
         Arrays.fill(passP, 1.0);
         DeltaMethodSprt.Look[] looks = new DeltaMethodSprt.Look[m];
+        // an absolute increase's PASS (its interval, or the final look's z-test, within the margin)
+        boolean[] within = new boolean[m];
         for (int i = 0; i < m; i++) {
             Guardrail g = all.get(i);
             if (!applies(g)) {
@@ -778,9 +830,15 @@ public final class Judge implements Serializable {
                 looks[i] = look;
                 delta[i] = quantileTests[i] != null ? look.estimate() : Math.expm1(look.estimate());
                 MixtureTest exact = quantileTests[i] != null ? quantileTests[i] : ratioTests[i];
-                passP[i] = Math.max(look.passP(), exact.lastPassP());
+                passP[i] =
+                        Math.max(
+                                withFinalLook(look.passP(), look.passZ(), horizon),
+                                exact.lastPassP());
                 if (enough[i]) {
-                    double p = Math.max(look.harmP(), exact.lastHarmP());
+                    double p =
+                            Math.max(
+                                    withFinalLook(look.harmP(), look.harmZ(), horizon),
+                                    exact.lastHarmP());
                     runningP[i] = Math.min(runningP[i], p);
                     lookP[i] = p;
                 }
@@ -823,9 +881,32 @@ public final class Judge implements Serializable {
                                                 * MixtureSprt.oneSidedPValue(
                                                         outward, Math.abs(edge), variance[i], tau2))
                                 : 1.0;
+            } else if (g.direction() == Guardrail.Direction.INCREASE) {
+                double sd = Math.sqrt(variance[i]);
+                double seq =
+                        delta[i] > g.threshold()
+                                ? MixtureSprt.oneSidedPValue(
+                                        delta[i], g.threshold(), variance[i], tau2)
+                                : 1.0;
+                p =
+                        withFinalLook(
+                                seq,
+                                DeltaMethodSprt.fixedP((delta[i] - g.threshold()) / sd),
+                                horizon);
+                double pass =
+                        delta[i] < g.margin()
+                                ? MixtureSprt.oneSidedPValue(
+                                        -delta[i], -g.margin(), variance[i], tau2)
+                                : 1.0;
+                passP[i] =
+                        withFinalLook(
+                                pass,
+                                DeltaMethodSprt.fixedP((g.margin() - delta[i]) / sd),
+                                horizon);
+                within[i] = passP[i] <= policy.alpha();
             } else {
                 // one-sided: the harmful direction as a positive difference
-                double harm = g.direction() == Guardrail.Direction.DECREASE ? -delta[i] : delta[i];
+                double harm = -delta[i];
                 p =
                         harm > g.threshold()
                                 ? MixtureSprt.oneSidedPValue(harm, g.threshold(), variance[i], tau2)
@@ -959,10 +1040,13 @@ public final class Judge implements Serializable {
                                 "%s: too few samples (control %d, candidate %d; need %d each)",
                                 name, nb, nc, policy.minSamples());
             } else {
+                boolean increase = g.direction() == Guardrail.Direction.INCREASE;
                 double r =
                         variance[i] < Double.POSITIVE_INFINITY
                                 ? MixtureSprt.oneSidedRadius(
-                                        variance[i], g.tau() * g.tau(), policy.alpha())
+                                        variance[i],
+                                        g.tau() * g.tau(),
+                                        increase ? sequentialAlpha() : policy.alpha())
                                 : Double.POSITIVE_INFINITY;
                 lower = delta[i] - r;
                 upper = delta[i] + r;
@@ -980,14 +1064,15 @@ public final class Judge implements Serializable {
                                     lower,
                                     upper,
                                     tested[i]);
-                } else if (withinMargin(upper, lower, g) && !(exactPassP(g) <= policy.alpha())) {
+                } else if ((increase ? within[i] : withinMargin(upper, lower, g))
+                        && !(exactPassP(g) <= policy.alpha())) {
                     // the interval says pass; the exact test of the rate does not yet
                     result = Verdict.Result.INCONCLUSIVE;
                     reason =
                             String.format(
                                     "%s: candidate %.4f vs control %.4f, interval [%.4f, %.4f] within +%.4f, not yet the exact test (p %.2g)",
                                     name, pc, pb, lower, upper, g.margin(), exactPassP(g));
-                } else if (withinMargin(upper, lower, g)) {
+                } else if (increase ? within[i] : withinMargin(upper, lower, g)) {
                     result = Verdict.Result.PASS;
                     reason =
                             String.format(
@@ -1089,7 +1174,7 @@ public final class Judge implements Serializable {
                     harm,
                     0.01 + g.margin(),
                     harm,
-                    policy.alpha());
+                    sequentialAlpha());
         }
         return DeltaMethodSprt.ratio(
                 control.events(m),
@@ -1101,7 +1186,7 @@ public final class Judge implements Serializable {
                 1 + g.threshold(),
                 1 + g.margin(),
                 ratioTau(g),
-                policy.alpha());
+                sequentialAlpha());
     }
 
     /**

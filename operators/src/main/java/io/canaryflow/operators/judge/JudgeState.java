@@ -44,4 +44,5 @@ public record JudgeState(
         double[][] quantileHarmLogs,
         double[][] quantilePassLogs,
         double[][] quantilePValues,
-        boolean awaiting) {}
+        boolean awaiting,
+        boolean finalLookTaken) {}

@@ -12,6 +12,9 @@ import java.util.List;
  * @param guardrails each guardrail's test on the rollout's data so far; empty when the window was
  *     not judged (ROLLBACK of an unloadable candidate, UNHEALTHY, NO_DATA)
  * @param reasons why, in words
+ * @param timedOut the decision was taken by a maximum duration (max-step-duration or max-duration),
+ *     not by evidence: an INCONCLUSIVE, or a ROLLBACK or PROMOTE of {@code timeout-action}
+ * @param awaiting after this decision the rollout waits for a person (since an INCONCLUSIVE step)
  */
 public record Verdict(
         Action action,
@@ -24,7 +27,38 @@ public record Verdict(
         ArmCounts candidate,
         Srm srm,
         List<GuardrailResult> guardrails,
-        List<String> reasons) {
+        List<String> reasons,
+        boolean timedOut,
+        boolean awaiting) {
+
+    /** A verdict of evidence (not of a timeout), after which the rollout does not wait. */
+    public Verdict(
+            Action action,
+            boolean dryRun,
+            double stepFrom,
+            double stepTo,
+            long windowStart,
+            long windowEnd,
+            ArmCounts control,
+            ArmCounts candidate,
+            Srm srm,
+            List<GuardrailResult> guardrails,
+            List<String> reasons) {
+        this(
+                action,
+                dryRun,
+                stepFrom,
+                stepTo,
+                windowStart,
+                windowEnd,
+                control,
+                candidate,
+                srm,
+                guardrails,
+                reasons,
+                false,
+                false);
+    }
 
     /** The judge's actions (the control topic's decision {@code action}). */
     public enum Action {

@@ -137,6 +137,14 @@ class CalibrationReport {
     }
 
     static Row run(Scenario s, int runs, long seed) {
+        return run(s, runs, seed, UNITS, SHAPE, RATE_SHAPE);
+    }
+
+    /**
+     * {@code runs} rollouts of the scenario on a population of {@code units} units, their activity
+     * Pareto of {@code shape}, their rates gamma of {@code rateShape}.
+     */
+    static Row run(Scenario s, int runs, long seed, int units, double shape, double rateShape) {
         SplittableRandom random = new SplittableRandom(seed);
         int rollbacks = 0;
         int promotions = 0;
@@ -150,7 +158,7 @@ class CalibrationReport {
         Guardrail g = policy.guardrails().get(0);
         for (int r = 0; r < runs; r++) {
             UnitTraffic traffic =
-                    new UnitTraffic(random, UNITS, SHAPE, 3.0, s.baseRate(), RATE_SHAPE)
+                    new UnitTraffic(random, units, shape, 3.0, s.baseRate(), rateShape)
                             .withLabels(s.labels());
             Judge judge =
                     s.flips() != null
@@ -195,8 +203,7 @@ class CalibrationReport {
             Reference ref = Reference.of(g, control, candidate, policy.alpha());
             referenceHarm += ref.harm() ? 1 : 0;
             referencePass += ref.pass() ? 1 : 0;
-            if (last.action() == Verdict.Action.INCONCLUSIVE
-                    || last.reasons().stream().anyMatch(x -> x.contains("without a decision"))) {
+            if (last.timedOut()) {
                 undecided++;
             } else if (last.action() == Verdict.Action.ROLLBACK) {
                 rollbacks++;

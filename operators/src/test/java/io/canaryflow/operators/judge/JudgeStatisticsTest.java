@@ -129,4 +129,86 @@ class JudgeStatisticsTest {
                         (6.0 / 120) / (Math.pow(0.25, 3) * Math.pow(0.75, 1)) * second,
                         within(1e-9));
     }
+
+    /** Λ₊ by numerical integration over the half-normal mixture (Simpson's rule). */
+    static double integratedOneSided(double d, double theta0, double v, double tau2) {
+        double tau = Math.sqrt(tau2);
+        double hi = theta0 + 12 * tau;
+        int steps = 20_000;
+        double h = (hi - theta0) / steps;
+        double sum = 0;
+        for (int i = 0; i <= steps; i++) {
+            double theta = theta0 + i * h;
+            double f = normalDensity(d, theta, v) * 2 * normalDensity(theta, theta0, tau2);
+            sum += f * (i == 0 || i == steps ? 1 : i % 2 == 1 ? 4 : 2);
+        }
+        return sum * h / 3 / normalDensity(d, theta0, v);
+    }
+
+    @Test
+    void shouldComputeTheOneSidedMixtureAsTheIntegralOverTheHalfNormal() {
+        double[][] cases = {
+            {0.0, 0.0, 1e-4, 1e-4},
+            {0.02, 0.0, 2e-5, 1e-4},
+            {0.01, 0.005, 5e-5, 4e-4},
+            {-0.03, 0.0, 1e-4, 1e-4},
+            {0.3, 0.405, 0.01, 0.16}
+        };
+        for (double[] c : cases) {
+            double closed = MixtureSprt.oneSidedLikelihoodRatio(c[0], c[1], c[2], c[3]);
+            assertThat(closed)
+                    .isCloseTo(integratedOneSided(c[0], c[1], c[2], c[3]), within(closed * 1e-6));
+        }
+    }
+
+    @Test
+    void shouldPutTheOneSidedBoundWhereItsMixtureReachesOneOverAlphaAndInsideTheTwoSided() {
+        double v = 3e-5;
+        double tau2 = 1e-4;
+        for (double alpha : new double[] {0.05, 0.025, 0.001}) {
+            double r = MixtureSprt.oneSidedRadius(v, tau2, alpha);
+            assertThat(integratedOneSided(r, 0, v, tau2))
+                    .isCloseTo(1 / alpha, within(1e-5 / alpha));
+            assertThat(r).isLessThan(MixtureSprt.radius(v, tau2, alpha));
+        }
+    }
+
+    @Test
+    void shouldAgreeWithAnIndependentNormalDistributionFunction() {
+        org.apache.commons.math3.distribution.NormalDistribution normal =
+                new org.apache.commons.math3.distribution.NormalDistribution();
+        for (double s = -9; s <= 9; s += 0.25) {
+            double expected = normal.cumulativeProbability(s);
+            assertThat(io.canaryflow.operators.drift.SpecialFunctions.normalCdf(s))
+                    .isCloseTo(expected, within(Math.max(1e-14, expected * 1e-8)));
+            assertThat(MixtureSprt.logPhi(s)).isCloseTo(Math.log(expected), within(1e-6));
+        }
+        // far in the tail, against the asymptotic series of the normal's log tail
+        assertThat(MixtureSprt.logPhi(-40))
+                .isCloseTo(-800 - 0.5 * Math.log(2 * Math.PI) - Math.log(40), within(1e-3));
+    }
+
+    @Test
+    void shouldRejectATrueOneSidedNullAtMostAlphaOverEveryLook() {
+        // Gaussian increments, 300 looks each; the null at its edge and inside it
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        double alpha = 0.05;
+        for (double theta : new double[] {0.0, -0.02}) {
+            int rejected = 0;
+            int paths = 2_000;
+            for (int path = 0; path < paths; path++) {
+                double sum = 0;
+                for (int n = 1; n <= 300; n++) {
+                    sum += theta + UnitTraffic.gaussian(random);
+                    double v = 1.0 / n;
+                    if (MixtureSprt.oneSidedPValue(sum / n, 0, v, 0.01) <= alpha) {
+                        rejected++;
+                        break;
+                    }
+                }
+            }
+            // α plus 2 Monte-Carlo standard errors (0.97 points over 2,000 paths)
+            assertThat((double) rejected / paths).isLessThanOrEqualTo(alpha + 0.0098);
+        }
+    }
 }
