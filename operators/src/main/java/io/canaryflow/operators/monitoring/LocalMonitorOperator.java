@@ -4,7 +4,7 @@ import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.operators.decode.ExperimentSchema;
 import io.canaryflow.operators.records.Arm;
 import io.canaryflow.operators.records.Prediction;
-import io.canaryflow.operators.units.UnitSet;
+import io.canaryflow.operators.units.UnitWindows;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -19,11 +19,16 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  * First stage of monitoring, chained after the scorer: counts each prediction (and each scoring
  * failure) into its (experiment, version, arm, event-time bucket) aggregate on the heap — a bucket
  * is a tumbling window, or one slide of a sliding window, which the merge assembles — and emits
- * each aggregate as a {@link WindowPartial} when the watermark passes the window's end — before
+ * each aggregate as a {@link WindowPartial} when the watermark passes the bucket's end — before
  * passing the watermark on, so the merge downstream has every partial when its timer fires. When
  * its input goes idle it emits every open aggregate before passing the idle status on: from then on
  * this task no longer holds the merge's time back, so a partial sent later could find its window
  * closed. The merge adds the partials of one window, however many.
+ *
+ * <p>Units are counted once per window, not once per bucket: each series keeps the units of its
+ * buckets that an open window still holds ({@link UnitWindows}), across the partials a barrier cuts
+ * a bucket into, and each partial says, per window the bucket belongs to, how many of its units
+ * were new to that window ({@link WindowPartial#unitsNewToWindow()}).
  *
  * <p>A prediction whose window has already been emitted (later than the watermark allows) is
  * counted as {@code late} in the first window still open for its series, and in nothing else of
@@ -40,13 +45,17 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     private final Map<String, String> sharedScoreVersions;
     private final MonitorSettings settings;
     private final long bucketMillis;
+    private final int bucketsPerWindow;
     private final int sampleThreshold;
 
     private transient MonitorReferences references;
     private transient Map<String, WindowAggregate> open;
 
-    /** Per open window, the units seen in it: kept across the partials a barrier cuts it into. */
-    private transient Map<String, UnitSet> unitsSeen;
+    /**
+     * Per series, the units seen in its buckets that an open window still holds: kept across the
+     * partials a barrier cuts a bucket into.
+     */
+    private transient Map<String, UnitWindows> unitsSeen;
 
     private transient long watermark;
     private transient Counter late;
@@ -89,6 +98,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         this.sharedScoreVersions = Map.copyOf(sharedScoreVersions);
         this.settings = settings;
         this.bucketMillis = settings.slideMillis();
+        this.bucketsPerWindow = Math.toIntExact(settings.windowMillis() / settings.slideMillis());
         this.sampleThreshold = (int) Math.round(settings.sampleRate() * SAMPLE_BUCKETS);
     }
 
@@ -150,14 +160,8 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
         if (last != null && last.holds(p, start)) {
             return last;
         }
-        String key =
-                p.experiment()
-                        + '\u0000'
-                        + p.version()
-                        + '\u0000'
-                        + p.arm().wireName()
-                        + '\u0000'
-                        + start;
+        String series = p.experiment() + '\u0000' + p.version() + '\u0000' + p.arm().wireName();
+        String key = series + '\u0000' + start;
         WindowAggregate aggregate = open.get(key);
         if (aggregate == null) {
             MonitorReferences.Version v = references.of(p.experiment(), p.model(), p.version());
@@ -165,9 +169,10 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
                 unreferenced.inc();
                 return null;
             }
-            long end = start + bucketMillis;
-            UnitSet seen = unitsSeen.computeIfAbsent(key, k -> new UnitSet(end));
-            aggregate = new WindowAggregate(p, start, end, v, settings, seen);
+            UnitWindows seen =
+                    unitsSeen.computeIfAbsent(
+                            series, s -> new UnitWindows(bucketMillis, bucketsPerWindow));
+            aggregate = new WindowAggregate(p, start, start + bucketMillis, v, settings, seen);
             open.put(key, aggregate);
         }
         lastAggregate = aggregate;
@@ -206,7 +211,7 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     @Override
     public void processWatermark(Watermark mark) throws Exception {
         watermark = mark.getTimestamp();
-        unitsSeen.values().removeIf(s -> s.windowEnd() - 1 <= watermark);
+        unitsSeen.values().removeIf(s -> s.dropThrough(watermark));
         for (Iterator<WindowAggregate> it = open.values().iterator(); it.hasNext(); ) {
             WindowAggregate aggregate = it.next();
             if (aggregate.windowEnd() - 1 <= watermark) {
@@ -255,5 +260,14 @@ public class LocalMonitorOperator extends AbstractStreamOperator<WindowPartial>
     /** Windows currently aggregating, for tests and metrics. */
     int openWindows() {
         return open.size();
+    }
+
+    /** Buckets whose units are held (over every series), for tests. */
+    int unitBuckets() {
+        int n = 0;
+        for (UnitWindows w : unitsSeen.values()) {
+            n += w.buckets();
+        }
+        return n;
     }
 }

@@ -7,13 +7,17 @@ import io.canaryflow.operators.records.ScoringFailure;
 import io.canaryflow.operators.units.LatencySketch;
 import io.canaryflow.operators.units.UnitSet;
 import io.canaryflow.operators.units.UnitSketch;
+import io.canaryflow.operators.units.UnitWindows;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A window's counts on the heap: one update per prediction, no state backend access. */
+/**
+ * A bucket's counts on the heap (a tumbling window, or one slide of a sliding window): one update
+ * per prediction, no state backend access.
+ */
 final class WindowAggregate {
     private final String experiment;
     private final String model;
@@ -34,7 +38,9 @@ final class WindowAggregate {
     private long timeouts;
     private final UnitSketch units = new UnitSketch();
     private final LatencySketch.Builder latencyUnits = new LatencySketch.Builder();
+    private final UnitWindows seriesUnits;
     private final UnitSet seen;
+    private final long[] unitsNewToWindow;
     private long activeUnits;
     private long count;
     private long late;
@@ -54,8 +60,10 @@ final class WindowAggregate {
             long windowEnd,
             MonitorReferences.Version references,
             MonitorSettings settings,
-            UnitSet seen) {
-        this.seen = seen;
+            UnitWindows seriesUnits) {
+        this.seriesUnits = seriesUnits;
+        this.seen = seriesUnits.bucket(windowEnd);
+        this.unitsNewToWindow = new long[seriesUnits.slides()];
         this.experiment = first.experiment();
         this.model = first.model();
         this.version = first.version();
@@ -95,7 +103,7 @@ final class WindowAggregate {
         boolean error = !p.scored() || p.latencyUs() > timeoutMicros;
         boolean finite = p.scored() && Float.isFinite(p.score());
         long unit = UnitSketch.hash(p.unit());
-        boolean first = seen.add(unit);
+        boolean first = seriesUnits.add(seen, unit, unitsNewToWindow);
         if (first) {
             activeUnits++;
         }
@@ -231,7 +239,8 @@ final class WindowAggregate {
                                 pairUnits),
                 activeUnits,
                 units,
-                latencyUnits.build());
+                latencyUnits.build(),
+                unitsNewToWindow.clone());
     }
 
     /** An empty partial of a window that saw only label outcomes. */
@@ -263,6 +272,7 @@ final class WindowAggregate {
                 new long[0][][],
                 PairedCounts.NONE,
                 0,
+                null,
                 null,
                 null);
     }

@@ -24,10 +24,11 @@ import org.apache.flink.util.Collector;
  * (version, arm, bucket), window counts from {@link LocalMonitorOperator} and label outcomes from
  * {@link LabelJoinOperator} (one stream of {@link MonitorPartial}s), and, when the watermark passes
  * a window's end, reports every series of the window (the sum of its buckets: one for tumbling
- * windows, window / slide for sliding ones) and drops the buckets no later window needs. Keying by
- * experiment puts the arms of one window side by side: a candidate's score is compared with its
- * control cohort's, a shadow's with the served baseline's. Predictions still awaiting labels are
- * carried per series from window to window.
+ * windows, window / slide for sliding ones, each bucket counting the units that were new to this
+ * window there, so that a unit active in several slides counts once) and drops the buckets no later
+ * window needs. Keying by experiment puts the arms of one window side by side: a candidate's score
+ * is compared with its control cohort's, a shadow's with the served baseline's. Predictions still
+ * awaiting labels are carried per series from window to window.
  *
  * <p>Gauges per series, updated with its latest report (group {@code canaryflow}, key-value groups
  * {@code experiment, version, arm}, and {@code feature} for {@code psi}): {@code psi}, {@code
@@ -310,7 +311,8 @@ public class WindowMergeFunction
                 a.paired(),
                 a.activeUnits() + b.activeUnits(),
                 UnitSketch.sum(a.units(), b.units()),
-                a.latencyUnits());
+                a.latencyUnits(),
+                null);
     }
 
     private void publish(MonitoringRecord r) {

@@ -7,7 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One subtask's pre-aggregated counts of one (experiment, version, arm, event-time window): bin
+ * One subtask's pre-aggregated counts of one (experiment, version, arm, event-time bucket): a
+ * bucket is a tumbling window, or one slide of a sliding window, which {@link #in} places in each
+ * window it is part of; after that, the counts of a whole window (the sum of its buckets). Bin
  * counts per feature (experiment-schema order) and of the score, non-finite counts, scoring
  * latencies, inference errors, and bin counts per segment value. Partials of the same window from
  * every subtask are added together downstream.
@@ -25,13 +27,23 @@ import java.util.Map;
  * @param segments {@code field=value} of each measured segment
  * @param segmentCounts per segment, bin counts of each feature and then the score
  * @param paired pairs with the served baseline (shadow arms), else {@link PairedCounts#NONE}
- * @param activeUnits units with an attempt in the window (each counted once per scoring task: once
- *     in all when a unit's events share a task, as Kafka keys by unit give; a unit seen before a
- *     failure and again after its recovery counts twice)
+ * @param activeUnits units with an attempt in the bucket, or in the window once {@link #in} has
+ *     placed it in one (each counted once per scoring task: once in all when a unit's events share
+ *     a task, as Kafka keys by unit give; a unit seen before a failure and again after its recovery
+ *     counts twice)
  * @param units per-unit totals of attempts, errors and scores as a {@link UnitSketch}, for the
  *     judge's unit-level variances; null when none were counted (a late-only or label-only window)
  * @param latencyUnits the latencies per unit ({@link LatencySketch}), for the latency guardrail's
  *     unit-level variance; null when none were counted
+ * @param unitsNewToWindow a bucket's units per window it is part of: at {@code j}, the units with
+ *     an attempt in this bucket that the scoring task had not yet seen in any other bucket of the
+ *     window ending {@code j} slides after this bucket's end ({@code window / slide} counts, see
+ *     {@link io.canaryflow.operators.units.UnitWindows}); added up over a window's buckets, each at
+ *     its own {@code j}, they are the window's distinct units. Null in a whole window's counts
+ *     (from {@link #in}), in a label-only window's, and in a partial from a version before this
+ *     field (restored from a savepoint): {@link #in} then takes {@code activeUnits}, the bucket's
+ *     own distinct units, as that version did — exact for tumbling windows, a sum over slides (a
+ *     unit active in several slides of a window counted in each) for sliding ones
  */
 public record WindowPartial(
         String experiment,
@@ -56,7 +68,8 @@ public record WindowPartial(
         PairedCounts paired,
         long activeUnits,
         UnitSketch units,
-        LatencySketch latencyUnits) {
+        LatencySketch latencyUnits,
+        long[] unitsNewToWindow) {
 
     /** The key partials of one window share. */
     public String key() {
@@ -77,8 +90,18 @@ public record WindowPartial(
         return n;
     }
 
-    /** The same counts as part of another window (sliding windows add up their buckets). */
+    /**
+     * This bucket's counts as part of the window {@code [start, end)}, which ends at or after it
+     * (sliding windows add up their buckets): every count as it is, but the active units, which are
+     * those new to that window ({@link #unitsNewToWindow}).
+     */
     public WindowPartial in(long start, long end) {
+        long slide = windowEnd - windowStart;
+        long j = (end - windowEnd) / slide;
+        long active =
+                unitsNewToWindow != null && j >= 0 && j < unitsNewToWindow.length
+                        ? unitsNewToWindow[(int) j]
+                        : activeUnits;
         return new WindowPartial(
                 experiment,
                 model,
@@ -100,15 +123,18 @@ public record WindowPartial(
                 segments,
                 segmentCounts,
                 paired,
-                activeUnits,
+                active,
                 units,
-                latencyUnits);
+                latencyUnits,
+                null);
     }
 
     /**
-     * This partial's predictions and failures as {@code late} ones of another window: every count
-     * zero but {@code late}, which holds this partial's attempts and late ones. For a partial that
-     * reached the merge after its own window was reported.
+     * This partial's predictions and failures as {@code late} ones of another bucket, {@code
+     * [start, end)}, later than this one: every count zero but {@code late}, which holds this
+     * partial's attempts and late ones. For a partial that reached the merge after its own bucket's
+     * first window was reported. Its units new to windows still open stay counted there: the
+     * scoring task has seen them in those windows, and will not count them again.
      */
     public WindowPartial asLateIn(long start, long end) {
         long[][] features = new long[featureCounts.length][];
@@ -138,7 +164,21 @@ public record WindowPartial(
                 PairedCounts.NONE,
                 0,
                 null,
-                null);
+                null,
+                unitsNewToWindow == null
+                        ? null
+                        : shifted(unitsNewToWindow, (end - windowEnd) / (end - start)));
+    }
+
+    /**
+     * {@code counts} from {@code by} on: a bucket's counts per window, seen from a later bucket.
+     */
+    private static long[] shifted(long[] counts, long by) {
+        long[] out = new long[counts.length];
+        for (int j = 0; j + by < counts.length; j++) {
+            out[j] = counts[(int) (j + by)];
+        }
+        return out;
     }
 
     /** The sum of this partial and another of the same window. */
@@ -191,7 +231,28 @@ public record WindowPartial(
                         : null,
                 (latencyUnits != null || count == 0) && (o.latencyUnits != null || o.count == 0)
                         ? LatencySketch.sum(latencyUnits, o.latencyUnits)
-                        : null);
+                        : null,
+                unitsNewToWindow(this, o));
+    }
+
+    /**
+     * The units new to each window of both partials of one bucket: null when either has units but
+     * no such counts (from an older version, or counted with another number of slides per window),
+     * so that {@link #in} falls back on the bucket's own units for the whole bucket.
+     */
+    private static long[] unitsNewToWindow(WindowPartial a, WindowPartial b) {
+        if (a.unitsNewToWindow == null && a.activeUnits == 0) {
+            return b.unitsNewToWindow;
+        }
+        if (b.unitsNewToWindow == null && b.activeUnits == 0) {
+            return a.unitsNewToWindow;
+        }
+        if (a.unitsNewToWindow == null
+                || b.unitsNewToWindow == null
+                || a.unitsNewToWindow.length != b.unitsNewToWindow.length) {
+            return null;
+        }
+        return add(a.unitsNewToWindow, b.unitsNewToWindow);
     }
 
     private static long[][] add(long[][] a, long[][] b) {

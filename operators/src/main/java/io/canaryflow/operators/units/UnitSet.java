@@ -1,8 +1,9 @@
 package io.canaryflow.operators.units;
 
 /**
- * The units already seen in one open window of one series, by their {@link UnitSketch#hash}: an
- * open-addressing set of longs on the heap (no boxing), dropped when the window closes.
+ * The units already seen in one bucket of one series (a tumbling window, or one slide of a sliding
+ * window), by their {@link UnitSketch#hash}: an open-addressing set of longs on the heap (no
+ * boxing), dropped when no window still open holds the bucket ({@link UnitWindows}).
  */
 public final class UnitSet {
     private final long windowEnd;
@@ -13,12 +14,27 @@ public final class UnitSet {
         this.windowEnd = windowEnd;
     }
 
+    /** The end of the bucket (or window) whose units these are. */
     public long windowEnd() {
         return windowEnd;
     }
 
     public int size() {
         return size;
+    }
+
+    /** Whether the unit is in the set. */
+    public boolean contains(long hash) {
+        long h = hash == 0 ? 1 : hash;
+        int mask = slots.length - 1;
+        int i = (int) (h ^ (h >>> 32)) & mask;
+        while (slots[i] != 0) {
+            if (slots[i] == h) {
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+        return false;
     }
 
     /** Adds a unit; whether it was new. */

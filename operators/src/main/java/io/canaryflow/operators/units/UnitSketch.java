@@ -49,8 +49,11 @@ public record UnitSketch(double[] counters) implements Serializable {
         /** The sum of the predictions' finite scores. */
         SCORE_SUM,
         /**
-         * 1 for each window in which the unit was active (counted where its events were scored:
-         * once per window when a unit's events share a scoring task, as Kafka keys give).
+         * 1 for each bucket in which the unit was active: a tumbling window, or one slide of a
+         * sliding window (counted where its events were scored: once per bucket when a unit's
+         * events share a scoring task, as Kafka keys give). A sliding window's sketch, the sum of
+         * its buckets', so counts a unit once per slide it was active in, more than the window's
+         * distinct units: a variance taken from it is larger than the distinct count's.
          */
         ACTIVE
     }

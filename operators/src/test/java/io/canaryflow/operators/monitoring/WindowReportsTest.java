@@ -88,7 +88,7 @@ class WindowReportsTest {
                 1_000,
                 v,
                 settings,
-                new io.canaryflow.operators.units.UnitSet(1_000));
+                new io.canaryflow.operators.units.UnitWindows(1_000, 1));
     }
 
     @Test
