@@ -115,8 +115,17 @@ public final class Rollout {
         return plan;
     }
 
-    /** Takes a monitoring report into its window; null if it is not of a compared arm. */
+    /**
+     * Takes a monitoring report into its window; null if it is not of a compared arm, or if it is a
+     * sliding window's that overlaps the windows judged: with sliding monitoring windows (each
+     * report covering window / slide slides), the judge takes only the windows that start at a
+     * multiple of their length — a tumbling partition of time — so that each scoring counts once.
+     */
     public Reported report(MonitoringRecord r) throws Exception {
+        long length = r.windowEnd() - r.windowStart();
+        if (length > 0 && Math.floorMod(r.windowStart(), length) != 0) {
+            return null;
+        }
         boolean shadowMode = plan.mode() == RolloutPlan.Mode.SHADOW;
         boolean control =
                 r.arm().equals(shadowMode ? "baseline" : "control")

@@ -249,4 +249,34 @@ class RolloutTest {
         assertThat(store.gathering.candidate().slow()).isEqualTo(40);
         assertThat(store.gathering.candidate().slowLow()).isEqualTo(40);
     }
+
+    @Test
+    void shouldCountEachScoringOnceWhenMonitoringWindowsSlide() throws Exception {
+        // windows of 3 s sliding by 1 s: each scoring is in three reports; the judge takes the
+        // windows that tile time, [0, 3 s), [3 s, 6 s), ...
+        MapStore store = new MapStore();
+        Rollout r = Rollout.of("fraud", PLAN, policy(0, ERRORS), store);
+        long reported = 0;
+        for (long start = 0; start <= 6_000; start += 1_000) {
+            long end = start + 3_000;
+            Rollout.Reported control =
+                    r.report(
+                            io.canaryflow.operators.monitoring.TestReports.report(
+                                    "v1", "control", start, end, 300, 0, latency(300, 1_000)));
+            r.report(
+                    io.canaryflow.operators.monitoring.TestReports.report(
+                            "v2", "candidate", start, end, 300, 0, latency(300, 1_000)));
+            assertThat(control != null).isEqualTo(start % 3_000 == 0);
+            reported += control != null ? 300 : 0;
+        }
+        Rollout.Step first = r.windowEnded(3_000);
+        Rollout.Step second = r.windowEnded(6_000);
+        Rollout.Step third = r.windowEnded(9_000);
+        assertThat(r.windowEnded(4_000)).isNull(); // a sliding window's end: nothing to judge
+        long judged = 0;
+        for (Rollout.Step s : List.of(first, second, third)) {
+            judged += s.verdict().control().attempts();
+        }
+        assertThat(judged).isEqualTo(reported).isEqualTo(900);
+    }
 }

@@ -24,14 +24,29 @@ public final class TestReports {
             long n,
             long failed,
             LatencyHistogram.Sparse latency) {
+        return report(version, arm, window * 1_000, (window + 1) * 1_000, n, failed, latency);
+    }
+
+    /**
+     * A report of the window [{@code start}, {@code end}) (milliseconds): a sliding window's when
+     * it is longer than the slide between reports.
+     */
+    public static MonitoringRecord report(
+            String version,
+            String arm,
+            long start,
+            long end,
+            long n,
+            long failed,
+            LatencyHistogram.Sparse latency) {
         long[] failures = {failed, 0, 0}; // unavailable, run failure, non-finite
         return new MonitoringRecord(
                 "fraud",
                 "fraud",
                 version,
                 arm,
-                window * 1_000,
-                (window + 1) * 1_000,
+                start,
+                end,
                 n,
                 0,
                 new String[0],
