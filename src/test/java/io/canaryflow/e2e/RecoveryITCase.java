@@ -213,7 +213,11 @@ class RecoveryITCase {
                             "expired=" + l.get("expired").asText(),
                             "labels-late=" + l.get("late").asText(),
                             "pending=" + l.get("pending").asText(),
-                            "segments=" + r.get("segments").size()));
+                            "segments=" + r.get("segments").size(),
+                            // what routing sent to the series, counted by the route operator, and
+                            // how much of it never came back as a prediction or a failure
+                            "routed=" + r.get("errors").get("routed").asText(),
+                            "lost=" + r.get("errors").get("lost").asText()));
         }
         out.put("monitoring", sorted(reports));
         List<String> decisions = new ArrayList<>();
@@ -253,6 +257,9 @@ class RecoveryITCase {
             assertThat(golden.get("dead-letters")).hasSize(SECONDS * PER_SECOND / 250);
             assertThat(golden.get("monitoring")).hasSizeGreaterThan(SECONDS * 3);
             assertThat(golden.get("decisions")).isNotEmpty();
+            // routing is counted exactly: every routed event came back, in every report
+            assertThat(golden.get("monitoring")).allMatch(line -> line.endsWith(" lost=0"));
+            assertThat(golden.get("monitoring")).anyMatch(line -> !line.contains(" routed=0 "));
         }
         return golden;
     }

@@ -28,6 +28,7 @@ import io.canaryflow.operators.monitoring.LocalMonitorOperator;
 import io.canaryflow.operators.monitoring.MonitorPartial;
 import io.canaryflow.operators.monitoring.MonitorSettings;
 import io.canaryflow.operators.monitoring.MonitoringRecord;
+import io.canaryflow.operators.monitoring.RoutedPartial;
 import io.canaryflow.operators.monitoring.WindowMergeFunction;
 import io.canaryflow.operators.monitoring.WindowPartial;
 import io.canaryflow.operators.records.DeadLetter;
@@ -215,7 +216,13 @@ public final class Pipeline {
                             .transform(
                                     "route",
                                     TypeInformation.of(RoutedEvent.class),
-                                    new RouteOperator(new RouteFunction(plans)))
+                                    // with monitoring on, it counts what it routes per
+                                    // monitoring bucket, for the judge's accounting
+                                    new RouteOperator(
+                                            new RouteFunction(plans),
+                                            config.get(JobOptions.MONITORING_ENABLED)
+                                                    ? config.monitorSettings().slideMillis()
+                                                    : 0))
                             .uid("route");
         } else {
             routed =
@@ -245,7 +252,17 @@ public final class Pipeline {
 
         DataStream<MonitoringRecord> monitoring = null;
         if (config.get(JobOptions.MONITORING_ENABLED)) {
-            monitoring = monitoring(env, endpoints, config, schemas, outcomes, deadLetterStreams);
+            DataStream<RoutedPartial> routedCounts =
+                    commands != null ? routed.getSideOutput(Outputs.ROUTED) : null;
+            monitoring =
+                    monitoring(
+                            env,
+                            endpoints,
+                            config,
+                            schemas,
+                            outcomes,
+                            routedCounts,
+                            deadLetterStreams);
             monitoring
                     .sinkTo(endpoints.monitoring())
                     .uid("monitoring-sink")
@@ -301,6 +318,7 @@ public final class Pipeline {
             JobConfig config,
             Map<String, ExperimentSchema> schemas,
             DataStream<Prediction> outcomes,
+            DataStream<RoutedPartial> routedCounts,
             List<DataStream<DeadLetter>> deadLetters) {
         ModelRepository repository = ModelRepository.at(config.get(JobOptions.MODEL_REPOSITORY));
         MonitorSettings settings = config.monitorSettings();
@@ -319,6 +337,14 @@ public final class Pipeline {
                         .uid("monitor-local");
         DataStream<MonitorPartial> merged =
                 partials.map(MonitorPartial::of).uid("monitor-windows").name("window partials");
+        if (routedCounts != null) {
+            merged =
+                    merged.union(
+                            routedCounts
+                                    .map(MonitorPartial::of)
+                                    .uid("monitor-routed")
+                                    .name("routed counts"));
+        }
         boolean labels = config.get(JobOptions.LABELS_ENABLED);
         if (labels) {
             SingleOutputStreamOperator<Label> timedLabels =
@@ -361,7 +387,12 @@ public final class Pipeline {
         return merged.keyBy(MonitorPartial::experiment)
                 .process(
                         new WindowMergeFunction(
-                                repository, schemas, sharedScoreVersions, settings, labels))
+                                repository,
+                                schemas,
+                                sharedScoreVersions,
+                                settings,
+                                labels,
+                                routedCounts != null))
                 .uid("monitor-merge")
                 .name("monitor (window reports)");
     }

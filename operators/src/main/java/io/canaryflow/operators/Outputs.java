@@ -10,5 +10,11 @@ public final class Outputs {
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
             new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
 
+    /** What the route operator routed, per series and event-time bucket (see RoutedCounts). */
+    public static final OutputTag<io.canaryflow.operators.monitoring.RoutedPartial> ROUTED =
+            new OutputTag<>(
+                    "routed",
+                    TypeInformation.of(io.canaryflow.operators.monitoring.RoutedPartial.class));
+
     private Outputs() {}
 }

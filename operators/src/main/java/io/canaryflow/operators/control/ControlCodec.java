@@ -244,6 +244,7 @@ public final class ControlCodec {
         json.writeStringField("version", version);
         json.writeNumberField("n", c.attempts());
         json.writeNumberField("errors", c.errors());
+        json.writeNumberField("lost", c.lost());
         json.writeNumberField("labelled", c.labelled());
         json.writeNumberField("label_errors", c.labelErrors());
         json.writeNumberField("scored", c.scored());

@@ -34,6 +34,10 @@ import java.io.Serializable;
  * @param cutScored the scorings counted against a latency cut ({@code slow} and {@code slowLow} are
  *     among them): the latency guardrail's n. A monitoring window whose control had no latencies
  *     has no cut, and its candidate's scorings count for neither side
+ * @param lost events routed to the arm that it never reported as a prediction or an inference error
+ *     (the route operator counts what it routes; 0 where routing is not counted): the inference
+ *     error rate counts them as failures, and a candidate that loses more than its control is not
+ *     promoted
  */
 public record ArmCounts(
         long attempts,
@@ -53,11 +57,12 @@ public record ArmCounts(
         UnitSketch labelUnits,
         UnitTail slowUnits,
         UnitSketch pairUnits,
-        long cutScored)
+        long cutScored,
+        long lost)
         implements Serializable {
     public static final ArmCounts NONE =
             new ArmCounts(
-                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0, null, null, null, 0);
+                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0, null, null, null, 0, 0);
 
     /** Counts without per-unit label totals. */
     public ArmCounts(
@@ -93,7 +98,8 @@ public record ArmCounts(
                 null,
                 null,
                 null,
-                scored); // counts given whole: their scorings taken as cut
+                scored, // counts given whole: their scorings taken as cut
+                0);
     }
 
     /** Counts with one latency cut. */
@@ -241,7 +247,8 @@ public record ArmCounts(
                 (pairUnits != null || pairs == 0) && (o.pairUnits != null || o.pairs == 0)
                         ? UnitSketch.sum(pairUnits, o.pairUnits)
                         : null,
-                cutScored + o.cutScored);
+                cutScored + o.cutScored,
+                lost + o.lost);
     }
 
     /** These counts with joined labels, the misclassified among them, and their unit sketch. */
@@ -276,6 +283,13 @@ public record ArmCounts(
         return c.build();
     }
 
+    /** These counts with {@code lost} routed events never reported. */
+    ArmCounts withLost(long lost) {
+        Copy c = new Copy(this);
+        c.lost = lost;
+        return c.build();
+    }
+
     /** A copy of some counts whose fields the "with" methods change. */
     private static final class Copy {
         long attempts;
@@ -296,6 +310,7 @@ public record ArmCounts(
         UnitTail slowUnits;
         UnitSketch pairUnits;
         long cutScored;
+        long lost;
 
         Copy(ArmCounts a) {
             attempts = a.attempts;
@@ -316,6 +331,7 @@ public record ArmCounts(
             slowUnits = a.slowUnits;
             pairUnits = a.pairUnits;
             cutScored = a.cutScored;
+            lost = a.lost;
         }
 
         ArmCounts build() {
@@ -337,7 +353,8 @@ public record ArmCounts(
                     labelUnits,
                     slowUnits,
                     pairUnits,
-                    cutScored);
+                    cutScored,
+                    lost);
         }
     }
 
@@ -363,7 +380,7 @@ public record ArmCounts(
 
     long n(Guardrail.Metric metric) {
         return switch (metric) {
-            case INFERENCE_ERROR_RATE -> attempts;
+            case INFERENCE_ERROR_RATE -> attempts + lost;
             case LABEL_ERROR_RATE -> labelled;
             case LATENCY_P99_RATIO -> cutScored;
             case SCORE_SHIFT, SCORE_PSI -> scored;
@@ -373,7 +390,7 @@ public record ArmCounts(
 
     long events(Guardrail.Metric metric) {
         return switch (metric) {
-            case INFERENCE_ERROR_RATE -> errors;
+            case INFERENCE_ERROR_RATE -> errors + lost;
             case LABEL_ERROR_RATE -> labelErrors;
             case LATENCY_P99_RATIO -> slow;
             case FLIP_RATE -> flips;

@@ -480,6 +480,18 @@ public final class Judge implements Serializable {
             return verdict(
                     Verdict.Action.ADVANCE, from, currentPercent(), e, srm, results, reasons);
         }
+        if ((ab || shadow || lastStep()) && losesScorings()) {
+            // routing counts what it sends: a candidate that does not report all of it hides
+            // outcomes, good or bad, and is not promoted on what it chose to report
+            reasons.add(
+                    String.format(
+                            "every guardrail passes, but the candidate lost %d of the %d events routed to it (never scored nor reported as failing; the control lost %d of %d): not promoting",
+                            candidate.lost(),
+                            candidate.n(Guardrail.Metric.INFERENCE_ERROR_RATE),
+                            control.lost(),
+                            control.n(Guardrail.Metric.INFERENCE_ERROR_RATE)));
+            return orTimeout(Verdict.Action.HOLD, from, e, srm, results, reasons);
+        }
         reasons.add("every guardrail passes and the step's minimum time and samples are met");
         if (ab) {
             return end(Verdict.Action.PROMOTE, from, e, srm, results, reasons);
@@ -544,6 +556,17 @@ public final class Judge implements Serializable {
                 || e.windowEnd() - rolloutStartedAt >= policy.maxRolloutMillis();
     }
 
+    /**
+     * Whether the candidate lost a larger share of the events routed to it than the control did
+     * (both counted exactly: routing is deterministic; 0 where routing is not counted).
+     */
+    private boolean losesScorings() {
+        long k = candidate.n(Guardrail.Metric.INFERENCE_ERROR_RATE);
+        long c = control.n(Guardrail.Metric.INFERENCE_ERROR_RATE);
+        return candidate.lost() > 0
+                && (c == 0 || (double) candidate.lost() / k > (double) control.lost() / c);
+    }
+
     /** Whether the step is a canary's last before 100 %: moving on from it is the promotion. */
     private boolean lastStep() {
         return step + 1 >= policy.schedule().size() || policy.schedule().get(step + 1) >= 100;
@@ -606,7 +629,7 @@ public final class Judge implements Serializable {
             awaiting = true;
             all.add(
                     which
-                            + " without evidence either way: INCONCLUSIVE, the rollout stays at "
+                            + " without a decision: INCONCLUSIVE, the rollout stays at "
                             + from
                             + " % and waits for a person (RESUME, PROMOTE or ABORT; timeout-action pause); a guardrail's failure still rolls it back");
             return verdict(Verdict.Action.INCONCLUSIVE, from, from, e, srm, results, all);
@@ -1295,12 +1318,13 @@ public final class Judge implements Serializable {
         }
         double v =
                 switch (metric) {
+                    // lost scorings count as failures, in no unit's totals (none is known)
                     case INFERENCE_ERROR_RATE ->
                             u.ratioVariance(
                                     UnitSketch.Quantity.ERRORS,
                                     UnitSketch.Quantity.ATTEMPTS,
-                                    arm.errors(),
-                                    arm.attempts());
+                                    arm.events(metric),
+                                    arm.n(metric));
                     case SCORE_SHIFT ->
                             u.ratioVariance(
                                     UnitSketch.Quantity.SCORE_SUM,
@@ -1442,7 +1466,7 @@ public final class Judge implements Serializable {
                 switch (metric) {
                     case LABEL_ERROR_RATE -> arm.labelled();
                     case FLIP_RATE -> arm.pairs();
-                    case INFERENCE_ERROR_RATE -> arm.attempts();
+                    case INFERENCE_ERROR_RATE -> arm.n(metric);
                     default -> arm.scored();
                 };
         double squares = Math.max(total, u.sumOfSquares(y));

@@ -174,7 +174,8 @@ public final class Rollout {
                 r.labelUnits(),
                 null,
                 r.pairUnits(),
-                0); // not cut yet: WindowArms.cutAt counts them
+                0, // not cut yet: WindowArms.cutAt counts them
+                r.errors().lost());
     }
 
     /**

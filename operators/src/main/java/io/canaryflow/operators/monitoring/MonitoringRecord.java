@@ -82,13 +82,33 @@ public record MonitoringRecord(
      * @param attempts predictions plus failures
      * @param failures by {@link io.canaryflow.operators.records.ScoringFailure} ordinal
      * @param rate (failures + timeouts) / attempts; NaN with no attempts
+     * @param routed the events routing sent to the series in the window, counted by the route
+     *     operator before scoring; attempts short of it were lost on the way. -1 when routing is
+     *     not counted (a job without control)
      */
     public record Errors(
             long attempts,
             long[] failures,
             long timeouts,
             double rate,
-            DriftMeasures.Level level) {}
+            DriftMeasures.Level level,
+            long routed) {
+
+        /** Errors with routing not counted. */
+        public Errors(
+                long attempts,
+                long[] failures,
+                long timeouts,
+                double rate,
+                DriftMeasures.Level level) {
+            this(attempts, failures, timeouts, rate, level, -1);
+        }
+
+        /** Routed events never reported as a prediction or an inference error (0 when unknown). */
+        public long lost() {
+            return routed < 0 ? 0 : Math.max(0, routed - attempts);
+        }
+    }
 
     /**
      * Label outcomes that became known in this window (see {@link LabelPartial}).

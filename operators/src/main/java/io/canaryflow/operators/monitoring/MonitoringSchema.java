@@ -102,6 +102,10 @@ public final class MonitoringSchema implements SerializationSchema<MonitoringRec
             json.writeNumberField(f.wireName(), e.failures()[f.ordinal()]);
         }
         json.writeNumberField("timeout", e.timeouts());
+        if (e.routed() >= 0) {
+            json.writeNumberField("routed", e.routed());
+            json.writeNumberField("lost", e.lost());
+        }
         number(json, "rate", e.rate());
         json.writeStringField("level", e.level().name());
         json.writeEndObject();

@@ -245,18 +245,37 @@ final class WindowAggregate {
 
     /** An empty partial of a window that saw only label outcomes. */
     static WindowPartial empty(LabelPartial l, MonitorReferences.Version references) {
-        List<io.canaryflow.modelloader.ReferenceBins> bins = references.binning();
-        long[][] featureCounts = new long[bins.size() - 2][];
-        for (int f = 0; f < featureCounts.length; f++) {
-            featureCounts[f] = new long[bins.get(f).bins()];
-        }
-        return new WindowPartial(
+        return empty(
                 l.experiment(),
                 l.model(),
                 l.version(),
                 l.arm(),
                 l.windowStart(),
                 l.windowEnd(),
+                references);
+    }
+
+    /** A window of the series with nothing counted. */
+    static WindowPartial empty(
+            String experiment,
+            String model,
+            String version,
+            String arm,
+            long windowStart,
+            long windowEnd,
+            MonitorReferences.Version references) {
+        List<io.canaryflow.modelloader.ReferenceBins> bins = references.binning();
+        long[][] featureCounts = new long[bins.size() - 2][];
+        for (int f = 0; f < featureCounts.length; f++) {
+            featureCounts[f] = new long[bins.get(f).bins()];
+        }
+        return new WindowPartial(
+                experiment,
+                model,
+                version,
+                arm,
+                windowStart,
+                windowEnd,
                 0,
                 0,
                 featureCounts,

@@ -46,9 +46,11 @@ public class WindowMergeFunction
     private final Map<String, String> sharedScoreVersions;
     private final MonitorSettings settings;
     private final boolean labelsJoined;
+    private final boolean routingCounted;
 
     private transient MapState<String, WindowPartial> windows;
     private transient MapState<String, LabelPartial> labels;
+    private transient MapState<String, RoutedPartial> routed;
     private transient MapState<String, Long> pending;
     private transient ValueState<Long> reportedThrough;
     private transient MonitorReferences references;
@@ -66,11 +68,27 @@ public class WindowMergeFunction
             Map<String, String> sharedScoreVersions,
             MonitorSettings settings,
             boolean labelsJoined) {
+        this(repository, schemas, sharedScoreVersions, settings, labelsJoined, false);
+    }
+
+    /**
+     * @param routingCounted whether the route operator's counts ({@link RoutedPartial}) reach the
+     *     merge: then every report says what was routed to its series ({@code errors.routed}), and
+     *     a series that was routed events but reported none is reported too
+     */
+    public WindowMergeFunction(
+            ModelRepository repository,
+            Map<String, ExperimentSchema> schemas,
+            Map<String, String> sharedScoreVersions,
+            MonitorSettings settings,
+            boolean labelsJoined,
+            boolean routingCounted) {
         this.repository = repository;
         this.schemas = Map.copyOf(schemas);
         this.sharedScoreVersions = Map.copyOf(sharedScoreVersions);
         this.settings = settings;
         this.labelsJoined = labelsJoined;
+        this.routingCounted = routingCounted;
     }
 
     @Override
@@ -89,6 +107,13 @@ public class WindowMergeFunction
                                         "labels",
                                         Types.STRING,
                                         TypeInformation.of(LabelPartial.class)));
+        routed =
+                getRuntimeContext()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "routed",
+                                        Types.STRING,
+                                        TypeInformation.of(RoutedPartial.class)));
         pending =
                 getRuntimeContext()
                         .getMapState(new MapStateDescriptor<>("pending", Types.STRING, Types.LONG));
@@ -110,8 +135,10 @@ public class WindowMergeFunction
             throws Exception {
         if (in.window() != null) {
             add(in.window(), ctx);
-        } else {
+        } else if (in.labels() != null) {
             add(in.labels(), ctx);
+        } else {
+            add(in.routed(), ctx);
         }
     }
 
@@ -135,6 +162,21 @@ public class WindowMergeFunction
         String key = key(partial.version(), partial.arm(), partial.windowEnd());
         LabelPartial current = labels.get(key);
         labels.put(key, current == null ? partial : current.plus(partial));
+        registerWindowsOf(partial.windowEnd(), ctx);
+    }
+
+    /**
+     * A count of routed events. One that comes after its bucket was reported (its input idle, then
+     * back with old events, as for window partials) is dropped: monitoring counts those events as
+     * late, not as attempts of a window, so they belong to no window's accounting.
+     */
+    private void add(RoutedPartial partial, Context ctx) throws Exception {
+        if (openBucketStart(partial.windowEnd(), ctx) != Long.MIN_VALUE) {
+            return;
+        }
+        String key = key(partial.version(), partial.arm(), partial.windowEnd());
+        RoutedPartial current = routed.get(key);
+        routed.put(key, current == null ? partial : current.plus(partial));
         registerWindowsOf(partial.windowEnd(), ctx);
     }
 
@@ -225,6 +267,40 @@ public class WindowMergeFunction
         for (String key : done) {
             labels.remove(key);
         }
+        done.clear();
+        Map<String, RoutedPartial> routedTo = new HashMap<>();
+        for (Map.Entry<String, RoutedPartial> e : routed.entries()) {
+            long bucketEnd = bucketEndOf(e.getKey());
+            if (bucketEnd > start && bucketEnd <= end) {
+                routedTo.merge(
+                        seriesOf(e.getKey()), e.getValue().in(start, end), RoutedPartial::plus);
+            }
+            if (bucketEnd <= keepAfter) {
+                done.add(e.getKey());
+            }
+        }
+        for (String key : done) {
+            routed.remove(key);
+        }
+        // Series that were routed events but reported none (all lost) are reported too.
+        for (Map.Entry<String, RoutedPartial> e : routedTo.entrySet()) {
+            if (!series.containsKey(e.getKey())) {
+                RoutedPartial r = e.getValue();
+                MonitorReferences.Version v = references.of(r.experiment(), r.model(), r.version());
+                if (v != null) {
+                    series.put(
+                            e.getKey(),
+                            WindowAggregate.empty(
+                                    r.experiment(),
+                                    r.model(),
+                                    r.version(),
+                                    r.arm(),
+                                    start,
+                                    end,
+                                    v));
+                }
+            }
+        }
         // Series with label outcomes but no predictions in this window are reported too.
         for (Map.Entry<String, LabelPartial> e : outcomes.entrySet()) {
             if (!series.containsKey(e.getKey())) {
@@ -251,9 +327,19 @@ public class WindowMergeFunction
                 waiting += newest.opened() - newest.joined() - newest.expired();
                 pending.put(e.getKey(), waiting);
             }
+            RoutedPartial r = routedTo.get(e.getKey());
+            long routedCount = !routingCounted ? -1 : r == null ? 0 : r.routed();
             MonitoringRecord report =
                     WindowReports.report(
-                            w, l, waiting, labelsJoined, compared(w, series), v, settings, now);
+                            w,
+                            l,
+                            waiting,
+                            labelsJoined,
+                            compared(w, series),
+                            v,
+                            settings,
+                            now,
+                            routedCount);
             publish(report);
             out.collect(report);
         }

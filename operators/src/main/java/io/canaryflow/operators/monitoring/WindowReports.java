@@ -16,6 +16,7 @@ final class WindowReports {
      * @param pending predictions of the series still awaiting labels at the window's end
      * @param labelsJoined whether the job joins labels at all (else the report has no labels)
      * @param compared the window of the arm this one is compared with, or null
+     * @param routed the events routed to the series in the window, -1 when routing is not counted
      */
     static MonitoringRecord report(
             WindowPartial w,
@@ -25,7 +26,8 @@ final class WindowReports {
             WindowPartial compared,
             MonitorReferences.Version references,
             MonitorSettings settings,
-            long reportedAt) {
+            long reportedAt,
+            long routed) {
         DriftMeasures.Thresholds t = settings.drift();
         List<String> names = new ArrayList<>();
         List<DriftMeasures.Result> drift = new ArrayList<>();
@@ -79,7 +81,7 @@ final class WindowReports {
                 w.latency(),
                 w.scoreMoments(),
                 w.sharedScoreCounts(),
-                errors(w, settings),
+                errors(w, settings, routed),
                 labelsJoined ? labels(labels, pending, references.kind(), settings) : null,
                 segments(w, references, settings),
                 paired(w.paired()),
@@ -113,7 +115,8 @@ final class WindowReports {
                 io.canaryflow.operators.drift.PairedTests.wilcoxon(c.sample()));
     }
 
-    private static MonitoringRecord.Errors errors(WindowPartial w, MonitorSettings settings) {
+    private static MonitoringRecord.Errors errors(
+            WindowPartial w, MonitorSettings settings, long routed) {
         long attempts = w.attempts();
         long failed = attempts - w.count() + w.timeouts();
         double rate = attempts == 0 ? Double.NaN : (double) failed / attempts;
@@ -124,7 +127,8 @@ final class WindowReports {
                 rate,
                 attempts < settings.drift().minCount()
                         ? DriftMeasures.Level.INSUFFICIENT
-                        : settings.errorRate().of(rate));
+                        : settings.errorRate().of(rate),
+                routed);
     }
 
     private static MonitoringRecord.Labels labels(

@@ -39,6 +39,9 @@ public class RouteFunction
     private transient Router router;
     private transient Map<Arm, Counter> routed;
 
+    /** Where the route operator counts what is routed (null: not counted). */
+    private transient RoutedCounts counts;
+
     public RouteFunction(Map<String, RolloutPlan> initialPlans) {
         this.initialPlans = Map.copyOf(initialPlans);
     }
@@ -60,7 +63,12 @@ public class RouteFunction
             ctx.output(Outputs.DEAD_LETTERS, noPlan(event, ctx.currentProcessingTime()));
             return;
         }
-        route(router, routed, plan, event, out);
+        route(router, routed, counts, plan, event, out);
+    }
+
+    /** Counts every routed event into {@code counts} from now on. */
+    void countInto(RoutedCounts counts) {
+        this.counts = counts;
     }
 
     private static DeadLetter noPlan(FeatureEvent event, long now) {
@@ -76,13 +84,14 @@ public class RouteFunction
     private static void route(
             Router router,
             Map<Arm, Counter> routed,
+            RoutedCounts counts,
             RolloutPlan plan,
             FeatureEvent event,
             Collector<RoutedEvent> out) {
         int bucket = router.bucket(plan, event.unit());
         for (Router.Assignment a : Router.assign(plan, bucket)) {
             routed.get(a.arm()).inc();
-            out.collect(
+            RoutedEvent e =
                     new RoutedEvent(
                             event,
                             plan.model(),
@@ -91,7 +100,11 @@ public class RouteFunction
                             a.served(),
                             a.fallback(),
                             plan.planId(),
-                            bucket));
+                            bucket);
+            if (counts != null) {
+                counts.add(e);
+            }
+            out.collect(e);
         }
     }
 
@@ -134,7 +147,7 @@ public class RouteFunction
                         noPlan(event, ctx.timerService().currentProcessingTime()));
                 return;
             }
-            route(router, routed, plan, event, out);
+            route(router, routed, null, plan, event, out);
         }
     }
 

@@ -549,4 +549,64 @@ class JudgeStateMachineTest {
         return new ArmCounts(
                 attempts, errors, 0, 0, attempts - errors, 0, 0, 0, 0, 0, new long[0], 301, units);
     }
+
+    /** A window whose candidate lost {@code lost} of the events routed to it. */
+    private static Evidence losing(SplittableRandom random, int w, long n, long lost) {
+        Evidence e = JudgeScenarios.window(random, w, n, 0.01, 0.01);
+        return new Evidence(
+                e.windowStart(),
+                e.windowEnd(),
+                e.control(),
+                e.candidate().withLost(lost),
+                0.5,
+                true);
+    }
+
+    @Test
+    void shouldCountScoringsLostOnTheWayAsFailuresAndRollBackWhenTheyExceedTheThreshold() {
+        // 2 % of the candidate's routed events never come back; the guardrail tolerates +1 point
+        Judge judge = new Judge(JudgeScenarios.policy(0.01, false));
+        SplittableRandom random = new SplittableRandom(21);
+        Verdict v = null;
+        for (int w = 0; w < 400 && !judge.done(); w++) {
+            v = judge.judge(losing(random, w, 2_000, 40));
+            assertThat(v.action()).isNotEqualTo(Verdict.Action.PROMOTE);
+        }
+        assertThat(v.action()).isEqualTo(Verdict.Action.ROLLBACK);
+        assertThat(v.timedOut()).isFalse();
+        assertThat(v.candidate().lost()).isEqualTo(40);
+    }
+
+    @Test
+    void shouldNotPromoteACandidateThatLosesScoringsEvenWhenNoGuardrailCountsThem() {
+        // a guardrail blind to lost scorings (the score's shift) passes; the loss alone holds it
+        RolloutPolicy policy =
+                RolloutPolicy.fromFields(
+                        java.util.Map.of(
+                                "min-step-duration", "2 s",
+                                "min-samples", "500",
+                                "guardrails", "score_shift:0.5",
+                                "max-step-duration", "60 s"),
+                        "");
+        Judge judge = new Judge(policy);
+        SplittableRandom random = new SplittableRandom(22);
+        Verdict v = null;
+        for (int w = 0; w < 1_000 && !judge.done() && (v == null || !v.timedOut()); w++) {
+            Evidence e = losing(random, w, 2_000, 4);
+            ArmCounts withScores =
+                    new ArmCounts(2_000, 20, 0, 0, 1_980, 0, 990, 990 * 0.5 + 1.0, 0, 0);
+            v =
+                    judge.judge(
+                            new Evidence(
+                                    e.windowStart(),
+                                    e.windowEnd(),
+                                    withScores,
+                                    withScores.withLost(4),
+                                    0.5,
+                                    true));
+            assertThat(v.action()).isNotEqualTo(Verdict.Action.PROMOTE);
+        }
+        assertThat(v.action()).isEqualTo(Verdict.Action.INCONCLUSIVE);
+        assertThat(v.reasons()).anyMatch(r -> r.contains("but the candidate lost"));
+    }
 }

@@ -127,6 +127,7 @@ class LatencyQuantileTest {
                         null,
                         null,
                         null,
+                        0,
                         0);
         WindowArms first =
                 new WindowArms(

@@ -277,6 +277,7 @@ final class UnitTraffic {
             new LatencySketch.Builder(), new LatencySketch.Builder()
         };
         long[] attempts = new long[2];
+        long[] lost = new long[2];
         long[] errors = new long[2];
         UnitSketch[] units = {new UnitSketch(), new UnitSketch()};
         long[] active = new long[2];
@@ -290,7 +291,9 @@ final class UnitTraffic {
             }
             long n = poisson(random, activity[u] * activityFactor);
             if (arm == 1 && keptShare < 1) {
-                n = binomial(random, n, keptShare);
+                long kept = binomial(random, n, keptShare);
+                lost[arm] += n - kept; // routing counted them; monitoring never saw them
+                n = kept;
             }
             if (n == 0) {
                 continue;
@@ -333,7 +336,9 @@ final class UnitTraffic {
             active[arm]++;
         }
         ArmCounts control = counts(attempts[0], errors[0], active[0], sketches ? units[0] : null);
-        ArmCounts candidate = counts(attempts[1], errors[1], active[1], sketches ? units[1] : null);
+        ArmCounts candidate =
+                counts(attempts[1], errors[1], active[1], sketches ? units[1] : null)
+                        .withLost(lost[1]);
         if (labels != null) {
             control = control.withLabels(labelled[0], wrong[0], labelUnits[0]);
             candidate = candidate.withLabels(labelled[1], wrong[1], labelUnits[1]);

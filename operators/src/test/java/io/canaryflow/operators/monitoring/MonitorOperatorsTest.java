@@ -327,7 +327,8 @@ class MonitorOperatorsTest {
                         new MonitorReferences(repository, SCHEMAS, SHARED)
                                 .of("fraud", DemoModels.MODEL, DemoModels.BASELINE),
                         settings(1_000),
-                        0);
+                        0,
+                        -1);
         assertThat(r.count()).isEqualTo(1);
         assertThat(r.errors().level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT);
         assertThat(r.labels().level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT);

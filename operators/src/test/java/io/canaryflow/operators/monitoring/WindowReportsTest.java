@@ -108,7 +108,8 @@ class WindowReportsTest {
             a.add(prediction(data, Arm.CANDIDATE, 0, 0, null, 0, ScoringFailure.UNAVAILABLE), true);
         }
         MonitoringRecord r =
-                WindowReports.report(a.toPartial(), null, 0, false, null, references, SETTINGS, 0);
+                WindowReports.report(
+                        a.toPartial(), null, 0, false, null, references, SETTINGS, 0, 104);
         assertThat(r.count()).isEqualTo(90);
         assertThat(r.errors().attempts()).isEqualTo(100);
         assertThat(r.errors().failures()[ScoringFailure.RUN_FAILURE.ordinal()]).isEqualTo(6);
@@ -116,6 +117,9 @@ class WindowReportsTest {
         assertThat(r.errors().timeouts()).isEqualTo(2);
         assertThat(r.errors().rate()).isEqualTo(0.12); // (6 + 4 + 2) / 100
         assertThat(r.errors().level()).isEqualTo(DriftMeasures.Level.ALERT);
+        // routing sent 104: four never came back as a prediction or a failure
+        assertThat(r.errors().routed()).isEqualTo(104);
+        assertThat(r.errors().lost()).isEqualTo(4);
         // failures carry no score: the score histogram holds the 90 predictions only
         assertThat(r.scoreDrift().n()).isEqualTo(90);
     }
@@ -312,7 +316,7 @@ class WindowReportsTest {
                 a.add(prediction(data, Arm.BASELINE, 0.1f, 10, country, shift, null), true);
             }
         }
-        return WindowReports.report(a.toPartial(), null, 0, false, null, v, settings, 0);
+        return WindowReports.report(a.toPartial(), null, 0, false, null, v, settings, 0, -1);
     }
 
     @Test
