@@ -282,11 +282,13 @@ public final class ControlTool implements Runnable {
         StringBuilder s = new StringBuilder();
         s.append(
                 String.format(
-                        "%s %-10s %-9s %s%s %5.1f%% -> %5.1f%%  window %s..%s  (%s)",
+                        "%s %-10s %-9s %s%s%s%s %5.1f%% -> %5.1f%%  window %s..%s  (%s)",
                         Instant.ofEpochMilli(n.path("decided_at").asLong()),
                         n.path("experiment").asText(),
                         n.path("action").asText(),
                         n.path("dry_run").asBoolean() ? "(dry run) " : "",
+                        n.path("timed_out").asBoolean() ? "(timed out) " : "",
+                        n.path("awaiting_person").asBoolean() ? "(waits for a person) " : "",
                         n.path("arms").path("candidate").path("version").asText(),
                         n.path("step").path("from").asDouble(),
                         n.path("step").path("to").asDouble(),
@@ -345,7 +347,7 @@ public final class ControlTool implements Runnable {
             JsonNode plan = n.path("plan");
             out.println(
                     String.format(
-                            "%-12s last %-9s at %s: baseline %s, candidate %s at %.1f%%, plan %s%s",
+                            "%-12s last %-9s at %s: baseline %s, candidate %s at %.1f%%, plan %s%s%s",
                             n.path("experiment").asText(),
                             n.path("action").asText(),
                             Instant.ofEpochMilli(n.path("decided_at").asLong()),
@@ -353,7 +355,10 @@ public final class ControlTool implements Runnable {
                             plan.path("candidate").asText(),
                             plan.path("canary_percent").asDouble(),
                             n.path("plan_id").asText(),
-                            n.path("dry_run").asBoolean() ? " (dry run)" : ""));
+                            n.path("dry_run").asBoolean() ? " (dry run)" : "",
+                            n.path("awaiting_person").asBoolean()
+                                    ? "; INCONCLUSIVE, waits for a person: send resume, promote or abort"
+                                    : ""));
         }
         return 0;
     }

@@ -62,11 +62,8 @@ public final class Judge implements Serializable {
     private double srmUnitsRunningP = 1.0;
     private final double[] runningP;
 
-    /** Per relative guardrail, its exact rate-ratio test; null for the others. */
-    private final RateRatioTest[] ratioTests;
-
-    /** Per latency guardrail, its exact sequential quantile test; null for the others. */
-    private final ExceedanceTest[] quantileTests;
+    /** Per guardrail, its test (one class per kind), in the policy's order. */
+    private final GuardrailTest[] tests;
 
     private int failedInARow;
     private boolean done;
@@ -96,9 +93,8 @@ public final class Judge implements Serializable {
         this.policy = policy;
         this.runningP = new double[policy.guardrails().size()];
         Arrays.fill(runningP, 1.0);
-        this.ratioTests = new RateRatioTest[policy.guardrails().size()];
-        this.quantileTests = new ExceedanceTest[policy.guardrails().size()];
-        freshRatioTests();
+        this.tests = new GuardrailTest[policy.guardrails().size()];
+        freshTests();
         for (int i = 0; i < policy.schedule().size(); i++) {
             if (policy.schedule().get(i) <= percent) {
                 step = i;
@@ -129,8 +125,8 @@ public final class Judge implements Serializable {
     /** What this judge remembers, typed (see {@link JudgeState}). */
     public JudgeState state() {
         // null: a judge read from an older version, which had none
-        double[][][] ratio = stateOf(ratioTests);
-        double[][][] quantile = stateOf(quantileTests);
+        double[][][] ratio = stateOf(exactTests(RelativeRateTest.class));
+        double[][][] quantile = stateOf(exactTests(TailShareTest.class));
         return new JudgeState(
                 lines(policy.toFields()),
                 step,
@@ -212,9 +208,16 @@ public final class Judge implements Serializable {
         if (s.runningP() != null && s.runningP().length == j.runningP.length) {
             System.arraycopy(s.runningP(), 0, j.runningP, 0, j.runningP.length);
         }
-        restoreTests(j.ratioTests, s.ratioHarmLogs(), s.ratioPassLogs(), s.ratioPValues());
         restoreTests(
-                j.quantileTests, s.quantileHarmLogs(), s.quantilePassLogs(), s.quantilePValues());
+                j.exactTests(RelativeRateTest.class),
+                s.ratioHarmLogs(),
+                s.ratioPassLogs(),
+                s.ratioPValues());
+        restoreTests(
+                j.exactTests(TailShareTest.class),
+                s.quantileHarmLogs(),
+                s.quantilePassLogs(),
+                s.quantilePValues());
         j.failedInARow = s.failedInARow();
         j.done = s.done();
         j.shadow = s.shadow();
@@ -382,7 +385,9 @@ public final class Judge implements Serializable {
         share = e.candidateShare();
         stepControl = stepControl.plus(e.control());
         stepCandidate = stepCandidate.plus(e.candidate());
-        addToRatioTests(e);
+        for (GuardrailTest t : tests) {
+            t.observe(e);
+        }
 
         // the first look at which the step or the rollout reaches its maximum duration is the
         // planned final look, once per rollout (see FINAL_SHARE)
@@ -506,7 +511,7 @@ public final class Judge implements Serializable {
             srmRunningP = 1.0;
             srmUnitsRunningP = 1.0;
             Arrays.fill(runningP, 1.0);
-            freshRatioTests();
+            freshTests();
             finalLookTaken = false;
             stepStartedAt = e.windowEnd();
             stepControl = ArmCounts.NONE;
@@ -535,20 +540,6 @@ public final class Judge implements Serializable {
      * call too thin at the horizon decides there, instead of a timeout.
      */
     static final double FINAL_SHARE = 0.5;
-
-    /** The level of the always-valid mixture of a guardrail that has a final look. */
-    private double sequentialAlpha() {
-        return policy.alpha() * (1 - FINAL_SHARE);
-    }
-
-    /**
-     * A p-value at level α from the mixture's {@code sequential} one (at α·(1 − FINAL_SHARE)) and,
-     * at the final look, the fixed-horizon {@code fixed} one (at α·FINAL_SHARE).
-     */
-    private static double withFinalLook(double sequential, double fixed, boolean horizon) {
-        double p = Math.min(1, sequential / (1 - FINAL_SHARE));
-        return horizon ? Math.min(p, Math.min(1, fixed / FINAL_SHARE)) : p;
-    }
 
     /** Whether the window ends at or past the step's or the rollout's maximum duration. */
     private boolean atMaximumDuration(Evidence e) {
@@ -816,22 +807,20 @@ public final class Judge implements Serializable {
         return Math.max(total, sum);
     }
 
-    /** Tests every guardrail on the cumulative counts; Holm across them. */
+    /**
+     * Tests every guardrail that applies in this phase on the rollout's counts so far (each kind
+     * its own {@link GuardrailTest}); Holm across their harm p-values.
+     */
     private List<Verdict.GuardrailResult> guardrails(boolean horizon) {
         List<Guardrail> all = policy.guardrails();
         int m = all.size();
-        double[] delta = new double[m];
-        double[] variance = new double[m];
+        GuardrailTest.Look look =
+                new GuardrailTest.Look(control, candidate, share, policy.alpha(), horizon);
+        GuardrailTest.Assessment[] assessed = new GuardrailTest.Assessment[m];
         boolean[] enough = new boolean[m];
         // this look's p-value; a non-critical guardrail fails on it, not on the running minimum
         double[] lookP = new double[m];
         Arrays.fill(lookP, 1.0);
-        // this look's p-value of a pass, and the unit-level looks of relative and latency ones
-        double[] passP = new double[m];
-        Arrays.fill(passP, 1.0);
-        DeltaMethodSprt.Look[] looks = new DeltaMethodSprt.Look[m];
-        // an absolute increase's PASS (its interval, or the final look's z-test, within the margin)
-        boolean[] within = new boolean[m];
         for (int i = 0; i < m; i++) {
             Guardrail g = all.get(i);
             if (!applies(g)) {
@@ -846,98 +835,13 @@ public final class Judge implements Serializable {
             if (nb == 0 || nc == 0) {
                 continue;
             }
-            if (quantileTests[i] != null || g.relative()) {
-                // the unit-level test and the exact one for independent scorings: a decision needs
-                // both, so it stands whether clustering or rare events are what the data has most
-                DeltaMethodSprt.Look look = unitLevel(g, i);
-                looks[i] = look;
-                delta[i] = quantileTests[i] != null ? look.estimate() : Math.expm1(look.estimate());
-                MixtureTest exact = quantileTests[i] != null ? quantileTests[i] : ratioTests[i];
-                passP[i] =
-                        Math.max(
-                                withFinalLook(look.passP(), look.passZ(), horizon),
-                                exact.lastPassP());
-                if (enough[i]) {
-                    double p =
-                            Math.max(
-                                    withFinalLook(look.harmP(), look.harmZ(), horizon),
-                                    exact.lastHarmP());
-                    runningP[i] = Math.min(runningP[i], p);
-                    lookP[i] = p;
-                }
-                continue;
-            }
-            if (g.metric() == Guardrail.Metric.SCORE_PSI) {
-                long[] kb = control.scoreBins();
-                long[] cb = candidate.scoreBins();
-                if (kb.length == 0 || kb.length != cb.length) {
-                    enough[i] = false;
-                    continue;
-                }
-                delta[i] = psiBetween(cb, kb);
-                double p = delta[i] >= g.threshold() ? BinnedMixture.pValue(cb, kb, share) : 1.0;
-                if (enough[i]) {
-                    runningP[i] = Math.min(runningP[i], p);
-                    lookP[i] = p;
-                }
-                continue;
-            }
-            delta[i] = mean(candidate, g.metric()) - mean(control, g.metric());
-            variance[i] =
-                    varianceOfMean(control, g.metric())
-                            + Math.max(
-                                    varianceOfMean(candidate, g.metric()),
-                                    boundaryVariance(g, control, candidate));
-            double tau2 = g.tau() * g.tau();
-            double p;
-            if (!(variance[i] < Double.POSITIVE_INFINITY)) {
-                p = 1.0; // a single unit carries an arm: its variance over units is unknown
-            } else if (g.direction() == Guardrail.Direction.EITHER) {
-                // two-sided: against the nearer edge of [-threshold, +threshold], at α/2 a side
-                double edge = Math.copySign(g.threshold(), delta[i]);
-                double outward = Math.abs(delta[i]);
-                p =
-                        outward > g.threshold()
-                                ? Math.min(
-                                        1,
-                                        2
-                                                * MixtureSprt.oneSidedPValue(
-                                                        outward, Math.abs(edge), variance[i], tau2))
-                                : 1.0;
-            } else if (g.direction() == Guardrail.Direction.INCREASE) {
-                double sd = Math.sqrt(variance[i]);
-                double seq =
-                        delta[i] > g.threshold()
-                                ? MixtureSprt.oneSidedPValue(
-                                        delta[i], g.threshold(), variance[i], tau2)
-                                : 1.0;
-                p =
-                        withFinalLook(
-                                seq,
-                                DeltaMethodSprt.fixedP((delta[i] - g.threshold()) / sd),
-                                horizon);
-                double pass =
-                        delta[i] < g.margin()
-                                ? MixtureSprt.oneSidedPValue(
-                                        -delta[i], -g.margin(), variance[i], tau2)
-                                : 1.0;
-                passP[i] =
-                        withFinalLook(
-                                pass,
-                                DeltaMethodSprt.fixedP((g.margin() - delta[i]) / sd),
-                                horizon);
-                within[i] = passP[i] <= policy.alpha();
-            } else {
-                // one-sided: the harmful direction as a positive difference
-                double harm = -delta[i];
-                p =
-                        harm > g.threshold()
-                                ? MixtureSprt.oneSidedPValue(harm, g.threshold(), variance[i], tau2)
-                                : 1.0;
-            }
+            assessed[i] = tests[i].assess(look);
+            enough[i] &= assessed[i].testable();
             if (enough[i]) {
-                runningP[i] = Math.min(runningP[i], p);
-                lookP[i] = p;
+                // the running minimum over the looks judged (not those before the guardrail had
+                // enough samples)
+                runningP[i] = Math.min(runningP[i], assessed[i].harmP());
+                lookP[i] = assessed[i].harmP();
             }
         }
         // A critical guardrail fails once its test has ever rejected (running minimum: the first
@@ -955,175 +859,41 @@ public final class Judge implements Serializable {
             testedApplying[k] = tested[i];
         }
         boolean[] rejectedApplying = Holm.rejected(testedApplying, policy.alpha());
-        boolean[] rejected = new boolean[m];
-        for (int k = 0; k < applying.length; k++) {
-            rejected[applying[k]] = rejectedApplying[k];
-        }
         List<Verdict.GuardrailResult> out = new ArrayList<>();
-        for (int i = 0; i < m; i++) {
+        for (int k = 0; k < applying.length; k++) {
+            int i = applying[k];
             Guardrail g = all.get(i);
-            if (!applies(g)) {
-                continue;
-            }
+            GuardrailTest.Assessment a = assessed[i];
             long nc = candidate.n(g.metric());
             long nb = g.metric() == Guardrail.Metric.FLIP_RATE ? nc : control.n(g.metric());
-            boolean binned = g.metric() == Guardrail.Metric.SCORE_PSI;
-            double pb = nb == 0 || binned ? Double.NaN : mean(control, g.metric());
-            double pc = nc == 0 || binned ? Double.NaN : mean(candidate, g.metric());
-            boolean twoSided = g.direction() == Guardrail.Direction.EITHER;
-            boolean decrease = g.direction() == Guardrail.Direction.DECREASE;
-            double lower = Double.NaN;
-            double upper = Double.NaN;
             Verdict.Result result;
             String reason;
-            String name = g.metric().wireName();
-            if (quantileTests[i] != null && enough[i]) {
-                double bound = 0.01 + g.threshold();
-                if (rejected[i]) {
-                    result = Verdict.Result.FAIL;
-                    reason =
-                            String.format(
-                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, more than %.2f %% (its p99 beyond the ratio; p %.2g)",
-                                    name, 100 * delta[i], g.ratio(), 100 * bound, tested[i]);
-                } else if (passP[i] <= policy.alpha()) {
-                    result = Verdict.Result.PASS;
-                    reason =
-                            String.format(
-                                    "%s: %.2f %% of the candidate's scorings are slower than %.2f x the control's p99, fewer than %.2f %% (its p99 within the ratio; p %.2g)",
-                                    name,
-                                    100 * delta[i],
-                                    g.ratio(),
-                                    100 * (0.01 + g.margin()),
-                                    passP[i]);
-                } else {
-                    result = Verdict.Result.INCONCLUSIVE;
-                    reason =
-                            String.format(
-                                    "%s: %.2f %% of the candidate's scorings slower than %.2f x the control's p99, not yet shown above or below %.2f %% (p %.2g and %.2g)",
-                                    name,
-                                    100 * delta[i],
-                                    g.ratio(),
-                                    100 * bound,
-                                    tested[i],
-                                    passP[i]);
-                }
-            } else if (g.relative() && enough[i]) {
-                lower = Math.expm1(looks[i].lower());
-                upper = Math.expm1(looks[i].upper());
-                if (rejected[i]) {
-                    result = Verdict.Result.FAIL;
-                    reason =
-                            String.format(
-                                    "%s: candidate %.5f vs control %.5f, %+.1f %% exceeds the allowed +%.1f %% (p %.2g)",
-                                    name, pc, pb, 100 * delta[i], 100 * g.threshold(), tested[i]);
-                } else if (passP[i] <= policy.alpha()) {
-                    result = Verdict.Result.PASS;
-                    reason =
-                            String.format(
-                                    "%s: candidate %.5f vs control %.5f (%+.1f %%), below the margin +%.1f %% (p %.2g)",
-                                    name, pc, pb, 100 * delta[i], 100 * g.margin(), passP[i]);
-                } else {
-                    result = Verdict.Result.INCONCLUSIVE;
-                    reason =
-                            String.format(
-                                    "%s: candidate %.5f vs control %.5f (%+.1f %%), neither above +%.1f %% nor below the margin +%.1f %% yet (p %.2g and %.2g)",
-                                    name,
-                                    pc,
-                                    pb,
-                                    100 * delta[i],
-                                    100 * g.threshold(),
-                                    100 * g.margin(),
-                                    tested[i],
-                                    passP[i]);
-                }
-            } else if (g.metric() == Guardrail.Metric.SCORE_PSI && enough[i]) {
-                pb = Double.NaN;
-                pc = Double.NaN;
-                if (rejected[i]) {
-                    result = Verdict.Result.FAIL;
-                    reason =
-                            String.format(
-                                    "%s: the candidate's scores fall into bins unlike the control's: PSI %.4f >= %.4f (anytime-valid p %.2g)",
-                                    name, delta[i], g.threshold(), tested[i]);
-                } else if (delta[i] < g.threshold()) {
-                    result = Verdict.Result.PASS;
-                    reason =
-                            String.format("%s: PSI %.4f below %.4f", name, delta[i], g.threshold());
-                } else {
-                    result = Verdict.Result.INCONCLUSIVE;
-                    reason =
-                            String.format(
-                                    "%s: PSI %.4f at or above %.4f, not yet significant (p %.2g)",
-                                    name, delta[i], g.threshold(), tested[i]);
-                }
-            } else if (!enough[i]) {
+            if (!enough[i]) {
                 result = Verdict.Result.INCONCLUSIVE;
                 reason =
                         String.format(
                                 "%s: too few samples (control %d, candidate %d; need %d each)",
-                                name, nb, nc, policy.minSamples());
+                                g.metric().wireName(), nb, nc, policy.minSamples());
             } else {
-                boolean increase = g.direction() == Guardrail.Direction.INCREASE;
-                double r =
-                        variance[i] < Double.POSITIVE_INFINITY
-                                ? MixtureSprt.oneSidedRadius(
-                                        variance[i],
-                                        g.tau() * g.tau(),
-                                        increase ? sequentialAlpha() : policy.alpha())
-                                : Double.POSITIVE_INFINITY;
-                lower = delta[i] - r;
-                upper = delta[i] + r;
-                if (rejected[i]) {
-                    result = Verdict.Result.FAIL;
-                    reason =
-                            String.format(
-                                    "%s: candidate %.4f vs control %.4f, %+.4f exceeds the allowed %s%.4f (interval [%.4f, %.4f], p %.2g)",
-                                    name,
-                                    pc,
-                                    pb,
-                                    delta[i],
-                                    twoSided ? "±" : decrease ? "-" : "+",
-                                    g.threshold(),
-                                    lower,
-                                    upper,
-                                    tested[i]);
-                } else if ((increase ? within[i] : withinMargin(upper, lower, g))
-                        && !(exactPassP(g) <= policy.alpha())) {
-                    // the interval says pass; the exact test of the rate does not yet
-                    result = Verdict.Result.INCONCLUSIVE;
-                    reason =
-                            String.format(
-                                    "%s: candidate %.4f vs control %.4f, interval [%.4f, %.4f] within +%.4f, not yet the exact test (p %.2g)",
-                                    name, pc, pb, lower, upper, g.margin(), exactPassP(g));
-                } else if (increase ? within[i] : withinMargin(upper, lower, g)) {
-                    result = Verdict.Result.PASS;
-                    reason =
-                            String.format(
-                                    "%s: candidate %.4f vs control %.4f, difference within the margin %s%.4f (interval [%.4f, %.4f])",
-                                    name, pc, pb, twoSided ? "±" : "+", g.margin(), lower, upper);
-                } else {
-                    result = Verdict.Result.INCONCLUSIVE;
-                    reason =
-                            String.format(
-                                    "%s: candidate %.4f vs control %.4f, interval [%.4f, %.4f] still includes +%.4f",
-                                    name, pc, pb, lower, upper, g.margin());
-                }
+                result =
+                        rejectedApplying[k]
+                                ? Verdict.Result.FAIL
+                                : a.passes() && a.vetoP() <= policy.alpha()
+                                        ? Verdict.Result.PASS
+                                        : Verdict.Result.INCONCLUSIVE;
+                reason = tests[i].reason(a, result, tested[i]);
             }
             out.add(
                     new Verdict.GuardrailResult(
                             g,
-                            (quantileTests[i] != null
-                                            ? QUANTILE_TEST
-                                            : g.relative() ? RATIO_TEST : TEST)
-                                    + unitOfAnalysis(g.metric())
-                                    + (exactPass(g) ? EXACT_PASS : ""),
+                            tests[i].name(look),
                             nb,
                             nc,
-                            pb,
-                            pc,
-                            delta[i],
-                            lower,
-                            upper,
+                            a == null ? Double.NaN : a.control(),
+                            a == null ? Double.NaN : a.candidate(),
+                            a == null ? 0 : a.delta(),
+                            a == null || !enough[i] ? Double.NaN : a.lower(),
+                            a == null || !enough[i] ? Double.NaN : a.upper(),
                             tested[i],
                             result,
                             reason));
@@ -1131,292 +901,20 @@ public final class Judge implements Serializable {
         return out;
     }
 
-    /** Named by a relative guardrail's result. */
-    public static final String RATIO_TEST =
-            "mSPRT on the log rate ratio, its variance over units (cluster-robust delta method; at least its value at the boundary's split of the events), with the conditional-binomial e-process for independent scorings: a decision needs both; one-sided always-valid p, Holm";
-
-    private void freshRatioTests() {
-        for (int i = 0; i < ratioTests.length; i++) {
-            Guardrail g = policy.guardrails().get(i);
-            ratioTests[i] = g.relative() ? new RateRatioTest(g.threshold(), g.margin()) : null;
-            quantileTests[i] =
-                    g.metric() == Guardrail.Metric.LATENCY_P99_RATIO
-                            ? new ExceedanceTest(0.01 + g.threshold(), 0.01 + g.margin())
-                            : null;
+    private void freshTests() {
+        for (int i = 0; i < tests.length; i++) {
+            tests[i] = GuardrailTest.of(policy.guardrails().get(i));
         }
     }
 
-    /** Named by a latency guardrail's result. */
-    public static final String QUANTILE_TEST =
-            "quantile test of the candidate's share above ratio x the control's p99 (upper 99 % bound for harm, lower for a pass) against 1 %: mSPRT on the share, its variance over units (design effect of the slow share; at least the binomial at the boundary), with the binomial e-process for independent scorings: a decision needs both; one-sided always-valid p, Holm";
-
-    /**
-     * Adds the window to each relative and latency guardrail's exact test for independent scorings
-     * (no design effect: {@link #unitLevel} covers the units).
-     */
-    private void addToRatioTests(Evidence e) {
-        for (int i = 0; i < quantileTests.length; i++) {
-            // a window whose control scored nothing has no cut: its candidate's scorings are
-            // neither slow nor fast, and count for neither test
-            if (quantileTests[i] != null && e.control().scored() > 0) {
-                quantileTests[i].add(
-                        e.candidate().slow(),
-                        e.candidate().slowLow(),
-                        e.candidate().cutScored(),
-                        1);
-            }
+    /** Per guardrail, the exact e-process of the tests of {@code kind}; null for the others. */
+    private MixtureTest[] exactTests(Class<? extends GuardrailTest> kind) {
+        MixtureTest[] exact = new MixtureTest[tests.length];
+        for (int i = 0; i < tests.length; i++) {
+            exact[i] = kind.isInstance(tests[i]) ? tests[i].exact() : null;
         }
-        for (int i = 0; i < ratioTests.length; i++) {
-            if (ratioTests[i] == null) {
-                continue;
-            }
-            Guardrail.Metric m = policy.guardrails().get(i).metric();
-            ratioTests[i].add(
-                    e.control().events(m),
-                    e.control().n(m),
-                    e.candidate().events(m),
-                    e.candidate().n(m),
-                    1);
-        }
+        return exact;
     }
-
-    /**
-     * A relative or latency guardrail's test over units on the rollout's data so far: the log ratio
-     * of the arms' rates, or the candidate's share above the latency cut, with its cluster-robust
-     * variance ({@link DeltaMethodSprt}).
-     */
-    private DeltaMethodSprt.Look unitLevel(Guardrail g, int i) {
-        Guardrail.Metric m = g.metric();
-        if (quantileTests[i] != null) {
-            double harm = 0.01 + g.threshold();
-            return DeltaMethodSprt.share(
-                    candidate.slow(),
-                    candidate.slowLow(),
-                    candidate.cutScored(),
-                    slowDesignEffect(candidate),
-                    harm,
-                    0.01 + g.margin(),
-                    harm,
-                    sequentialAlpha());
-        }
-        return DeltaMethodSprt.ratio(
-                control.events(m),
-                control.n(m),
-                designEffect(control, m),
-                candidate.events(m),
-                candidate.n(m),
-                designEffect(candidate, m),
-                1 + g.threshold(),
-                1 + g.margin(),
-                ratioTau(g),
-                sequentialAlpha());
-    }
-
-    /**
-     * The log-ratio mixture's standard deviation: the margin's size on the log scale (at least that
-     * of a 10 % increase), the differences the test is most sensitive to.
-     */
-    static double ratioTau(Guardrail g) {
-        return Math.log1p(Math.max(g.margin(), 0.1));
-    }
-
-    /**
-     * How much more an arm's rate varies over units than over independent scorings: its unit-level
-     * variance over the binomial one, at least 1 (1 without per-unit counts).
-     */
-    static double designEffect(ArmCounts arm, Guardrail.Metric metric) {
-        double overUnits = unitVariance(arm, metric);
-        long n = arm.n(metric);
-        if (!Double.isFinite(overUnits) || n == 0) {
-            return 1;
-        }
-        double p = (double) arm.events(metric) / n;
-        double binomial = p * (1 - p) / n;
-        return binomial > 0 ? Math.max(1, overUnits / binomial) : 1;
-    }
-
-    /**
-     * The design effect over units of the candidate's share of slow scorings, from the rollout's
-     * slow scorings per unit ({@link ArmCounts#slowUnits}); 1 without them.
-     */
-    static double slowDesignEffect(ArmCounts arm) {
-        return arm.slowUnits() == null ? 1 : arm.slowUnits().designEffect();
-    }
-
-    /** Which unit the variance is over, for the guardrail's {@code test}. */
-    private String unitOfAnalysis(Guardrail.Metric metric) {
-        if (metric == Guardrail.Metric.SCORE_PSI) {
-            return "";
-        }
-        if (metric == Guardrail.Metric.LATENCY_P99_RATIO) {
-            return candidate.slowUnits() != null
-                    ? String.format(
-                            "; evidence divided by the design effect over units %.2f (Rao-Scott), the control's p99 bounds widened by its own where it has latencies per unit",
-                            slowDesignEffect(candidate))
-                    : "; over scorings (no latencies per unit)";
-        }
-        // a flip rate is the candidate's alone: the control has no pairs
-        return (metric == Guardrail.Metric.FLIP_RATE
-                                || Double.isFinite(unitVariance(control, metric)))
-                        && Double.isFinite(unitVariance(candidate, metric))
-                ? "; variance over units (cluster-robust delta method), at least the binomial"
-                : "; variance over scorings (binomial)";
-    }
-
-    /** PSI of the candidate's bin counts against the control's fractions (ε = 1e-4). */
-    static double psiBetween(long[] candidate, long[] control) {
-        return io.canaryflow.operators.drift.Psi.of(
-                        candidate,
-                        io.canaryflow.operators.drift.DriftMeasures.fractions(control),
-                        io.canaryflow.operators.drift.Psi.DEFAULT_EPSILON)
-                .value();
-    }
-
-    /** The arm's rate, or its mean score. */
-    static double mean(ArmCounts arm, Guardrail.Metric metric) {
-        long n = arm.n(metric);
-        if (metric == Guardrail.Metric.FLIP_RATE && n == 0) {
-            return 0; // the control flips against itself never
-        }
-        return metric == Guardrail.Metric.SCORE_SHIFT
-                ? arm.scoreSum() / n
-                : (double) arm.events(metric) / n;
-    }
-
-    /**
-     * The variance of {@link #mean}: for a rate p(1 - p)/n with p estimated as (x + 1/2)/(n + 1),
-     * so that an arm without a single error still has a positive variance; for the score the sample
-     * variance over n (at least 1e-12, so that constant scores stay testable).
-     */
-    static double varianceOfMean(ArmCounts arm, Guardrail.Metric metric) {
-        long n = arm.n(metric);
-        if (metric == Guardrail.Metric.FLIP_RATE && n == 0) {
-            return 0;
-        }
-        if (metric == Guardrail.Metric.SCORE_SHIFT) {
-            double mean = arm.scoreSum() / n;
-            double var = n > 1 ? (arm.scoreSumSquares() - n * mean * mean) / (n - 1) : 0;
-            double overUnits = unitVariance(arm, metric);
-            double v = Math.max(var, 1e-12) / n;
-            return Double.isFinite(overUnits) ? Math.max(v, overUnits) : v;
-        }
-        double p = (arm.events(metric) + 0.5) / (n + 1.0);
-        double v = p * (1 - p) / n;
-        double overUnits = unitVariance(arm, metric);
-        return Double.isFinite(overUnits) ? Math.max(v, overUnits) : v;
-    }
-
-    /**
-     * The variance of {@link #mean} over units, the randomization unit: the cluster-robust
-     * (delta-method) variance of the ratio of the arm's per-unit totals, from its {@link
-     * UnitSketch}; NaN when the arm has no sketch or the metric is not counted per unit.
-     */
-    static double unitVariance(ArmCounts arm, Guardrail.Metric metric) {
-        UnitSketch u = sketchOf(arm, metric);
-        if (u == null) {
-            return Double.NaN;
-        }
-        double v =
-                switch (metric) {
-                    // lost scorings count as failures, in no unit's totals (none is known)
-                    case INFERENCE_ERROR_RATE ->
-                            u.ratioVariance(
-                                    UnitSketch.Quantity.ERRORS,
-                                    UnitSketch.Quantity.ATTEMPTS,
-                                    arm.events(metric),
-                                    arm.n(metric));
-                    case SCORE_SHIFT ->
-                            u.ratioVariance(
-                                    UnitSketch.Quantity.SCORE_SUM,
-                                    UnitSketch.Quantity.SCORED,
-                                    arm.scoreSum(),
-                                    arm.scored());
-                    case LABEL_ERROR_RATE ->
-                            u.ratioVariance(
-                                    UnitSketch.Quantity.ERRORS,
-                                    UnitSketch.Quantity.ATTEMPTS,
-                                    arm.labelErrors(),
-                                    arm.labelled());
-                    case FLIP_RATE ->
-                            u.ratioVariance(
-                                    UnitSketch.Quantity.ERRORS,
-                                    UnitSketch.Quantity.ATTEMPTS,
-                                    arm.flips(),
-                                    arm.pairs());
-                    default -> Double.NaN;
-                };
-        // few effective units (one heavy unit dominating the arm): the residuals of the heavy ones
-        // shrink towards 0; n/(n − 1) undoes that on average, and too few are not judged at all
-        double n = effectiveUnits(arm, metric);
-        return n > 1 ? v * n / (n - 1) : Double.POSITIVE_INFINITY;
-    }
-
-    /**
-     * The variance of the candidate's rate were it at the edge of what passes: the control's rate
-     * plus the margin, p(1 − p)/n, times the candidate's design effect over units. A rate whose few
-     * events are low by chance has a plug-in variance that shrinks with them, which makes a
-     * candidate near the threshold look safe at rare events; the variance at the boundary (as a
-     * score test uses) does not. 0 for the score and for two-sided guardrails.
-     */
-    static double boundaryVariance(Guardrail g, ArmCounts control, ArmCounts candidate) {
-        if (g.metric() == Guardrail.Metric.SCORE_SHIFT
-                || g.direction() != Guardrail.Direction.INCREASE) {
-            return 0;
-        }
-        long n = candidate.n(g.metric());
-        if (n == 0) {
-            return 0;
-        }
-        double b = Math.min(1, mean(control, g.metric()) + g.margin());
-        return b * (1 - b) / n * designEffect(candidate, g.metric());
-    }
-
-    /**
-     * The exact test's p-value that an absolute, increase-guarded rate is within its margin ({@link
-     * RateDifferenceTest}, counts divided by the design effect over units), which a PASS needs
-     * besides the interval: at rare events the interval's normal approximation errs towards a false
-     * promotion, the exact test does not. 0 (no veto) for the score and other directions.
-     */
-    private double exactPassP(Guardrail g) {
-        Guardrail.Metric m = g.metric();
-        if (!exactPass(g)) {
-            return 0;
-        }
-        if (m == Guardrail.Metric.FLIP_RATE) {
-            return RateDifferenceTest.passPAlone(
-                    candidate.events(m), candidate.n(m), g.margin(), 1);
-        }
-        return RateDifferenceTest.passP(
-                control.events(m),
-                control.n(m),
-                candidate.events(m),
-                candidate.n(m),
-                g.margin(),
-                1);
-    }
-
-    /** Whether the always-valid interval lies within the margin on the guardrail's harmful side. */
-    private static boolean withinMargin(double upper, double lower, Guardrail g) {
-        boolean decrease = g.direction() == Guardrail.Direction.DECREASE;
-        boolean twoSided = g.direction() == Guardrail.Direction.EITHER;
-        return (decrease || upper < g.margin()) && (!(twoSided || decrease) || lower > -g.margin());
-    }
-
-    /**
-     * Whether a PASS of the guardrail needs {@link #exactPassP} too: absolute increases of rates.
-     */
-    private static boolean exactPass(Guardrail g) {
-        Guardrail.Metric m = g.metric();
-        boolean rate =
-                m == Guardrail.Metric.INFERENCE_ERROR_RATE
-                        || m == Guardrail.Metric.LABEL_ERROR_RATE
-                        || m == Guardrail.Metric.FLIP_RATE;
-        return rate && !g.relative() && g.direction() == Guardrail.Direction.INCREASE;
-    }
-
-    /** Named by the result of a guardrail whose PASS needs the exact test too. */
-    static final String EXACT_PASS =
-            "; a PASS also needs the exact Beta-binomial e-process (universal inference) for the margin";
 
     /**
      * Whether a guardrail is judged in this phase: {@code flip_rate} compares a shadow with the
@@ -1425,51 +923,5 @@ public final class Judge implements Serializable {
      */
     private boolean applies(Guardrail g) {
         return g.metric() != Guardrail.Metric.FLIP_RATE || shadow;
-    }
-
-    /**
-     * The sketch of the per-unit totals a metric is a ratio of: the label join's for the label
-     * error rate, the shadow's pairs for the flip rate, the scorings' for the others.
-     */
-    private static UnitSketch sketchOf(ArmCounts arm, Guardrail.Metric metric) {
-        return switch (metric) {
-            case LABEL_ERROR_RATE -> arm.labelUnits();
-            case FLIP_RATE -> arm.pairUnits();
-            default -> arm.units();
-        };
-    }
-
-    /** Fewer effective units than this in an arm: the guardrail is INCONCLUSIVE. */
-    static final double MIN_EFFECTIVE_UNITS = 10;
-
-    /**
-     * (Σ_u Y_u)² / Σ_u Y_u², Y_u a unit's denominator of the metric (attempts, or predictions): as
-     * many units as the arm counts when all weigh the same, about 1 when one unit dominates; NaN
-     * without a sketch or for metrics not counted per unit.
-     */
-    static double effectiveUnits(ArmCounts arm, Guardrail.Metric metric) {
-        UnitSketch u = sketchOf(arm, metric);
-        if (u == null) {
-            return Double.NaN;
-        }
-        UnitSketch.Quantity y =
-                switch (metric) {
-                    case INFERENCE_ERROR_RATE, LABEL_ERROR_RATE, FLIP_RATE ->
-                            UnitSketch.Quantity.ATTEMPTS;
-                    case SCORE_SHIFT, LATENCY_P99_RATIO -> UnitSketch.Quantity.SCORED;
-                    case SCORE_PSI -> null;
-                };
-        if (y == null) {
-            return Double.NaN;
-        }
-        double total =
-                switch (metric) {
-                    case LABEL_ERROR_RATE -> arm.labelled();
-                    case FLIP_RATE -> arm.pairs();
-                    case INFERENCE_ERROR_RATE -> arm.n(metric);
-                    default -> arm.scored();
-                };
-        double squares = Math.max(total, u.sumOfSquares(y));
-        return squares > 0 ? total * total / squares : Double.NaN;
     }
 }

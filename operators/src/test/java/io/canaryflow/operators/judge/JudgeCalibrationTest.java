@@ -157,9 +157,9 @@ class JudgeCalibrationTest {
         double expected =
                 new org.apache.commons.math3.stat.descriptive.moment.Variance().evaluate(x)
                         / x.length;
-        assertThat(Judge.varianceOfMean(arm, Guardrail.Metric.SCORE_SHIFT))
+        assertThat(Statistic.of(arm, Guardrail.Metric.SCORE_SHIFT).variance())
                 .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-15));
-        assertThat(Judge.mean(arm, Guardrail.Metric.SCORE_SHIFT))
+        assertThat(Statistic.of(arm, Guardrail.Metric.SCORE_SHIFT).mean())
                 .isCloseTo(sum / x.length, org.assertj.core.data.Offset.offset(1e-15));
     }
 

@@ -239,11 +239,11 @@ class UnitLevelCalibrationTest {
                 c = c.plus(e.control());
                 k = k.plus(e.candidate());
             }
-            d[r] = Judge.mean(k, m) - Judge.mean(c, m);
-            units += Judge.varianceOfMean(c, m) + Judge.varianceOfMean(k, m);
+            d[r] = Statistic.of(k, m).mean() - Statistic.of(c, m).mean();
+            units += Statistic.of(c, m).variance() + Statistic.of(k, m).variance();
             events +=
-                    Judge.varianceOfMean(withoutSketch(c), m)
-                            + Judge.varianceOfMean(withoutSketch(k), m);
+                    Statistic.of(withoutSketch(c), m).variance()
+                            + Statistic.of(withoutSketch(k), m).variance();
         }
         double mean = java.util.Arrays.stream(d).average().orElseThrow();
         double spread =

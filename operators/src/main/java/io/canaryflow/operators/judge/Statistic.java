@@ -1,0 +1,166 @@
+package io.canaryflow.operators.judge;
+
+import io.canaryflow.operators.units.UnitSketch;
+
+/**
+ * One arm's estimate of a guardrail's metric, with its variance over units, the randomization unit
+ * (as GrowthBook's {@code gbstats} keeps a proportion and a sample mean apart, each with its own
+ * variance): a {@link Proportion} for the rates, a {@link MeanScore} for the score.
+ */
+sealed interface Statistic permits Statistic.Proportion, Statistic.MeanScore {
+    /** Observations: trials of a rate, scorings of a score. */
+    long n();
+
+    /** The rate, or the mean score. */
+    double mean();
+
+    /** The variance of {@link #mean} over units, never below its value over independent trials. */
+    double variance();
+
+    /**
+     * The variance of {@link #mean} over units alone: the cluster-robust (delta-method) variance of
+     * the ratio of the arm's per-unit totals (Deng, Knoblich and Lu, KDD 2018), from its {@link
+     * UnitSketch}, times n'/(n' − 1) for n' effective units (the residuals of heavy units shrink
+     * towards 0 when few dominate); NaN without a sketch, infinite when one unit carries the arm.
+     */
+    double overUnits();
+
+    /**
+     * (Σ_u Y_u)² / Σ_u Y_u², Y_u a unit's trials: as many units as the arm counts when all weigh
+     * the same, about 1 when one unit dominates; NaN without a sketch.
+     */
+    double effectiveUnits();
+
+    /** The arm's statistic of {@code metric} (not the latency share or the score's bins). */
+    static Statistic of(ArmCounts arm, Guardrail.Metric metric) {
+        return switch (metric) {
+            case SCORE_SHIFT ->
+                    new MeanScore(arm.scored(), arm.scoreSum(), arm.scoreSumSquares(), arm.units());
+            case INFERENCE_ERROR_RATE ->
+                    // lost scorings count as failures, in no unit's totals (none is known)
+                    new Proportion(arm.events(metric), arm.n(metric), arm.units(), false);
+            case LABEL_ERROR_RATE ->
+                    new Proportion(arm.labelErrors(), arm.labelled(), arm.labelUnits(), false);
+            case FLIP_RATE -> new Proportion(arm.flips(), arm.pairs(), arm.pairUnits(), true);
+            case LATENCY_P99_RATIO, SCORE_PSI ->
+                    throw new IllegalArgumentException(metric + " has no statistic of its own");
+        };
+    }
+
+    /**
+     * A rate: events over trials, per-unit totals in the sketch's ERRORS and ATTEMPTS.
+     *
+     * @param zeroWhenEmpty a flip rate without pairs is 0 (the control flips against itself never)
+     */
+    record Proportion(long events, long trials, UnitSketch units, boolean zeroWhenEmpty)
+            implements Statistic {
+        @Override
+        public long n() {
+            return trials;
+        }
+
+        @Override
+        public double mean() {
+            return zeroWhenEmpty && trials == 0 ? 0 : (double) events / trials;
+        }
+
+        /**
+         * max(p(1 − p)/n with p estimated as (x + ½)/(n + 1), so that an arm without a single error
+         * still has a positive variance; the variance over units).
+         */
+        @Override
+        public double variance() {
+            if (zeroWhenEmpty && trials == 0) {
+                return 0;
+            }
+            double p = (events + 0.5) / (trials + 1.0);
+            double v = p * (1 - p) / trials;
+            double overUnits = overUnits();
+            return Double.isFinite(overUnits) ? Math.max(v, overUnits) : v;
+        }
+
+        @Override
+        public double overUnits() {
+            if (units == null) {
+                return Double.NaN;
+            }
+            double v =
+                    units.ratioVariance(
+                            UnitSketch.Quantity.ERRORS,
+                            UnitSketch.Quantity.ATTEMPTS,
+                            events,
+                            trials);
+            return corrected(v, effectiveUnits());
+        }
+
+        @Override
+        public double effectiveUnits() {
+            return Statistic.effectiveUnits(units, UnitSketch.Quantity.ATTEMPTS, trials);
+        }
+
+        /**
+         * How much more the rate varies over units than over independent trials: its variance over
+         * units over the binomial one, at least 1 (1 without per-unit counts).
+         */
+        double designEffect() {
+            double overUnits = overUnits();
+            if (!Double.isFinite(overUnits) || trials == 0) {
+                return 1;
+            }
+            double p = (double) events / trials;
+            double binomial = p * (1 - p) / trials;
+            return binomial > 0 ? Math.max(1, overUnits / binomial) : 1;
+        }
+    }
+
+    /** A mean score: its sum and sum of squares, per-unit totals in SCORE_SUM and SCORED. */
+    record MeanScore(long n, double sum, double sumSquares, UnitSketch units) implements Statistic {
+        @Override
+        public double mean() {
+            return sum / n;
+        }
+
+        /**
+         * max(the sample variance over n, at least 1e-12 so that constant scores stay testable; the
+         * variance over units).
+         */
+        @Override
+        public double variance() {
+            double mean = sum / n;
+            double var = n > 1 ? (sumSquares - n * mean * mean) / (n - 1) : 0;
+            double v = Math.max(var, 1e-12) / n;
+            double overUnits = overUnits();
+            return Double.isFinite(overUnits) ? Math.max(v, overUnits) : v;
+        }
+
+        @Override
+        public double overUnits() {
+            if (units == null) {
+                return Double.NaN;
+            }
+            double v =
+                    units.ratioVariance(
+                            UnitSketch.Quantity.SCORE_SUM, UnitSketch.Quantity.SCORED, sum, n);
+            return corrected(v, effectiveUnits());
+        }
+
+        @Override
+        public double effectiveUnits() {
+            return Statistic.effectiveUnits(units, UnitSketch.Quantity.SCORED, n);
+        }
+    }
+
+    private static double corrected(double v, double effectiveUnits) {
+        return effectiveUnits > 1
+                ? v * effectiveUnits / (effectiveUnits - 1)
+                : Double.POSITIVE_INFINITY;
+    }
+
+    private static double effectiveUnits(UnitSketch units, UnitSketch.Quantity y, double total) {
+        if (units == null) {
+            return Double.NaN;
+        }
+        double squares = Math.max(total, units.sumOfSquares(y));
+        return squares > 0 ? total * total / squares : Double.NaN;
+    }
+}
