@@ -111,4 +111,94 @@ class JudgeStateTest {
         Evidence next = JudgeScenarios.window(random, 5, 2_000, 0.01, 0.01);
         assertThat(legacy.judge(next).action()).isEqualTo(judge.judge(next).action());
     }
+
+    @Test
+    void shouldRestoreAStateFromTheVersionBeforeTimeoutsPausedAndScoringsWereAccounted()
+            throws Exception {
+        SplittableRandom random = new SplittableRandom(9);
+        UnitTraffic traffic = new UnitTraffic(random, 2_000, 1.5, 3.0, 0.01, 0.5);
+        Judge judge = new Judge(policy(), 0);
+        for (int w = 0; w < 12; w++) {
+            judge.judge(traffic.window(random, w, 1.2, 1.0, true));
+        }
+        // written by a serializer without the fields this version added: the judge's awaiting
+        // and finalLookTaken, and each ArmCounts' lost
+        JudgeState read =
+                throughOlderSavepoint(
+                        judge.state(), java.util.Set.of("awaiting", "finalLookTaken", "lost"));
+        assertThat(read.awaiting()).isFalse();
+        assertThat(read.finalLookTaken()).isFalse();
+        assertThat(read.candidate().lost()).isZero();
+        assertThat(read.candidate().attempts()).isEqualTo(judge.state().candidate().attempts());
+        Judge copy = Judge.restore(read);
+        for (int w = 12; w < 40 && !judge.done(); w++) {
+            Evidence e = traffic.window(random, w, 1.2, 1.0, true);
+            Verdict original = judge.judge(e);
+            Verdict restored = copy.judge(e);
+            assertThat(restored.action()).isEqualTo(original.action());
+            assertThat(restored.guardrails())
+                    .extracting(Verdict.GuardrailResult::pValue)
+                    .isEqualTo(original.guardrails().stream().map(g -> g.pValue()).toList());
+        }
+    }
+
+    /**
+     * {@code state} written by a POJO serializer without the fields named {@code absent} (at the
+     * top and in its nested {@link ArmCounts}), with that serializer's snapshot, and read back as a
+     * restore does: the current serializer resolved against the old snapshot.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static JudgeState throughOlderSavepoint(JudgeState state, java.util.Set<String> absent)
+            throws Exception {
+        org.apache.flink.api.common.serialization.SerializerConfig config =
+                new SerializerConfigImpl();
+        PojoTypeInfo<JudgeState> info =
+                (PojoTypeInfo<JudgeState>) TypeInformation.of(JudgeState.class);
+        org.apache.flink.api.java.typeutils.runtime.PojoSerializer<JudgeState> older =
+                (org.apache.flink.api.java.typeutils.runtime.PojoSerializer<JudgeState>)
+                        without(info, absent, config);
+        DataOutputSerializer data = new DataOutputSerializer(1 << 20);
+        older.serialize(state, data);
+        DataOutputSerializer snapshot = new DataOutputSerializer(1 << 12);
+        org.apache.flink.api.common.typeutils.TypeSerializerSnapshot.writeVersionedSnapshot(
+                snapshot, older.snapshotConfiguration());
+        org.apache.flink.api.common.typeutils.TypeSerializerSnapshot<JudgeState> restored =
+                org.apache.flink.api.common.typeutils.TypeSerializerSnapshot.readVersionedSnapshot(
+                        new DataInputDeserializer(snapshot.getCopyOfBuffer()),
+                        JudgeStateTest.class.getClassLoader());
+        var compatibility =
+                info.createSerializer(config)
+                        .snapshotConfiguration()
+                        .resolveSchemaCompatibility(restored);
+        assertThat(compatibility.isCompatibleAfterMigration()).isTrue();
+        return restored.restoreSerializer()
+                .deserialize(new DataInputDeserializer(data.getCopyOfBuffer()));
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static TypeSerializer<?> without(
+            PojoTypeInfo<?> info,
+            java.util.Set<String> absent,
+            org.apache.flink.api.common.serialization.SerializerConfig config) {
+        java.util.List<java.lang.reflect.Field> fields = new java.util.ArrayList<>();
+        java.util.List<TypeSerializer<?>> serializers = new java.util.ArrayList<>();
+        for (int i = 0; i < info.getArity(); i++) {
+            org.apache.flink.api.java.typeutils.PojoField field = info.getPojoFieldAt(i);
+            if (absent.contains(field.getField().getName())) {
+                continue;
+            }
+            fields.add(field.getField());
+            TypeInformation<?> type = field.getTypeInformation();
+            serializers.add(
+                    type instanceof PojoTypeInfo<?> nested
+                                    && nested.getTypeClass() == ArmCounts.class
+                            ? without(nested, absent, config)
+                            : type.createSerializer(config));
+        }
+        return new org.apache.flink.api.java.typeutils.runtime.PojoSerializer(
+                info.getTypeClass(),
+                serializers.toArray(TypeSerializer[]::new),
+                fields.toArray(java.lang.reflect.Field[]::new),
+                config);
+    }
 }
