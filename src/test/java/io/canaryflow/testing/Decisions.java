@@ -39,8 +39,8 @@ public final class Decisions {
                         after.canaryPercent(),
                         1_000,
                         2_000,
-                        new ArmCounts(100, 1, 0, 0),
-                        new ArmCounts(100, 9, 0, 0),
+                        ArmCounts.builder().attempts(100).errors(1).build(),
+                        ArmCounts.builder().attempts(100).errors(9).build(),
                         null,
                         List.of(),
                         List.of("because"));

@@ -64,163 +64,14 @@ public record ArmCounts(
             new ArmCounts(
                     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0], 0, null, 0, null, null, null, 0, 0);
 
-    /** Counts without per-unit label totals. */
-    public ArmCounts(
-            long attempts,
-            long errors,
-            long labelled,
-            long labelErrors,
-            long scored,
-            long slow,
-            double scoreSum,
-            double scoreSumSquares,
-            long pairs,
-            long flips,
-            long[] scoreBins,
-            long activeUnits,
-            UnitSketch units,
-            long slowLow) {
-        this(
-                attempts,
-                errors,
-                labelled,
-                labelErrors,
-                scored,
-                slow,
-                scoreSum,
-                scoreSumSquares,
-                pairs,
-                flips,
-                scoreBins,
-                activeUnits,
-                units,
-                slowLow,
-                null,
-                null,
-                null,
-                scored, // counts given whole: their scorings taken as cut
-                0);
-    }
-
-    /** Counts with one latency cut. */
-    public ArmCounts(
-            long attempts,
-            long errors,
-            long labelled,
-            long labelErrors,
-            long scored,
-            long slow,
-            double scoreSum,
-            double scoreSumSquares,
-            long pairs,
-            long flips,
-            long[] scoreBins,
-            long activeUnits,
-            UnitSketch units) {
-        this(
-                attempts,
-                errors,
-                labelled,
-                labelErrors,
-                scored,
-                slow,
-                scoreSum,
-                scoreSumSquares,
-                pairs,
-                flips,
-                scoreBins,
-                activeUnits,
-                units,
-                slow);
-    }
-
-    /** Counts without per-unit totals. */
-    public ArmCounts(
-            long attempts,
-            long errors,
-            long labelled,
-            long labelErrors,
-            long scored,
-            long slow,
-            double scoreSum,
-            double scoreSumSquares,
-            long pairs,
-            long flips,
-            long[] scoreBins) {
-        this(
-                attempts,
-                errors,
-                labelled,
-                labelErrors,
-                scored,
-                slow,
-                scoreSum,
-                scoreSumSquares,
-                pairs,
-                flips,
-                scoreBins,
-                0,
-                null);
-    }
-
-    /** Counts without score bins. */
-    public ArmCounts(
-            long attempts,
-            long errors,
-            long labelled,
-            long labelErrors,
-            long scored,
-            long slow,
-            double scoreSum,
-            double scoreSumSquares,
-            long pairs,
-            long flips) {
-        this(
-                attempts,
-                errors,
-                labelled,
-                labelErrors,
-                scored,
-                slow,
-                scoreSum,
-                scoreSumSquares,
-                pairs,
-                flips,
-                new long[0]);
-    }
-
-    /** Counts without pairs. */
-    public ArmCounts(
-            long attempts,
-            long errors,
-            long labelled,
-            long labelErrors,
-            long scored,
-            long slow,
-            double scoreSum,
-            double scoreSumSquares) {
-        this(
-                attempts,
-                errors,
-                labelled,
-                labelErrors,
-                scored,
-                slow,
-                scoreSum,
-                scoreSumSquares,
-                0,
-                0);
-    }
-
-    /** Counts without scores. */
-    public ArmCounts(
-            long attempts, long errors, long labelled, long labelErrors, long scored, long slow) {
-        this(attempts, errors, labelled, labelErrors, scored, slow, 0, 0);
-    }
-
-    /** Counts without latency. */
-    public ArmCounts(long attempts, long errors, long labelled, long labelErrors) {
-        this(attempts, errors, labelled, labelErrors, 0, 0);
+    /**
+     * Counts set field by field (for simulations and tests; the monitoring reports' counts are
+     * built whole by {@link Rollout}): every field not set is 0 or null, except {@code slowLow},
+     * which is {@code slow} unless set (one latency cut), and {@code cutScored}, which is {@code
+     * scored} unless set (every scoring counted against a cut).
+     */
+    public static Builder builder() {
+        return new Builder();
     }
 
     public ArmCounts plus(ArmCounts o) {
@@ -253,20 +104,16 @@ public record ArmCounts(
 
     /** These counts with joined labels, the misclassified among them, and their unit sketch. */
     ArmCounts withLabels(long labelled, long labelErrors, UnitSketch labelUnits) {
-        Copy c = new Copy(this);
-        c.labelled = labelled;
-        c.labelErrors = labelErrors;
-        c.labelUnits = labelUnits;
-        return c.build();
+        return new Builder(this)
+                .labelled(labelled)
+                .labelErrors(labelErrors)
+                .labelUnits(labelUnits)
+                .build();
     }
 
     /** These counts with a shadow's pairs, the flips among them, and their unit sketch. */
     ArmCounts withPairs(long pairs, long flips, UnitSketch pairUnits) {
-        Copy c = new Copy(this);
-        c.pairs = pairs;
-        c.flips = flips;
-        c.pairUnits = pairUnits;
-        return c.build();
+        return new Builder(this).pairs(pairs).flips(flips).pairUnits(pairUnits).build();
     }
 
     /**
@@ -274,45 +121,48 @@ public record ArmCounts(
      * slow}) and lower ({@code slowLow}) cut, and the slow ones per unit (null when unknown).
      */
     ArmCounts withLatency(long scored, long slow, long slowLow, UnitTail slowUnits) {
-        Copy c = new Copy(this);
-        c.scored = scored;
-        c.slow = slow;
-        c.slowLow = slowLow;
-        c.slowUnits = slowUnits;
-        c.cutScored = scored;
-        return c.build();
+        return new Builder(this)
+                .scored(scored)
+                .slow(slow)
+                .slowLow(slowLow)
+                .slowUnits(slowUnits)
+                .cutScored(scored)
+                .build();
     }
 
     /** These counts with {@code lost} routed events never reported. */
     ArmCounts withLost(long lost) {
-        Copy c = new Copy(this);
-        c.lost = lost;
-        return c.build();
+        return new Builder(this).lost(lost).build();
     }
 
-    /** A copy of some counts whose fields the "with" methods change. */
-    private static final class Copy {
-        long attempts;
-        long errors;
-        long labelled;
-        long labelErrors;
-        long scored;
-        long slow;
-        double scoreSum;
-        double scoreSumSquares;
-        long pairs;
-        long flips;
-        long[] scoreBins;
-        long activeUnits;
-        UnitSketch units;
-        long slowLow;
-        UnitSketch labelUnits;
-        UnitTail slowUnits;
-        UnitSketch pairUnits;
-        long cutScored;
-        long lost;
+    /** Builds counts field by field (see {@link #builder}). */
+    public static final class Builder {
+        private long attempts;
+        private long errors;
+        private long labelled;
+        private long labelErrors;
+        private long scored;
+        private long slow;
+        private double scoreSum;
+        private double scoreSumSquares;
+        private long pairs;
+        private long flips;
+        private long[] scoreBins = new long[0];
+        private long activeUnits;
+        private UnitSketch units;
+        private long slowLow;
+        private UnitSketch labelUnits;
+        private UnitTail slowUnits;
+        private UnitSketch pairUnits;
+        private long cutScored;
+        private long lost;
+        private boolean slowLowSet;
+        private boolean cutScoredSet;
 
-        Copy(ArmCounts a) {
+        private Builder() {}
+
+        /** A copy of {@code a}, to change some of its fields. */
+        private Builder(ArmCounts a) {
             attempts = a.attempts;
             errors = a.errors;
             labelled = a.labelled;
@@ -332,9 +182,108 @@ public record ArmCounts(
             pairUnits = a.pairUnits;
             cutScored = a.cutScored;
             lost = a.lost;
+            slowLowSet = true;
+            cutScoredSet = true;
         }
 
-        ArmCounts build() {
+        public Builder attempts(long attempts) {
+            this.attempts = attempts;
+            return this;
+        }
+
+        public Builder errors(long errors) {
+            this.errors = errors;
+            return this;
+        }
+
+        public Builder labelled(long labelled) {
+            this.labelled = labelled;
+            return this;
+        }
+
+        public Builder labelErrors(long labelErrors) {
+            this.labelErrors = labelErrors;
+            return this;
+        }
+
+        public Builder scored(long scored) {
+            this.scored = scored;
+            return this;
+        }
+
+        public Builder slow(long slow) {
+            this.slow = slow;
+            return this;
+        }
+
+        public Builder scoreSum(double scoreSum) {
+            this.scoreSum = scoreSum;
+            return this;
+        }
+
+        public Builder scoreSumSquares(double scoreSumSquares) {
+            this.scoreSumSquares = scoreSumSquares;
+            return this;
+        }
+
+        public Builder pairs(long pairs) {
+            this.pairs = pairs;
+            return this;
+        }
+
+        public Builder flips(long flips) {
+            this.flips = flips;
+            return this;
+        }
+
+        public Builder scoreBins(long[] scoreBins) {
+            this.scoreBins = scoreBins;
+            return this;
+        }
+
+        public Builder activeUnits(long activeUnits) {
+            this.activeUnits = activeUnits;
+            return this;
+        }
+
+        public Builder units(UnitSketch units) {
+            this.units = units;
+            return this;
+        }
+
+        public Builder slowLow(long slowLow) {
+            this.slowLow = slowLow;
+            slowLowSet = true;
+            return this;
+        }
+
+        public Builder labelUnits(UnitSketch labelUnits) {
+            this.labelUnits = labelUnits;
+            return this;
+        }
+
+        public Builder slowUnits(UnitTail slowUnits) {
+            this.slowUnits = slowUnits;
+            return this;
+        }
+
+        public Builder pairUnits(UnitSketch pairUnits) {
+            this.pairUnits = pairUnits;
+            return this;
+        }
+
+        public Builder cutScored(long cutScored) {
+            this.cutScored = cutScored;
+            cutScoredSet = true;
+            return this;
+        }
+
+        public Builder lost(long lost) {
+            this.lost = lost;
+            return this;
+        }
+
+        public ArmCounts build() {
             return new ArmCounts(
                     attempts,
                     errors,
@@ -349,11 +298,11 @@ public record ArmCounts(
                     scoreBins,
                     activeUnits,
                     units,
-                    slowLow,
+                    slowLowSet ? slowLow : slow,
                     labelUnits,
                     slowUnits,
                     pairUnits,
-                    cutScored,
+                    cutScoredSet ? cutScored : scored,
                     lost);
         }
     }

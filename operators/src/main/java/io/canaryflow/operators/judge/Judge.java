@@ -46,6 +46,10 @@ public final class Judge implements Serializable {
             "mSPRT, one-sided half-normal mixture |N(0, tau^2)| (Johari et al. 2017; Howard et al. 2021); always-valid p, Holm";
 
     private final RolloutPolicy policy;
+
+    /** The policy's fields as the state keeps them, written once. */
+    private final String policyLines;
+
     private int step;
     private long stepStartedAt = Long.MIN_VALUE;
     private long rolloutStartedAt = Long.MIN_VALUE;
@@ -91,6 +95,7 @@ public final class Judge implements Serializable {
      */
     public Judge(RolloutPolicy policy, double percent) {
         this.policy = policy;
+        this.policyLines = lines(policy.toFields());
         this.runningP = new double[policy.guardrails().size()];
         Arrays.fill(runningP, 1.0);
         this.tests = new GuardrailTest[policy.guardrails().size()];
@@ -124,11 +129,18 @@ public final class Judge implements Serializable {
 
     /** What this judge remembers, typed (see {@link JudgeState}). */
     public JudgeState state() {
-        // null: a judge read from an older version, which had none
-        double[][][] ratio = stateOf(exactTests(RelativeRateTest.class));
-        double[][][] quantile = stateOf(exactTests(TailShareTest.class));
+        GuardrailState[] guardrails = new GuardrailState[tests.length];
+        for (int i = 0; i < tests.length; i++) {
+            MixtureTest exact = tests[i].exact();
+            guardrails[i] =
+                    new GuardrailState(
+                            tests[i].guardrail.spec(),
+                            runningP[i],
+                            exact == null ? null : exact.harmLogs(),
+                            exact == null ? null : exact.passLogs());
+        }
         return new JudgeState(
-                lines(policy.toFields()),
+                policyLines,
                 step,
                 stepStartedAt,
                 rolloutStartedAt,
@@ -140,59 +152,30 @@ public final class Judge implements Serializable {
                 splitCandidate,
                 srmRunningP,
                 srmUnitsRunningP,
-                runningP.clone(),
-                ratio[0],
-                ratio[1],
-                ratio[2],
+                null,
+                null,
+                null,
+                null,
                 failedInARow,
                 done,
                 shadow,
                 ab,
                 share,
-                quantile[0],
-                quantile[1],
-                quantile[2],
+                null,
+                null,
+                null,
                 awaiting,
-                finalLookTaken);
-    }
-
-    /** Each test's harm logs, pass logs and running p-values (null where there is no test). */
-    private static double[][][] stateOf(MixtureTest[] tests) {
-        int m = tests == null ? 0 : tests.length;
-        double[][][] state = new double[3][m][];
-        for (int i = 0; i < m; i++) {
-            if (tests[i] != null) {
-                state[0][i] = tests[i].harmLogs();
-                state[1][i] = tests[i].passLogs();
-                state[2][i] = new double[] {tests[i].harmP(), tests[i].passP()};
-            }
-        }
-        return state;
-    }
-
-    /** Restores each test that its state holds (an older state may hold none). */
-    private static void restoreTests(
-            MixtureTest[] tests, double[][] harm, double[][] pass, double[][] ps) {
-        for (int i = 0; i < tests.length; i++) {
-            if (tests[i] != null
-                    && harm != null
-                    && pass != null
-                    && ps != null
-                    && i < harm.length
-                    && i < pass.length
-                    && i < ps.length
-                    && ps[i] != null) {
-                tests[i].restore(harm[i], pass[i], ps[i][0], ps[i][1]);
-            }
-        }
+                finalLookTaken,
+                guardrails);
     }
 
     /**
      * The judge a {@link JudgeState} describes. Fields a state from an older version lacks (null)
-     * take their starting values.
+     * take their starting values; a state from before typed guardrail states has its tests read
+     * from the parallel arrays it kept (the migration).
      */
     public static Judge restore(JudgeState s) {
-        Judge j = new Judge(RolloutPolicy.fromFields(fields(s.policy()), "judge state: "), 0);
+        Judge j = new Judge(policyOf(s.policy()), 0);
         j.step = s.step();
         j.stepStartedAt = s.stepStartedAt();
         // a field a state from an older version lacks reads as 0: take its starting value
@@ -205,19 +188,18 @@ public final class Judge implements Serializable {
         j.splitCandidate = orNone(s.splitCandidate());
         j.srmRunningP = s.srmRunningP() > 0 ? s.srmRunningP() : 1.0;
         j.srmUnitsRunningP = s.srmUnitsRunningP() > 0 ? s.srmUnitsRunningP() : 1.0;
-        if (s.runningP() != null && s.runningP().length == j.runningP.length) {
-            System.arraycopy(s.runningP(), 0, j.runningP, 0, j.runningP.length);
+        GuardrailState[] g = s.guardrails();
+        if (g != null && g.length == j.tests.length) {
+            for (int i = 0; i < g.length; i++) {
+                j.runningP[i] = g[i].runningP() > 0 ? g[i].runningP() : 1.0;
+                MixtureTest exact = j.tests[i].exact();
+                if (exact != null) {
+                    exact.restore(g[i].harmLogs(), g[i].passLogs());
+                }
+            }
+        } else {
+            legacyTests(j, s);
         }
-        restoreTests(
-                j.exactTests(RelativeRateTest.class),
-                s.ratioHarmLogs(),
-                s.ratioPassLogs(),
-                s.ratioPValues());
-        restoreTests(
-                j.exactTests(TailShareTest.class),
-                s.quantileHarmLogs(),
-                s.quantilePassLogs(),
-                s.quantilePValues());
         j.failedInARow = s.failedInARow();
         j.done = s.done();
         j.shadow = s.shadow();
@@ -226,6 +208,41 @@ public final class Judge implements Serializable {
         j.awaiting = s.awaiting();
         j.finalLookTaken = s.finalLookTaken();
         return j;
+    }
+
+    /**
+     * A state from before typed guardrail states: running p-values in one array, the relative and
+     * latency guardrails' e-processes in parallel arrays indexed by guardrail.
+     */
+    private static void legacyTests(Judge j, JudgeState s) {
+        if (s.runningP() != null && s.runningP().length == j.runningP.length) {
+            System.arraycopy(s.runningP(), 0, j.runningP, 0, j.runningP.length);
+        }
+        for (int i = 0; i < j.tests.length; i++) {
+            MixtureTest exact = j.tests[i].exact();
+            boolean ratio = j.tests[i] instanceof RelativeRateTest;
+            double[][] harm = ratio ? s.ratioHarmLogs() : s.quantileHarmLogs();
+            double[][] pass = ratio ? s.ratioPassLogs() : s.quantilePassLogs();
+            if (exact != null
+                    && harm != null
+                    && pass != null
+                    && i < harm.length
+                    && i < pass.length) {
+                exact.restore(harm[i], pass[i]);
+            }
+        }
+    }
+
+    /** Policies read back from states, by their lines: a state is restored at every window. */
+    private static final java.util.Map<String, RolloutPolicy> POLICIES =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static RolloutPolicy policyOf(String lines) {
+        if (POLICIES.size() > 1_000) {
+            POLICIES.clear(); // policies change rarely: a bound, not an eviction policy
+        }
+        return POLICIES.computeIfAbsent(
+                lines, l -> RolloutPolicy.fromFields(fields(l), "judge state: "));
     }
 
     private static String lines(java.util.Map<String, String> fields) {
@@ -282,7 +299,8 @@ public final class Judge implements Serializable {
                         null,
                         null,
                         false,
-                        false));
+                        false,
+                        s.guardrails()));
     }
 
     /**
@@ -905,15 +923,6 @@ public final class Judge implements Serializable {
         for (int i = 0; i < tests.length; i++) {
             tests[i] = GuardrailTest.of(policy.guardrails().get(i));
         }
-    }
-
-    /** Per guardrail, the exact e-process of the tests of {@code kind}; null for the others. */
-    private MixtureTest[] exactTests(Class<? extends GuardrailTest> kind) {
-        MixtureTest[] exact = new MixtureTest[tests.length];
-        for (int i = 0; i < tests.length; i++) {
-            exact[i] = kind.isInstance(tests[i]) ? tests[i].exact() : null;
-        }
-        return exact;
     }
 
     /**

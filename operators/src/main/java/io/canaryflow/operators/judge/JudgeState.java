@@ -10,14 +10,21 @@ package io.canaryflow.operators.judge;
  * @param policy the policy's fields ({@link RolloutPolicy#toFields}), one {@code key=value} a line,
  *     so that a policy a command brought survives a restore
  * @param step the schedule step, -1 after a rollback
- * @param ratioHarmLogs per guardrail, a relative one's harm test state (null for the others)
- * @param ratioPassLogs its pass test state
- * @param ratioPValues per guardrail, its harm and pass running p-values (relative ones)
- * @param quantileHarmLogs per guardrail, a latency one's quantile test state (null for the others)
- * @param quantilePassLogs its pass test state
- * @param quantilePValues its harm and pass running p-values
+ * @param runningP (states of earlier versions only: see {@code guardrails})
+ * @param ratioHarmLogs (earlier versions only) per guardrail, a relative one's harm e-process
+ * @param ratioPassLogs (earlier versions only) its pass e-process
+ * @param ratioPValues (earlier versions only; never read: running minima no test used)
+ * @param quantileHarmLogs (earlier versions only) per guardrail, a latency one's harm e-process
+ * @param quantilePassLogs (earlier versions only) its pass e-process
+ * @param quantilePValues (earlier versions only; never read)
  * @param awaiting the rollout waits for a person since an INCONCLUSIVE step (false in states from
  *     before it existed)
+ * @param finalLookTaken the planned final look at a maximum duration was taken (false in states
+ *     from before it existed)
+ * @param guardrails per guardrail of the policy, in its order, what its test keeps: its running
+ *     p-value and its exact e-process. Null in states of earlier versions, which kept the same in
+ *     the parallel arrays {@code runningP}, {@code ratio*} and {@code quantile*}: those are read
+ *     then (the migration), and written null since
  */
 public record JudgeState(
         String policy,
@@ -45,4 +52,5 @@ public record JudgeState(
         double[][] quantilePassLogs,
         double[][] quantilePValues,
         boolean awaiting,
-        boolean finalLookTaken) {}
+        boolean finalLookTaken,
+        GuardrailState[] guardrails) {}

@@ -24,8 +24,6 @@ abstract class MixtureTest implements Serializable {
     /** The same for the pass alternatives. */
     final double[] passLog = new double[GRID];
 
-    private double harmP = 1;
-    private double passP = 1;
     private transient double lastHarmP = 1;
     private transient double lastPassP = 1;
 
@@ -37,8 +35,6 @@ abstract class MixtureTest implements Serializable {
         double divisor = d >= 1 ? d : 1;
         lastHarmP = pValue(harmLog, divisor);
         lastPassP = pValue(passLog, divisor);
-        harmP = Math.min(harmP, lastHarmP);
-        passP = Math.min(passP, lastPassP);
     }
 
     /** min(1, 1 / the mixture's e-value), the logs divided by d, without overflow. */
@@ -65,14 +61,12 @@ abstract class MixtureTest implements Serializable {
     }
 
     /** Restores a test from its state; none kept (an older state): the test starts over. */
-    void restore(double[] harm, double[] pass, double harmP, double passP) {
+    void restore(double[] harm, double[] pass) {
         if (harm == null || pass == null || harm.length != GRID || pass.length != GRID) {
             return;
         }
         System.arraycopy(harm, 0, harmLog, 0, GRID);
         System.arraycopy(pass, 0, passLog, 0, GRID);
-        this.harmP = harmP;
-        this.passP = passP;
     }
 
     /** The harm test's p-value at the last look (not its running minimum). */
@@ -83,15 +77,5 @@ abstract class MixtureTest implements Serializable {
     /** The pass test's p-value at the last look (not its running minimum). */
     public double lastPassP() {
         return lastPassP;
-    }
-
-    /** The always-valid p-value of the harm test's null (running minimum). */
-    public double harmP() {
-        return harmP;
-    }
-
-    /** The always-valid p-value of the pass test's null (running minimum). */
-    public double passP() {
-        return passP;
     }
 }

@@ -95,8 +95,18 @@ class JudgeCalibrationTest {
         return new Evidence(
                 w * 1_000L,
                 (w + 1) * 1_000L,
-                new ArmCounts(n, 0, 0, 0, n, 0, sums[0], sums[1]),
-                new ArmCounts(n, 0, 0, 0, n, 0, sums[2], sums[3]),
+                ArmCounts.builder()
+                        .attempts(n)
+                        .scored(n)
+                        .scoreSum(sums[0])
+                        .scoreSumSquares(sums[1])
+                        .build(),
+                ArmCounts.builder()
+                        .attempts(n)
+                        .scored(n)
+                        .scoreSum(sums[2])
+                        .scoreSumSquares(sums[3])
+                        .build(),
                 0.5,
                 true);
     }
@@ -153,7 +163,13 @@ class JudgeCalibrationTest {
             sum += v;
             squares += v * v;
         }
-        ArmCounts arm = new ArmCounts(x.length, 0, 0, 0, x.length, 0, sum, squares);
+        ArmCounts arm =
+                ArmCounts.builder()
+                        .attempts(x.length)
+                        .scored(x.length)
+                        .scoreSum(sum)
+                        .scoreSumSquares(squares)
+                        .build();
         double expected =
                 new org.apache.commons.math3.stat.descriptive.moment.Variance().evaluate(x)
                         / x.length;
@@ -180,8 +196,8 @@ class JudgeCalibrationTest {
         return new Evidence(
                 w * 1_000L,
                 (w + 1) * 1_000L,
-                new ArmCounts(n, 0, 0, 0, n, 0, 0, 0, 0, 0, counts[0]),
-                new ArmCounts(n, 0, 0, 0, n, 0, 0, 0, 0, 0, counts[1]),
+                ArmCounts.builder().attempts(n).scored(n).scoreBins(counts[0]).build(),
+                ArmCounts.builder().attempts(n).scored(n).scoreBins(counts[1]).build(),
                 0.5,
                 true);
     }

@@ -38,8 +38,8 @@ final class JudgeScenarios {
         return new Evidence(
                 w * 1_000L,
                 (w + 1) * 1_000L,
-                new ArmCounts(n, binomial(random, n, controlRate), 0, 0),
-                new ArmCounts(n, binomial(random, n, candidateRate), 0, 0),
+                ArmCounts.builder().attempts(n).errors(binomial(random, n, controlRate)).build(),
+                ArmCounts.builder().attempts(n).errors(binomial(random, n, candidateRate)).build(),
                 0.5,
                 true);
     }

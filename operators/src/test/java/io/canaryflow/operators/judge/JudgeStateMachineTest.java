@@ -120,7 +120,12 @@ class JudgeStateMachineTest {
         Verdict v =
                 judge.judge(
                         new Evidence(
-                                0, 1_000, ArmCounts.NONE, new ArmCounts(10, 10, 0, 0), 0.5, false));
+                                0,
+                                1_000,
+                                ArmCounts.NONE,
+                                ArmCounts.builder().attempts(10).errors(10).build(),
+                                0.5,
+                                false));
         assertThat(v.action()).isEqualTo(Verdict.Action.ROLLBACK);
         assertThat(v.stepTo()).isZero();
         assertThat(v.reasons()).containsExactly("the candidate version cannot be loaded");
@@ -138,8 +143,8 @@ class JudgeStateMachineTest {
                         new Evidence(
                                 1_000,
                                 2_000,
-                                new ArmCounts(100, 1, 0, 0),
-                                new ArmCounts(100, 1, 0, 0),
+                                ArmCounts.builder().attempts(100).errors(1).build(),
+                                ArmCounts.builder().attempts(100).errors(1).build(),
                                 0.5,
                                 true));
         assertThat(few.action()).isEqualTo(Verdict.Action.HOLD);
@@ -286,7 +291,7 @@ class JudgeStateMachineTest {
                             new Evidence(
                                     w * 1_000L,
                                     (w + 1) * 1_000L,
-                                    new ArmCounts(2_000, 20, 0, 0),
+                                    ArmCounts.builder().attempts(2_000).errors(20).build(),
                                     ArmCounts.NONE,
                                     0.5,
                                     true));
@@ -323,9 +328,15 @@ class JudgeStateMachineTest {
         // one unit sends three quarters of the candidate's scorings, and all of its errors
         k.add(io.canaryflow.operators.units.UnitSketch.hash("whale"), 6_000, 300, 5_700, 0, 1);
         ArmCounts control =
-                new ArmCounts(2_000, 0, 0, 0, 2_000, 0, 0, 0, 0, 0, new long[0], 200, c);
+                ArmCounts.builder().attempts(2_000).scored(2_000).activeUnits(200).units(c).build();
         ArmCounts candidate =
-                new ArmCounts(8_000, 300, 0, 0, 7_700, 0, 0, 0, 0, 0, new long[0], 201, k);
+                ArmCounts.builder()
+                        .attempts(8_000)
+                        .errors(300)
+                        .scored(7_700)
+                        .activeUnits(201)
+                        .units(k)
+                        .build();
         // under two effective units: the variance over units is large, so the evidence weighs
         // little
         assertThat(Statistic.of(candidate, Guardrail.Metric.INFERENCE_ERROR_RATE).effectiveUnits())
@@ -375,8 +386,11 @@ class JudgeStateMachineTest {
                             new Evidence(
                                     w * 1_000L,
                                     (w + 1) * 1_000L,
-                                    new ArmCounts(2_000, 20, 0, 0),
-                                    new ArmCounts(2_000, candidateErrors, 0, 0),
+                                    ArmCounts.builder().attempts(2_000).errors(20).build(),
+                                    ArmCounts.builder()
+                                            .attempts(2_000)
+                                            .errors(candidateErrors)
+                                            .build(),
                                     0.5,
                                     true)));
         }
@@ -399,8 +413,8 @@ class JudgeStateMachineTest {
                         new Evidence(
                                 0,
                                 1_000L,
-                                new ArmCounts(2_000, 20, 0, 0),
-                                new ArmCounts(2_000, 70, 0, 0),
+                                ArmCounts.builder().attempts(2_000).errors(20).build(),
+                                ArmCounts.builder().attempts(2_000).errors(70).build(),
                                 0.5,
                                 true));
         assertThat(first.action()).isEqualTo(Verdict.Action.ROLLBACK);
@@ -548,8 +562,13 @@ class JudgeStateMachineTest {
             attempts += n;
             errors += x;
         }
-        return new ArmCounts(
-                attempts, errors, 0, 0, attempts - errors, 0, 0, 0, 0, 0, new long[0], 301, units);
+        return ArmCounts.builder()
+                .attempts(attempts)
+                .errors(errors)
+                .scored(attempts - errors)
+                .activeUnits(301)
+                .units(units)
+                .build();
     }
 
     /** A window whose candidate lost {@code lost} of the events routed to it. */
@@ -596,7 +615,13 @@ class JudgeStateMachineTest {
         for (int w = 0; w < 1_000 && !judge.done() && (v == null || !v.timedOut()); w++) {
             Evidence e = losing(random, w, 2_000, 4);
             ArmCounts withScores =
-                    new ArmCounts(2_000, 20, 0, 0, 1_980, 0, 990, 990 * 0.5 + 1.0, 0, 0);
+                    ArmCounts.builder()
+                            .attempts(2_000)
+                            .errors(20)
+                            .scored(1_980)
+                            .scoreSum(990)
+                            .scoreSumSquares(990 * 0.5 + 1.0)
+                            .build();
             v =
                     judge.judge(
                             new Evidence(

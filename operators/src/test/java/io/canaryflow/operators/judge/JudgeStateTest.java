@@ -201,4 +201,73 @@ class JudgeStateTest {
                 fields.toArray(java.lang.reflect.Field[]::new),
                 config);
     }
+
+    @Test
+    void shouldMigrateAStateThatKeptItsTestsInParallelArrays() {
+        SplittableRandom random = new SplittableRandom(17);
+        UnitTraffic traffic = new UnitTraffic(random, 2_000, 1.5, 3.0, 0.01, 0.5);
+        Judge judge = new Judge(policy(), 0);
+        for (int w = 0; w < 12; w++) {
+            judge.judge(traffic.window(random, w, 1.2, 1.0, true));
+        }
+        JudgeState s = judge.state();
+        int m = s.guardrails().length;
+        double[] runningP = new double[m];
+        double[][] ratioHarm = new double[m][];
+        double[][] ratioPass = new double[m][];
+        double[][] quantileHarm = new double[m][];
+        double[][] quantilePass = new double[m][];
+        for (int i = 0; i < m; i++) {
+            GuardrailState g = s.guardrails()[i];
+            runningP[i] = g.runningP();
+            boolean latency = g.guardrail().startsWith("latency_p99_ratio");
+            (latency ? quantileHarm : ratioHarm)[i] = g.harmLogs();
+            (latency ? quantilePass : ratioPass)[i] = g.passLogs();
+        }
+        assertThat(ratioHarm[0]).isNotNull(); // the relative guardrail kept an e-process
+        assertThat(quantileHarm[2]).isNotNull(); // and the latency one
+        // as a version before typed guardrail states wrote it
+        JudgeState legacy =
+                new JudgeState(
+                        s.policy(),
+                        s.step(),
+                        s.stepStartedAt(),
+                        s.rolloutStartedAt(),
+                        s.stepControl(),
+                        s.stepCandidate(),
+                        s.control(),
+                        s.candidate(),
+                        s.splitControl(),
+                        s.splitCandidate(),
+                        s.srmRunningP(),
+                        s.srmUnitsRunningP(),
+                        runningP,
+                        ratioHarm,
+                        ratioPass,
+                        new double[m][],
+                        s.failedInARow(),
+                        s.done(),
+                        s.shadow(),
+                        s.ab(),
+                        s.share(),
+                        quantileHarm,
+                        quantilePass,
+                        new double[m][],
+                        false,
+                        false,
+                        null);
+        Judge migrated = Judge.restore(legacy);
+        assertThat(migrated.state().guardrails())
+                .usingRecursiveFieldByFieldElementComparator()
+                .containsExactly(s.guardrails());
+        for (int w = 12; w < 40 && !judge.done(); w++) {
+            Evidence e = traffic.window(random, w, 1.2, 1.0, true);
+            Verdict original = judge.judge(e);
+            Verdict restored = migrated.judge(e);
+            assertThat(restored.action()).isEqualTo(original.action());
+            assertThat(restored.guardrails())
+                    .extracting(Verdict.GuardrailResult::pValue)
+                    .isEqualTo(original.guardrails().stream().map(g -> g.pValue()).toList());
+        }
+    }
 }

@@ -81,8 +81,8 @@ class JudgeStatisticsTest {
                         new Evidence(
                                 0,
                                 1_000,
-                                new ArmCounts(1_000, 10, 0, 0),
-                                new ArmCounts(1_200, 12, 0, 0),
+                                ArmCounts.builder().attempts(1_000).errors(10).build(),
+                                ArmCounts.builder().attempts(1_200).errors(12).build(),
                                 0.5,
                                 true));
         // expected 1100 each: (100^2 / 1100) * 2
@@ -100,8 +100,8 @@ class JudgeStatisticsTest {
                         new Evidence(
                                 1_000,
                                 2_000,
-                                new ArmCounts(1_000, 10, 0, 0),
-                                new ArmCounts(1_010, 10, 0, 0),
+                                ArmCounts.builder().attempts(1_000).errors(10).build(),
+                                ArmCounts.builder().attempts(1_010).errors(10).build(),
                                 0.5,
                                 true));
         assertThat(next.action()).isNotEqualTo(Verdict.Action.UNHEALTHY);

@@ -41,24 +41,19 @@ class LatencyQuantileTest {
                 long above = UnitTraffic.binomial(random, n, share);
                 long controlAbove = UnitTraffic.binomial(random, n, 0.001);
                 ArmCounts control =
-                        new ArmCounts(
-                                n,
-                                0,
-                                0,
-                                0,
-                                n,
-                                controlAbove,
-                                0,
-                                0,
-                                0,
-                                0,
-                                new long[0],
-                                0,
-                                null,
-                                controlAbove);
+                        ArmCounts.builder()
+                                .attempts(n)
+                                .scored(n)
+                                .slow(controlAbove)
+                                .slowLow(controlAbove)
+                                .build();
                 ArmCounts candidate =
-                        new ArmCounts(
-                                n, 0, 0, 0, n, above, 0, 0, 0, 0, new long[0], 0, null, above);
+                        ArmCounts.builder()
+                                .attempts(n)
+                                .scored(n)
+                                .slow(above)
+                                .slowLow(above)
+                                .build();
                 Verdict v =
                         judge.judge(
                                 new Evidence(
@@ -88,10 +83,19 @@ class LatencyQuantileTest {
             // the first window is cut, with the candidate at the bound; then the control fails
             long scored = w == 0 ? 2_000 : 0;
             long slow = w == 0 ? 20 : 0;
-            ArmCounts control = new ArmCounts(2_000, 2_000 - scored, 0, 0, scored, 0);
+            ArmCounts control =
+                    ArmCounts.builder()
+                            .attempts(2_000)
+                            .errors(2_000 - scored)
+                            .scored(scored)
+                            .build();
             ArmCounts candidate =
-                    new ArmCounts(
-                            2_000, 0, 0, 0, 2_000, slow, 0, 0, 0, 0, new long[0], 0, null, slow);
+                    ArmCounts.builder()
+                            .attempts(2_000)
+                            .scored(2_000)
+                            .slow(slow)
+                            .slowLow(slow)
+                            .build();
             v =
                     judge.judge(
                             new Evidence(
@@ -107,28 +111,9 @@ class LatencyQuantileTest {
     void shouldCountOnlyTheScoringsOfMonitoringWindowsThatHadACut() {
         // a judging window gathers two monitoring windows; in the second the control scored
         // nothing, so there is no cut and its candidate scorings count for neither side
-        ArmCounts control = new ArmCounts(1_000, 0, 0, 0, 1_000, 0);
+        ArmCounts control = ArmCounts.builder().attempts(1_000).scored(1_000).build();
         ArmCounts uncut =
-                new ArmCounts(
-                        1_000,
-                        0,
-                        0,
-                        0,
-                        1_000,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        new long[0],
-                        0,
-                        null,
-                        0,
-                        null,
-                        null,
-                        null,
-                        0,
-                        0);
+                ArmCounts.builder().attempts(1_000).scored(1_000).slowLow(0).cutScored(0).build();
         WindowArms first =
                 new WindowArms(
                                 0,
@@ -143,7 +128,7 @@ class LatencyQuantileTest {
         WindowArms second =
                 new WindowArms(
                                 60_000,
-                                new ArmCounts(1_000, 1_000, 0, 0, 0, 0),
+                                ArmCounts.builder().attempts(1_000).errors(1_000).build(),
                                 ArmCounts.NONE.plus(uncut),
                                 0,
                                 io.canaryflow.operators.monitoring.TestReports.latency(0, 1_000),
@@ -187,7 +172,7 @@ class LatencyQuantileTest {
     void shouldNameTheQuantileTestInTheEvidence() {
         Judge judge = Judge.forAb(policy());
         ArmCounts arm =
-                new ArmCounts(2_000, 0, 0, 0, 2_000, 2, 0, 0, 0, 0, new long[0], 0, null, 2);
+                ArmCounts.builder().attempts(2_000).scored(2_000).slow(2).slowLow(2).build();
         Verdict v = judge.judge(new Evidence(0, 60_000, arm, arm, 0.5, true));
         assertThat(v.guardrails().get(0).test())
                 .startsWith("quantile test of the candidate's share");

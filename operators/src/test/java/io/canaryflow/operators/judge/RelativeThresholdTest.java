@@ -34,8 +34,8 @@ class RelativeThresholdTest {
         return new Evidence(
                 w * 60_000L,
                 (w + 1) * 60_000L,
-                new ArmCounts(control, xc, 0, 0),
-                new ArmCounts(candidate, xk, 0, 0),
+                ArmCounts.builder().attempts(control).errors(xc).build(),
+                ArmCounts.builder().attempts(candidate).errors(xk).build(),
                 0.5,
                 true);
     }

@@ -254,18 +254,19 @@ class UnitLevelCalibrationTest {
     }
 
     static ArmCounts withoutSketch(ArmCounts a) {
-        return new ArmCounts(
-                a.attempts(),
-                a.errors(),
-                a.labelled(),
-                a.labelErrors(),
-                a.scored(),
-                a.slow(),
-                a.scoreSum(),
-                a.scoreSumSquares(),
-                a.pairs(),
-                a.flips(),
-                a.scoreBins());
+        return ArmCounts.builder()
+                .attempts(a.attempts())
+                .errors(a.errors())
+                .labelled(a.labelled())
+                .labelErrors(a.labelErrors())
+                .scored(a.scored())
+                .slow(a.slow())
+                .scoreSum(a.scoreSum())
+                .scoreSumSquares(a.scoreSumSquares())
+                .pairs(a.pairs())
+                .flips(a.flips())
+                .scoreBins(a.scoreBins())
+                .build();
     }
 
     @Test

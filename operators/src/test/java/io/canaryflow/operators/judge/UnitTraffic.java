@@ -362,20 +362,13 @@ final class UnitTraffic {
     }
 
     private static ArmCounts counts(long attempts, long errors, long active, UnitSketch units) {
-        return new ArmCounts(
-                attempts,
-                errors,
-                0,
-                0,
-                attempts - errors,
-                0,
-                0,
-                0,
-                0,
-                0,
-                new long[0],
-                units == null ? 0 : active,
-                units);
+        return ArmCounts.builder()
+                .attempts(attempts)
+                .errors(errors)
+                .scored(attempts - errors)
+                .activeUnits(units == null ? 0 : active)
+                .units(units)
+                .build();
     }
 
     static long poisson(SplittableRandom random, double mean) {
