@@ -78,6 +78,9 @@ public final class Judge implements Serializable {
     /** The planned final look was taken (once per rollout phase: see FINAL_SHARE). */
     private boolean finalLookTaken;
 
+    /** Whether every guardrail had its minimum samples at this look (not state). */
+    private transient boolean allTested;
+
     /** This look's verdict is a maximum duration's (not state: it holds for one look). */
     private transient boolean timingOut;
 
@@ -449,8 +452,11 @@ public final class Judge implements Serializable {
         long fewest = Math.min(stepControl.attempts(), stepCandidate.attempts());
         // below the last step a canary may move on without every guardrail passing, unless its
         // policy asks for it: no harm shown is what a small step can tell (see AdvanceOn)
+        // ... once every guardrail has been tested on its minimum samples: a harm test that has not
+        // run (labels still on their way) is no evidence of no harm
         boolean onNoHarm =
                 !allPass
+                        && allTested
                         && policy.advanceOn() == RolloutPolicy.AdvanceOn.NO_HARM
                         && !shadow
                         && !ab
@@ -877,6 +883,10 @@ public final class Judge implements Serializable {
             testedApplying[k] = tested[i];
         }
         boolean[] rejectedApplying = Holm.rejected(testedApplying, policy.alpha());
+        allTested = true;
+        for (int i : applying) {
+            allTested &= enough[i];
+        }
         List<Verdict.GuardrailResult> out = new ArrayList<>();
         for (int k = 0; k < applying.length; k++) {
             int i = applying[k];

@@ -636,4 +636,42 @@ class JudgeStateMachineTest {
         assertThat(v.action()).isEqualTo(Verdict.Action.INCONCLUSIVE);
         assertThat(v.reasons()).anyMatch(r -> r.contains("but the candidate lost"));
     }
+
+    @Test
+    void shouldNotAdvanceOnNoHarmBeforeEveryGuardrailHasItsMinimumSamples() {
+        // the label guardrail's labels are late: until each arm has 500, its harm test has not run
+        RolloutPolicy policy =
+                RolloutPolicy.fromFields(
+                        java.util.Map.of(
+                                "min-step-duration", "2 s",
+                                "min-samples", "500",
+                                "guardrails",
+                                        "inference_error_rate:0.01:critical,label_error_rate:0.05:critical",
+                                "max-step-duration", "1 h"),
+                        "");
+        Judge judge = new Judge(policy);
+        SplittableRandom random = new SplittableRandom(31);
+        int w = 0;
+        for (; w < 30; w++) {
+            Evidence e = JudgeScenarios.window(random, w, 2_000, 0.01, 0.01);
+            Verdict v = judge.judge(labelled(e, 10));
+            assertThat(v.action()).isEqualTo(Verdict.Action.HOLD);
+        }
+        Verdict v = null;
+        for (; w < 60 && (v == null || v.action() != Verdict.Action.ADVANCE); w++) {
+            v = judge.judge(labelled(JudgeScenarios.window(random, w, 2_000, 0.01, 0.01), 200));
+        }
+        assertThat(v.action()).isEqualTo(Verdict.Action.ADVANCE);
+    }
+
+    /** The window with {@code n} joined labels per arm, 10 % of them wrong. */
+    private static Evidence labelled(Evidence e, long n) {
+        return new Evidence(
+                e.windowStart(),
+                e.windowEnd(),
+                e.control().withLabels(n, n / 10, null),
+                e.candidate().withLabels(n, n / 10, null),
+                0.5,
+                true);
+    }
 }
