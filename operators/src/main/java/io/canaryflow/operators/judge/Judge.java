@@ -130,6 +130,46 @@ public final class Judge implements Serializable {
         return judge;
     }
 
+    /**
+     * {@code old}'s counts, steps and flags with this (fresh) judge's tests and policy lines: for a
+     * judge deserialized from a version that had neither.
+     */
+    private JudgeState stateWith(Judge old) {
+        JudgeState fresh = state();
+        double[] running =
+                old.runningP != null && old.runningP.length == runningP.length
+                        ? old.runningP
+                        : runningP;
+        return new JudgeState(
+                fresh.policy(),
+                old.step,
+                old.stepStartedAt,
+                old.rolloutStartedAt,
+                old.stepControl,
+                old.stepCandidate,
+                old.control,
+                old.candidate,
+                old.splitControl,
+                old.splitCandidate,
+                old.srmRunningP,
+                old.srmUnitsRunningP,
+                running.clone(),
+                null,
+                null,
+                null,
+                old.failedInARow,
+                old.done,
+                old.shadow,
+                old.ab,
+                old.share,
+                null,
+                null,
+                null,
+                old.awaiting,
+                old.finalLookTaken,
+                null);
+    }
+
     /** What this judge remembers, typed (see {@link JudgeState}). */
     public JudgeState state() {
         GuardrailState[] guardrails = new GuardrailState[tests.length];
@@ -274,7 +314,9 @@ public final class Judge implements Serializable {
      * null or zero; they take their starting values.
      */
     public Judge repairedAfterLegacyRestore() {
-        JudgeState s = state();
+        // a judge of a version before typed guardrail tests has no tests (nor policy lines): its
+        // tests start over, which can only delay a decision
+        JudgeState s = tests == null ? new Judge(policy, 0).stateWith(this) : state();
         return restore(
                 new JudgeState(
                         s.policy(),
@@ -439,6 +481,11 @@ public final class Judge implements Serializable {
             failedInARow++;
             if (failedInARow >= policy.failLimit()) {
                 reasons.add(failedInARow + " windows in a row failed a guardrail");
+                return end(Verdict.Action.ROLLBACK, from, e, srm, results, reasons);
+            }
+            if (horizon) {
+                // the planned final look is the last word: no later look carries its fixed test
+                reasons.add("a guardrail failed at the planned final look (the maximum duration)");
                 return end(Verdict.Action.ROLLBACK, from, e, srm, results, reasons);
             }
             reasons.add(
@@ -649,7 +696,16 @@ public final class Judge implements Serializable {
                             + " % and waits for a person (RESUME, PROMOTE or ABORT; timeout-action pause); a guardrail's failure still rolls it back");
             return verdict(Verdict.Action.INCONCLUSIVE, from, from, e, srm, results, all);
         }
-        if (ending == Verdict.Action.PROMOTE
+        boolean failing = results.stream().anyMatch(r -> r.result() == Verdict.Result.FAIL);
+        if (ending == Verdict.Action.PROMOTE && (failing || losesScorings())) {
+            ending = Verdict.Action.ROLLBACK; // never promote over evidence of harm, or losses
+            all.add(
+                    which
+                            + (failing
+                                    ? " with a guardrail failing"
+                                    : " with scorings lost on the way")
+                            + ": ROLLBACK, not the timeout-action's PROMOTE");
+        } else if (ending == Verdict.Action.PROMOTE
                 && Math.min(control.attempts(), candidate.attempts()) < policy.minSamples()) {
             ending = Verdict.Action.ROLLBACK; // never promote what was hardly measured
             all.add(

@@ -24,17 +24,15 @@ abstract class MixtureTest implements Serializable {
     /** The same for the pass alternatives. */
     final double[] passLog = new double[GRID];
 
-    private transient double lastHarmP = 1;
-    private transient double lastPassP = 1;
+    /** The divisor of the last look (1: the judge no longer divides; see {@link #look}). */
+    private transient double lastDivisor = 1;
 
     /**
      * Updates the p-values, the accumulated evidence divided by {@code d} (at least 1; NaN counts
      * as 1, infinity leaves no evidence).
      */
     final void look(double d) {
-        double divisor = d >= 1 ? d : 1;
-        lastHarmP = pValue(harmLog, divisor);
-        lastPassP = pValue(passLog, divisor);
+        lastDivisor = d >= 1 ? d : 1;
     }
 
     /** min(1, 1 / the mixture's e-value), the logs divided by d, without overflow. */
@@ -69,13 +67,17 @@ abstract class MixtureTest implements Serializable {
         System.arraycopy(pass, 0, passLog, 0, GRID);
     }
 
-    /** The harm test's p-value at the last look (not its running minimum). */
+    /**
+     * The harm test's p-value at the last look (not its running minimum): computed from the
+     * accumulated evidence itself, so that a judge restored from its state reads what it would have
+     * read without a restore.
+     */
     public double lastHarmP() {
-        return lastHarmP;
+        return pValue(harmLog, lastDivisor);
     }
 
     /** The pass test's p-value at the last look (not its running minimum). */
     public double lastPassP() {
-        return lastPassP;
+        return pValue(passLog, lastDivisor);
     }
 }

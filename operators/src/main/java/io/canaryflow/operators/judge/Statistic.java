@@ -74,9 +74,7 @@ sealed interface Statistic permits Statistic.Proportion, Statistic.MeanScore {
                 return 0;
             }
             double p = (events + 0.5) / (trials + 1.0);
-            double v = p * (1 - p) / trials;
-            double overUnits = overUnits();
-            return Double.isFinite(overUnits) ? Math.max(v, overUnits) : v;
+            return atLeast(p * (1 - p) / trials, overUnits());
         }
 
         @Override
@@ -85,7 +83,7 @@ sealed interface Statistic permits Statistic.Proportion, Statistic.MeanScore {
                 return Double.NaN;
             }
             double v =
-                    units.ratioVariance(
+                    units.ratioVarianceLeavingOutTheHeaviest(
                             UnitSketch.Quantity.ERRORS,
                             UnitSketch.Quantity.ATTEMPTS,
                             events,
@@ -104,6 +102,9 @@ sealed interface Statistic permits Statistic.Proportion, Statistic.MeanScore {
          */
         double designEffect() {
             double overUnits = overUnits();
+            if (overUnits == Double.POSITIVE_INFINITY) {
+                return overUnits; // one unit carries the arm: not judged
+            }
             if (!Double.isFinite(overUnits) || trials == 0) {
                 return 1;
             }
@@ -128,9 +129,7 @@ sealed interface Statistic permits Statistic.Proportion, Statistic.MeanScore {
         public double variance() {
             double mean = sum / n;
             double var = n > 1 ? (sumSquares - n * mean * mean) / (n - 1) : 0;
-            double v = Math.max(var, 1e-12) / n;
-            double overUnits = overUnits();
-            return Double.isFinite(overUnits) ? Math.max(v, overUnits) : v;
+            return atLeast(Math.max(var, 1e-12) / n, overUnits());
         }
 
         @Override
@@ -139,7 +138,7 @@ sealed interface Statistic permits Statistic.Proportion, Statistic.MeanScore {
                 return Double.NaN;
             }
             double v =
-                    units.ratioVariance(
+                    units.ratioVarianceLeavingOutTheHeaviest(
                             UnitSketch.Quantity.SCORE_SUM, UnitSketch.Quantity.SCORED, sum, n);
             return corrected(v, effectiveUnits());
         }
@@ -150,8 +149,22 @@ sealed interface Statistic permits Statistic.Proportion, Statistic.MeanScore {
         }
     }
 
+    /**
+     * The variance over independent observations {@code v}, raised to the one over units where
+     * there is one; infinite (not judged) when a single unit carries the arm, so that its scorings
+     * are never taken as independent; {@code v} without per-unit counts (NaN).
+     */
+    private static double atLeast(double v, double overUnits) {
+        return Double.isNaN(overUnits) ? v : Math.max(v, overUnits);
+    }
+
+    /**
+     * The variance {@code v} (the heaviest unit's residual already taken leave-one-out) times n/(n
+     * − 1) for n effective units, the small-sample correction of the rest; infinite when one unit
+     * carries the arm (n ≤ 1, or {@code v} infinite): its scorings say nothing of other units.
+     */
     private static double corrected(double v, double effectiveUnits) {
-        return effectiveUnits > 1
+        return effectiveUnits > 1 && v < Double.POSITIVE_INFINITY
                 ? v * effectiveUnits / (effectiveUnits - 1)
                 : Double.POSITIVE_INFINITY;
     }

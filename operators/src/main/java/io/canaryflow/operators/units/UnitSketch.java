@@ -145,6 +145,67 @@ public record UnitSketch(double[] counters) implements Serializable {
         return total / ROWS;
     }
 
+    /**
+     * The cluster-robust variance of the ratio ΣX / ΣY with the heaviest unit's residual taken
+     * leave-one-out: a unit with share w of ΣY pulls the ratio towards its own, so its residual is
+     * (1 − w) of the one it would have against the others, and the jackknife (CR3) divides it by (1
+     * − w)². Per row, the bucket with the largest |Y| stands for the heaviest unit (it dominates
+     * its bucket when it matters); the other buckets are taken as they are. Infinite when one unit
+     * holds 99 % or more of ΣY: its scorings say nothing of other units. NaN when {@code sumY} is
+     * 0.
+     */
+    public double ratioVarianceLeavingOutTheHeaviest(
+            Quantity x, Quantity y, double sumX, double sumY) {
+        if (!(sumY > 0)) {
+            return Double.NaN;
+        }
+        double r = sumX / sumY;
+        int ox = x.ordinal();
+        int oy = y.ordinal();
+        double total = 0;
+        for (int row = 0; row < ROWS; row++) {
+            double squares = 0;
+            double heaviest = 0;
+            double residualOfHeaviest = 0;
+            for (int b = 0; b < BUCKETS; b++) {
+                int at = (row * BUCKETS + b) * QUANTITIES;
+                double v = counters[at + ox] - r * counters[at + oy];
+                squares += v * v;
+                if (Math.abs(counters[at + oy]) > heaviest) {
+                    heaviest = Math.abs(counters[at + oy]);
+                    residualOfHeaviest = v;
+                }
+            }
+            double w = Math.min(1, heaviest / sumY);
+            if (w >= 0.99) {
+                return Double.POSITIVE_INFINITY;
+            }
+            double rest = 1 - w;
+            squares += residualOfHeaviest * residualOfHeaviest * (1 / (rest * rest) - 1);
+            total += squares;
+        }
+        return total / ROWS / (sumY * sumY);
+    }
+
+    /**
+     * An estimate of the largest unit's total of {@code q}, max_u |X_u|: per row the largest bucket
+     * in absolute value (a heavy unit dominates its bucket), the median over the rows. It errs
+     * upwards when light units share the heavy one's bucket, never by much when one unit dominates.
+     */
+    public double largest(Quantity q) {
+        int o = q.ordinal();
+        double[] perRow = new double[ROWS];
+        for (int row = 0; row < ROWS; row++) {
+            double max = 0;
+            for (int b = 0; b < BUCKETS; b++) {
+                max = Math.max(max, Math.abs(counters[(row * BUCKETS + b) * QUANTITIES + o]));
+            }
+            perRow[row] = max;
+        }
+        java.util.Arrays.sort(perRow);
+        return (perRow[ROWS / 2 - 1] + perRow[ROWS / 2]) / 2;
+    }
+
     /** The estimate of Σ_u X_u² over the units, X their totals of q. */
     public double sumOfSquares(Quantity q) {
         return sumOfSquares(q, q, 0);

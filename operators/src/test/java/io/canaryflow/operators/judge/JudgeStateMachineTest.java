@@ -674,4 +674,128 @@ class JudgeStateMachineTest {
                 0.5,
                 true);
     }
+
+    @Test
+    void shouldKeepFalseRollbacksWithinAlphaWhenOneUnitCarriesMostOfEachArm() {
+        // A/A: in each arm one unit sends 70 % of the scorings, 100 light units the rest, every
+        // unit at an error rate of its own (gamma around 2 %). Taking the heavy unit's residual at
+        // face value understates the variance several times over (the unit pulls the arm's rate
+        // to its own); the leave-one-out correction must keep false rollbacks within alpha.
+        int runs = 300;
+        int rolledBack = 0;
+        SplittableRandom random = new SplittableRandom(41);
+        for (int r = 0; r < runs; r++) {
+            double[][] rates = new double[2][101];
+            for (int arm = 0; arm < 2; arm++) {
+                for (int u = 0; u <= 100; u++) {
+                    rates[arm][u] = Math.min(1, 0.02 * UnitTraffic.gamma(random, 1) / 1);
+                }
+            }
+            Judge judge = Judge.forAb(JudgeScenarios.policy(0.01, false));
+            for (int w = 0; w < 120 && !judge.done(); w++) {
+                Verdict v =
+                        judge.judge(
+                                new Evidence(
+                                        w * 1_000L,
+                                        (w + 1) * 1_000L,
+                                        heavyArm(random, rates[0], 0, r),
+                                        heavyArm(random, rates[1], 1, r),
+                                        0.5,
+                                        true));
+                rolledBack += v.action() == Verdict.Action.ROLLBACK ? 1 : 0;
+            }
+        }
+        // alpha plus two Monte-Carlo standard errors over 300 runs
+        assertThat((double) rolledBack / runs)
+                .isLessThanOrEqualTo(0.05 + 2 * Math.sqrt(0.05 * 0.95 / runs));
+    }
+
+    /** A window of an arm whose unit 0 sends 700 scorings and units 1..100 three each. */
+    private static ArmCounts heavyArm(SplittableRandom random, double[] rates, int arm, int run) {
+        io.canaryflow.operators.units.UnitSketch units =
+                new io.canaryflow.operators.units.UnitSketch();
+        long attempts = 0;
+        long errors = 0;
+        for (int u = 0; u < rates.length; u++) {
+            long n = u == 0 ? 700 : 3;
+            long x = JudgeScenarios.binomial(random, n, rates[u]);
+            units.add(
+                    io.canaryflow.operators.units.UnitSketch.hash(run + "-" + arm + "-" + u),
+                    n,
+                    x,
+                    n - x,
+                    0,
+                    1);
+            attempts += n;
+            errors += x;
+        }
+        return ArmCounts.builder()
+                .attempts(attempts)
+                .errors(errors)
+                .scored(attempts - errors)
+                .activeUnits(rates.length)
+                .units(units)
+                .build();
+    }
+
+    @Test
+    void shouldNotJudgeAnArmThatASingleUnitCarries() {
+        // one tenant in each arm: whatever their rates, nothing is known of other units
+        io.canaryflow.operators.units.UnitSketch c = new io.canaryflow.operators.units.UnitSketch();
+        io.canaryflow.operators.units.UnitSketch k = new io.canaryflow.operators.units.UnitSketch();
+        c.add(io.canaryflow.operators.units.UnitSketch.hash("tenant-a"), 5_000, 50, 4_950, 0, 1);
+        k.add(io.canaryflow.operators.units.UnitSketch.hash("tenant-b"), 5_000, 500, 4_500, 0, 1);
+        ArmCounts control =
+                ArmCounts.builder()
+                        .attempts(5_000)
+                        .errors(50)
+                        .scored(4_950)
+                        .activeUnits(1)
+                        .units(c)
+                        .build();
+        ArmCounts candidate =
+                ArmCounts.builder()
+                        .attempts(5_000)
+                        .errors(500)
+                        .scored(4_500)
+                        .activeUnits(1)
+                        .units(k)
+                        .build();
+        Judge judge = Judge.forAb(JudgeScenarios.policy(0.01, false));
+        Verdict v = judge.judge(new Evidence(0, 1_000, control, candidate, 0.5, true));
+        assertThat(v.guardrails())
+                .singleElement()
+                .satisfies(g -> assertThat(g.result()).isEqualTo(Verdict.Result.INCONCLUSIVE));
+        assertThat(v.action()).isNotEqualTo(Verdict.Action.ROLLBACK);
+    }
+
+    @Test
+    void shouldRollBackOnAFailureAtThePlannedFinalLookAndNeverPromoteOverOne() {
+        // a non-critical guardrail at +1 point, a candidate 3 points worse, failing at its looks
+        // but never fail-limit times in a row: at the step's maximum duration its final look
+        // fails too, and that ends it (an earlier version held it there, and timeout-action
+        // promote then promoted it over the failure)
+        RolloutPolicy policy =
+                RolloutPolicy.fromFields(
+                        java.util.Map.of(
+                                "min-step-duration", "2 s",
+                                "min-samples", "500",
+                                "guardrails", "inference_error_rate:0.01",
+                                "fail-limit", "1000",
+                                "max-step-duration", "30 s",
+                                "timeout-action", "promote"),
+                        "");
+        int promoted = 0;
+        for (int r = 0; r < 50; r++) {
+            Judge judge = Judge.forAb(policy);
+            SplittableRandom random = new SplittableRandom(500 + r);
+            Verdict v = null;
+            for (int w = 0; w < 100 && !judge.done(); w++) {
+                v = judge.judge(JudgeScenarios.window(random, w, 300, 0.02, 0.05));
+            }
+            promoted += v.action() == Verdict.Action.PROMOTE ? 1 : 0;
+            assertThat(v.action()).isEqualTo(Verdict.Action.ROLLBACK);
+        }
+        assertThat(promoted).isZero();
+    }
 }

@@ -270,4 +270,36 @@ class JudgeStateTest {
                     .isEqualTo(original.guardrails().stream().map(g -> g.pValue()).toList());
         }
     }
+
+    @Test
+    void shouldRepairAJavaSerializedJudgeOfAVersionWithoutTypedTests() throws Exception {
+        SplittableRandom random = new SplittableRandom(23);
+        UnitTraffic traffic = new UnitTraffic(random, 2_000, 1.5, 3.0, 0.01, 0.5);
+        Judge judge = new Judge(policy(), 0);
+        for (int w = 0; w < 12; w++) {
+            judge.judge(traffic.window(random, w, 1.2, 1.0, true));
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(judge);
+        }
+        Judge old;
+        try (java.io.ObjectInputStream in =
+                new java.io.ObjectInputStream(
+                        new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            old = (Judge) in.readObject();
+        }
+        // what Java serialization leaves of fields an older class did not have
+        for (String field : new String[] {"tests", "policyLines"}) {
+            java.lang.reflect.Field f = Judge.class.getDeclaredField(field);
+            f.setAccessible(true);
+            f.set(old, null);
+        }
+        Judge repaired = old.repairedAfterLegacyRestore();
+        assertThat(repaired.state().guardrails()).hasSize(3);
+        assertThat(repaired.state().candidate().attempts())
+                .isEqualTo(judge.state().candidate().attempts());
+        assertThat(repaired.done()).isEqualTo(judge.done());
+        assertThat(repaired.currentPercent()).isEqualTo(judge.currentPercent());
+    }
 }

@@ -128,4 +128,49 @@ class UnitSketchTest {
         double v = s.ratioVariance(Quantity.ERRORS, Quantity.ATTEMPTS, errors, n);
         assertThat(v / (p * (1 - p) / n)).isBetween(0.85, 1.15);
     }
+
+    @Test
+    void shouldTakeTheHeaviestUnitsResidualLeaveOneOutAsTheJackknifeDoes() {
+        // one unit with 70 % of the attempts at 5 % errors, 300 light units at rates of their own
+        java.util.SplittableRandom random = new java.util.SplittableRandom(8);
+        UnitSketch sketch = new UnitSketch();
+        int units = 301;
+        double[] x = new double[units];
+        double[] y = new double[units];
+        for (int u = 0; u < units; u++) {
+            y[u] = u == 0 ? 7_000 : 10;
+            x[u] = u == 0 ? 350 : Math.floor(10 * 0.04 * random.nextDouble() * 2 + 0.5);
+            sketch.add(UnitSketch.hash("unit-" + u), y[u], x[u], y[u] - x[u], 0, 1);
+        }
+        double sumX = java.util.Arrays.stream(x).sum();
+        double sumY = java.util.Arrays.stream(y).sum();
+        double r = sumX / sumY;
+        // exact, unit by unit: every residual squared, the heaviest divided by (1 - its share)^2
+        double plain = 0;
+        double jackknifed = 0;
+        for (int u = 0; u < units; u++) {
+            double e = x[u] - r * y[u];
+            plain += e * e;
+            double w = y[u] / sumY;
+            jackknifed += u == 0 ? e * e / ((1 - w) * (1 - w)) : e * e;
+        }
+        plain /= sumY * sumY;
+        jackknifed /= sumY * sumY;
+        double estimate =
+                sketch.ratioVarianceLeavingOutTheHeaviest(
+                        UnitSketch.Quantity.ERRORS, UnitSketch.Quantity.ATTEMPTS, sumX, sumY);
+        assertThat(jackknifed).isGreaterThan(3 * plain); // the correction matters here
+        assertThat(estimate)
+                .isCloseTo(jackknifed, org.assertj.core.api.Assertions.withinPercentage(15));
+        // one unit alone: nothing to say about others
+        UnitSketch alone = new UnitSketch();
+        alone.add(UnitSketch.hash("tenant"), 5_000, 50, 4_950, 0, 1);
+        assertThat(
+                        alone.ratioVarianceLeavingOutTheHeaviest(
+                                UnitSketch.Quantity.ERRORS,
+                                UnitSketch.Quantity.ATTEMPTS,
+                                50,
+                                5_000))
+                .isInfinite();
+    }
 }
