@@ -43,7 +43,9 @@ public final class Decisions {
                         ArmCounts.builder().attempts(100).errors(9).build(),
                         null,
                         List.of(),
-                        List.of("because"));
+                        List.of("because"),
+                        false,
+                        false);
         return ControlCodec.write(
                 new Decision(id, null, "fraud", before, after, "hash", v, 3_000, null),
                 new JsonWriter());

@@ -105,6 +105,37 @@ abstract class GuardrailTest implements Serializable {
         return horizon ? Math.min(p, Math.min(1, fixed / Judge.FINAL_SHARE)) : p;
     }
 
+    /**
+     * The assessment of a test over units {@code l} with an exact e-process beside it: a decision
+     * needs both, so each side's p-value is the larger of the two (the mixture's joined, at the
+     * final look, by its fixed-horizon test); a PASS is the pass side's at most α.
+     */
+    static Assessment bothTests(
+            DeltaMethodSprt.Look l,
+            MixtureTest exact,
+            Look look,
+            double control,
+            double candidate,
+            double delta,
+            double lower,
+            double upper) {
+        double passP =
+                Math.max(withFinalLook(l.passP(), l.passZ(), look.horizon()), exact.lastPassP());
+        double harmP =
+                Math.max(withFinalLook(l.harmP(), l.harmZ(), look.horizon()), exact.lastHarmP());
+        return new Assessment(
+                control,
+                candidate,
+                delta,
+                lower,
+                upper,
+                harmP,
+                passP,
+                passP <= look.alpha(),
+                0,
+                true);
+    }
+
     String metricName() {
         return guardrail.metric().wireName();
     }

@@ -55,21 +55,15 @@ final class RelativeRateTest extends GuardrailTest {
                         1 + g.margin(),
                         tau(g),
                         look.sequentialAlpha());
-        double passP =
-                Math.max(withFinalLook(l.passP(), l.passZ(), look.horizon()), exact.lastPassP());
-        double harmP =
-                Math.max(withFinalLook(l.harmP(), l.harmZ(), look.horizon()), exact.lastHarmP());
-        return new Assessment(
+        return bothTests(
+                l,
+                exact,
+                look,
                 c.mean(),
                 k.mean(),
                 Math.expm1(l.estimate()),
                 Math.expm1(l.lower()),
-                Math.expm1(l.upper()),
-                harmP,
-                passP,
-                passP <= look.alpha(),
-                0,
-                true);
+                Math.expm1(l.upper()));
     }
 
     /**

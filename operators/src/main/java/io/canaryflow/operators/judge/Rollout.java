@@ -290,7 +290,9 @@ public final class Rollout {
                         ArmCounts.NONE,
                         null,
                         List.of(),
-                        List.of(reason));
+                        List.of(reason),
+                        false,
+                        false);
         return Outcome.applied(step(fresh, next, v));
     }
 

@@ -55,36 +55,6 @@ public record RolloutPolicy(
         PASS
     }
 
-    /** A policy that advances on {@link AdvanceOn#NO_HARM}. */
-    public RolloutPolicy(
-            List<Double> schedule,
-            long minStepMillis,
-            long minSamples,
-            List<Guardrail> guardrails,
-            double alpha,
-            double srmP,
-            int failLimit,
-            boolean dryRun,
-            long windowMillis,
-            long maxStepMillis,
-            long maxRolloutMillis,
-            Verdict.Action timeoutAction) {
-        this(
-                schedule,
-                minStepMillis,
-                minSamples,
-                guardrails,
-                alpha,
-                srmP,
-                failLimit,
-                dryRun,
-                windowMillis,
-                maxStepMillis,
-                maxRolloutMillis,
-                timeoutAction,
-                AdvanceOn.NO_HARM);
-    }
-
     /** Default maximum durations: a step 6 h, a rollout 48 h (event time). */
     public static final long DEFAULT_MAX_STEP_MILLIS = 6 * 3_600_000L;
 
@@ -113,7 +83,8 @@ public record RolloutPolicy(
                 windowMillis,
                 Math.max(DEFAULT_MAX_STEP_MILLIS, minStepMillis),
                 Math.max(DEFAULT_MAX_ROLLOUT_MILLIS, minStepMillis),
-                Verdict.Action.INCONCLUSIVE);
+                Verdict.Action.INCONCLUSIVE,
+                AdvanceOn.NO_HARM);
     }
 
     /** A policy judging every monitoring window. */

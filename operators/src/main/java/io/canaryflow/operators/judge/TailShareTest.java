@@ -50,21 +50,15 @@ final class TailShareTest extends GuardrailTest {
                         0.01 + guardrail.margin(),
                         harm,
                         look.sequentialAlpha());
-        double passP =
-                Math.max(withFinalLook(l.passP(), l.passZ(), look.horizon()), exact.lastPassP());
-        double harmP =
-                Math.max(withFinalLook(l.harmP(), l.harmZ(), look.horizon()), exact.lastHarmP());
-        return new Assessment(
+        return bothTests(
+                l,
+                exact,
+                look,
                 share(look.control()),
                 share(k),
                 l.estimate(),
                 Double.NaN,
-                Double.NaN,
-                harmP,
-                passP,
-                passP <= look.alpha(),
-                0,
-                true);
+                Double.NaN);
     }
 
     /** An arm's share of scorings above its windows' cuts. */

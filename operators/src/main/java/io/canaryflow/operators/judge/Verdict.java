@@ -31,35 +31,6 @@ public record Verdict(
         boolean timedOut,
         boolean awaiting) {
 
-    /** A verdict of evidence (not of a timeout), after which the rollout does not wait. */
-    public Verdict(
-            Action action,
-            boolean dryRun,
-            double stepFrom,
-            double stepTo,
-            long windowStart,
-            long windowEnd,
-            ArmCounts control,
-            ArmCounts candidate,
-            Srm srm,
-            List<GuardrailResult> guardrails,
-            List<String> reasons) {
-        this(
-                action,
-                dryRun,
-                stepFrom,
-                stepTo,
-                windowStart,
-                windowEnd,
-                control,
-                candidate,
-                srm,
-                guardrails,
-                reasons,
-                false,
-                false);
-    }
-
     /** The judge's actions (the control topic's decision {@code action}). */
     public enum Action {
         ADVANCE,

@@ -192,17 +192,24 @@ class JudgeStateMachineTest {
     }
 
     static RolloutPolicy timed(String guardrail, String maxStep, String maxRollout, String action) {
-        return RolloutPolicy.fromFields(
-                java.util.Map.of(
-                        "min-step-duration", "2 s",
-                        "min-samples", "500",
-                        "guardrails", guardrail,
-                        "max-step-duration", maxStep,
-                        "max-duration", maxRollout,
-                        "timeout-action", action,
-                        // a step that cannot pass must hold at it, not move on for want of harm
-                        "advance-on", "pass"),
-                "");
+        return policy(
+                "guardrails", guardrail,
+                "max-step-duration", maxStep,
+                "max-duration", maxRollout,
+                "timeout-action", action,
+                // a step that cannot pass must hold at it, not move on for want of harm
+                "advance-on", "pass");
+    }
+
+    /** A policy of steps of at least 2 s and 500 samples, with {@code fields} (key, value, ...). */
+    static RolloutPolicy policy(String... fields) {
+        java.util.Map<String, String> all = new java.util.HashMap<>();
+        all.put("min-step-duration", "2 s");
+        all.put("min-samples", "500");
+        for (int i = 0; i < fields.length; i += 2) {
+            all.put(fields[i], fields[i + 1]);
+        }
+        return RolloutPolicy.fromFields(all, "");
     }
 
     @Test
@@ -422,15 +429,11 @@ class JudgeStateMachineTest {
 
     /** A policy of 1 s steps whose guardrail an A/A candidate can never pass (threshold 0). */
     private static RolloutPolicy neverPasses(String timeoutAction) {
-        return RolloutPolicy.fromFields(
-                java.util.Map.of(
-                        "min-step-duration", "2 s",
-                        "min-samples", "500",
-                        "guardrails", "inference_error_rate:0:critical",
-                        "max-step-duration", "30 s",
-                        "max-duration", "1 h",
-                        "timeout-action", timeoutAction),
-                "");
+        return policy(
+                "guardrails", "inference_error_rate:0:critical",
+                "max-step-duration", "30 s",
+                "max-duration", "1 h",
+                "timeout-action", timeoutAction);
     }
 
     @Test
@@ -601,14 +604,7 @@ class JudgeStateMachineTest {
     @Test
     void shouldNotPromoteACandidateThatLosesScoringsEvenWhenNoGuardrailCountsThem() {
         // a guardrail blind to lost scorings (the score's shift) passes; the loss alone holds it
-        RolloutPolicy policy =
-                RolloutPolicy.fromFields(
-                        java.util.Map.of(
-                                "min-step-duration", "2 s",
-                                "min-samples", "500",
-                                "guardrails", "score_shift:0.5",
-                                "max-step-duration", "60 s"),
-                        "");
+        RolloutPolicy policy = policy("guardrails", "score_shift:0.5", "max-step-duration", "60 s");
         Judge judge = new Judge(policy);
         SplittableRandom random = new SplittableRandom(22);
         Verdict v = null;
@@ -641,14 +637,11 @@ class JudgeStateMachineTest {
     void shouldNotAdvanceOnNoHarmBeforeEveryGuardrailHasItsMinimumSamples() {
         // the label guardrail's labels are late: until each arm has 500, its harm test has not run
         RolloutPolicy policy =
-                RolloutPolicy.fromFields(
-                        java.util.Map.of(
-                                "min-step-duration", "2 s",
-                                "min-samples", "500",
-                                "guardrails",
-                                        "inference_error_rate:0.01:critical,label_error_rate:0.05:critical",
-                                "max-step-duration", "1 h"),
-                        "");
+                policy(
+                        "guardrails",
+                        "inference_error_rate:0.01:critical,label_error_rate:0.05:critical",
+                        "max-step-duration",
+                        "1 h");
         Judge judge = new Judge(policy);
         SplittableRandom random = new SplittableRandom(31);
         int w = 0;
@@ -776,15 +769,11 @@ class JudgeStateMachineTest {
         // fails too, and that ends it (an earlier version held it there, and timeout-action
         // promote then promoted it over the failure)
         RolloutPolicy policy =
-                RolloutPolicy.fromFields(
-                        java.util.Map.of(
-                                "min-step-duration", "2 s",
-                                "min-samples", "500",
-                                "guardrails", "inference_error_rate:0.01",
-                                "fail-limit", "1000",
-                                "max-step-duration", "30 s",
-                                "timeout-action", "promote"),
-                        "");
+                policy(
+                        "guardrails", "inference_error_rate:0.01",
+                        "fail-limit", "1000",
+                        "max-step-duration", "30 s",
+                        "timeout-action", "promote");
         int promoted = 0;
         for (int r = 0; r < 50; r++) {
             Judge judge = Judge.forAb(policy);

@@ -31,6 +31,39 @@ class JudgeStateTest {
                 "");
     }
 
+    /** A judge 12 windows into a rollout of heavy-tailed units, with the traffic to go on with. */
+    record Warmed(SplittableRandom random, UnitTraffic traffic, Judge judge) {
+        static Warmed judged(long seed) {
+            SplittableRandom random = new SplittableRandom(seed);
+            UnitTraffic traffic = new UnitTraffic(random, 2_000, 1.5, 3.0, 0.01, 0.5);
+            Judge judge = new Judge(policy(), 0);
+            for (int w = 0; w < 12; w++) {
+                judge.judge(traffic.window(random, w, 1.2, 1.0, true));
+            }
+            return new Warmed(random, traffic, judge);
+        }
+
+        /** The same windows from here on to both: the same verdicts, to the last p-value. */
+        void judgesOnAlike(Judge copy) {
+            for (int w = 12; w < 40 && !judge.done(); w++) {
+                Evidence e = traffic.window(random, w, 1.2, 1.0, true);
+                Verdict original = judge.judge(e);
+                Verdict restored = copy.judge(e);
+                assertThat(restored.action()).isEqualTo(original.action());
+                assertThat(restored.stepTo()).isEqualTo(original.stepTo());
+                assertThat(restored.reasons()).isEqualTo(original.reasons());
+                assertThat(restored.srm()).isEqualTo(original.srm());
+                for (int g = 0; g < original.guardrails().size(); g++) {
+                    assertThat(restored.guardrails().get(g).pValue())
+                            .isEqualTo(original.guardrails().get(g).pValue());
+                    assertThat(restored.guardrails().get(g).upper())
+                            .isEqualTo(original.guardrails().get(g).upper());
+                }
+            }
+            assertThat(copy.done()).isEqualTo(judge.done());
+        }
+    }
+
     @Test
     void shouldBeAPojoOfFlinkTypesAllTheWayDown() {
         TypeInformation<JudgeState> info = TypeInformation.of(JudgeState.class);
@@ -59,36 +92,13 @@ class JudgeStateTest {
 
     @Test
     void shouldJudgeOnExactlyAsBeforeAfterARoundTripThroughFlinksSerializer() throws Exception {
-        SplittableRandom random = new SplittableRandom(5);
-        UnitTraffic traffic = new UnitTraffic(random, 2_000, 1.5, 3.0, 0.01, 0.5);
-        Judge judge = new Judge(policy(), 0);
-        for (int w = 0; w < 12; w++) {
-            judge.judge(traffic.window(random, w, 1.2, 1.0, true));
-        }
+        Warmed run = Warmed.judged(5);
         TypeSerializer<JudgeState> serializer =
                 TypeInformation.of(JudgeState.class).createSerializer(new SerializerConfigImpl());
         DataOutputSerializer out = new DataOutputSerializer(1 << 16);
-        serializer.serialize(judge.state(), out);
+        serializer.serialize(run.judge().state(), out);
         JudgeState read = serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
-        Judge copy = Judge.restore(read);
-
-        // the same windows from here on: the same verdicts, to the last p-value
-        for (int w = 12; w < 40 && !judge.done(); w++) {
-            Evidence e = traffic.window(random, w, 1.2, 1.0, true);
-            Verdict original = judge.judge(e);
-            Verdict restored = copy.judge(e);
-            assertThat(restored.action()).isEqualTo(original.action());
-            assertThat(restored.stepTo()).isEqualTo(original.stepTo());
-            assertThat(restored.reasons()).isEqualTo(original.reasons());
-            assertThat(restored.srm()).isEqualTo(original.srm());
-            for (int g = 0; g < original.guardrails().size(); g++) {
-                assertThat(restored.guardrails().get(g).pValue())
-                        .isEqualTo(original.guardrails().get(g).pValue());
-                assertThat(restored.guardrails().get(g).upper())
-                        .isEqualTo(original.guardrails().get(g).upper());
-            }
-        }
-        assertThat(copy.done()).isEqualTo(judge.done());
+        run.judgesOnAlike(Judge.restore(read));
     }
 
     @Test
@@ -115,12 +125,8 @@ class JudgeStateTest {
     @Test
     void shouldRestoreAStateFromTheVersionBeforeTimeoutsPausedAndScoringsWereAccounted()
             throws Exception {
-        SplittableRandom random = new SplittableRandom(9);
-        UnitTraffic traffic = new UnitTraffic(random, 2_000, 1.5, 3.0, 0.01, 0.5);
-        Judge judge = new Judge(policy(), 0);
-        for (int w = 0; w < 12; w++) {
-            judge.judge(traffic.window(random, w, 1.2, 1.0, true));
-        }
+        Warmed run = Warmed.judged(9);
+        Judge judge = run.judge();
         // written by a serializer without the fields this version added: the judge's awaiting
         // and finalLookTaken, and each ArmCounts' lost
         JudgeState read =
@@ -130,16 +136,7 @@ class JudgeStateTest {
         assertThat(read.finalLookTaken()).isFalse();
         assertThat(read.candidate().lost()).isZero();
         assertThat(read.candidate().attempts()).isEqualTo(judge.state().candidate().attempts());
-        Judge copy = Judge.restore(read);
-        for (int w = 12; w < 40 && !judge.done(); w++) {
-            Evidence e = traffic.window(random, w, 1.2, 1.0, true);
-            Verdict original = judge.judge(e);
-            Verdict restored = copy.judge(e);
-            assertThat(restored.action()).isEqualTo(original.action());
-            assertThat(restored.guardrails())
-                    .extracting(Verdict.GuardrailResult::pValue)
-                    .isEqualTo(original.guardrails().stream().map(g -> g.pValue()).toList());
-        }
+        run.judgesOnAlike(Judge.restore(read));
     }
 
     /**
@@ -204,13 +201,8 @@ class JudgeStateTest {
 
     @Test
     void shouldMigrateAStateThatKeptItsTestsInParallelArrays() {
-        SplittableRandom random = new SplittableRandom(17);
-        UnitTraffic traffic = new UnitTraffic(random, 2_000, 1.5, 3.0, 0.01, 0.5);
-        Judge judge = new Judge(policy(), 0);
-        for (int w = 0; w < 12; w++) {
-            judge.judge(traffic.window(random, w, 1.2, 1.0, true));
-        }
-        JudgeState s = judge.state();
+        Warmed run = Warmed.judged(17);
+        JudgeState s = run.judge().state();
         int m = s.guardrails().length;
         double[] runningP = new double[m];
         double[][] ratioHarm = new double[m][];
@@ -260,25 +252,12 @@ class JudgeStateTest {
         assertThat(migrated.state().guardrails())
                 .usingRecursiveFieldByFieldElementComparator()
                 .containsExactly(s.guardrails());
-        for (int w = 12; w < 40 && !judge.done(); w++) {
-            Evidence e = traffic.window(random, w, 1.2, 1.0, true);
-            Verdict original = judge.judge(e);
-            Verdict restored = migrated.judge(e);
-            assertThat(restored.action()).isEqualTo(original.action());
-            assertThat(restored.guardrails())
-                    .extracting(Verdict.GuardrailResult::pValue)
-                    .isEqualTo(original.guardrails().stream().map(g -> g.pValue()).toList());
-        }
+        run.judgesOnAlike(migrated);
     }
 
     @Test
     void shouldRepairAJavaSerializedJudgeOfAVersionWithoutTypedTests() throws Exception {
-        SplittableRandom random = new SplittableRandom(23);
-        UnitTraffic traffic = new UnitTraffic(random, 2_000, 1.5, 3.0, 0.01, 0.5);
-        Judge judge = new Judge(policy(), 0);
-        for (int w = 0; w < 12; w++) {
-            judge.judge(traffic.window(random, w, 1.2, 1.0, true));
-        }
+        Judge judge = Warmed.judged(23).judge();
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
             out.writeObject(judge);
