@@ -33,24 +33,42 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * <p>Run with {@code bin/benchmark e2e}.
  */
 public final class EndToEndBenchmark {
+    /**
+     * What {@code -Dbench.modes} may list: the pass-through reference; the job with monitoring off,
+     * on, on with labels (a label for every other event), on with control (the judge); and {@code
+     * demo}, the configuration users run — configs/demo.yaml's experiments (two canaries and a
+     * shadow, labels, control), the events spread over its three experiments.
+     */
+    static final List<String> MODES =
+            List.of("pass-through", "off", "on", "on + labels", "on + control", "demo");
+
     public static void main(String[] args) throws Exception {
         int events = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         Path work = Files.createTempDirectory("canaryflow-bench-e2e");
         try (KafkaTestCluster kafka = KafkaTestCluster.start()) {
             TestModels.generate(work.resolve("models"));
+            List<String> modes =
+                    List.of(
+                            System.getProperty("bench.modes", "pass-through,off,on,on + labels")
+                                    .split(","));
+            for (String mode : modes) {
+                if (!MODES.contains(mode)) {
+                    throw new IllegalArgumentException(
+                            "bench.modes: unknown mode '"
+                                    + mode
+                                    + "'; the modes are "
+                                    + String.join(", ", MODES));
+                }
+            }
             for (String t : List.of("features", "labels", "dead-letters", "monitoring")) {
                 kafka.createTopic(t, 2);
             }
-            produce(kafka, events);
+            produce(kafka, events, modes.contains("demo"));
             // Same events, same machine, same run: off, on, on with labels, twice. The first
             // round warms up the JVM (the second job of a JVM runs much faster); the second round
             // is reported.
             List<String> rows = new ArrayList<>();
             int round = 0;
-            List<String> modes =
-                    List.of(
-                            System.getProperty("bench.modes", "pass-through,off,on,on + labels")
-                                    .split(","));
             for (int r = 0; r < 2; r++) {
                 double reference = Double.NaN;
                 for (String mode : modes) {
@@ -191,10 +209,30 @@ public final class EndToEndBenchmark {
 
     static Result run(KafkaTestCluster kafka, Path work, int events, String mode, int round)
             throws Exception {
-        String label = mode;
         String name = mode.replace(" + ", "-") + "-" + round;
         kafka.createTopic("predictions-" + name, 2);
         Map<String, String> c = new LinkedHashMap<>();
+        if (mode.equals("demo")) {
+            kafka.createTopic("control-" + name, 1);
+            c.put("kafka.bootstrap-servers", kafka.bootstrapServers());
+            c.put("kafka.bounded", "true");
+            c.put("kafka.group-id", "bench-" + name);
+            c.put("kafka.transactional-id-prefix", "bench-" + name);
+            c.put("kafka.topics.features", "features-demo");
+            c.put("kafka.topics.predictions", "predictions-" + name);
+            c.put("kafka.topics.control", "control-" + name);
+            c.put("control.key", "benchmark-control-key-0123456789");
+            c.put("state.backend", System.getProperty("bench.backend", "rocksdb"));
+            c.put("models.repository", work.resolve("models").toString());
+            c.put("checkpoint.directory", work.resolve("checkpoints-" + name).toUri().toString());
+            return execute(
+                    kafka,
+                    work,
+                    JobConfig.load(Path.of("configs/demo.yaml"), c),
+                    events,
+                    name,
+                    "demo configuration (configs/demo.yaml: two canaries, a shadow, labels, control)");
+        }
         c.put("job.parallelism", "2");
         c.put("kafka.bootstrap-servers", kafka.bootstrapServers());
         c.put("kafka.bounded", "true");
@@ -220,7 +258,19 @@ public final class EndToEndBenchmark {
         c.put("experiments.fraud.baseline", DemoModels.BASELINE);
         c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
         c.put("experiments.fraud.canary-percent", "10");
-        JobConfig config = JobConfig.fromFlat(c);
+        return execute(
+                kafka, work, JobConfig.fromFlat(c), events, name, "Canaryflow, monitoring " + mode);
+    }
+
+    /** Runs the job of {@code config} over the produced events and reads its predictions. */
+    static Result execute(
+            KafkaTestCluster kafka,
+            Path work,
+            JobConfig config,
+            int events,
+            String name,
+            String label)
+            throws Exception {
         Configuration flink = Pipeline.flinkConfiguration(config);
         if (System.getProperty("bench.timers") != null) {
             flink.setString(
@@ -263,7 +313,7 @@ public final class EndToEndBenchmark {
         out.clear();
         java.util.Arrays.sort(latencies);
         return new Result(
-                "Canaryflow, monitoring " + label,
+                label,
                 events,
                 steady(scoredAt),
                 wall,
@@ -271,30 +321,21 @@ public final class EndToEndBenchmark {
                 latencies[(int) (latencies.length * 0.99)]);
     }
 
-    static void produce(KafkaTestCluster kafka, int events) {
-        SyntheticFraud data = new SyntheticFraud(11);
-        FeatureEventJson json = new FeatureEventJson();
-        List<byte[][]> chunk = new ArrayList<>();
-        for (int i = 0; i < events; i++) {
-            String unit = "user-" + (i % 50_000);
-            chunk.add(
-                    new byte[][] {
-                        unit.getBytes(StandardCharsets.UTF_8),
-                        json.write(
-                                "e-" + i,
-                                unit,
-                                "fraud",
-                                1_700_000_000_000L + i,
-                                SyntheticFraud.FEATURES,
-                                data.next().features(),
-                                Map.of("country", "DE"))
-                    });
-            if (chunk.size() == 50_000) {
-                kafka.produce("features", chunk);
-                chunk.clear();
-            }
+    /**
+     * The events (to {@code features}, and with {@code demo} the same events spread over the demo's
+     * three experiments to {@code features-demo}) and a label for every other one.
+     */
+    static void produce(KafkaTestCluster kafka, int events, boolean demo) throws Exception {
+        produceFeatures(kafka, "features", events, List.of("fraud"));
+        if (demo) {
+            kafka.createTopic("features-demo", 2);
+            produceFeatures(
+                    kafka,
+                    "features-demo",
+                    events,
+                    List.of("fraud", "fraud-risky", "fraud-shadow"));
         }
-        kafka.produce("features", chunk);
+        List<byte[][]> chunk = new ArrayList<>();
         // A label for every other event, 2 s of event time after it.
         for (int i = 0; i < events; i += 2) {
             String id = "e-" + i;
@@ -312,5 +353,33 @@ public final class EndToEndBenchmark {
             }
         }
         kafka.produce("labels", chunk);
+    }
+
+    private static void produceFeatures(
+            KafkaTestCluster kafka, String topic, int events, List<String> experiments) {
+        SyntheticFraud data = new SyntheticFraud(11);
+        FeatureEventJson json = new FeatureEventJson();
+        List<byte[][]> chunk = new ArrayList<>();
+        for (int i = 0; i < events; i++) {
+            String unit = "user-" + (i % 50_000);
+            chunk.add(
+                    new byte[][] {
+                        unit.getBytes(StandardCharsets.UTF_8),
+                        json.write(
+                                "e-" + i,
+                                unit,
+                                // each unit in one experiment
+                                experiments.get((i % 50_000) % experiments.size()),
+                                1_700_000_000_000L + i,
+                                SyntheticFraud.FEATURES,
+                                data.next().features(),
+                                Map.of("country", "DE"))
+                    });
+            if (chunk.size() == 50_000) {
+                kafka.produce(topic, chunk);
+                chunk.clear();
+            }
+        }
+        kafka.produce(topic, chunk);
     }
 }

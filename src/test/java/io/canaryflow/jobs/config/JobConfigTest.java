@@ -221,6 +221,40 @@ class JobConfigTest {
     }
 
     @Test
+    void shouldRefuseALabelGuardrailWhoseLabelsCannotArriveWithinTheRolloutNamingBothSettings() {
+        Map<String, String> c = minimal();
+        c.put("experiments.fraud.guardrails", "label_error_rate:0.05:critical");
+        c.put("experiments.fraud.max-duration", "2 d");
+        c.put("labels.enabled", "true");
+        c.put("labels.horizon", "30 d");
+        ConfigException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        ConfigException.class, () -> JobConfig.fromFlat(c));
+        assertThat(e.problems())
+                .singleElement()
+                .satisfies(
+                        p ->
+                                assertThat(p)
+                                        .contains("'labels.horizon' (720h)")
+                                        .contains("'experiments.fraud.max-duration' (48h)"));
+
+        c.put("labels.enabled", "false");
+        c.put("labels.horizon", "1 h");
+        assertThat(
+                        org.junit.jupiter.api.Assertions.assertThrows(
+                                        ConfigException.class, () -> JobConfig.fromFlat(c))
+                                .problems())
+                .singleElement()
+                .satisfies(p -> assertThat(p).contains("label_error_rate needs 'labels.enabled"));
+
+        // longer than a step but within the rollout: allowed (labels of earlier steps arrive)
+        c.put("labels.enabled", "true");
+        c.put("labels.horizon", "12 h");
+        assertThat(JobConfig.fromFlat(c).policies().get("fraud").maxStepMillis())
+                .isLessThan(12 * 3_600_000L);
+    }
+
+    @Test
     void shouldRejectABadRolloutPolicyAndControlWithoutAKeyNamingTheKeys() {
         Map<String, String> c = minimal();
         c.put("experiments.fraud.guardrails", "speed:0.1");

@@ -19,6 +19,8 @@ import java.util.Properties;
 import java.util.TreeMap;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The inference job's configuration, parsed and checked once at start. Built from a YAML file
@@ -28,6 +30,8 @@ import org.apache.flink.configuration.Configuration;
  * each naming its key.
  */
 public final class JobConfig implements Serializable {
+    private static final Logger LOG = LoggerFactory.getLogger(JobConfig.class);
+
     private static final long serialVersionUID = 1L;
     private static final String KAFKA_PROPERTIES = "kafka.properties.";
     private static final String EXPERIMENTS = "experiments.";
@@ -374,6 +378,7 @@ public final class JobConfig implements Serializable {
                                         name, monitoringWindow, policy.windowMillis()));
                     }
                 });
+        labelGuardrails(conf, policies, problems);
         if (conf.get(JobOptions.CONTROL_ENABLED)) {
             if (!conf.get(JobOptions.MONITORING_ENABLED)) {
                 problems.add("key 'control.enabled' needs 'monitoring.enabled: true'");
@@ -394,6 +399,61 @@ public final class JobConfig implements Serializable {
             throw new ConfigException(problems);
         }
         return new JobConfig(conf, kafka, plans, policies);
+    }
+
+    /**
+     * A {@code label_error_rate} guardrail needs labels, and labels that can arrive while the
+     * rollout runs: a label horizon longer than the rollout's maximum duration means the first
+     * predictions' labels may come only after the rollout has ended (the guardrail would see only
+     * the quickest labels, a biased sample), so it is refused, naming both settings. A horizon
+     * longer than a step's maximum duration is allowed (labels of earlier steps keep arriving) and
+     * logged as a warning.
+     */
+    private static void labelGuardrails(
+            Configuration conf,
+            Map<String, io.canaryflow.operators.judge.RolloutPolicy> policies,
+            List<String> problems) {
+        Duration horizon = conf.get(JobOptions.LABEL_HORIZON);
+        policies.forEach(
+                (name, policy) -> {
+                    boolean judgesLabels =
+                            policy.guardrails().stream()
+                                    .anyMatch(
+                                            g ->
+                                                    g.metric()
+                                                            == io.canaryflow.operators.judge
+                                                                    .Guardrail.Metric
+                                                                    .LABEL_ERROR_RATE);
+                    if (!judgesLabels) {
+                        return;
+                    }
+                    if (!conf.get(JobOptions.LABELS_ENABLED)) {
+                        problems.add(
+                                String.format(
+                                        "experiments.%s.guardrails: label_error_rate needs 'labels.enabled: true'",
+                                        name));
+                    } else if (horizon.toMillis() > policy.maxRolloutMillis()) {
+                        problems.add(
+                                String.format(
+                                        "experiments.%s.guardrails: label_error_rate cannot see its labels: 'labels.horizon' (%s) is longer than 'experiments.%s.max-duration' (%s); lengthen max-duration or shorten the horizon",
+                                        name,
+                                        human(horizon.toMillis()),
+                                        name,
+                                        human(policy.maxRolloutMillis())));
+                    } else if (horizon.toMillis() > policy.maxStepMillis()) {
+                        LOG.warn(
+                                "experiments.{}.guardrails: 'labels.horizon' ({}) is longer than 'experiments.{}.max-step-duration' ({}): a step may end before its predictions' labels can arrive",
+                                name,
+                                human(horizon.toMillis()),
+                                name,
+                                human(policy.maxStepMillis()));
+                    }
+                });
+    }
+
+    private static String human(long millis) {
+        Duration d = Duration.ofMillis(millis);
+        return d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
     }
 
     private static String controlKey(Configuration conf) {
