@@ -291,24 +291,31 @@ public final class EndToEndBenchmark {
         env.execute("e2e-benchmark-monitoring-" + name);
         double wall = (System.nanoTime() - started) / 1e9;
 
+        // a shadow's events are scored twice: the served prediction and the shadow's
+        int expected = (int) (events + shadowEvents(config, events));
         List<ConsumerRecord<byte[], byte[]>> out =
                 kafka.readCommitted(
                         "predictions-" + name,
-                        events,
+                        expected,
                         Duration.ofSeconds(2),
                         Duration.ofSeconds(60));
-        if (out.size() != events) {
+        if (out.size() != expected) {
             throw new IllegalStateException(
-                    "expected " + events + " predictions, read " + out.size());
+                    "expected " + expected + " predictions, read " + out.size());
         }
         ObjectMapper json = new ObjectMapper();
-        long[] scoredAt = new long[out.size()];
-        long[] latencies = new long[out.size()];
+        long[] scoredAt = new long[events];
+        long[] latencies = new long[events];
         int i = 0;
         for (ConsumerRecord<byte[], byte[]> r : out) {
             JsonNode p = json.readTree(r.value());
-            scoredAt[i] = p.get("scored_at").asLong();
-            latencies[i++] = p.get("latency_us").asLong();
+            if (p.get("served").asBoolean() && i < events) {
+                scoredAt[i] = p.get("scored_at").asLong();
+                latencies[i++] = p.get("latency_us").asLong();
+            }
+        }
+        if (i != events) {
+            throw new IllegalStateException("expected " + events + " served, read " + i);
         }
         out.clear();
         java.util.Arrays.sort(latencies);
@@ -319,6 +326,31 @@ public final class EndToEndBenchmark {
                 wall,
                 latencies[latencies.length / 2],
                 latencies[(int) (latencies.length * 0.99)]);
+    }
+
+    /** How many of the events belong to a shadow experiment of {@code config} (see produce). */
+    static long shadowEvents(JobConfig config, int events) {
+        if (config.plans().size() == 1) {
+            return config.plans().get(0).mode()
+                            == io.canaryflow.operators.routing.RolloutPlan.Mode.SHADOW
+                    ? events
+                    : 0;
+        }
+        List<String> experiments = List.of("fraud", "fraud-risky", "fraud-shadow");
+        long shadow = 0;
+        for (int i = 0; i < events; i++) {
+            String experiment = experiments.get((i % 50_000) % experiments.size());
+            if (config.plans().stream()
+                    .anyMatch(
+                            p ->
+                                    p.experiment().equals(experiment)
+                                            && p.mode()
+                                                    == io.canaryflow.operators.routing.RolloutPlan
+                                                            .Mode.SHADOW)) {
+                shadow++;
+            }
+        }
+        return shadow;
     }
 
     /**

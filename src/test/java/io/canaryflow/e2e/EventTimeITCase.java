@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -389,6 +390,227 @@ class EventTimeITCase {
     }
 
     /** Committed records of {@code topic} once one matching {@code until} has arrived. */
+    /** A job with labels on its own labels topic (two partitions), unbounded. */
+    static Map<String, String> labelled(String name, String idleTimeout) throws Exception {
+        Map<String, String> c = config(name, 2);
+        kafka.clients().createTopic(name + "-labels", 2);
+        c.put("kafka.topics.labels", name + "-labels");
+        c.put("kafka.bounded", "false");
+        c.put("checkpoint.interval", "300 ms");
+        c.put("events.idle-timeout", idleTimeout);
+        c.put("labels.enabled", "true");
+        c.put("labels.horizon", "3 s");
+        return c;
+    }
+
+    /** Labels {@code (event index, label time)}, keyed by event id. */
+    static void sendLabels(String topic, List<long[]> labels) {
+        List<byte[][]> records = new ArrayList<>();
+        for (long[] l : labels) {
+            String id = "e-" + l[0];
+            records.add(
+                    new byte[][] {
+                        id.getBytes(StandardCharsets.UTF_8),
+                        String.format(
+                                        "{\"event_id\":\"%s\",\"label\":%d,\"ts\":%d}",
+                                        id, l[0] % 3 == 0 ? 1 : 0, l[1])
+                                .getBytes(StandardCharsets.UTF_8)
+                    });
+        }
+        kafka.produce(topic, null, records);
+    }
+
+    /**
+     * A job started before any data, its labels topic idle long before the first label: every
+     * prediction must wait for the labels' time, and the label reports must equal a recomputation
+     * from the records sent. (Before, the predictions' time alone expired them while the labels
+     * topic was idle, and their labels came "late": a different share each run.)
+     */
+    @Test
+    void shouldJoinTheLabelsARecomputationJoinsWhenStartedBeforeItsLabels() throws Exception {
+        String name = "cold-labels";
+        JobConfig config = JobConfig.fromFlat(labelled(name, "1 s"));
+        long horizon = 3_000;
+        int events = 2_000;
+        // labels 0.5 s, 2 s, 4 s (late) and 7 s (after every late window) after their events,
+        // some twice: the earlier of the two counts, the other is a duplicate
+        List<long[]> labels = new ArrayList<>();
+        long[] delays = {500, 2_000, 4_000, 7_000};
+        for (int i = 0; i < events; i += 2) {
+            long ts = BASE + i * 2L;
+            labels.add(new long[] {i, ts + delays[(i / 2) % 4]});
+            if (i % 10 == 0) {
+                labels.add(new long[] {i, ts + delays[(i / 2) % 4] + 300});
+            }
+        }
+        // a labels topic in the order its labels became known (each partition in order)
+        labels.sort(java.util.Comparator.comparingLong(l -> l[1]));
+        JobClient job = JobRun.start(config, e -> e);
+        List<JsonNode> reports;
+        try {
+            Thread.sleep(3_000); // started on empty topics: both idle before the first record
+            send(name + "-features", 0, events, BASE, 2); // 4 s of event time
+            // more events 20 s on: the predictions' time moves past every horizon of the first
+            // ones, and windows are reported, while no label has come yet
+            send(name + "-features", events + 2, 200, BASE + 20_000, 20);
+            await(
+                    name + "-monitoring",
+                    r ->
+                            r.get("report").asText().equals("window")
+                                    && r.get("window_start").asLong() == BASE + 20_000);
+            sendLabels(name + "-labels", labels);
+            // one event and one label a minute on, in every partition, close every window
+            send(name + "-features", List.of(0), events, 1, BASE + 60_000, 1);
+            send(name + "-features", List.of(1), events + 1, 1, BASE + 60_000, 1);
+            for (int p = 0; p < 2; p++) {
+                kafka.produce(
+                        name + "-labels",
+                        List.of(p),
+                        List.<byte[][]>of(
+                                new byte[][] {
+                                    ("closer-" + p).getBytes(StandardCharsets.UTF_8),
+                                    String.format(
+                                                    "{\"event_id\":\"closer-%d\",\"label\":0,\"ts\":%d}",
+                                                    p, BASE + 60_000)
+                                            .getBytes(StandardCharsets.UTF_8)
+                                }));
+            }
+            reports =
+                    await(
+                            name + "-monitoring",
+                            r ->
+                                    r.get("report").asText().equals("labels")
+                                            && r.get("window_start").asLong() >= BASE + 12_000);
+        } finally {
+            job.cancel().get();
+        }
+        // The recomputation, from the predictions written and the labels sent.
+        List<JsonNode> predictions =
+                InferenceJobITCase.values(
+                        kafka.readCommitted(
+                                name + "-predictions",
+                                events + 202,
+                                Duration.ofSeconds(1),
+                                Duration.ofMinutes(1)));
+        Map<Long, long[]> first = new HashMap<>(); // event -> earliest label (ts)
+        for (long[] l : labels) {
+            first.merge(l[0], new long[] {l[1]}, (a, b) -> a[0] <= b[0] ? a : b);
+        }
+        Map<String, Long> expected = new TreeMap<>(); // "window series outcome" -> count
+        for (JsonNode p : predictions) {
+            long t = p.get("ts").asLong();
+            if (t >= BASE + 20_000) {
+                continue; // unlabelled: their outcomes come in windows after 12 s
+            }
+            String series = p.get("version").asText() + " " + p.get("arm").asText();
+            long index = Long.parseLong(p.get("event_id").asText().substring(2));
+            long[] l = first.get(index);
+            expected.merge(window(t) + " " + series + " opened", 1L, Long::sum);
+            if (l != null && l[0] >= t - horizon && l[0] <= t + horizon) {
+                expected.merge(window(Math.max(t, l[0])) + " " + series + " joined", 1L, Long::sum);
+            } else {
+                expected.merge(window(t + horizon) + " " + series + " expired", 1L, Long::sum);
+                if (l != null && l[0] <= t + 2 * horizon) {
+                    expected.merge(window(l[0]) + " " + series + " late", 1L, Long::sum);
+                }
+            }
+        }
+        Map<String, Long> reported = new TreeMap<>();
+        for (JsonNode r : reports) {
+            if (!r.get("report").asText().equals("labels")
+                    || r.get("window_start").asLong() >= BASE + 60_000) {
+                continue;
+            }
+            String key =
+                    (r.get("window_start").asLong() - BASE)
+                            + " "
+                            + r.get("version").asText()
+                            + " "
+                            + r.get("arm").asText();
+            for (String outcome : List.of("opened", "joined", "expired", "late")) {
+                long n = r.get("labels").get(outcome).asLong();
+                if (n != 0) {
+                    assertThat(reported.put(key + " " + outcome, n)).as("once: %s", key).isNull();
+                }
+            }
+        }
+        // windows up to 12 s hold every outcome of the events (the last expire at 7 s, the last
+        // late labels come at 11 s)
+        expected.keySet().removeIf(k -> Long.parseLong(k.split(" ")[0]) >= 12_000);
+        reported.keySet().removeIf(k -> Long.parseLong(k.split(" ")[0]) >= 12_000);
+        assertThat(expected.entrySet().stream().filter(e -> e.getKey().endsWith("joined")))
+                .isNotEmpty();
+        assertThat(expected.entrySet().stream().filter(e -> e.getKey().endsWith("late")))
+                .isNotEmpty();
+        // Every outcome as the recomputation says, per series. (Window by window too, but for
+        // labels read from a backlog right after the labels topic's first records: a partition
+        // is held only once it has had a label, so the one read first can move the labels' time
+        // past another's first labels, whose outcomes then count in the first window still open.)
+        assertThat(totals(reported)).isEqualTo(totals(expected));
+        assertThat(opened(reported)).isEqualTo(opened(expected)); // predictions: window by window
+    }
+
+    /** Counts per "series outcome", added over windows. */
+    private static Map<String, Long> totals(Map<String, Long> perWindow) {
+        Map<String, Long> totals = new TreeMap<>();
+        perWindow.forEach((k, v) -> totals.merge(k.substring(k.indexOf(' ') + 1), v, Long::sum));
+        return totals;
+    }
+
+    private static Map<String, Long> opened(Map<String, Long> perWindow) {
+        Map<String, Long> opened = new TreeMap<>(perWindow);
+        opened.keySet().removeIf(k -> !k.endsWith(" opened"));
+        return opened;
+    }
+
+    private static long window(long ts) {
+        return Math.floorDiv(ts, 1_000L) * 1_000L - BASE;
+    }
+
+    /**
+     * A labels topic that had a label and then stays quiet, not yet idle (a long idle timeout): the
+     * drift, error and latency reports go on with the predictions' time; only label reports wait.
+     * (Before, the merge's time was the label join's, and every report waited for the labels.)
+     */
+    @Test
+    void shouldNotHoldWindowReportsWhileTheLabelsTopicIsQuiet() throws Exception {
+        String name = "quiet-labels";
+        JobConfig config = JobConfig.fromFlat(labelled(name, "10 min"));
+        JobClient job = JobRun.start(config, e -> e);
+        try {
+            // a label in each partition, then silence: the labels' time stays near BASE
+            for (int p = 0; p < 2; p++) {
+                kafka.produce(
+                        name + "-labels",
+                        List.of(p),
+                        List.<byte[][]>of(
+                                new byte[][] {
+                                    ("early-" + p).getBytes(StandardCharsets.UTF_8),
+                                    String.format(
+                                                    "{\"event_id\":\"early-%d\",\"label\":0,\"ts\":%d}",
+                                                    p, BASE)
+                                            .getBytes(StandardCharsets.UTF_8)
+                                }));
+            }
+            send(name + "-features", List.of(0, 1), 0, 3_000, BASE, 2); // 6 s of event time
+            List<JsonNode> reports =
+                    await(
+                            name + "-monitoring",
+                            r ->
+                                    r.get("report").asText().equals("window")
+                                            && r.get("window_start").asLong() == BASE + 3_000);
+            assertThat(reports)
+                    .filteredOn(r -> r.get("report").asText().equals("window"))
+                    .allSatisfy(r -> assertThat(r.has("labels")).isFalse());
+            // label reports wait for the labels' time: none after the labels' last time
+            assertThat(reports)
+                    .filteredOn(r -> r.get("report").asText().equals("labels"))
+                    .allSatisfy(r -> assertThat(r.get("window_start").asLong()).isLessThan(BASE));
+        } finally {
+            job.cancel().get();
+        }
+    }
+
     static List<JsonNode> await(String topic, Predicate<JsonNode> until) throws Exception {
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         List<JsonNode> all = List.of();

@@ -21,16 +21,19 @@ import io.canaryflow.operators.decode.FeatureEventDecoder;
 import io.canaryflow.operators.decode.LabelDecodeFunction;
 import io.canaryflow.operators.decode.LabelDecoder;
 import io.canaryflow.operators.decode.SourceDecoder;
-import io.canaryflow.operators.monitoring.AwaitingLabel;
 import io.canaryflow.operators.monitoring.LabelJoinOperator;
+import io.canaryflow.operators.monitoring.LabelMergeFunction;
 import io.canaryflow.operators.monitoring.LabelPartial;
+import io.canaryflow.operators.monitoring.LabelSeries;
 import io.canaryflow.operators.monitoring.LocalMonitorOperator;
 import io.canaryflow.operators.monitoring.MonitorPartial;
 import io.canaryflow.operators.monitoring.MonitorSettings;
 import io.canaryflow.operators.monitoring.MonitoringRecord;
 import io.canaryflow.operators.monitoring.RoutedPartial;
+import io.canaryflow.operators.monitoring.WaitingPrediction;
 import io.canaryflow.operators.monitoring.WindowMergeFunction;
 import io.canaryflow.operators.monitoring.WindowPartial;
+import io.canaryflow.operators.monitoring.WithoutEventTime;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.FeatureEvent;
 import io.canaryflow.operators.records.Label;
@@ -251,6 +254,7 @@ public final class Pipeline {
         deadLetterStreams.add(outcomes.getSideOutput(Outputs.DEAD_LETTERS));
 
         DataStream<MonitoringRecord> monitoring = null;
+        DataStream<MonitoringRecord> published = null;
         if (config.get(JobOptions.MONITORING_ENABLED)) {
             DataStream<RoutedPartial> routedCounts =
                     commands != null ? routed.getSideOutput(Outputs.ROUTED) : null;
@@ -263,7 +267,12 @@ public final class Pipeline {
                             outcomes,
                             routedCounts,
                             deadLetterStreams);
-            monitoring
+            published =
+                    monitoring
+                            .filter(r -> !r.labelsMark())
+                            .uid("monitoring-published")
+                            .name("reports (not marks)");
+            published
                     .sinkTo(endpoints.monitoring())
                     .uid("monitoring-sink")
                     .name("monitoring (Kafka)");
@@ -305,7 +314,7 @@ public final class Pipeline {
                 .sinkTo(endpoints.deadLetters())
                 .uid("dead-letters-sink")
                 .name("dead letters (Kafka)");
-        return new Streams(predictions, deadLetters, monitoring);
+        return new Streams(predictions, deadLetters, published);
     }
 
     /**
@@ -345,8 +354,7 @@ public final class Pipeline {
                                     .uid("monitor-routed")
                                     .name("routed counts"));
         }
-        boolean labels = config.get(JobOptions.LABELS_ENABLED);
-        if (labels) {
+        if (config.get(JobOptions.LABELS_ENABLED)) {
             SingleOutputStreamOperator<Label> timedLabels =
                     endpoints
                             .labels(
@@ -354,22 +362,36 @@ public final class Pipeline {
                                     new LabelDecoder(
                                             config.get(JobOptions.MAX_RECORD_BYTES),
                                             config.get(JobOptions.MAX_AHEAD).toMillis()),
-                                    EventTime.perPartition(
+                                    // by default a labels partition, once it has had a
+                                    // label, never goes idle: the labels' time waits for it,
+                                    // so one that resumes after others ran ahead cannot make
+                                    // its labels late
+                                    EventTime.perPartitionHeld(
                                             config.get(JobOptions.MAX_OUT_OF_ORDERNESS),
-                                            config.get(JobOptions.IDLE_TIMEOUT)))
+                                            config.get(JobOptions.LABELS_IDLE_TIMEOUT)))
                             .process(new LabelDecodeFunction())
                             .uid("decode-labels")
                             .name("valid labels");
             deadLetters.add(timedLabels.getSideOutput(Outputs.DEAD_LETTERS));
-            DataStream<AwaitingLabel> awaiting =
+            DataStream<WaitingPrediction> awaiting =
                     outcomes.filter(Prediction::scored)
                             .uid("labelled-predictions")
                             .name("predictions to label")
-                            .map(AwaitingLabel::of)
+                            .map(WaitingPrediction::of)
                             .uid("awaiting-label")
                             .name("await label");
-            DataStream<MonitorPartial> labelOutcomes =
-                    awaiting.keyBy(AwaitingLabel::eventId)
+            Map<String, List<String>> versions = new LinkedHashMap<>();
+            for (RolloutPlan plan : config.plans()) {
+                List<String> modelAndVersions = new ArrayList<>();
+                modelAndVersions.add(plan.model());
+                modelAndVersions.addAll(plan.versions());
+                versions.put(plan.experiment(), modelAndVersions);
+            }
+            // Label outcomes are reported on the label join's own time, which waits for the
+            // labels topic; their reports join the window reports without time, so that drift,
+            // error and latency reports (and the judge's windows) never wait for labels.
+            DataStream<MonitoringRecord> labelReports =
+                    awaiting.keyBy(WaitingPrediction::eventId)
                             .connect(timedLabels.keyBy(Label::eventId))
                             .transform(
                                     "join labels",
@@ -377,21 +399,47 @@ public final class Pipeline {
                                     new LabelJoinOperator(
                                             settings.slideMillis(),
                                             config.get(JobOptions.LABEL_HORIZON).toMillis(),
-                                            settings.labelThreshold()))
+                                            settings.labelThreshold(),
+                                            LabelSeries.of(versions)))
                             .uid("label-join")
-                            .map(MonitorPartial::of)
-                            .uid("monitor-labels")
-                            .name("label partials");
-            merged = merged.union(labelOutcomes);
+                            .keyBy(LabelPartial::experiment)
+                            .process(
+                                    new LabelMergeFunction(
+                                            repository, schemas, sharedScoreVersions, settings))
+                            .uid("label-merge")
+                            .name("monitor (label reports)")
+                            .transform(
+                                    "label reports (no event time)",
+                                    TypeInformation.of(MonitoringRecord.class),
+                                    new WithoutEventTime<MonitoringRecord>())
+                            .uid("label-reports");
+            return windowReports(
+                            merged,
+                            repository,
+                            schemas,
+                            sharedScoreVersions,
+                            settings,
+                            routedCounts)
+                    .union(labelReports);
         }
-        return merged.keyBy(MonitorPartial::experiment)
+        return windowReports(
+                merged, repository, schemas, sharedScoreVersions, settings, routedCounts);
+    }
+
+    private static DataStream<MonitoringRecord> windowReports(
+            DataStream<MonitorPartial> partials,
+            ModelRepository repository,
+            Map<String, ExperimentSchema> schemas,
+            Map<String, String> sharedScoreVersions,
+            MonitorSettings settings,
+            DataStream<RoutedPartial> routedCounts) {
+        return partials.keyBy(MonitorPartial::experiment)
                 .process(
                         new WindowMergeFunction(
                                 repository,
                                 schemas,
                                 sharedScoreVersions,
                                 settings,
-                                labels,
                                 routedCounts != null))
                 .uid("monitor-merge")
                 .name("monitor (window reports)");

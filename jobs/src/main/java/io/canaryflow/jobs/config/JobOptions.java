@@ -219,6 +219,13 @@ public final class JobOptions {
                     .withDescription(
                             "How long after its event a prediction waits for its label (event time); later labels count as late. Also the TTL of the join state.");
 
+    public static final ConfigOption<Duration> LABELS_IDLE_TIMEOUT =
+            ConfigOptions.key("labels.idle-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ZERO)
+                    .withDescription(
+                            "A labels partition without labels this long stops holding back the labels' time (0, the default: never). Label outcomes wait for the labels' time of every partition, so they are the same on every run; set this only for labels partitions that stay empty for long, accepting that labels arriving in a partition after it resumes may count as late.");
+
     public static final ConfigOption<Double> LABEL_THRESHOLD =
             ConfigOptions.key("labels.threshold")
                     .doubleType()

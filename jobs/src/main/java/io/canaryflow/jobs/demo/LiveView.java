@@ -203,8 +203,34 @@ final class LiveView implements Runnable {
         out.flush();
     }
 
+    /** One line per label report, which follows its window's report when its labels are known. */
+    private void printLabelReport(JsonNode n) {
+        JsonNode labels = n.path("labels");
+        out.println(
+                String.format(
+                        "  labels  | window %s +%ds  %-13s %-7s %-9s joined %d, wrong %s | pending %d | expired %d | late %d",
+                        TIME.format(
+                                java.time.Instant.ofEpochMilli(n.path("window_start").asLong())),
+                        (n.path("window_end").asLong() - n.path("window_start").asLong()) / 1000,
+                        n.path("experiment").asText(),
+                        n.path("version").asText(),
+                        n.path("arm").asText(),
+                        labels.path("joined").asLong(),
+                        labels.path("error_rate").isNumber()
+                                ? String.format(
+                                        "%.1f%%", 100 * labels.path("error_rate").asDouble())
+                                : "-",
+                        labels.path("pending").asLong(),
+                        labels.path("expired").asLong(),
+                        labels.path("late").asLong()));
+    }
+
     /** One line per window report: the most drifted feature, the score's drift, latency. */
     private void printReport(JsonNode n) {
+        if ("labels".equals(n.path("report").asText())) {
+            printLabelReport(n);
+            return;
+        }
         String worst = "-";
         double worstPsi = -1;
         String worstLevel = "";
@@ -220,20 +246,6 @@ final class LiveView implements Runnable {
         }
         JsonNode score = n.path("score");
         JsonNode errors = n.path("errors");
-        JsonNode labels = n.path("labels");
-        String labelLine =
-                labels.isMissingNode()
-                        ? ""
-                        : String.format(
-                                " | labels joined %d err %s pending %d late %d",
-                                labels.path("joined").asLong(),
-                                labels.path("error_rate").isNumber()
-                                        ? String.format(
-                                                "%.1f%%",
-                                                100 * labels.path("error_rate").asDouble())
-                                        : "-",
-                                labels.path("pending").asLong(),
-                                labels.path("late").asLong());
         String versus =
                 n.has("score_versus_arm")
                         ? String.format(
@@ -288,7 +300,6 @@ final class LiveView implements Runnable {
                                         : "-")
                         + versus
                         + pairedLine
-                        + labelLine
                         + (segmentAlarms > 0
                                 ? " | segment drift: " + segmentAlarms + " discoveries"
                                 : ""));

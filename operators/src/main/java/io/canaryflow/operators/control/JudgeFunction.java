@@ -117,6 +117,8 @@ public class JudgeFunction
     private transient MapState<String, Long> seenCommands;
     private transient MapState<Long, Decision.DriftSummary> drift;
     private transient ValueState<WindowArms> gathering;
+    private transient ValueState<Long> windowsThrough;
+    private transient ValueState<Long> labelsThrough;
     private transient CommandCheck check;
     private transient Map<Reason, Counter> rejected;
     private transient Counter accepted;
@@ -193,6 +195,18 @@ public class JudgeFunction
                         .getState(
                                 new ValueStateDescriptor<>(
                                         "gathering", TypeInformation.of(WindowArms.class)));
+        windowsThrough =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "windows-through",
+                                        org.apache.flink.api.common.typeinfo.Types.LONG));
+        labelsThrough =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "labels-through",
+                                        org.apache.flink.api.common.typeinfo.Types.LONG));
         check = new CommandCheck(new CommandSigner(key), maxCommandAgeMillis);
         metrics = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
         accepted = metrics.counter("commandsAccepted");
@@ -225,6 +239,17 @@ public class JudgeFunction
     @Override
     public void processElement1(MonitoringRecord r, Context ctx, Collector<Decision> out)
             throws Exception {
+        if (r.labelsMark()) {
+            Rollout rollout = rollout(r.experiment());
+            if (rollout != null) {
+                emitAll(
+                        r.experiment(),
+                        rollout.labelsThrough(r.windowEnd()),
+                        ctx.timerService().currentProcessingTime(),
+                        out);
+            }
+            return;
+        }
         Rollout rollout = rollout(r.experiment());
         Rollout.Reported reported = rollout == null ? null : rollout.report(r);
         if (reported == null) {
@@ -233,7 +258,7 @@ public class JudgeFunction
         if (reported.opened()) {
             ctx.timerService().registerEventTimeTimer(r.windowEnd() - 1);
         }
-        if (reported.candidate()) {
+        if (reported.candidate() && !r.labelReport()) {
             drift.put(r.windowEnd(), summary(r));
         }
     }
@@ -262,20 +287,29 @@ public class JudgeFunction
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Decision> out)
             throws Exception {
         long end = timestamp + 1;
-        Decision.DriftSummary windowDrift = drift.get(end);
-        drift.remove(end);
         Rollout rollout = rollout(ctx.getCurrentKey());
-        Rollout.Step step = rollout == null ? null : rollout.windowEnded(end);
         if (rollout == null) {
             windows.remove(end);
+            drift.remove(end);
+            return;
         }
-        if (step != null) {
-            emit(
-                    ctx.getCurrentKey(),
-                    step,
-                    ctx.timerService().currentProcessingTime(),
-                    out,
-                    windowDrift);
+        emitAll(
+                ctx.getCurrentKey(),
+                rollout.windowEnded(end),
+                ctx.timerService().currentProcessingTime(),
+                out);
+    }
+
+    /** Emits the steps of the windows judged, in order, each with its window's drift summary. */
+    private void emitAll(
+            String experiment, List<Rollout.Judged> judged, long now, Collector<Decision> out)
+            throws Exception {
+        for (Rollout.Judged j : judged) {
+            Decision.DriftSummary windowDrift = drift.get(j.end());
+            drift.remove(j.end());
+            if (j.step() != null) {
+                emit(experiment, j.step(), now, out, windowDrift);
+            }
         }
     }
 
@@ -515,6 +549,24 @@ public class JudgeFunction
             } else {
                 gathering.update(WindowArms.of(arms));
             }
+        }
+
+        @Override
+        public List<Long> windowEnds() throws Exception {
+            List<Long> ends = new ArrayList<>();
+            windows.keys().forEach(ends::add);
+            return ends;
+        }
+
+        @Override
+        public long through(boolean labels) throws IOException {
+            Long end = (labels ? labelsThrough : windowsThrough).value();
+            return end == null ? Long.MIN_VALUE : end;
+        }
+
+        @Override
+        public void through(boolean labels, long end) throws IOException {
+            (labels ? labelsThrough : windowsThrough).update(end);
         }
     }
 

@@ -34,11 +34,29 @@ public final class EventTime {
     }
 
     /**
+     * As {@link #perPartition}, but a partition that has had a valid record never goes idle (with
+     * {@code idleTimeout} zero): its time holds until its next record, however long it is silent. A
+     * partition that has had none yet holds no time, nor does a source task without partitions. For
+     * the labels: their time must wait for every partition that carries labels.
+     */
+    public static WatermarkStrategy<Decoded> perPartitionHeld(
+            Duration maxOutOfOrderness, Duration idleTimeout) {
+        if (!idleTimeout.isZero()) {
+            return perPartition(maxOutOfOrderness, idleTimeout);
+        }
+        long bound = maxOutOfOrderness.toMillis();
+        return WatermarkStrategy.<Decoded>forGenerator(
+                        ctx -> new ValidRecordsOnly(bound, -1, ctx.getInputActivityClock()))
+                .withTimestampAssigner(
+                        (record, kafkaTimestamp) -> record.valid() ? record.ts() : kafkaTimestamp);
+    }
+
+    /**
      * Bounded out-of-orderness over valid records only, idle after {@code idleMillis} without a
-     * valid record (0: never idle). Idleness counts only valid records, so a partition that
-     * receives nothing but bad records does not hold time back either. The clock is the source's
-     * input-activity clock, which stops while the source is back-pressured: a partition is not idle
-     * because the job is slow.
+     * valid record (0: never idle; negative: idle until its first valid record, never after).
+     * Idleness counts only valid records, so a partition that receives nothing but bad records does
+     * not hold time back either. The clock is the source's input-activity clock, which stops while
+     * the source is back-pressured: a partition is not idle because the job is slow.
      */
     static final class ValidRecordsOnly implements WatermarkGenerator<Decoded> {
         private final long bound;
@@ -46,6 +64,7 @@ public final class EventTime {
         private final RelativeClock clock;
         private long maxTimestamp;
         private long lastValidAt;
+        private boolean seen;
 
         ValidRecordsOnly(long bound, long idleMillis, RelativeClock clock) {
             this.bound = bound;
@@ -58,6 +77,7 @@ public final class EventTime {
         @Override
         public void onEvent(Decoded record, long timestamp, WatermarkOutput output) {
             if (record.valid()) {
+                seen = true;
                 maxTimestamp = Math.max(maxTimestamp, record.ts());
                 lastValidAt = clock.relativeTimeMillis();
             }
@@ -65,7 +85,9 @@ public final class EventTime {
 
         @Override
         public void onPeriodicEmit(WatermarkOutput output) {
-            if (idleMillis > 0 && clock.relativeTimeMillis() - lastValidAt >= idleMillis) {
+            if (idleMillis < 0
+                    ? !seen
+                    : idleMillis > 0 && clock.relativeTimeMillis() - lastValidAt >= idleMillis) {
                 output.markIdle();
             } else {
                 output.emitWatermark(new Watermark(maxTimestamp - bound - 1));

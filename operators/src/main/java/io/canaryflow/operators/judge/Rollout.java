@@ -48,7 +48,21 @@ public final class Rollout {
 
         /** Keeps the gathered windows; null forgets them. */
         void gathering(WindowArms arms) throws Exception;
+
+        /** The ends of the windows kept ({@link #window}), in any order. */
+        List<Long> windowEnds() throws Exception;
+
+        /**
+         * How far time has passed: of the window reports ({@code labels} false) or of the label
+         * reports (true); {@link Long#MIN_VALUE} before the first.
+         */
+        long through(boolean labels) throws Exception;
+
+        void through(boolean labels, long end) throws Exception;
     }
+
+    /** A window judged (its end), and the step it led to, or null. */
+    public record Judged(long end, Step step) {}
 
     /** A decision taken: the plan it applies to, the plan it leads to, and why. */
     public record Step(
@@ -136,6 +150,27 @@ public final class Rollout {
         if (!control && !candidate) {
             return null;
         }
+        if (r.labelReport()) {
+            if (!judgesLabels(judge().policy())) {
+                return null; // judged without waiting for labels: it has no use for them
+            }
+            // Label outcomes come on the label join's time, after their window's report: they
+            // are added to their own window, which waits for them (see labelsThrough).
+            WindowArms arms = store.window(r.windowEnd());
+            boolean opened = arms == null;
+            if (opened) {
+                arms = WindowArms.empty(r.windowStart());
+            }
+            ArmCounts counts =
+                    ArmCounts.NONE.withLabels(
+                            r.labels().joined(), r.labels().misclassified(), r.labelUnits());
+            store.window(
+                    r.windowEnd(),
+                    control
+                            ? arms.plusControl(counts, null, null)
+                            : arms.plusCandidate(counts, 0, null, null));
+            return new Reported(candidate, opened);
+        }
         WindowArms arms = store.window(r.windowEnd());
         boolean opened = arms == null;
         if (opened) {
@@ -154,13 +189,13 @@ public final class Rollout {
         return new Reported(candidate, opened);
     }
 
-    /** A report's counts as the judge compares them. */
+    /** A window report's counts as the judge compares them (labels come in label reports). */
     static ArmCounts counts(MonitoringRecord r) {
         return new ArmCounts(
                 r.errors().attempts(),
                 r.errors().attempts() - r.count() + r.errors().timeouts(),
-                r.labels() == null ? 0 : r.labels().joined(),
-                r.labels() == null ? 0 : r.labels().misclassified(),
+                0,
+                0,
                 r.count(),
                 0,
                 r.scoreMoments() == null ? 0 : r.scoreMoments()[0],
@@ -171,7 +206,7 @@ public final class Rollout {
                 r.activeUnits(),
                 r.units(),
                 0,
-                r.labelUnits(),
+                null,
                 null,
                 r.pairUnits(),
                 0, // not cut yet: WindowArms.cutAt counts them
@@ -179,11 +214,57 @@ public final class Rollout {
     }
 
     /**
-     * The monitoring window ending at {@code end} is complete (the watermark passed it): judges it,
-     * or the judging window it completes. Null when there is nothing to decide: no reports, paused,
-     * a judging window still gathering, or a verdict-less window.
+     * The window reports' time passed {@code end}: the windows that are now complete are judged, in
+     * order. A rollout with a {@code label_error_rate} guardrail judges a window only once its
+     * label outcomes are complete too ({@link #labelsThrough}): its decisions wait for the labels'
+     * time, so every run decides on the same evidence; any other rollout judges on the window
+     * reports alone and never waits for labels.
      */
-    public Step windowEnded(long end) throws Exception {
+    public List<Judged> windowEnded(long end) throws Exception {
+        if (end > store.through(false)) {
+            store.through(false, end);
+        }
+        return judgeComplete();
+    }
+
+    /** The label reports of every window up to {@code end} have come (see {@link #windowEnded}). */
+    public List<Judged> labelsThrough(long end) throws Exception {
+        if (end > store.through(true)) {
+            store.through(true, end);
+        }
+        return judgeComplete();
+    }
+
+    private List<Judged> judgeComplete() throws Exception {
+        long complete =
+                judgesLabels(judge().policy())
+                        ? Math.min(store.through(false), store.through(true))
+                        : store.through(false);
+        List<Long> ends = new ArrayList<>(store.windowEnds());
+        ends.removeIf(e -> e == Long.MIN_VALUE || e > complete);
+        java.util.Collections.sort(ends);
+        List<Judged> judged = new ArrayList<>();
+        for (long end : ends) {
+            judged.add(new Judged(end, judgeWindow(end)));
+        }
+        return judged;
+    }
+
+    static boolean judgesLabels(RolloutPolicy policy) {
+        for (Guardrail g : policy.guardrails()) {
+            if (g.metric() == Guardrail.Metric.LABEL_ERROR_RATE) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Judges the complete monitoring window ending at {@code end}, or the judging window it
+     * completes. Null when there is nothing to decide: no reports, paused, a judging window still
+     * gathering, or a verdict-less window.
+     */
+    private Step judgeWindow(long end) throws Exception {
         WindowArms arms = store.window(end);
         store.window(end, null);
         if (arms == null || store.paused()) {

@@ -2,15 +2,27 @@ package io.canaryflow.operators.monitoring;
 
 import io.canaryflow.operators.records.Label;
 import io.canaryflow.operators.units.UnitSketch;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -20,76 +32,104 @@ import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 
 /**
  * Joins predictions with their late labels by {@code event_id} in event time, keyed by event id on
  * both inputs, and counts the outcomes per (experiment, version, arm, window) on the heap, emitted
- * as {@link LabelPartial}s when the watermark passes a window and before every checkpoint barrier
+ * as {@link LabelPartial}s when the join's time passes a window and before every checkpoint barrier
  * (like {@link LocalMonitorOperator}, so outcomes are never counted twice after a recovery).
  *
- * <p>With label horizon {@code H}, a prediction at time {@code t}:
+ * <p>With label horizon {@code H}, a prediction at time {@code t} and its event's label at {@code
+ * l} (the earliest, see below):
  *
  * <ul>
- *   <li>is <em>joined</em> if its label's time is at most {@code t + H} (a label may also come
- *       before its prediction: it waits in state up to {@code H} for it);
- *   <li>is <em>pending</em> until then: it waits in keyed state and is not counted as correct;
- *   <li><em>expires</em> when the watermark passes {@code t + H} without a label; a label arriving
- *       later, up to {@code t + 2H}, is counted as <em>late</em> for the prediction's version
- *       (after that its state is gone and the label counts in metric {@code labelsUnmatched}).
+ *   <li><em>joined</em> if {@code t - H <= l <= t + H} (a label may come before its prediction, by
+ *       at most {@code H}), counted in the window of {@code max(t, l)};
+ *   <li><em>expired</em> otherwise, counted in the window of {@code t + H}; and, if {@code t + H <
+ *       l <= t + 2H}, its label is <em>late</em>, counted in the window of {@code l}.
  * </ul>
  *
- * State is one value per event id, kept for at most {@code 2H} of event time after its last
- * prediction (until {@code t + H} once its label has come): the state TTL is the label horizon,
- * implemented with event-time timers rather than Flink's processing-time state TTL so that replays
- * and recoveries decide identically. A labelled event costs two timers (its horizon, and its
- * label's time), an unlabelled one two.
+ * Outcomes are defined by the data alone, and the join counts them so: a prediction's expiry is
+ * counted in advance in the window of {@code t + H} (that window is reported only once the labels'
+ * time has passed it) and taken back when its label joins; a label joins or is late as soon as both
+ * are there. So no event needs a timer to be counted.
  *
- * <p>An event has one label: when several arrive, the one with the earliest {@code ts} (on a tie,
- * the smallest value) is used whatever their arrival order, because a prediction's label is applied
- * only once the watermark has passed the label's time, when every label of that time or earlier has
- * arrived (a label later than {@code events.max-out-of-orderness} excepted). Every other label of
- * the event counts in {@code labelsDuplicate}.
+ * <p><b>Time.</b> The join runs on the smaller of its inputs' times and, unlike Flink's default, an
+ * input that goes idle does not release it: a prediction expires only once the labels' own time has
+ * passed its horizon, whatever order the topics started or paused in.
+ *
+ * <p><b>One label per event</b>: the earliest {@code ts} (on a tie, the smallest value) wins,
+ * whatever the arrival order. A label that comes after another of the same event counts in {@code
+ * labelsDuplicate}; if it is earlier and not behind the join's time, it replaces the other, whose
+ * outcomes are taken back from their windows (still open: both labels are later than the join's
+ * time) and replaced by its own. The join's time is kept in checkpoints (operator state {@code
+ * join-time}), so a restore decides about replayed records as the run before did.
+ *
+ * <p><b>State</b>: one value per event id (state {@code events}): its predictions' series hash,
+ * time, score and unit hash, and its label; 29 bytes per prediction, 17 per label, plus 10. It is
+ * kept until {@code t + 2H} (a late label can still come) or, for a label without its prediction,
+ * {@code l + H}. Instead of a timer per event, every event id is listed under its key group and
+ * cleanup step (state {@code cleanup}, a list per step of {@code max(window, 2H / 32)}) and one
+ * timer per key group and step removes the step's events; a label that never met a prediction it
+ * applies to then counts in {@code labelsUnmatched}. Events are written to RocksDB once per
+ * checkpoint (or every {@value #MAX_DIRTY} changed events), not per record: between checkpoints
+ * they are changed on the heap, where the last checkpoint's events also stay for quick lookups.
+ *
+ * <p>Restoring a savepoint of a version before: its per-event values (state {@code event}) are read
+ * and converted when their event is next touched or their old timer (service {@code label-horizon})
+ * fires.
  */
 public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
-        implements TwoInputStreamOperator<AwaitingLabel, Label, LabelPartial>,
+        implements TwoInputStreamOperator<WaitingPrediction, Label, LabelPartial>,
                 Triggerable<String, VoidNamespace> {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
+
+    /** Changed events kept on the heap at most before they are written to the state backend. */
+    static final int MAX_DIRTY = 100_000;
+
+    /** Events of the last write kept on the heap at most, for quick lookups. */
+    static final int MAX_CACHED = 200_000;
 
     private final long windowMillis;
     private final long horizonMillis;
     private final double threshold;
+    private final Map<Long, LabelSeries> series;
+    private final long cleanupStep;
 
-    /**
-     * Everything the join keeps of one event, in one state value (one read and one write per
-     * record): its predictions still awaiting a label, those whose horizon passed (kept for late
-     * labels), its label once known and whether it is settled (applied: no other label can replace
-     * it; kept in state, not inferred from the watermark, which a restore resets), whether a
-     * prediction was seen, and the event time at which its timer fires next.
-     */
-    public record Entry(
-            AwaitingLabel[] awaiting,
-            AwaitingLabel[] expired,
-            Label label,
-            boolean settled,
-            boolean sawPrediction,
-            long timer) {}
-
-    private static final AwaitingLabel[] NONE = new AwaitingLabel[0];
-
-    private transient ValueState<Entry> state;
-    private transient InternalTimerService<VoidNamespace> timers;
-    private transient Map<String, Acc> open;
+    private transient ValueState<byte[]> events;
+    private transient ValueState<Entry> legacy;
+    private transient ListStateDescriptor<String> cleanupDescriptor;
+    private transient InternalTimerService<VoidNamespace> cleanupTimers;
+    private transient Map<String, EventState> dirty;
+    private transient Map<String, EventState> cached;
+    private transient Map<Long, List<String>> cleanupPending;
+    private transient Set<Long> cleanupTimed;
+    private transient Map<Integer, String> stepKeys;
+    private transient int keyGroups;
+    private transient Map<SeriesWindow, Acc> open;
     private transient long emittedWatermark;
+    private transient long predictionsTime;
+    private transient long labelsTime;
+    private transient long joinTime;
+    private transient ListState<Long> joinTimes;
+    private transient long restoredTime;
     private transient Counter duplicates;
     private transient Counter unmatched;
+    private transient Counter unknownSeries;
 
     /**
      * @param windowMillis the length of the buckets outcomes are counted in: the monitoring window,
      *     or its slide when windows slide
      * @param threshold a score at or above it predicts the positive class; a label at or above 0.5
      *     is the positive class
+     * @param series every series a prediction can belong to ({@link LabelSeries#of})
      */
-    public LabelJoinOperator(long windowMillis, long horizonMillis, double threshold) {
+    public LabelJoinOperator(
+            long windowMillis,
+            long horizonMillis,
+            double threshold,
+            Map<Long, LabelSeries> series) {
         if (windowMillis < 1 || horizonMillis < 1) {
             throw new IllegalArgumentException(
                     "window and label horizon must be positive, got "
@@ -100,212 +140,392 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         this.windowMillis = windowMillis;
         this.horizonMillis = horizonMillis;
         this.threshold = threshold;
+        this.series = new HashMap<>(series);
+        this.cleanupStep = Math.max(windowMillis, 2 * horizonMillis / 32);
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        state =
+        events =
+                getPartitionedState(
+                        new ValueStateDescriptor<>(
+                                "events",
+                                org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo
+                                        .BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        legacy =
                 getPartitionedState(
                         new ValueStateDescriptor<>("event", TypeInformation.of(Entry.class)));
-        timers = getInternalTimerService("label-horizon", VoidNamespaceSerializer.INSTANCE, this);
+        cleanupDescriptor = new ListStateDescriptor<>("cleanup", Types.STRING);
+        cleanupTimers =
+                getInternalTimerService("label-cleanup", VoidNamespaceSerializer.INSTANCE, this);
+        // the timers of a version before: each converts its event when it fires
+        getInternalTimerService(
+                "label-horizon",
+                VoidNamespaceSerializer.INSTANCE,
+                new Triggerable<String, VoidNamespace>() {
+                    @Override
+                    public void onEventTime(InternalTimer<String, VoidNamespace> timer)
+                            throws Exception {
+                        EventState e = load(timer.getKey());
+                        if (e != null) {
+                            touch(timer.getKey(), e);
+                        }
+                    }
+
+                    @Override
+                    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {}
+                });
+        dirty = new HashMap<>();
+        cached = new HashMap<>();
+        cleanupPending = new HashMap<>();
+        cleanupTimed = new HashSet<>();
+        stepKeys = new HashMap<>();
+        keyGroups = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
         open = new HashMap<>();
-        emittedWatermark = Long.MIN_VALUE;
+        emittedWatermark = restoredTime;
+        predictionsTime = Long.MIN_VALUE;
+        labelsTime = Long.MIN_VALUE;
+        joinTime = restoredTime;
         duplicates = getMetricGroup().addGroup("canaryflow").counter("labelsDuplicate");
         unmatched = getMetricGroup().addGroup("canaryflow").counter("labelsUnmatched");
+        unknownSeries = getMetricGroup().addGroup("canaryflow").counter("labelSeriesUnknown");
     }
 
     @Override
-    public void processElement1(StreamRecord<AwaitingLabel> element) throws Exception {
-        AwaitingLabel a = element.getValue();
-        Entry e = state.value();
-        acc(a, a.ts()).opened++;
-        AwaitingLabel[] awaiting = e == null ? NONE : e.awaiting();
-        AwaitingLabel[] expired = e == null ? NONE : e.expired();
-        Label label = e == null ? null : e.label();
-        boolean settled = e != null && e.settled();
-        long watermark = timers.currentWatermark();
-        long timer = e == null ? Long.MAX_VALUE : e.timer();
-        // every prediction keeps its event's state until at least its horizon
-        timer = schedule(timer, a.ts() + horizonMillis);
-        if (label != null && (settled || label.ts() <= watermark)) {
-            resolve(a, label); // settled: no earlier label can still come
-            settled = true;
-        } else if (a.ts() + horizonMillis <= watermark && label == null) {
-            acc(a, a.ts() + horizonMillis).expired++;
-            expired = append(expired, a);
-        } else {
-            awaiting = append(awaiting, a);
-            if (label != null) {
-                timer = schedule(timer, label.ts());
-            }
+    public void processElement1(StreamRecord<WaitingPrediction> element) throws Exception {
+        WaitingPrediction p = element.getValue();
+        String id = p.eventId();
+        EventState e = load(id);
+        if (e == null) {
+            e = new EventState();
         }
-        state.update(new Entry(awaiting, expired, label, settled, true, timer));
+        acc(p.series(), p.ts()).opened++;
+        int i = e.add(p);
+        count(e, i, e.labelled ? e.labelTs : NO_LABEL, e.label, 1);
+        schedule(id, e, p.ts() + 2 * horizonMillis);
+        touch(id, e);
     }
 
     @Override
     public void processElement2(StreamRecord<Label> element) throws Exception {
         Label label = element.getValue();
-        Entry e = state.value();
-        long watermark = timers.currentWatermark();
+        String id = label.eventId();
+        EventState e = load(id);
         if (e == null) {
-            // ahead of its prediction: it waits one horizon for it
-            long timer = label.ts() + horizonMillis;
-            timers.registerEventTimeTimer(VoidNamespace.INSTANCE, timer);
-            state.update(new Entry(NONE, NONE, label, false, false, timer));
-            return;
+            e = new EventState();
         }
-        Label held = e.label();
-        if (held != null) {
-            // One label per event: the earliest, whatever the arrival order. Once the held one is
-            // settled (applied, or the watermark passed its time), a later arrival is a duplicate.
+        if (e.labelled) {
+            // One label per event: the earliest, whatever the arrival order; another is a
+            // duplicate, and replaces the one held only if earlier and not behind the join's time.
             duplicates.inc();
-            if (e.settled() || held.ts() <= watermark || !earlier(label, held)) {
+            boolean earlier =
+                    label.ts() != e.labelTs
+                            ? label.ts() < e.labelTs
+                            : Double.compare(label.label(), e.label) < 0;
+            if (!earlier || label.ts() <= joinTime) {
                 return;
             }
         }
-        if (label.ts() <= watermark) {
-            settle(e.awaiting(), e.expired(), label);
-            state.update(new Entry(NONE, NONE, label, true, e.sawPrediction(), e.timer()));
+        for (int i = 0; i < e.n; i++) {
+            count(e, i, e.labelled ? e.labelTs : NO_LABEL, e.label, -1);
+            count(e, i, label.ts(), label.label(), 1);
+        }
+        e.labelled = true;
+        e.labelTs = label.ts();
+        e.label = label.label();
+        if (e.n == 0) {
+            schedule(id, e, label.ts() + horizonMillis); // it waits for its prediction
+        }
+        touch(id, e);
+    }
+
+    private static final long NO_LABEL = Long.MIN_VALUE;
+
+    /**
+     * Adds ({@code sign} 1) or takes back (-1) the outcome of prediction {@code i} of {@code e}
+     * under a label at {@code labelTs} ({@link #NO_LABEL} for none): joined, or expired and maybe
+     * late.
+     */
+    private void count(EventState e, int i, long labelTs, double label, int sign) {
+        long t = e.ts[i];
+        boolean applies = labelTs != NO_LABEL && labelTs >= t - horizonMillis;
+        if (applies && labelTs <= t + horizonMillis) {
+            Acc acc = acc(e.series[i], Math.max(t, labelTs));
+            acc.joined += sign;
+            boolean positive = label >= 0.5;
+            boolean wrong = (e.score[i] >= threshold) != positive;
+            if (wrong) {
+                acc.misclassified += sign;
+            }
+            if (e.unit[i] == 0) {
+                acc.covered = false; // a prediction without a unit
+            } else {
+                acc.units().add(e.unit[i], sign, wrong ? sign : 0, 0, 0, 0);
+            }
+            double p = Math.min(1 - 1e-15, Math.max(1e-15, e.score[i]));
+            acc.logLossSum += sign * -(positive ? Math.log(p) : Math.log1p(-p));
+            acc.absErrorSum += sign * Math.abs(label - e.score[i]);
             return;
         }
-        // Resolved when the watermark passes the label's time, so that an earlier label of the
-        // same event, still in flight from another partition, can take its place.
-        long timer = e.timer();
-        if (e.awaiting().length > 0 || e.expired().length > 0) {
-            timer = schedule(timer, label.ts());
-        }
-        state.update(new Entry(e.awaiting(), e.expired(), label, false, e.sawPrediction(), timer));
-    }
-
-    /** Whether {@code a} wins over {@code b}: the earlier, and on a tie the smaller label. */
-    private static boolean earlier(Label a, Label b) {
-        return a.ts() != b.ts() ? a.ts() < b.ts() : Double.compare(a.label(), b.label()) < 0;
-    }
-
-    /** Registers a timer at {@code due} if it is earlier than {@code timer}; the earlier one. */
-    private long schedule(long timer, long due) {
-        if (due < timer) {
-            timers.registerEventTimeTimer(VoidNamespace.INSTANCE, due);
-            return due;
-        }
-        return timer;
-    }
-
-    /** Applies the event's label to every prediction still waiting or expired. */
-    private void settle(AwaitingLabel[] awaiting, AwaitingLabel[] expired, Label label) {
-        for (AwaitingLabel a : awaiting) {
-            resolve(a, label);
-        }
-        for (AwaitingLabel a : expired) {
-            acc(a, label.ts()).late++;
+        acc(e.series[i], t + horizonMillis).expired += sign;
+        if (applies && labelTs <= t + 2 * horizonMillis) {
+            acc(e.series[i], labelTs).late += sign;
         }
     }
 
-    private void resolve(AwaitingLabel a, Label label) {
-        if (label.ts() <= a.ts() + horizonMillis) {
-            Acc acc = acc(a, Math.max(a.ts(), label.ts()));
-            acc.joined++;
-            boolean positive = label.label() >= 0.5;
-            boolean wrong = (a.score() >= threshold) != positive;
-            if (wrong) {
-                acc.misclassified++;
-            }
-            if (a.unit() == null) {
-                acc.covered = false; // waiting since before units were kept
-            } else {
-                acc.units.add(UnitSketch.hash(a.unit()), 1, wrong ? 1 : 0, 0, 0, 0);
-            }
-            double p = Math.min(1 - 1e-15, Math.max(1e-15, a.score()));
-            acc.logLossSum += -(positive ? Math.log(p) : Math.log1p(-p));
-            acc.absErrorSum += Math.abs(label.label() - a.score());
-        } else {
-            acc(a, a.ts() + horizonMillis).expired++;
-            acc(a, label.ts()).late++;
+    /** Lists the event for removal at the cleanup step of {@code until}, if later than before. */
+    private void schedule(String id, EventState e, long until) {
+        long step = Math.floorDiv(until, cleanupStep) * cleanupStep + cleanupStep;
+        if (step <= e.cleanupAt) {
+            return;
         }
+        e.cleanupAt = step;
+        int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(id, keyGroups);
+        long slot = slot(keyGroup, step);
+        cleanupPending.computeIfAbsent(slot, k -> new ArrayList<>()).add(id);
+        if (cleanupTimed.add(slot)) {
+            Object key = getCurrentKey();
+            setCurrentKey(stepKey(keyGroup));
+            cleanupTimers.registerEventTimeTimer(VoidNamespace.INSTANCE, step);
+            setCurrentKey(key);
+        }
+    }
+
+    /** A key group and a cleanup step in one long: the step's index and the key group. */
+    private long slot(int keyGroup, long step) {
+        return (step / cleanupStep) * 65_536 + keyGroup;
     }
 
     /**
-     * Settles the event's label once the watermark reaches its time, and expires the predictions
-     * whose horizon {@code t} reaches. What remains decides what happens next: predictions still
-     * waiting get a timer at the earliest horizon (or their label's time); expired ones without a
-     * label are kept one more horizon for late labels; otherwise the event's state is dropped (a
-     * label that never met its prediction counts as unmatched).
+     * A key of the key group under which its cleanup lists and timers are kept (found once per key
+     * group, the same in every run: the lists move with their key group on rescaling).
      */
-    @Override
-    public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
-        long t = timer.getTimestamp();
-        Entry e = state.value();
-        if (e == null || t != e.timer()) {
-            return; // superseded by an earlier timer of the same event
-        }
-        AwaitingLabel[] awaiting = e.awaiting();
-        AwaitingLabel[] expired = e.expired();
-        boolean settled = e.settled();
-        long next = Long.MAX_VALUE;
-        if (e.label() != null && !settled && e.label().ts() <= t) {
-            for (AwaitingLabel a : awaiting) {
-                next = Math.min(next, a.ts() + horizonMillis); // keep the label for duplicates
-            }
-            settle(awaiting, expired, e.label());
-            awaiting = NONE;
-            expired = NONE;
-            settled = true;
-            next = next > t ? next : Long.MAX_VALUE;
-        }
-        List<AwaitingLabel> still = new ArrayList<>();
-        for (AwaitingLabel a : awaiting) {
-            if (a.ts() + horizonMillis <= t) {
-                acc(a, a.ts() + horizonMillis).expired++;
-                expired = append(expired, a);
-            } else {
-                still.add(a);
-                next = Math.min(next, a.ts() + horizonMillis);
-            }
-        }
-        // Expired predictions wait one more horizon for a late label; a label not yet settled
-        // is applied at its time, but never later than that.
-        long lateEnd = Long.MIN_VALUE;
-        for (AwaitingLabel a : expired) {
-            lateEnd = Math.max(lateEnd, a.ts() + 2 * horizonMillis);
-        }
-        if (expired.length > 0 && lateEnd > t) {
-            next = Math.min(next, lateEnd);
-        }
-        boolean waiting = !still.isEmpty() || (expired.length > 0 && lateEnd > t);
-        if (e.label() != null && !settled && waiting) {
-            next = Math.min(next, e.label().ts());
-        }
-        if (next == Long.MAX_VALUE) {
-            if (e.label() != null && (!e.sawPrediction() || !settled)) {
-                unmatched.inc(); // never met a prediction, or came after every late window
-            }
-            state.clear();
-            return;
-        }
-        timers.registerEventTimeTimer(VoidNamespace.INSTANCE, next);
-        state.update(
-                new Entry(
-                        still.toArray(AwaitingLabel[]::new),
-                        expired,
-                        e.label(),
-                        settled,
-                        e.sawPrediction(),
-                        next));
+    private String stepKey(int keyGroup) {
+        return stepKeys.computeIfAbsent(
+                keyGroup,
+                g -> {
+                    int groups = keyGroups;
+                    for (int i = 0; ; i++) {
+                        String key = "\u0000cleanup-" + g + "-" + i;
+                        if (KeyGroupRangeAssignment.assignToKeyGroup(key, groups) == g) {
+                            return key;
+                        }
+                    }
+                });
     }
 
-    private static AwaitingLabel[] append(AwaitingLabel[] items, AwaitingLabel a) {
-        AwaitingLabel[] out = java.util.Arrays.copyOf(items, items.length + 1);
-        out[items.length] = a;
-        return out;
+    /** Removes the events listed for the step that ends now (their key group's timer fired). */
+    @Override
+    public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+        long step = timer.getTimestamp();
+        String stepKey = timer.getKey();
+        int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(stepKey, keyGroups);
+        long slot = slot(keyGroup, step);
+        cleanupTimed.remove(slot);
+        List<String> ids = new ArrayList<>();
+        ListState<String> listed =
+                getPartitionedState(step, LongSerializer.INSTANCE, cleanupDescriptor);
+        Iterable<String> stored = listed.get();
+        if (stored != null) {
+            stored.forEach(ids::add);
+        }
+        listed.clear();
+        List<String> pending = cleanupPending.remove(slot);
+        if (pending != null) {
+            ids.addAll(pending);
+        }
+        for (String id : ids) {
+            setCurrentKey(id);
+            EventState e = load(id);
+            if (e == null || e.cleanupAt > step) {
+                continue; // gone already, or kept longer by a later record
+            }
+            if (e.labelled && !e.labelApplies(horizonMillis)) {
+                unmatched.inc(); // never met a prediction it applies to
+            }
+            dirty.put(id, EventState.GONE);
+            cached.remove(id);
+        }
     }
 
     @Override
     public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {}
 
+    /** The event's state: changed on the heap, written last time, in the backend, or older. */
+    private EventState load(String id) throws Exception {
+        EventState e = dirty.get(id);
+        if (e != null) {
+            return e == EventState.GONE ? null : e;
+        }
+        e = cached.get(id);
+        if (e != null) {
+            return e;
+        }
+        byte[] bytes = events.value();
+        if (bytes != null) {
+            return EventState.decode(bytes);
+        }
+        Entry old = legacy.value();
+        if (old == null) {
+            return null;
+        }
+        legacy.clear();
+        return converted(id, old);
+    }
+
+    /** Keeps a changed event on the heap until the next write. */
+    private void touch(String id, EventState e) throws Exception {
+        dirty.put(id, e);
+        cached.remove(id);
+        if (dirty.size() >= MAX_DIRTY) {
+            Object key = getCurrentKey();
+            write();
+            setCurrentKey(key);
+        }
+    }
+
+    /** Writes the changed events and the new cleanup lists to the state backend. */
+    private void write() throws Exception {
+        for (Map.Entry<String, EventState> d : dirty.entrySet()) {
+            setCurrentKey(d.getKey());
+            if (d.getValue() == EventState.GONE) {
+                events.clear();
+            } else {
+                events.update(d.getValue().encode());
+            }
+        }
+        if (cached.size() + dirty.size() > MAX_CACHED) {
+            cached.clear();
+        }
+        for (Map.Entry<String, EventState> d : dirty.entrySet()) {
+            if (d.getValue() != EventState.GONE) {
+                cached.put(d.getKey(), d.getValue());
+            }
+        }
+        dirty.clear();
+        for (Map.Entry<Long, List<String>> p : cleanupPending.entrySet()) {
+            int keyGroup = (int) (p.getKey() % 65_536);
+            long step = (p.getKey() / 65_536) * cleanupStep;
+            setCurrentKey(stepKey(keyGroup));
+            getPartitionedState(step, LongSerializer.INSTANCE, cleanupDescriptor)
+                    .addAll(p.getValue());
+        }
+        cleanupPending.clear();
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        joinTimes =
+                context.getOperatorStateStore()
+                        .getUnionListState(new ListStateDescriptor<>("join-time", Types.LONG));
+        restoredTime = Long.MIN_VALUE;
+        if (context.isRestored()) {
+            // The smallest join time of every subtask at the checkpoint: records replayed after it
+            // that are older were behind the join's time before the failure too, so the join
+            // decides about them (a late duplicate label, a closed window) as it did then.
+            long min = Long.MAX_VALUE;
+            for (Long t : joinTimes.get()) {
+                min = Math.min(min, t);
+            }
+            restoredTime = min == Long.MAX_VALUE ? Long.MIN_VALUE : min;
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        write();
+        joinTimes.update(List.of(joinTime));
+        super.snapshotState(context);
+    }
+
     /**
-     * Fires the timers the watermark passes, emits the windows it closes, then passes it on: the
-     * windows are complete downstream before the watermark that closes them arrives.
+     * An event of a version before, as this version keeps it. Its outcomes so far were counted as
+     * that version did (predictions opened; expired ones expired; a settled label applied); what it
+     * had not counted yet is counted now as this version would.
+     */
+    private EventState converted(String id, Entry old) {
+        EventState e = new EventState();
+        List<AwaitingLabel> waiting = new ArrayList<>(List.of(old.awaiting()));
+        waiting.addAll(List.of(old.expired()));
+        for (AwaitingLabel a : waiting) {
+            e.add(
+                    new WaitingPrediction(
+                            id,
+                            LabelSeries.hash(a.experiment(), a.version(), a.arm()),
+                            a.ts(),
+                            a.score(),
+                            a.unit() == null ? 0 : UnitSketch.hash(a.unit())));
+        }
+        int awaiting = old.awaiting().length;
+        for (int i = 0; i < awaiting; i++) {
+            acc(e.series[i], e.ts[i] + horizonMillis).expired++; // not yet expired: in advance
+        }
+        Label label = old.label();
+        if (label != null) {
+            if (!old.settled()) {
+                for (int i = 0; i < e.n; i++) {
+                    count(e, i, NO_LABEL, 0, -1);
+                    count(e, i, label.ts(), label.label(), 1);
+                }
+            }
+            e.labelled = true;
+            e.labelTs = label.ts();
+            e.label = label.label();
+            e.matched = old.sawPrediction();
+        }
+        long until = Long.MIN_VALUE;
+        for (int i = 0; i < e.n; i++) {
+            until = Math.max(until, e.ts[i] + 2 * horizonMillis);
+        }
+        if (label != null && e.n == 0) {
+            until = label.ts() + horizonMillis;
+        }
+        schedule(id, e, until);
+        return e;
+    }
+
+    /** The join's time: the smaller of its inputs' (see {@link #processWatermark1}). */
+    long joinTime() {
+        return joinTime;
+    }
+
+    /**
+     * The predictions' time. The join runs on the smaller of its two inputs' times, and an idle
+     * input does not release it (Flink's default would let the other input's time run on alone): a
+     * prediction expires only once the labels' own time has passed its horizon, whatever order the
+     * topics started or paused in, so a job started before its labels (or a labels topic silent for
+     * longer than {@code events.idle-timeout}) joins the same labels as any other run.
+     */
+    @Override
+    public void processWatermark1(Watermark mark) throws Exception {
+        predictionsTime = Math.max(predictionsTime, mark.getTimestamp());
+        advance();
+    }
+
+    /** The labels' time (see {@link #processWatermark1}). */
+    @Override
+    public void processWatermark2(Watermark mark) throws Exception {
+        labelsTime = Math.max(labelsTime, mark.getTimestamp());
+        advance();
+    }
+
+    /** Idleness of either input is ignored: its time stays where it was (see above). */
+    @Override
+    protected void processWatermarkStatus(WatermarkStatus status, int index) {}
+
+    private void advance() throws Exception {
+        long time = Math.min(predictionsTime, labelsTime);
+        if (time > joinTime) {
+            joinTime = time;
+            processWatermark(new Watermark(time));
+        }
+    }
+
+    /**
+     * Fires the cleanup timers the watermark passes, emits the windows it closes, then passes it
+     * on: the windows are complete downstream before the watermark that closes them arrives.
      */
     @Override
     public void processWatermark(Watermark mark) throws Exception {
@@ -315,7 +535,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         for (Iterator<Acc> it = open.values().iterator(); it.hasNext(); ) {
             Acc acc = it.next();
             if (acc.end - 1 <= mark.getTimestamp()) {
-                output.collect(new StreamRecord<>(acc.toPartial(), acc.end - 1));
+                emit(acc);
                 it.remove();
             }
         }
@@ -326,31 +546,146 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         for (Acc acc : open.values()) {
-            output.collect(new StreamRecord<>(acc.toPartial(), acc.end - 1));
+            emit(acc);
         }
         open.clear();
         super.prepareSnapshotPreBarrier(checkpointId);
     }
 
+    private void emit(Acc acc) {
+        LabelSeries s = series.get(acc.series);
+        if (s == null) {
+            unknownSeries.inc();
+            return;
+        }
+        output.collect(new StreamRecord<>(acc.toPartial(s), acc.end - 1));
+    }
+
     /**
-     * The counts of {@code a}'s series in the window of {@code at}, or of the first window the
-     * watermark has not yet closed.
+     * The counts of a series in the window of {@code at}, or of the first window the watermark has
+     * not yet closed.
      */
-    private Acc acc(AwaitingLabel a, long at) {
+    private Acc acc(long seriesHash, long at) {
         long time = emittedWatermark == Long.MIN_VALUE ? at : Math.max(at, emittedWatermark + 1);
         long start = Math.floorDiv(time, windowMillis) * windowMillis;
-        String key = a.seriesKey() + '\u0000' + start;
+        SeriesWindow key = new SeriesWindow(seriesHash, start);
         Acc acc = open.get(key);
         if (acc == null) {
-            acc = new Acc(a, start, start + windowMillis);
+            acc = new Acc(seriesHash, start, start + windowMillis);
             open.put(key, acc);
         }
         return acc;
     }
 
+    private record SeriesWindow(long series, long start) {}
+
+    /**
+     * One event as the join keeps it: its predictions (series hash, time, score, unit hash), its
+     * label, whether the label met a prediction it applies to, and the cleanup step it is listed
+     * at. Encoded in a byte array (state {@code events}).
+     */
+    static final class EventState {
+        static final EventState GONE = new EventState();
+        private static final byte FORMAT = 1;
+
+        int n;
+        long[] series = new long[1];
+        long[] ts = new long[1];
+        float[] score = new float[1];
+        long[] unit = new long[1];
+        boolean labelled;
+        boolean matched;
+        long labelTs;
+        double label;
+        long cleanupAt = Long.MIN_VALUE;
+
+        int add(WaitingPrediction p) {
+            if (n == series.length) {
+                series = java.util.Arrays.copyOf(series, n * 2);
+                ts = java.util.Arrays.copyOf(ts, n * 2);
+                score = java.util.Arrays.copyOf(score, n * 2);
+                unit = java.util.Arrays.copyOf(unit, n * 2);
+            }
+            series[n] = p.series();
+            ts[n] = p.ts();
+            score[n] = p.score();
+            unit[n] = p.unit();
+            return n++;
+        }
+
+        /** Whether the label applies to one of the predictions (joined or late). */
+        boolean labelApplies(long horizon) {
+            if (matched) {
+                return true;
+            }
+            for (int i = 0; i < n; i++) {
+                if (labelTs >= ts[i] - horizon && labelTs <= ts[i] + 2 * horizon) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        byte[] encode() throws IOException {
+            DataOutputSerializer out = new DataOutputSerializer(16 + 28 * n + 17);
+            out.writeByte(FORMAT);
+            out.writeByte((labelled ? 1 : 0) | (matched ? 2 : 0));
+            out.writeLong(cleanupAt);
+            if (labelled) {
+                out.writeLong(labelTs);
+                out.writeDouble(label);
+            }
+            out.writeShort(n);
+            for (int i = 0; i < n; i++) {
+                out.writeLong(series[i]);
+                out.writeLong(ts[i]);
+                out.writeFloat(score[i]);
+                out.writeLong(unit[i]);
+            }
+            return out.getCopyOfBuffer();
+        }
+
+        static EventState decode(byte[] bytes) throws IOException {
+            DataInputDeserializer in = new DataInputDeserializer(bytes);
+            byte format = in.readByte();
+            if (format != FORMAT) {
+                throw new IOException("label join state of an unknown format " + format);
+            }
+            EventState e = new EventState();
+            int flags = in.readByte();
+            e.labelled = (flags & 1) != 0;
+            e.matched = (flags & 2) != 0;
+            e.cleanupAt = in.readLong();
+            if (e.labelled) {
+                e.labelTs = in.readLong();
+                e.label = in.readDouble();
+            }
+            int n = in.readShort();
+            for (int i = 0; i < n; i++) {
+                e.add(
+                        new WaitingPrediction(
+                                null, in.readLong(), in.readLong(), in.readFloat(), in.readLong()));
+            }
+            return e;
+        }
+    }
+
+    /**
+     * How a version before kept an event (state {@code event}), read only to convert it: its
+     * predictions still awaiting a label, those whose horizon passed, its label, whether the label
+     * was settled, whether a prediction was seen, and its next timer.
+     */
+    public record Entry(
+            AwaitingLabel[] awaiting,
+            AwaitingLabel[] expired,
+            Label label,
+            boolean settled,
+            boolean sawPrediction,
+            long timer) {}
+
     /** Mutable counts of one {@link LabelPartial}. */
     private static final class Acc {
-        final AwaitingLabel series;
+        final long series;
         final long start;
         final long end;
         long opened;
@@ -360,21 +695,28 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         long misclassified;
         double logLossSum;
         double absErrorSum;
-        final UnitSketch units = new UnitSketch();
+        private UnitSketch units; // made on the first joined label: most windows have none
         boolean covered = true;
 
-        Acc(AwaitingLabel series, long start, long end) {
+        Acc(long series, long start, long end) {
             this.series = series;
             this.start = start;
             this.end = end;
         }
 
-        LabelPartial toPartial() {
+        UnitSketch units() {
+            if (units == null) {
+                units = new UnitSketch();
+            }
+            return units;
+        }
+
+        LabelPartial toPartial(LabelSeries s) {
             return new LabelPartial(
-                    series.experiment(),
-                    series.model(),
-                    series.version(),
-                    series.arm(),
+                    s.experiment(),
+                    s.model(),
+                    s.version(),
+                    s.arm(),
                     start,
                     end,
                     opened,
@@ -384,7 +726,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                     misclassified,
                     logLossSum,
                     absErrorSum,
-                    covered && joined > 0 ? units : null);
+                    covered ? units : null);
         }
     }
 }

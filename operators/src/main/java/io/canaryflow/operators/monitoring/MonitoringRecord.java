@@ -25,8 +25,9 @@ import io.canaryflow.operators.units.UnitSketch;
  * @param latencyLevel the p99 against its levels
  * @param latency the window's latency histogram, for the judge's latency guardrail (not written to
  *     the topic)
- * @param errors inference errors of the version in this arm
- * @param labels label outcomes known in this window; null when labels are not joined
+ * @param errors inference errors of the version in this arm; null in a label report
+ * @param labels label outcomes known in this window, in a label report ({@link #labelReport()});
+ *     null in a window report
  * @param segments drift per segment value and quantity, with Benjamini-Hochberg control
  * @param paired a shadow series' paired comparison with the served baseline, else null
  * @param settings the settings, and so the thresholds, in force
@@ -74,6 +75,62 @@ public record MonitoringRecord(
         UnitSketch labelUnits,
         LatencySketch latencyUnits,
         UnitSketch pairUnits) {
+
+    /**
+     * Whether this is a <em>label report</em>: the label outcomes of one series and window alone,
+     * emitted on the label join's time after the window report of drift, errors and latency (which
+     * never waits for labels). It has {@code labels} and {@code labelUnits}; no counts, drift,
+     * latency or {@code errors}.
+     */
+    public boolean labelReport() {
+        return errors == null && labels != null;
+    }
+
+    /**
+     * A mark that an experiment's label reports are complete through {@code end}: the label merge
+     * sends one per experiment each time the label join's time passes a window, after that window's
+     * label reports, so that a judge of label outcomes knows when it has them all. Not written to
+     * the monitoring topic.
+     */
+    public static MonitoringRecord labelsThrough(String experiment, long end) {
+        return new MonitoringRecord(
+                experiment,
+                null,
+                null,
+                null,
+                end,
+                end,
+                0,
+                0,
+                new String[0],
+                new DriftMeasures.Result[0],
+                null,
+                null,
+                null,
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                DriftMeasures.Level.INSUFFICIENT,
+                null,
+                null,
+                null,
+                null,
+                null,
+                new SegmentDrift[0],
+                null,
+                null,
+                0,
+                0,
+                null,
+                null,
+                null,
+                null);
+    }
+
+    /** Whether this is a {@link #labelsThrough} mark rather than a report. */
+    public boolean labelsMark() {
+        return errors == null && labels == null;
+    }
 
     /**
      * Inference errors: scoring attempts that failed, by kind, and predictions later than the

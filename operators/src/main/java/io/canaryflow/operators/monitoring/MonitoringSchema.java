@@ -14,6 +14,10 @@ public final class MonitoringSchema implements SerializationSchema<MonitoringRec
 
     @Override
     public byte[] serialize(MonitoringRecord r) {
+        if (r.labelsMark()) {
+            throw new IllegalArgumentException(
+                    "a labels-through mark is for the judge, not the monitoring topic");
+        }
         if (writer == null) {
             writer = new JsonWriter();
         }
@@ -22,6 +26,21 @@ public final class MonitoringSchema implements SerializationSchema<MonitoringRec
 
     private static void write(JsonGenerator json, MonitoringRecord r) throws IOException {
         json.writeStartObject();
+        if (r.labelReport()) {
+            json.writeStringField("report", "labels");
+            json.writeStringField("experiment", r.experiment());
+            json.writeStringField("model", r.model());
+            json.writeStringField("version", r.version());
+            json.writeStringField("arm", r.arm());
+            json.writeNumberField("window_start", r.windowStart());
+            json.writeNumberField("window_end", r.windowEnd());
+            json.writeNumberField("reported_at", r.reportedAt());
+            labels(json, r.labels());
+            thresholds(json, r.settings());
+            json.writeEndObject();
+            return;
+        }
+        json.writeStringField("report", "window");
         json.writeStringField("experiment", r.experiment());
         json.writeStringField("model", r.model());
         json.writeStringField("version", r.version());

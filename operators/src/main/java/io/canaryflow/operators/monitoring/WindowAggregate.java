@@ -243,18 +243,6 @@ final class WindowAggregate {
                 unitsNewToWindow.clone());
     }
 
-    /** An empty partial of a window that saw only label outcomes. */
-    static WindowPartial empty(LabelPartial l, MonitorReferences.Version references) {
-        return empty(
-                l.experiment(),
-                l.model(),
-                l.version(),
-                l.arm(),
-                l.windowStart(),
-                l.windowEnd(),
-                references);
-    }
-
     /** A window of the series with nothing counted. */
     static WindowPartial empty(
             String experiment,

@@ -21,21 +21,22 @@ import org.apache.flink.util.Collector;
 
 /**
  * Second stage of monitoring, keyed by experiment: adds up the partials of every subtask per
- * (version, arm, bucket), window counts from {@link LocalMonitorOperator} and label outcomes from
- * {@link LabelJoinOperator} (one stream of {@link MonitorPartial}s), and, when the watermark passes
+ * (version, arm, bucket), window counts from {@link LocalMonitorOperator} and the route operator's
+ * counts of what it routed (one stream of {@link MonitorPartial}s), and, when the watermark passes
  * a window's end, reports every series of the window (the sum of its buckets: one for tumbling
  * windows, window / slide for sliding ones, each bucket counting the units that were new to this
  * window there, so that a unit active in several slides counts once) and drops the buckets no later
  * window needs. Keying by experiment puts the arms of one window side by side: a candidate's score
- * is compared with its control cohort's, a shadow's with the served baseline's. Predictions still
- * awaiting labels are carried per series from window to window.
+ * is compared with its control cohort's, a shadow's with the served baseline's. Label outcomes are
+ * not here: they are reported on the label join's own time by {@link LabelMergeFunction}, so that
+ * these reports never wait for labels.
  *
  * <p>Gauges per series, updated with its latest report (group {@code canaryflow}, key-value groups
  * {@code experiment, version, arm}, and {@code feature} for {@code psi}): {@code psi}, {@code
  * scorePsi}, {@code scorePsiVersusArm}, {@code count}, {@code latencyP99Us}, {@code errorRate},
- * {@code labelErrorRate}, {@code labelsPending}, {@code labelsLate}. Features come from the
- * manifests and versions and arms from the configured experiments, never from event values, so the
- * number of series is bounded; segment values are not metric labels (they are in the topic only).
+ * {@code reportedAt}, {@code late}. Features come from the manifests and versions and arms from the
+ * configured experiments, never from event values, so the number of series is bounded; segment
+ * values are not metric labels (they are in the topic only).
  */
 public class WindowMergeFunction
         extends KeyedProcessFunction<String, MonitorPartial, MonitoringRecord> {
@@ -45,33 +46,27 @@ public class WindowMergeFunction
     private final Map<String, ExperimentSchema> schemas;
     private final Map<String, String> sharedScoreVersions;
     private final MonitorSettings settings;
-    private final boolean labelsJoined;
     private final boolean routingCounted;
 
     private transient MapState<String, WindowPartial> windows;
-    private transient MapState<String, LabelPartial> labels;
     private transient MapState<String, RoutedPartial> routed;
-    private transient MapState<String, Long> pending;
     private transient ValueState<Long> reportedThrough;
     private transient MonitorReferences references;
     private transient Map<String, Double> latest;
     private transient MetricGroup metrics;
     private transient org.apache.flink.metrics.Counter late;
 
-    /**
-     * @param sharedScoreVersions see {@link LocalMonitorOperator}
-     * @param labelsJoined whether a label join feeds the second input
-     */
+    /** A merge without the route operator's counts (a job without control). */
     public WindowMergeFunction(
             ModelRepository repository,
             Map<String, ExperimentSchema> schemas,
             Map<String, String> sharedScoreVersions,
-            MonitorSettings settings,
-            boolean labelsJoined) {
-        this(repository, schemas, sharedScoreVersions, settings, labelsJoined, false);
+            MonitorSettings settings) {
+        this(repository, schemas, sharedScoreVersions, settings, false);
     }
 
     /**
+     * @param sharedScoreVersions see {@link LocalMonitorOperator}
      * @param routingCounted whether the route operator's counts ({@link RoutedPartial}) reach the
      *     merge: then every report says what was routed to its series ({@code errors.routed}), and
      *     a series that was routed events but reported none is reported too
@@ -81,13 +76,11 @@ public class WindowMergeFunction
             Map<String, ExperimentSchema> schemas,
             Map<String, String> sharedScoreVersions,
             MonitorSettings settings,
-            boolean labelsJoined,
             boolean routingCounted) {
         this.repository = repository;
         this.schemas = Map.copyOf(schemas);
         this.sharedScoreVersions = Map.copyOf(sharedScoreVersions);
         this.settings = settings;
-        this.labelsJoined = labelsJoined;
         this.routingCounted = routingCounted;
     }
 
@@ -100,13 +93,6 @@ public class WindowMergeFunction
                                         "windows",
                                         Types.STRING,
                                         TypeInformation.of(WindowPartial.class)));
-        labels =
-                getRuntimeContext()
-                        .getMapState(
-                                new MapStateDescriptor<>(
-                                        "labels",
-                                        Types.STRING,
-                                        TypeInformation.of(LabelPartial.class)));
         routed =
                 getRuntimeContext()
                         .getMapState(
@@ -114,9 +100,6 @@ public class WindowMergeFunction
                                         "routed",
                                         Types.STRING,
                                         TypeInformation.of(RoutedPartial.class)));
-        pending =
-                getRuntimeContext()
-                        .getMapState(new MapStateDescriptor<>("pending", Types.STRING, Types.LONG));
         reportedThrough =
                 getRuntimeContext()
                         .getState(new ValueStateDescriptor<>("reported-through", Types.LONG));
@@ -135,8 +118,6 @@ public class WindowMergeFunction
             throws Exception {
         if (in.window() != null) {
             add(in.window(), ctx);
-        } else if (in.labels() != null) {
-            add(in.labels(), ctx);
         } else {
             add(in.routed(), ctx);
         }
@@ -151,17 +132,6 @@ public class WindowMergeFunction
         String key = key(partial.version(), partial.arm(), partial.windowEnd());
         WindowPartial current = windows.get(key);
         windows.put(key, current == null ? partial : current.plus(partial));
-        registerWindowsOf(partial.windowEnd(), ctx);
-    }
-
-    private void add(LabelPartial partial, Context ctx) throws Exception {
-        long open = openBucketStart(partial.windowEnd(), ctx);
-        if (open != Long.MIN_VALUE) {
-            partial = partial.in(open, open + settings.slideMillis());
-        }
-        String key = key(partial.version(), partial.arm(), partial.windowEnd());
-        LabelPartial current = labels.get(key);
-        labels.put(key, current == null ? partial : current.plus(partial));
         registerWindowsOf(partial.windowEnd(), ctx);
     }
 
@@ -234,8 +204,6 @@ public class WindowMergeFunction
         }
         long keepAfter = start + settings.slideMillis(); // the next window's first bucket end
         Map<String, WindowPartial> series = new LinkedHashMap<>();
-        Map<String, LabelPartial> outcomes = new HashMap<>();
-        Map<String, LabelPartial> lastBucket = new HashMap<>();
         List<String> done = new ArrayList<>();
         for (Map.Entry<String, WindowPartial> e : windows.entries()) {
             long bucketEnd = bucketEndOf(e.getKey());
@@ -249,23 +217,6 @@ public class WindowMergeFunction
         }
         for (String key : done) {
             windows.remove(key);
-        }
-        done.clear();
-        for (Map.Entry<String, LabelPartial> e : labels.entries()) {
-            long bucketEnd = bucketEndOf(e.getKey());
-            if (bucketEnd > start && bucketEnd <= end) {
-                outcomes.merge(
-                        seriesOf(e.getKey()), e.getValue().in(start, end), LabelPartial::plus);
-                if (bucketEnd == end) {
-                    lastBucket.put(seriesOf(e.getKey()), e.getValue());
-                }
-            }
-            if (bucketEnd <= keepAfter) {
-                done.add(e.getKey());
-            }
-        }
-        for (String key : done) {
-            labels.remove(key);
         }
         done.clear();
         Map<String, RoutedPartial> routedTo = new HashMap<>();
@@ -301,16 +252,6 @@ public class WindowMergeFunction
                 }
             }
         }
-        // Series with label outcomes but no predictions in this window are reported too.
-        for (Map.Entry<String, LabelPartial> e : outcomes.entrySet()) {
-            if (!series.containsKey(e.getKey())) {
-                LabelPartial l = e.getValue();
-                MonitorReferences.Version v = references.of(l.experiment(), l.model(), l.version());
-                if (v != null) {
-                    series.put(e.getKey(), WindowAggregate.empty(l, v));
-                }
-            }
-        }
         long now = ctx.timerService().currentProcessingTime();
         for (Map.Entry<String, WindowPartial> e : series.entrySet()) {
             WindowPartial w = e.getValue();
@@ -318,28 +259,10 @@ public class WindowMergeFunction
             if (v == null) {
                 continue;
             }
-            LabelPartial l = outcomes.get(e.getKey());
-            // Pending labels run on from bucket to bucket: each bucket counts once.
-            Long before = pending.get(e.getKey());
-            long waiting = (before == null ? 0 : before);
-            LabelPartial newest = lastBucket.get(e.getKey());
-            if (newest != null) {
-                waiting += newest.opened() - newest.joined() - newest.expired();
-                pending.put(e.getKey(), waiting);
-            }
             RoutedPartial r = routedTo.get(e.getKey());
             long routedCount = !routingCounted ? -1 : r == null ? 0 : r.routed();
             MonitoringRecord report =
-                    WindowReports.report(
-                            w,
-                            l,
-                            waiting,
-                            labelsJoined,
-                            compared(w, series),
-                            v,
-                            settings,
-                            now,
-                            routedCount);
+                    WindowReports.report(w, compared(w, series), v, settings, now, routedCount);
             publish(report);
             out.collect(report);
         }
@@ -427,17 +350,6 @@ public class WindowMergeFunction
         gauge(series, prefix, "late", r.late());
         gauge(series, prefix, "latencyP99Us", r.latencyP99Us());
         gauge(series, prefix, "errorRate", r.errors().rate());
-        if (r.labels() != null) {
-            gauge(
-                    series,
-                    prefix,
-                    "labelErrorRate",
-                    "regressor".equals(r.labels().kind())
-                            ? r.labels().mae()
-                            : r.labels().errorRate());
-            gauge(series, prefix, "labelsPending", r.labels().pending());
-            gauge(series, prefix, "labelsLate", r.labels().late());
-        }
     }
 
     /** Sets a gauge's value, registering the gauge the first time. */

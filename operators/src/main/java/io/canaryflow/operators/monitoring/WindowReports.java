@@ -12,17 +12,11 @@ final class WindowReports {
     private WindowReports() {}
 
     /**
-     * @param labels the window's label outcomes, or null if there were none
-     * @param pending predictions of the series still awaiting labels at the window's end
-     * @param labelsJoined whether the job joins labels at all (else the report has no labels)
      * @param compared the window of the arm this one is compared with, or null
      * @param routed the events routed to the series in the window, -1 when routing is not counted
      */
     static MonitoringRecord report(
             WindowPartial w,
-            LabelPartial labels,
-            long pending,
-            boolean labelsJoined,
             WindowPartial compared,
             MonitorReferences.Version references,
             MonitorSettings settings,
@@ -82,16 +76,62 @@ final class WindowReports {
                 w.scoreMoments(),
                 w.sharedScoreCounts(),
                 errors(w, settings, routed),
-                labelsJoined ? labels(labels, pending, references.kind(), settings) : null,
+                null,
                 segments(w, references, settings),
                 paired(w.paired()),
                 settings,
                 reportedAt,
                 w.activeUnits(),
                 w.units(),
-                labels == null ? null : labels.units(),
+                null,
                 w.latencyUnits(),
                 w.paired() == null ? null : w.paired().units());
+    }
+
+    /**
+     * The label report of one series and window: its label outcomes alone (see {@link
+     * MonitoringRecord#labelReport()}).
+     *
+     * @param pending predictions of the series still awaiting labels at the window's end
+     */
+    static MonitoringRecord labelReport(
+            LabelPartial l,
+            long pending,
+            MonitorReferences.Version references,
+            MonitorSettings settings,
+            long reportedAt) {
+        return new MonitoringRecord(
+                l.experiment(),
+                l.model(),
+                l.version(),
+                l.arm(),
+                l.windowStart(),
+                l.windowEnd(),
+                0,
+                0,
+                new String[0],
+                new DriftMeasures.Result[0],
+                null,
+                null,
+                null,
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                DriftMeasures.Level.INSUFFICIENT,
+                null,
+                null,
+                null,
+                null,
+                labels(l, pending, references.kind(), settings),
+                new MonitoringRecord.SegmentDrift[0],
+                null,
+                settings,
+                reportedAt,
+                0,
+                null,
+                l.units(),
+                null,
+                null);
     }
 
     private static MonitoringRecord.Paired paired(PairedCounts c) {

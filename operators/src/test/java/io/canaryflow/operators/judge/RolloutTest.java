@@ -5,6 +5,7 @@ import static io.canaryflow.operators.monitoring.TestReports.report;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.canaryflow.operators.monitoring.TestReports;
 import io.canaryflow.operators.routing.RolloutPlan;
 import java.util.HashMap;
 import java.util.List;
@@ -102,6 +103,29 @@ class RolloutTest {
         public void gathering(WindowArms arms) {
             gathering = arms;
         }
+
+        final Map<Boolean, Long> through = new HashMap<>();
+
+        @Override
+        public List<Long> windowEnds() {
+            return List.copyOf(windows.keySet());
+        }
+
+        @Override
+        public long through(boolean labels) {
+            return through.getOrDefault(labels, Long.MIN_VALUE);
+        }
+
+        @Override
+        public void through(boolean labels, long end) {
+            through.put(labels, end);
+        }
+    }
+
+    /** The step of the last window judged when the window reports' time passes {@code end}. */
+    static Rollout.Step ended(Rollout r, long end) throws Exception {
+        List<Rollout.Judged> judged = r.windowEnded(end);
+        return judged.isEmpty() ? null : judged.get(judged.size() - 1).step();
     }
 
     final MapStore store = new MapStore();
@@ -115,7 +139,48 @@ class RolloutTest {
             throws Exception {
         rollout(policy).report(report("v1", "control", w, n, 0));
         rollout(policy).report(report("v2", "candidate", w, n, candidateFailed));
-        return rollout(policy).windowEnded((w + 1) * 1_000);
+        return ended(rollout(policy), (w + 1) * 1_000);
+    }
+
+    /**
+     * A rollout judged on labels waits, window by window, for the label join's time (its label
+     * reports come later than its window reports): every run judges each window on the same
+     * evidence. One without a label guardrail never waits, and takes no label reports.
+     */
+    @Test
+    void shouldJudgeAWindowOnItsLabelsOnceTheirReportsAreCompleteAndNoOtherRolloutWaits()
+            throws Exception {
+        Guardrail labels = new Guardrail(Guardrail.Metric.LABEL_ERROR_RATE, 0.05, true, 0.05);
+        RolloutPolicy policy = policy(0, labels);
+        Rollout r = rollout(policy);
+        r.report(report("v1", "control", 0, 200, 0));
+        r.report(report("v2", "candidate", 0, 200, 0));
+        assertThat(r.windowEnded(1_000)).isEmpty(); // window 0's labels are not known yet
+        assertThat(store.windows).containsKey(1_000L);
+        // its label outcomes come on the labels' time: into window 0 itself
+        assertThat(r.report(TestReports.labelReport("v1", "control", 0, 300, 30)))
+                .isEqualTo(new Rollout.Reported(false, false));
+        assertThat(r.report(TestReports.labelReport("v2", "candidate", 0, 300, 240)))
+                .isEqualTo(new Rollout.Reported(true, false));
+        assertThat(store.windows.get(1_000L).candidate().labelled()).isEqualTo(300);
+        assertThat(store.windows.get(1_000L).candidate().labelErrors()).isEqualTo(240);
+        List<Rollout.Judged> judged = r.labelsThrough(1_000);
+        assertThat(judged).extracting(Rollout.Judged::end).containsExactly(1_000L);
+        // 80 % wrong against 10 %: a rollback, on window 0's own evidence
+        assertThat(judged.get(0).step().verdict().action()).isEqualTo(Verdict.Action.ROLLBACK);
+        assertThat(judged.get(0).step().verdict().windowEnd()).isEqualTo(1_000);
+        assertThat(store.windows).isEmpty();
+
+        // without a label guardrail: judged on the window reports alone, label reports ignored
+        MapStore other = new MapStore();
+        Rollout plain = Rollout.of("fraud", PLAN, policy(0, ERRORS), other);
+        plain.report(report("v1", "control", 0, 200, 0));
+        plain.report(report("v2", "candidate", 0, 200, 0));
+        assertThat(plain.windowEnded(1_000))
+                .extracting(Rollout.Judged::end)
+                .containsExactly(1_000L);
+        assertThat(plain.report(TestReports.labelReport("v2", "candidate", 0, 300, 240))).isNull();
+        assertThat(other.windows).isEmpty();
     }
 
     @Test
@@ -182,7 +247,7 @@ class RolloutTest {
         Rollout r = rollout(policy(0, ERRORS));
         r.report(report("v1", "control", 1, 500, 0));
         r.report(report("v2", "candidate", 1, 0, 50));
-        Rollout.Step step = r.windowEnded(2_000);
+        Rollout.Step step = ended(r, 2_000);
         assertThat(step.verdict().action()).isEqualTo(Verdict.Action.ROLLBACK);
         assertThat(step.verdict().reasons())
                 .containsExactly("the candidate version cannot be loaded");
@@ -242,7 +307,7 @@ class RolloutTest {
         candidate.merge(
                 io.canaryflow.operators.latency.LatencyHistogram.fromSparse(latency(40, 5_000)));
         r.report(report("v2", "candidate", 0, 1_040, 0, candidate.toSparse()));
-        assertThat(r.windowEnded(1_000)).isNull(); // gathering
+        assertThat(ended(r, 1_000)).isNull(); // gathering
         assertThat(store.gathering.control().scored()).isEqualTo(1_000);
         assertThat(store.gathering.control().slow()).isZero();
         assertThat(store.gathering.candidate().scored()).isEqualTo(1_040);
@@ -269,10 +334,10 @@ class RolloutTest {
             assertThat(control != null).isEqualTo(start % 3_000 == 0);
             reported += control != null ? 300 : 0;
         }
-        Rollout.Step first = r.windowEnded(3_000);
-        Rollout.Step second = r.windowEnded(6_000);
-        Rollout.Step third = r.windowEnded(9_000);
-        assertThat(r.windowEnded(4_000)).isNull(); // a sliding window's end: nothing to judge
+        Rollout.Step first = ended(r, 3_000);
+        Rollout.Step second = ended(r, 6_000);
+        Rollout.Step third = ended(r, 9_000);
+        assertThat(ended(r, 4_000)).isNull(); // a sliding window's end: nothing to judge
         long judged = 0;
         for (Rollout.Step s : List.of(first, second, third)) {
             judged += s.verdict().control().attempts();

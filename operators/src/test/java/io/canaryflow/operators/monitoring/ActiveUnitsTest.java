@@ -251,7 +251,7 @@ class ActiveUnitsTest {
             MonitorSettings settings) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(
-                        new WindowMergeFunction(repository, SCHEMAS, SHARED, settings, false)),
+                        new WindowMergeFunction(repository, SCHEMAS, SHARED, settings)),
                 MonitorPartial::experiment,
                 Types.STRING);
     }

@@ -19,17 +19,34 @@ class LabelJoinOperatorTest {
     static final long WINDOW = 1_000;
     static final long HORIZON = 2_000;
 
-    KeyedTwoInputStreamOperatorTestHarness<String, AwaitingLabel, Label, LabelPartial> h;
+    static final long SERIES = LabelSeries.hash("fraud", "v1", "candidate");
+
+    KeyedTwoInputStreamOperatorTestHarness<String, WaitingPrediction, Label, LabelPartial> h;
+    long checkpoint;
+
+    static KeyedTwoInputStreamOperatorTestHarness<String, WaitingPrediction, Label, LabelPartial>
+            harness() throws Exception {
+        return new KeyedTwoInputStreamOperatorTestHarness<>(
+                new LabelJoinOperator(
+                        WINDOW,
+                        HORIZON,
+                        0.5,
+                        LabelSeries.of(java.util.Map.of("fraud", List.of("fraud", "v1")))),
+                WaitingPrediction::eventId,
+                Label::eventId,
+                Types.STRING);
+    }
 
     @BeforeEach
     void open() throws Exception {
-        h =
-                new KeyedTwoInputStreamOperatorTestHarness<>(
-                        new LabelJoinOperator(WINDOW, HORIZON, 0.5),
-                        AwaitingLabel::eventId,
-                        Label::eventId,
-                        Types.STRING);
+        h = harness();
         h.open();
+    }
+
+    /** The state entries the backend holds once the join has written its heap at a checkpoint. */
+    int stored() throws Exception {
+        h.snapshot(++checkpoint, checkpoint);
+        return h.numKeyedStateEntries();
     }
 
     @AfterEach
@@ -37,8 +54,9 @@ class LabelJoinOperatorTest {
         h.close();
     }
 
-    static AwaitingLabel prediction(String id, long ts, float score) {
-        return new AwaitingLabel(id, "fraud", "fraud", "v1", "candidate", ts, score, "unit-" + id);
+    static WaitingPrediction prediction(String id, long ts, float score) {
+        return new WaitingPrediction(
+                id, SERIES, ts, score, io.canaryflow.operators.units.UnitSketch.hash("unit-" + id));
     }
 
     void predict(String id, long ts, float score) throws Exception {
@@ -96,6 +114,45 @@ class LabelJoinOperatorTest {
         return new long[] {w.joined(), w.misclassified()};
     }
 
+    /**
+     * A job started before its labels: the labels input idle from the start while predictions move
+     * their own time far on. No prediction may expire until the labels' time passes its horizon
+     * (Flink's default would let the predictions' time alone expire them all, and every label would
+     * then come "late").
+     */
+    @Test
+    void shouldNotExpireAPredictionWhileTheLabelsInputIsIdle() throws Exception {
+        predict("a", 100, 0.9f);
+        predict("b", 200, 0.9f);
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+        h.processWatermark1(new Watermark(60_000));
+        assertThat(windows()).isEmpty(); // the join's time has not moved: nothing is known yet
+        label("a", 1, 1_500);
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.ACTIVE);
+        h.processWatermark2(new Watermark(60_000));
+        List<LabelPartial> all = windows();
+        assertThat(all.stream().mapToLong(LabelPartial::opened).sum()).isEqualTo(2);
+        assertThat(all.stream().mapToLong(LabelPartial::joined).sum()).isEqualTo(1);
+        assertThat(all.stream().mapToLong(LabelPartial::expired).sum()).isEqualTo(1); // b
+        assertThat(all.stream().mapToLong(LabelPartial::late).sum()).isZero();
+        assertThat(window(1_000).joined()).isEqualTo(1); // in the window of its label's time
+        assertThat(window(2_000).expired()).isEqualTo(1); // b's horizon: 2,200
+    }
+
+    /** Likewise the predictions input idle: a label waits for its prediction's time. */
+    @Test
+    void shouldKeepALabelWhileThePredictionsInputIsIdle() throws Exception {
+        label("a", 1, 500);
+        h.processWatermarkStatus1(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+        h.processWatermark2(new Watermark(60_000));
+        predict("a", 400, 0.9f);
+        h.processWatermark1(new Watermark(60_000));
+        assertThat(windows().stream().mapToLong(LabelPartial::joined).sum()).isEqualTo(1);
+    }
+
     @Test
     void shouldUseTheEarliestOfSeveralLabelsWhateverTheirArrivalOrder() throws Exception {
         // truth at 400 ms: legit (the prediction is wrong); a correction at 700 ms says fraud
@@ -137,12 +194,7 @@ class LabelJoinOperatorTest {
         watermark(500); // settled: label 1
         org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot = h.snapshot(1, 1);
         close();
-        h =
-                new KeyedTwoInputStreamOperatorTestHarness<>(
-                        new LabelJoinOperator(WINDOW, HORIZON, 0.5),
-                        AwaitingLabel::eventId,
-                        Label::eventId,
-                        Types.STRING);
+        h = harness();
         h.initializeState(snapshot);
         h.open(); // its watermark starts over: the label's settlement must not
         label("a", 0, 300); // replayed late label: a duplicate still
@@ -158,7 +210,7 @@ class LabelJoinOperatorTest {
         predict("a", 100, 0.9f); // its horizon (2,100) passed before it came
         watermark(100_000);
         assertThat(window(5_000).expired()).isEqualTo(1); // the first window still open
-        assertThat(h.numKeyedStateEntries()).isZero();
+        assertThat(stored()).isZero();
     }
 
     @Test
@@ -166,8 +218,8 @@ class LabelJoinOperatorTest {
         predict("a", 100, 0.9f);
         watermark(3_000); // expired at 2,100; a late label may come until 4,100
         label("a", 1, 1_000_000);
-        watermark(4_100);
-        assertThat(h.numKeyedStateEntries()).isZero();
+        watermark(5_000); // the cleanup step of 4,100 (steps of max(window, 2H / 32))
+        assertThat(stored()).isZero();
         assertThat(windows().stream().mapToLong(LabelPartial::late).sum()).isZero();
     }
 
@@ -185,9 +237,9 @@ class LabelJoinOperatorTest {
         assertThat(w.logLossSum()).isCloseTo(-Math.log(0.8) - Math.log(0.3), within(1e-6));
         assertThat(w.absErrorSum()).isCloseTo(0.2 + 0.7, within(1e-6));
         assertThat(w.expired()).isZero();
-        // joined and nothing left to wait for once the cleanup time (2H) has passed
-        watermark(200 + 2 * HORIZON);
-        assertThat(h.numKeyedStateEntries()).isZero();
+        // joined and nothing left to wait for once the cleanup time (2H, its step) has passed
+        watermark(5_000);
+        assertThat(stored()).isZero();
     }
 
     @Test
@@ -208,9 +260,9 @@ class LabelJoinOperatorTest {
         assertThat(late.late()).isEqualTo(1);
         assertThat(late.joined()).isZero();
         assertThat(late.version()).isEqualTo("v1");
-        // TTL: the event's state is gone 2H after its prediction
-        watermark(100 + 2 * HORIZON);
-        assertThat(h.numKeyedStateEntries()).isZero();
+        // TTL: the event's state is gone 2H after its prediction (at the end of that step)
+        watermark(5_000);
+        assertThat(stored()).isZero();
         assertThat(h.numEventTimeTimers()).isZero();
     }
 
@@ -242,9 +294,9 @@ class LabelJoinOperatorTest {
     @Test
     void shouldDropALabelWhosePredictionNeverComesAfterTheHorizon() throws Exception {
         label("ghost", 1, 100);
-        assertThat(h.numKeyedStateEntries()).isEqualTo(1);
-        watermark(100 + HORIZON);
-        assertThat(h.numKeyedStateEntries()).isZero();
+        assertThat(stored()).isPositive();
+        watermark(3_000); // the cleanup step of 100 + H
+        assertThat(stored()).isZero();
         assertThat(windows()).isEmpty();
     }
 
@@ -267,7 +319,8 @@ class LabelJoinOperatorTest {
         watermark(999);
         List<LabelPartial> parts = new ArrayList<>();
         for (Object o : h.getOutput()) {
-            if (o instanceof StreamRecord<?> r) {
+            if (o instanceof StreamRecord<?> r
+                    && ((LabelPartial) r.getValue()).windowStart() == 0) {
                 parts.add((LabelPartial) r.getValue());
             }
         }
@@ -292,8 +345,12 @@ class LabelJoinOperatorTest {
         for (String[] e : events) {
             h.processElement1(
                     new StreamRecord<>(
-                            new AwaitingLabel(
-                                    e[0], "fraud", "fraud", "v1", "candidate", 100, 0.9f, e[1]),
+                            new WaitingPrediction(
+                                    e[0],
+                                    SERIES,
+                                    100,
+                                    0.9f,
+                                    io.canaryflow.operators.units.UnitSketch.hash(e[1])),
                             100));
         }
         for (String[] e : events) {
@@ -315,5 +372,54 @@ class LabelJoinOperatorTest {
                                         io.canaryflow.operators.units.UnitSketch.Quantity.ATTEMPTS,
                                         r))
                 .isCloseTo(exact, org.assertj.core.data.Percentage.withPercentage(1));
+    }
+
+    /**
+     * A savepoint of the version that kept one value per event ({@link LabelJoinOperator.Entry},
+     * state "event"): its event is converted when next touched, what the version before counted is
+     * not counted again, and what it had not counted yet is.
+     */
+    @Test
+    void shouldConvertTheStateOfAVersionBeforeCountingOnlyWhatItHadNotCounted() throws Exception {
+        var backend = h.getOperator().getKeyedStateBackend();
+        org.apache.flink.api.common.state.ValueState<LabelJoinOperator.Entry> old =
+                backend.getPartitionedState(
+                        org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
+                        new org.apache.flink.api.common.state.ValueStateDescriptor<>(
+                                "event",
+                                org.apache.flink.api.common.typeinfo.TypeInformation.of(
+                                        LabelJoinOperator.Entry.class)));
+        AwaitingLabel a =
+                new AwaitingLabel("a", "fraud", "fraud", "v1", "candidate", 100, 0.9f, "u");
+        backend.setCurrentKey("a");
+        old.update(
+                new LabelJoinOperator.Entry(
+                        new AwaitingLabel[] {a}, new AwaitingLabel[0], null, false, true, 2_100));
+        backend.setCurrentKey("b"); // expired before the upgrade: its late label still counts
+        old.update(
+                new LabelJoinOperator.Entry(
+                        new AwaitingLabel[0],
+                        new AwaitingLabel[] {
+                            new AwaitingLabel(
+                                    "b", "fraud", "fraud", "v1", "candidate", 100, 0.9f, "u")
+                        },
+                        null,
+                        false,
+                        true,
+                        4_100));
+        label("a", 1, 500);
+        label("b", 1, 3_000);
+        watermark(10_000);
+        List<LabelPartial> all = windows();
+        assertThat(all.stream().mapToLong(LabelPartial::opened).sum()).isZero(); // counted before
+        assertThat(window(0).joined()).isEqualTo(1);
+        assertThat(window(0).misclassified()).isZero();
+        assertThat(all.stream().mapToLong(LabelPartial::expired).sum()).isZero(); // a joined
+        assertThat(window(3_000).late()).isEqualTo(1); // b
+        assertThat(window(3_000).version()).isEqualTo("v1");
+        backend.setCurrentKey("a");
+        assertThat(old.value()).isNull();
+        assertThat(stored()).isZero(); // both cleaned up at 2H
     }
 }

@@ -74,10 +74,10 @@ class MonitorOperatorsTest {
 
     /** The merge stage in a keyed harness. */
     static KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> merge(
-            MonitorSettings settings, boolean labels) throws Exception {
+            MonitorSettings settings) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(
-                        new WindowMergeFunction(repository, SCHEMAS, SHARED, settings, labels)),
+                        new WindowMergeFunction(repository, SCHEMAS, SHARED, settings)),
                 MonitorPartial::experiment,
                 Types.STRING);
     }
@@ -187,7 +187,7 @@ class MonitorOperatorsTest {
         }
         org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot;
         try (KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> h =
-                merge(settings(1_000), false)) {
+                merge(settings(1_000))) {
             h.open();
             h.processElement(MonitorPartial.of(parts.get(0)), 999);
             h.processWatermark(new Watermark(1_500));
@@ -195,7 +195,7 @@ class MonitorOperatorsTest {
             snapshot = h.snapshot(1, 1);
         }
         try (KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> h =
-                merge(settings(1_000), false)) {
+                merge(settings(1_000))) {
             h.initializeState(snapshot);
             h.open(); // restored: its watermark starts over at the beginning of time
             // a replayed partial of the reported window: late, counted in the open window
@@ -232,7 +232,7 @@ class MonitorOperatorsTest {
             }
         }
         try (KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> h =
-                merge(settings(1_000), false)) {
+                merge(settings(1_000))) {
             h.open();
             h.processElement(MonitorPartial.of(parts.get(0)), 999); // window 0, first subtask
             h.processElement(MonitorPartial.of(parts.get(1)), 1_999); // window 1000
@@ -274,7 +274,7 @@ class MonitorOperatorsTest {
         assertThat(parts).hasSize(2);
 
         try (KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> h =
-                merge(settings(1_000), false)) {
+                merge(settings(1_000))) {
             h.open();
             h.processElement(MonitorPartial.of(parts.get(0)), 999);
             h.processElement(MonitorPartial.of(parts.get(1)), 999);
@@ -317,22 +317,30 @@ class MonitorOperatorsTest {
             h.processWatermark(new Watermark(Long.MAX_VALUE));
             partial = partials(h).get(0);
         }
+        MonitorReferences.Version references =
+                new MonitorReferences(repository, SCHEMAS, SHARED)
+                        .of("fraud", DemoModels.MODEL, DemoModels.BASELINE);
         MonitoringRecord r =
-                WindowReports.report(
-                        partial,
-                        null,
-                        0,
-                        true,
-                        null,
-                        new MonitorReferences(repository, SCHEMAS, SHARED)
-                                .of("fraud", DemoModels.MODEL, DemoModels.BASELINE),
-                        settings(1_000),
-                        0,
-                        -1);
+                WindowReports.report(partial, null, references, settings(1_000), 0, -1);
         assertThat(r.count()).isEqualTo(1);
         assertThat(r.errors().level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT);
-        assertThat(r.labels().level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT);
-        assertThat(r.labels().errorRate()).isNaN();
+        assertThat(r.labels()).isNull(); // label outcomes come in label reports
+        MonitoringRecord.Labels labels =
+                WindowReports.labelReport(
+                                LabelPartial.empty(
+                                        "fraud",
+                                        DemoModels.MODEL,
+                                        DemoModels.BASELINE,
+                                        "shadow",
+                                        0,
+                                        1_000),
+                                0,
+                                references,
+                                settings(1_000),
+                                0)
+                        .labels();
+        assertThat(labels.level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT);
+        assertThat(labels.errorRate()).isNaN();
         assertThat(r.featureDrift())
                 .allSatisfy(
                         d -> {
@@ -472,7 +480,7 @@ class MonitorOperatorsTest {
                 .containsExactlyInAnyOrder(1_000L, 2_000L, 4_000L);
 
         try (KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> h =
-                merge(sliding, false)) {
+                merge(sliding)) {
             h.open();
             for (WindowPartial b : buckets) {
                 h.processElement(MonitorPartial.of(b), b.windowEnd() - 1);

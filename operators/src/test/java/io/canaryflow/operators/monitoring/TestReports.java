@@ -74,6 +74,68 @@ public final class TestReports {
                 null);
     }
 
+    /**
+     * A label report of window {@code window} (seconds): {@code joined} labels, {@code
+     * misclassified} of them wrong, each of its own unit.
+     */
+    public static MonitoringRecord labelReport(
+            String version, String arm, long window, long joined, long misclassified) {
+        io.canaryflow.operators.units.UnitSketch units =
+                new io.canaryflow.operators.units.UnitSketch();
+        for (long i = 0; i < joined; i++) {
+            units.add(
+                    io.canaryflow.operators.units.UnitSketch.hash(arm + "-" + window + "-" + i),
+                    1,
+                    i < misclassified ? 1 : 0,
+                    0,
+                    0,
+                    0);
+        }
+        return new MonitoringRecord(
+                "fraud",
+                "fraud",
+                version,
+                arm,
+                window * 1_000,
+                (window + 1) * 1_000,
+                0,
+                0,
+                new String[0],
+                new DriftMeasures.Result[0],
+                null,
+                null,
+                null,
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                DriftMeasures.Level.INSUFFICIENT,
+                null,
+                null,
+                null,
+                null,
+                new MonitoringRecord.Labels(
+                        "classifier",
+                        joined,
+                        joined,
+                        0,
+                        0,
+                        0,
+                        misclassified,
+                        (double) misclassified / joined,
+                        Double.NaN,
+                        Double.NaN,
+                        DriftMeasures.Level.OK),
+                new MonitoringRecord.SegmentDrift[0],
+                null,
+                MonitorSettings.defaults(1_000),
+                0,
+                0,
+                null,
+                units,
+                null,
+                null);
+    }
+
     /** n scorings of {@code micros} each. */
     public static LatencyHistogram.Sparse latency(long n, long micros) {
         LatencyHistogram h = new LatencyHistogram();

@@ -108,8 +108,7 @@ class WindowReportsTest {
             a.add(prediction(data, Arm.CANDIDATE, 0, 0, null, 0, ScoringFailure.UNAVAILABLE), true);
         }
         MonitoringRecord r =
-                WindowReports.report(
-                        a.toPartial(), null, 0, false, null, references, SETTINGS, 0, 104);
+                WindowReports.report(a.toPartial(), null, references, SETTINGS, 0, 104);
         assertThat(r.count()).isEqualTo(90);
         assertThat(r.errors().attempts()).isEqualTo(100);
         assertThat(r.errors().failures()[ScoringFailure.RUN_FAILURE.ordinal()]).isEqualTo(6);
@@ -134,9 +133,21 @@ class WindowReportsTest {
         KeyedOneInputStreamOperatorTestHarness<String, MonitorPartial, MonitoringRecord> h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new KeyedProcessOperator<>(
-                                new WindowMergeFunction(
-                                        repository, SCHEMAS, SHARED, settings, true)),
+                                new WindowMergeFunction(repository, SCHEMAS, SHARED, settings)),
                         MonitorPartial::experiment,
+                        Types.STRING);
+        h.open();
+        return h;
+    }
+
+    /** The label merge, keyed by experiment, in a harness. */
+    KeyedOneInputStreamOperatorTestHarness<String, LabelPartial, MonitoringRecord> labelMerge(
+            MonitorSettings settings) throws Exception {
+        KeyedOneInputStreamOperatorTestHarness<String, LabelPartial, MonitoringRecord> h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(
+                                new LabelMergeFunction(repository, SCHEMAS, SHARED, settings)),
+                        LabelPartial::experiment,
                         Types.STRING);
         h.open();
         return h;
@@ -164,11 +175,17 @@ class WindowReportsTest {
     @Test
     void shouldCarryPendingLabelsFromWindowToWindowAndRateOnlyEnoughJoinedLabels()
             throws Exception {
-        try (var h = merge()) {
-            h.processElement(MonitorPartial.of(labels(0, 10, 3, 0, 0, 1)), 999);
-            h.processElement(MonitorPartial.of(labels(1_000, 5, 6, 2, 1, 3)), 1_999);
+        try (var h = labelMerge(SETTINGS)) {
+            h.processElement(labels(0, 10, 3, 0, 0, 1), 999);
+            h.processElement(labels(1_000, 5, 6, 2, 1, 3), 1_999);
             h.processWatermark(new Watermark(1_999));
-            List<MonitoringRecord> out = h.extractOutputValues();
+            List<MonitoringRecord> all = h.extractOutputValues();
+            // each window's label reports, then the mark that the window's labels are complete
+            assertThat(all)
+                    .extracting(r -> r.labelsMark() ? "mark " + r.windowEnd() : "report")
+                    .containsExactly("report", "mark 1000", "report", "mark 2000");
+            List<MonitoringRecord> out =
+                    all.stream().filter(MonitoringRecord::labelReport).toList();
             assertThat(out).hasSize(2);
             MonitoringRecord.Labels first = out.get(0).labels();
             assertThat(first.pending()).isEqualTo(7); // 10 opened, 3 joined
@@ -181,19 +198,24 @@ class WindowReportsTest {
             assertThat(second.logLoss()).isCloseTo(0.3, within(1e-12));
             assertThat(second.mae()).isCloseTo(0.2, within(1e-12));
             assertThat(second.level()).isEqualTo(DriftMeasures.Level.ALERT); // >= 0.4
-            // a window with label outcomes only is still reported, with no predictions
+            // label reports carry label outcomes alone
+            assertThat(out).allSatisfy(r -> assertThat(r.labelReport()).isTrue());
             assertThat(out.get(1).count()).isZero();
+            assertThat(out.get(1).errors()).isNull();
         }
     }
 
     @Test
     void shouldCountEachLabelBucketOnceForPendingWhenWindowsSlide() throws Exception {
-        try (var h = merge(SETTINGS.withSlide(500))) {
-            h.processElement(MonitorPartial.of(labels(0, 10, 3, 0, 0, 1).in(0, 500)), 499);
-            h.processElement(MonitorPartial.of(labels(0, 5, 6, 2, 0, 3).in(500, 1_000)), 999);
+        try (var h = labelMerge(SETTINGS.withSlide(500))) {
+            h.processElement(labels(0, 10, 3, 0, 0, 1).in(0, 500), 499);
+            h.processElement(labels(0, 5, 6, 2, 0, 3).in(500, 1_000), 999);
             h.processWatermark(new Watermark(Long.MAX_VALUE));
             List<MonitoringRecord.Labels> out =
-                    h.extractOutputValues().stream().map(MonitoringRecord::labels).toList();
+                    h.extractOutputValues().stream()
+                            .filter(MonitoringRecord::labelReport)
+                            .map(MonitoringRecord::labels)
+                            .toList();
             assertThat(out)
                     .extracting(MonitoringRecord.Labels::opened)
                     .containsExactly(10L, 15L, 5L);
@@ -261,10 +283,27 @@ class WindowReportsTest {
         for (int i = 0; i < 50; i++) {
             candidate.add(prediction(data, Arm.CANDIDATE, 0.1f, 10, null, 0, null), true);
         }
-        try (var h = merge()) {
+        try (var h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(
+                                new WindowMergeFunction(
+                                        repository, SCHEMAS, SHARED, SETTINGS, true)),
+                        MonitorPartial::experiment,
+                        Types.STRING)) {
+            h.open();
             h.processElement(MonitorPartial.of(candidate.toPartial()), 999);
-            // a series whose window saw label outcomes only: no prediction at all
-            h.processElement(MonitorPartial.of(labels(0, 0, 0, 3, 0, 0)), 999);
+            // a series routed events that never came back: no prediction at all
+            h.processElement(
+                    MonitorPartial.of(
+                            new RoutedPartial(
+                                    "fraud",
+                                    DemoModels.MODEL,
+                                    DemoModels.BASELINE,
+                                    "control",
+                                    0,
+                                    1_000,
+                                    3)),
+                    999);
             h.processWatermark(new Watermark(999));
             List<MonitoringRecord> out = h.extractOutputValues();
             assertThat(out).hasSize(2);
@@ -282,7 +321,8 @@ class WindowReportsTest {
             assertThat(empty.scoreDrift().level()).isEqualTo(DriftMeasures.Level.INSUFFICIENT);
             assertThat(empty.latencyP99Us()).isNaN();
             assertThat(empty.errors().rate()).isNaN();
-            assertThat(empty.labels().expired()).isEqualTo(3);
+            assertThat(empty.errors().routed()).isEqualTo(3);
+            assertThat(empty.errors().lost()).isEqualTo(3);
             // NaN is written as null, not as an invalid JSON number
             String json =
                     new String(
@@ -316,7 +356,7 @@ class WindowReportsTest {
                 a.add(prediction(data, Arm.BASELINE, 0.1f, 10, country, shift, null), true);
             }
         }
-        return WindowReports.report(a.toPartial(), null, 0, false, null, v, settings, 0, -1);
+        return WindowReports.report(a.toPartial(), null, v, settings, 0, -1);
     }
 
     @Test
