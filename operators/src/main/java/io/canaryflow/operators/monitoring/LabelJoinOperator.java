@@ -101,8 +101,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private transient ValueState<Entry> legacy;
     private transient ListStateDescriptor<String> cleanupDescriptor;
     private transient InternalTimerService<VoidNamespace> cleanupTimers;
-    private transient Map<String, EventState> dirty;
-    private transient Map<String, EventState> cached;
+    private transient Map<String, EventState> heap;
+    private transient int dirty;
     private transient Map<Long, List<String>> cleanupPending;
     private transient Set<Long> cleanupTimed;
     private transient Map<Integer, String> stepKeys;
@@ -176,8 +176,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                     @Override
                     public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {}
                 });
-        dirty = new HashMap<>();
-        cached = new HashMap<>();
+        heap = new HashMap<>();
+        dirty = 0;
         cleanupPending = new HashMap<>();
         cleanupTimed = new HashSet<>();
         stepKeys = new HashMap<>();
@@ -344,23 +344,22 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
             if (e.labelled && !e.labelApplies(horizonMillis)) {
                 unmatched.inc(); // never met a prediction it applies to
             }
-            dirty.put(id, EventState.GONE);
-            cached.remove(id);
+            e.gone = true;
+            touch(id, e);
         }
     }
 
     @Override
     public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {}
 
-    /** The event's state: changed on the heap, written last time, in the backend, or older. */
+    /**
+     * The event's state: on the heap (changed since the last write, or written then), in the
+     * backend, or kept by a version before.
+     */
     private EventState load(String id) throws Exception {
-        EventState e = dirty.get(id);
+        EventState e = heap.get(id);
         if (e != null) {
-            return e == EventState.GONE ? null : e;
-        }
-        e = cached.get(id);
-        if (e != null) {
-            return e;
+            return e.gone ? null : e;
         }
         byte[] bytes = events.value();
         if (bytes != null) {
@@ -376,34 +375,43 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
 
     /** Keeps a changed event on the heap until the next write. */
     private void touch(String id, EventState e) throws Exception {
-        dirty.put(id, e);
-        cached.remove(id);
-        if (dirty.size() >= MAX_DIRTY) {
+        if (!e.dirty) {
+            e.dirty = true;
+            dirty++;
+        }
+        heap.put(id, e);
+        if (dirty >= MAX_DIRTY) {
             Object key = getCurrentKey();
             write();
             setCurrentKey(key);
         }
     }
 
-    /** Writes the changed events and the new cleanup lists to the state backend. */
+    /**
+     * Writes the changed events and the new cleanup lists to the state backend. The events written
+     * stay on the heap for quick lookups, up to {@value #MAX_CACHED}.
+     */
     private void write() throws Exception {
-        for (Map.Entry<String, EventState> d : dirty.entrySet()) {
+        for (Iterator<Map.Entry<String, EventState>> it = heap.entrySet().iterator();
+                it.hasNext(); ) {
+            Map.Entry<String, EventState> d = it.next();
+            EventState e = d.getValue();
+            if (!e.dirty) {
+                continue;
+            }
             setCurrentKey(d.getKey());
-            if (d.getValue() == EventState.GONE) {
+            if (e.gone) {
                 events.clear();
+                it.remove();
             } else {
-                events.update(d.getValue().encode());
+                events.update(e.encode());
+                e.dirty = false;
             }
         }
-        if (cached.size() + dirty.size() > MAX_CACHED) {
-            cached.clear();
+        dirty = 0;
+        if (heap.size() > MAX_CACHED) {
+            heap.clear();
         }
-        for (Map.Entry<String, EventState> d : dirty.entrySet()) {
-            if (d.getValue() != EventState.GONE) {
-                cached.put(d.getKey(), d.getValue());
-            }
-        }
-        dirty.clear();
         for (Map.Entry<Long, List<String>> p : cleanupPending.entrySet()) {
             int keyGroup = (int) (p.getKey() % 65_536);
             long step = (p.getKey() / 65_536) * cleanupStep;
@@ -585,8 +593,13 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
      * at. Encoded in a byte array (state {@code events}).
      */
     static final class EventState {
-        static final EventState GONE = new EventState();
         private static final byte FORMAT = 1;
+
+        /** Changed since the last write (heap only). */
+        boolean dirty;
+
+        /** Removed: to be cleared from the backend at the next write (heap only). */
+        boolean gone;
 
         int n;
         long[] series = new long[1];
