@@ -293,7 +293,8 @@ public final class Pipeline {
                                                         config.policies(),
                                                         config.controlKey(),
                                                         config.get(JobOptions.MAX_COMMAND_AGE)
-                                                                .toMillis())))
+                                                                .toMillis(),
+                                                        config.get(JobOptions.LABELS_ENABLED))))
                                 .uid("judge");
                 deadLetterStreams.add(decisions.getSideOutput(Outputs.DEAD_LETTERS));
                 decisions
@@ -362,9 +363,9 @@ public final class Pipeline {
                                     new LabelDecoder(
                                             config.get(JobOptions.MAX_RECORD_BYTES),
                                             config.get(JobOptions.MAX_AHEAD).toMillis()),
-                                    // by default a labels partition, once it has had a
-                                    // label, never goes idle: the labels' time waits for it,
-                                    // so one that resumes after others ran ahead cannot make
+                                    // a labels partition, once it has had a label, holds
+                                    // the labels' time for labels.idle-timeout (10 min):
+                                    // one that resumes after a shorter pause cannot find
                                     // its labels late
                                     EventTime.perPartitionHeld(
                                             config.get(JobOptions.MAX_OUT_OF_ORDERNESS),
@@ -373,13 +374,6 @@ public final class Pipeline {
                             .uid("decode-labels")
                             .name("valid labels");
             deadLetters.add(timedLabels.getSideOutput(Outputs.DEAD_LETTERS));
-            DataStream<WaitingPrediction> awaiting =
-                    outcomes.filter(Prediction::scored)
-                            .uid("labelled-predictions")
-                            .name("predictions to label")
-                            .map(WaitingPrediction::of)
-                            .uid("awaiting-label")
-                            .name("await label");
             Map<String, List<String>> versions = new LinkedHashMap<>();
             for (RolloutPlan plan : config.plans()) {
                 List<String> modelAndVersions = new ArrayList<>();
@@ -387,6 +381,16 @@ public final class Pipeline {
                 modelAndVersions.addAll(plan.versions());
                 versions.put(plan.experiment(), modelAndVersions);
             }
+            Map<Long, LabelSeries> configuredSeries =
+                    new java.util.HashMap<>(LabelSeries.of(versions));
+            DataStream<WaitingPrediction> awaiting =
+                    outcomes.filter(Prediction::scored)
+                            .uid("labelled-predictions")
+                            .name("predictions to label")
+                            .map(p -> WaitingPrediction.of(p, configuredSeries))
+                            .returns(WaitingPrediction.class)
+                            .uid("awaiting-label")
+                            .name("await label");
             // Label outcomes are reported on the label join's own time, which waits for the
             // labels topic; their reports join the window reports without time, so that drift,
             // error and latency reports (and the judge's windows) never wait for labels.
@@ -400,7 +404,8 @@ public final class Pipeline {
                                             settings.slideMillis(),
                                             config.get(JobOptions.LABEL_HORIZON).toMillis(),
                                             settings.labelThreshold(),
-                                            LabelSeries.of(versions)))
+                                            configuredSeries,
+                                            config.get(JobOptions.LABELS_IDLE_TIMEOUT).toMillis()))
                             .uid("label-join")
                             .keyBy(LabelPartial::experiment)
                             .process(

@@ -222,9 +222,9 @@ public final class JobOptions {
     public static final ConfigOption<Duration> LABELS_IDLE_TIMEOUT =
             ConfigOptions.key("labels.idle-timeout")
                     .durationType()
-                    .defaultValue(Duration.ZERO)
+                    .defaultValue(Duration.ofMinutes(10))
                     .withDescription(
-                            "A labels partition without labels this long stops holding back the labels' time (0, the default: never). Label outcomes wait for the labels' time of every partition, so they are the same on every run; set this only for labels partitions that stay empty for long, accepting that labels arriving in a partition after it resumes may count as late.");
+                            "How long a labels partition that has had labels may be silent and still hold back the labels' time (and every labels partition before the label join's time follows the predictions' alone); 0: for ever. Label outcomes wait for the labels' time, so a pause shorter than this never makes labels late.");
 
     public static final ConfigOption<Double> LABEL_THRESHOLD =
             ConfigOptions.key("labels.threshold")

@@ -129,6 +129,7 @@ public class JudgeFunction
     private transient Map<String, MetricGroup> experimentGroups;
     private transient MetricGroup metrics;
     private transient Rollout.Store store;
+    private final boolean labelsJoined;
 
     /** Decisions per experiment and action ("experiment/ACTION"), counted as they are emitted. */
     private transient Map<String, Counter> decisions;
@@ -136,12 +137,16 @@ public class JudgeFunction
     /**
      * @param policies the judged experiments (canary mode) and how to judge them
      * @param key the HMAC key commands are signed with
+     * @param labelsJoined whether the job joins labels (a rollout with a label guardrail then
+     *     judges a window once its label reports are complete)
      */
     public JudgeFunction(
             Map<String, RolloutPlan> initialPlans,
             Map<String, RolloutPolicy> policies,
             byte[] key,
-            long maxCommandAgeMillis) {
+            long maxCommandAgeMillis,
+            boolean labelsJoined) {
+        this.labelsJoined = labelsJoined;
         this.initialPlans = Map.copyOf(initialPlans);
         this.policies = Map.copyOf(policies);
         this.key = key.clone();
@@ -472,7 +477,11 @@ public class JudgeFunction
     /** The experiment's rollout on this function's keyed state, or null if it is not judged. */
     private Rollout rollout(String experiment) throws Exception {
         return Rollout.of(
-                experiment, initialPlans.get(experiment), policies.get(experiment), store);
+                experiment,
+                initialPlans.get(experiment),
+                policies.get(experiment),
+                store,
+                labelsJoined);
     }
 
     /** The rollout's state as Flink keyed state of the current experiment. */

@@ -28,45 +28,49 @@ public final class EventTime {
         long bound = maxOutOfOrderness.toMillis();
         long idleMillis = idleTimeout.toMillis();
         return WatermarkStrategy.<Decoded>forGenerator(
-                        ctx -> new ValidRecordsOnly(bound, idleMillis, ctx.getInputActivityClock()))
+                        ctx ->
+                                new ValidRecordsOnly(
+                                        bound, idleMillis, false, ctx.getInputActivityClock()))
                 .withTimestampAssigner(
                         (record, kafkaTimestamp) -> record.valid() ? record.ts() : kafkaTimestamp);
     }
 
     /**
-     * As {@link #perPartition}, but a partition that has had a valid record never goes idle (with
-     * {@code idleTimeout} zero): its time holds until its next record, however long it is silent. A
-     * partition that has had none yet holds no time, nor does a source task without partitions. For
-     * the labels: their time must wait for every partition that carries labels.
+     * As {@link #perPartition}, but a partition that has had no valid record yet is idle (it holds
+     * no time back, nor does a source task without partitions), and one that has had one goes idle
+     * only after {@code idleTimeout} without another (zero: never). For the labels: their time
+     * waits for every partition that carries labels, however long it pauses.
      */
     public static WatermarkStrategy<Decoded> perPartitionHeld(
             Duration maxOutOfOrderness, Duration idleTimeout) {
-        if (!idleTimeout.isZero()) {
-            return perPartition(maxOutOfOrderness, idleTimeout);
-        }
         long bound = maxOutOfOrderness.toMillis();
+        long idleMillis = idleTimeout.toMillis();
         return WatermarkStrategy.<Decoded>forGenerator(
-                        ctx -> new ValidRecordsOnly(bound, -1, ctx.getInputActivityClock()))
+                        ctx ->
+                                new ValidRecordsOnly(
+                                        bound, idleMillis, true, ctx.getInputActivityClock()))
                 .withTimestampAssigner(
                         (record, kafkaTimestamp) -> record.valid() ? record.ts() : kafkaTimestamp);
     }
 
     /**
      * Bounded out-of-orderness over valid records only, idle after {@code idleMillis} without a
-     * valid record (0: never idle; negative: idle until its first valid record, never after).
-     * Idleness counts only valid records, so a partition that receives nothing but bad records does
-     * not hold time back either. The clock is the source's input-activity clock, which stops while
-     * the source is back-pressured: a partition is not idle because the job is slow.
+     * valid record (0: never idle), and with {@code idleUntilFirst} also before its first. Idleness
+     * counts only valid records, so a partition that receives nothing but bad records does not hold
+     * time back either. The clock is the source's input-activity clock, which stops while the
+     * source is back-pressured: a partition is not idle because the job is slow.
      */
     static final class ValidRecordsOnly implements WatermarkGenerator<Decoded> {
         private final long bound;
         private final long idleMillis;
+        private final boolean idleUntilFirst;
         private final RelativeClock clock;
         private long maxTimestamp;
         private long lastValidAt;
         private boolean seen;
 
-        ValidRecordsOnly(long bound, long idleMillis, RelativeClock clock) {
+        ValidRecordsOnly(long bound, long idleMillis, boolean idleUntilFirst, RelativeClock clock) {
+            this.idleUntilFirst = idleUntilFirst;
             this.bound = bound;
             this.idleMillis = idleMillis;
             this.clock = clock;
@@ -85,9 +89,8 @@ public final class EventTime {
 
         @Override
         public void onPeriodicEmit(WatermarkOutput output) {
-            if (idleMillis < 0
-                    ? !seen
-                    : idleMillis > 0 && clock.relativeTimeMillis() - lastValidAt >= idleMillis) {
+            if ((idleUntilFirst && !seen)
+                    || (idleMillis > 0 && clock.relativeTimeMillis() - lastValidAt >= idleMillis)) {
                 output.markIdle();
             } else {
                 output.emitWatermark(new Watermark(maxTimestamp - bound - 1));

@@ -93,11 +93,17 @@ public final class Rollout {
 
     private final String experiment;
     private final RolloutPolicy configuredPolicy;
-    private final RolloutPlan plan;
+    private RolloutPlan plan;
+    private final boolean labelsJoined;
     private final Store store;
 
     private Rollout(
-            String experiment, RolloutPolicy configuredPolicy, RolloutPlan plan, Store store) {
+            String experiment,
+            RolloutPolicy configuredPolicy,
+            RolloutPlan plan,
+            Store store,
+            boolean labelsJoined) {
+        this.labelsJoined = labelsJoined;
         this.experiment = experiment;
         this.configuredPolicy = configuredPolicy;
         this.plan = plan;
@@ -114,6 +120,20 @@ public final class Rollout {
             RolloutPolicy configuredPolicy,
             Store store)
             throws Exception {
+        return of(experiment, configuredPlan, configuredPolicy, store, true);
+    }
+
+    /**
+     * As above; {@code labelsJoined} says whether the job joins labels at all: without, a {@code
+     * label_error_rate} guardrail (one a command brought) has no labels to wait for.
+     */
+    public static Rollout of(
+            String experiment,
+            RolloutPlan configuredPlan,
+            RolloutPolicy configuredPolicy,
+            Store store,
+            boolean labelsJoined)
+            throws Exception {
         if (configuredPolicy == null) {
             return null;
         }
@@ -121,7 +141,9 @@ public final class Rollout {
         if (plan == null) {
             plan = configuredPlan;
         }
-        return plan == null ? null : new Rollout(experiment, configuredPolicy, plan, store);
+        return plan == null
+                ? null
+                : new Rollout(experiment, configuredPolicy, plan, store, labelsJoined);
     }
 
     /** The plan routing follows now. */
@@ -151,8 +173,13 @@ public final class Rollout {
             return null;
         }
         if (r.labelReport()) {
-            if (!judgesLabels(judge().policy())) {
-                return null; // judged without waiting for labels: it has no use for them
+            if (!judgesLabels(judge().policy())
+                    || (store.window(r.windowEnd()) == null
+                            && r.windowEnd() <= store.through(false)
+                            && r.windowEnd() <= store.through(true))) {
+                // judged without waiting for labels (no use for them), or its window was
+                // judged already (before the rollout took a label guardrail)
+                return null;
             }
             // Label outcomes come on the label join's time, after their window's report: they
             // are added to their own window, which waits for them (see labelsThrough).
@@ -237,7 +264,7 @@ public final class Rollout {
 
     private List<Judged> judgeComplete() throws Exception {
         long complete =
-                judgesLabels(judge().policy())
+                labelsJoined && judgesLabels(judge().policy())
                         ? Math.min(store.through(false), store.through(true))
                         : store.through(false);
         List<Long> ends = new ArrayList<>(store.windowEnds());
@@ -404,7 +431,9 @@ public final class Rollout {
     private Step step(Judge judge, RolloutPlan after, Verdict v) throws Exception {
         store.judge(judge.state());
         store.plan(after);
-        return new Step(plan, after, v, judge.policy());
+        RolloutPlan before = plan;
+        plan = after; // a later window judged in the same call starts from here
+        return new Step(before, after, v, judge.policy());
     }
 
     private Judge judge() throws Exception {

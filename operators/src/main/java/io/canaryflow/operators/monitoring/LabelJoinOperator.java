@@ -26,6 +26,7 @@ import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedMultiInput;
 import org.apache.flink.streaming.api.operators.InternalTimer;
 import org.apache.flink.streaming.api.operators.InternalTimerService;
 import org.apache.flink.streaming.api.operators.Triggerable;
@@ -82,6 +83,7 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  */
 public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         implements TwoInputStreamOperator<WaitingPrediction, Label, LabelPartial>,
+                BoundedMultiInput,
                 Triggerable<String, VoidNamespace> {
     private static final long serialVersionUID = 2L;
 
@@ -96,6 +98,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private final double threshold;
     private final Map<Long, LabelSeries> series;
     private final long cleanupStep;
+    private final long labelsIdleMillis;
 
     private transient ValueState<byte[]> events;
     private transient ValueState<Entry> legacy;
@@ -111,8 +114,12 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private transient long emittedWatermark;
     private transient long predictionsTime;
     private transient long labelsTime;
+    private transient long labelsIdleSince;
     private transient long joinTime;
     private transient ListState<Long> joinTimes;
+    private transient ListState<LabelSeries> learnedSeries;
+    private transient Map<Long, LabelSeries> known;
+    private transient List<LabelSeries> learned;
     private transient long restoredTime;
     private transient Counter duplicates;
     private transient Counter unmatched;
@@ -124,12 +131,16 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
      * @param threshold a score at or above it predicts the positive class; a label at or above 0.5
      *     is the positive class
      * @param series every series a prediction can belong to ({@link LabelSeries#of})
+     * @param labelsIdleMillis how long the labels' input may be idle (every partition silent)
+     *     before the join's time follows the predictions' alone; 0: never
      */
     public LabelJoinOperator(
             long windowMillis,
             long horizonMillis,
             double threshold,
-            Map<Long, LabelSeries> series) {
+            Map<Long, LabelSeries> series,
+            long labelsIdleMillis) {
+        this.labelsIdleMillis = labelsIdleMillis;
         if (windowMillis < 1 || horizonMillis < 1) {
             throw new IllegalArgumentException(
                     "window and label horizon must be positive, got "
@@ -186,6 +197,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         emittedWatermark = restoredTime;
         predictionsTime = Long.MIN_VALUE;
         labelsTime = Long.MIN_VALUE;
+        labelsIdleSince = -1;
         joinTime = restoredTime;
         duplicates = getMetricGroup().addGroup("canaryflow").counter("labelsDuplicate");
         unmatched = getMetricGroup().addGroup("canaryflow").counter("labelsUnmatched");
@@ -195,6 +207,9 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     @Override
     public void processElement1(StreamRecord<WaitingPrediction> element) throws Exception {
         WaitingPrediction p = element.getValue();
+        if (p.named() != null && known.putIfAbsent(p.series(), p.named()) == null) {
+            learned.add(p.named()); // a version a command brought: kept in checkpoints
+        }
         String id = p.eventId();
         EventState e = load(id);
         if (e == null) {
@@ -224,6 +239,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                             ? label.ts() < e.labelTs
                             : Double.compare(label.label(), e.label) < 0;
             if (!earlier || label.ts() <= joinTime) {
+                touch(id, e); // unchanged, but perhaps just converted from a version before
                 return;
             }
         }
@@ -428,6 +444,18 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         joinTimes =
                 context.getOperatorStateStore()
                         .getUnionListState(new ListStateDescriptor<>("join-time", Types.LONG));
+        learnedSeries =
+                context.getOperatorStateStore()
+                        .getUnionListState(
+                                new ListStateDescriptor<>(
+                                        "series", TypeInformation.of(LabelSeries.class)));
+        known = new HashMap<>(series);
+        learned = new ArrayList<>();
+        for (LabelSeries s : learnedSeries.get()) {
+            if (known.putIfAbsent(s.hash(), s) == null) {
+                learned.add(s);
+            }
+        }
         restoredTime = Long.MIN_VALUE;
         if (context.isRestored()) {
             // The smallest join time of every subtask at the checkpoint: records replayed after it
@@ -445,6 +473,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     public void snapshotState(StateSnapshotContext context) throws Exception {
         write();
         joinTimes.update(List.of(joinTime));
+        learnedSeries.update(learned);
         super.snapshotState(context);
     }
 
@@ -519,12 +548,44 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         advance();
     }
 
-    /** Idleness of either input is ignored: its time stays where it was (see above). */
+    /**
+     * Idleness of the predictions is ignored: their time stays where it was. The labels' input,
+     * once idle for {@code labelsIdleMillis} of processing time (every labels partition silent),
+     * stops holding the join's time, which then follows the predictions' alone: a labels topic that
+     * stays silent does not keep every prediction waiting for good.
+     */
     @Override
-    protected void processWatermarkStatus(WatermarkStatus status, int index) {}
+    protected void processWatermarkStatus(WatermarkStatus status, int index) throws Exception {
+        if (index == 1) {
+            labelsIdleSince =
+                    status.isIdle() ? getProcessingTimeService().getCurrentProcessingTime() : -1;
+            advance();
+        }
+    }
+
+    /**
+     * An input that has ended holds no time back. (Its last watermark, the end of time, is not sent
+     * again when the join is restored after its source finished, so the end is taken from here.)
+     */
+    @Override
+    public void endInput(int inputId) throws Exception {
+        if (inputId == 1) {
+            predictionsTime = Long.MAX_VALUE;
+        } else {
+            labelsTime = Long.MAX_VALUE;
+        }
+        advance();
+    }
 
     private void advance() throws Exception {
-        long time = Math.min(predictionsTime, labelsTime);
+        long labels = labelsTime;
+        if (labelsIdleMillis > 0
+                && labelsIdleSince >= 0
+                && getProcessingTimeService().getCurrentProcessingTime() - labelsIdleSince
+                        >= labelsIdleMillis) {
+            labels = Long.MAX_VALUE;
+        }
+        long time = Math.min(predictionsTime, labels);
         if (time > joinTime) {
             joinTime = time;
             processWatermark(new Watermark(time));
@@ -561,7 +622,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     }
 
     private void emit(Acc acc) {
-        LabelSeries s = series.get(acc.series);
+        LabelSeries s = known.get(acc.series);
         if (s == null) {
             unknownSeries.inc();
             return;
@@ -593,7 +654,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
      * at. Encoded in a byte array (state {@code events}).
      */
     static final class EventState {
-        private static final byte FORMAT = 1;
+        private static final byte FORMAT = 2; // 1: the prediction count as a short
 
         /** Changed since the last write (heap only). */
         boolean dirty;
@@ -640,7 +701,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         }
 
         byte[] encode() throws IOException {
-            DataOutputSerializer out = new DataOutputSerializer(16 + 28 * n + 17);
+            DataOutputSerializer out = new DataOutputSerializer(18 + 28 * n + 17);
             out.writeByte(FORMAT);
             out.writeByte((labelled ? 1 : 0) | (matched ? 2 : 0));
             out.writeLong(cleanupAt);
@@ -648,7 +709,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                 out.writeLong(labelTs);
                 out.writeDouble(label);
             }
-            out.writeShort(n);
+            out.writeInt(n);
             for (int i = 0; i < n; i++) {
                 out.writeLong(series[i]);
                 out.writeLong(ts[i]);
@@ -661,7 +722,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         static EventState decode(byte[] bytes) throws IOException {
             DataInputDeserializer in = new DataInputDeserializer(bytes);
             byte format = in.readByte();
-            if (format != FORMAT) {
+            if (format != FORMAT && format != 1) {
                 throw new IOException("label join state of an unknown format " + format);
             }
             EventState e = new EventState();
@@ -673,7 +734,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                 e.labelTs = in.readLong();
                 e.label = in.readDouble();
             }
-            int n = in.readShort();
+            int n = format == 1 ? in.readShort() : in.readInt();
             for (int i = 0; i < n; i++) {
                 e.add(
                         new WaitingPrediction(

@@ -63,7 +63,7 @@ class JudgeFunctionTest {
         return new KeyedTwoInputStreamOperatorTestHarness<>(
                 new JudgeOperator(
                         new JudgeFunction(
-                                Map.of("fraud", plan), Map.of("fraud", policy), KEY, 60_000)),
+                                Map.of("fraud", plan), Map.of("fraud", policy), KEY, 60_000, true)),
                 MonitoringRecord::experiment,
                 c -> c.command().experiment(),
                 Types.STRING);

@@ -50,7 +50,7 @@ class EventTimeTest {
 
     @Test
     void shouldGoIdleAfterTheTimeoutAndBeActiveAgainWithTheNextRecord() {
-        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 30_000, clock);
+        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 30_000, false, clock);
         g.onEvent(valid(10_000), 10_000, output);
         g.onPeriodicEmit(output);
         now = 30_000;
@@ -66,7 +66,7 @@ class EventTimeTest {
      */
     @Test
     void shouldHoldTimeOnceItHasHadARecordHoweverLongItIsSilent() {
-        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, -1, clock);
+        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 0, true, clock);
         g.onPeriodicEmit(output);
         now = 3_600_000;
         g.onPeriodicEmit(output);

@@ -19,6 +19,9 @@ class LabelJoinOperatorTest {
     static final long WINDOW = 1_000;
     static final long HORIZON = 2_000;
 
+    /** Processing time the labels may be idle before the join's time follows the predictions. */
+    static final long LABELS_IDLE = 60_000;
+
     static final long SERIES = LabelSeries.hash("fraud", "v1", "candidate");
 
     KeyedTwoInputStreamOperatorTestHarness<String, WaitingPrediction, Label, LabelPartial> h;
@@ -31,7 +34,8 @@ class LabelJoinOperatorTest {
                         WINDOW,
                         HORIZON,
                         0.5,
-                        LabelSeries.of(java.util.Map.of("fraud", List.of("fraud", "v1")))),
+                        LabelSeries.of(java.util.Map.of("fraud", List.of("fraud", "v1"))),
+                        LABELS_IDLE),
                 WaitingPrediction::eventId,
                 Label::eventId,
                 Types.STRING);
@@ -139,6 +143,60 @@ class LabelJoinOperatorTest {
         assertThat(all.stream().mapToLong(LabelPartial::late).sum()).isZero();
         assertThat(window(1_000).joined()).isEqualTo(1); // in the window of its label's time
         assertThat(window(2_000).expired()).isEqualTo(1); // b's horizon: 2,200
+    }
+
+    /**
+     * A labels topic silent for longer than {@code labels.idle-timeout} (processing time) stops
+     * holding the join's time: predictions expire on their own time rather than wait for good.
+     */
+    @Test
+    void shouldLetThePredictionsTimeGoOnAloneOnceTheLabelsAreIdleLongerThanTheirTimeout()
+            throws Exception {
+        predict("a", 100, 0.9f);
+        h.setProcessingTime(0);
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+        h.processWatermark1(new Watermark(60_000));
+        assertThat(windows()).isEmpty();
+        h.setProcessingTime(LABELS_IDLE - 1);
+        h.processWatermark1(new Watermark(60_001));
+        assertThat(windows()).isEmpty(); // not yet
+        h.setProcessingTime(LABELS_IDLE);
+        h.processWatermark1(new Watermark(60_002));
+        assertThat(window(2_000).expired()).isEqualTo(1); // 100 + H
+    }
+
+    /**
+     * A join restored after its labels source had finished gets no watermark from it again: the end
+     * of the input releases the labels' time.
+     */
+    @Test
+    void shouldTakeTheEndOfAnInputAsTheEndOfItsTime() throws Exception {
+        predict("a", 100, 0.9f);
+        h.processWatermark1(new Watermark(60_000));
+        assertThat(windows()).isEmpty();
+        h.endInput2();
+        assertThat(window(2_000).expired()).isEqualTo(1);
+    }
+
+    /**
+     * A version a command brought (not configured): its prediction names its series, and the join
+     * learns it, through a restore too.
+     */
+    @Test
+    void shouldCountTheOutcomesOfAVersionACommandBroughtThroughARestore() throws Exception {
+        LabelSeries v7 = new LabelSeries("fraud", "fraud", "v7", "candidate");
+        h.processElement1(
+                new StreamRecord<>(new WaitingPrediction("n", v7.hash(), 100, 0.9f, 7, v7), 100));
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot = h.snapshot(1, 1);
+        close();
+        h = harness();
+        h.initializeState(snapshot);
+        h.open();
+        label("n", 1, 500);
+        watermark(999);
+        assertThat(window(0).version()).isEqualTo("v7");
+        assertThat(window(0).joined()).isEqualTo(1);
     }
 
     /** Likewise the predictions input idle: a label waits for its prediction's time. */
