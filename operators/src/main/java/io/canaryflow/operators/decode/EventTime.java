@@ -25,14 +25,7 @@ public final class EventTime {
 
     public static WatermarkStrategy<Decoded> perPartition(
             Duration maxOutOfOrderness, Duration idleTimeout) {
-        long bound = maxOutOfOrderness.toMillis();
-        long idleMillis = idleTimeout.toMillis();
-        return WatermarkStrategy.<Decoded>forGenerator(
-                        ctx ->
-                                new ValidRecordsOnly(
-                                        bound, idleMillis, false, ctx.getInputActivityClock()))
-                .withTimestampAssigner(
-                        (record, kafkaTimestamp) -> record.valid() ? record.ts() : kafkaTimestamp);
+        return strategy(maxOutOfOrderness, idleTimeout, false);
     }
 
     /**
@@ -43,12 +36,20 @@ public final class EventTime {
      */
     public static WatermarkStrategy<Decoded> perPartitionHeld(
             Duration maxOutOfOrderness, Duration idleTimeout) {
+        return strategy(maxOutOfOrderness, idleTimeout, true);
+    }
+
+    private static WatermarkStrategy<Decoded> strategy(
+            Duration maxOutOfOrderness, Duration idleTimeout, boolean idleUntilFirst) {
         long bound = maxOutOfOrderness.toMillis();
         long idleMillis = idleTimeout.toMillis();
         return WatermarkStrategy.<Decoded>forGenerator(
                         ctx ->
                                 new ValidRecordsOnly(
-                                        bound, idleMillis, true, ctx.getInputActivityClock()))
+                                        bound,
+                                        idleMillis,
+                                        idleUntilFirst,
+                                        ctx.getInputActivityClock()))
                 .withTimestampAssigner(
                         (record, kafkaTimestamp) -> record.valid() ? record.ts() : kafkaTimestamp);
     }

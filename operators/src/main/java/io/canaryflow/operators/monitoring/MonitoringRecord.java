@@ -93,13 +93,31 @@ public record MonitoringRecord(
      * the monitoring topic.
      */
     public static MonitoringRecord labelsThrough(String experiment, long end) {
+        return labelsOnly(experiment, null, null, null, end, end, null, null, 0, null);
+    }
+
+    /**
+     * A record of one series and window with label outcomes alone (a label report, or with null
+     * {@code labels} a {@link #labelsThrough} mark): no counts, drift, latency or errors.
+     */
+    public static MonitoringRecord labelsOnly(
+            String experiment,
+            String model,
+            String version,
+            String arm,
+            long windowStart,
+            long windowEnd,
+            Labels labels,
+            MonitorSettings settings,
+            long reportedAt,
+            UnitSketch labelUnits) {
         return new MonitoringRecord(
                 experiment,
-                null,
-                null,
-                null,
-                end,
-                end,
+                model,
+                version,
+                arm,
+                windowStart,
+                windowEnd,
                 0,
                 0,
                 new String[0],
@@ -115,14 +133,14 @@ public record MonitoringRecord(
                 null,
                 null,
                 null,
-                null,
+                labels,
                 new SegmentDrift[0],
                 null,
-                null,
+                settings,
+                reportedAt,
                 0,
-                0,
                 null,
-                null,
+                labelUnits,
                 null,
                 null);
     }

@@ -100,38 +100,17 @@ final class WindowReports {
             MonitorReferences.Version references,
             MonitorSettings settings,
             long reportedAt) {
-        return new MonitoringRecord(
+        return MonitoringRecord.labelsOnly(
                 l.experiment(),
                 l.model(),
                 l.version(),
                 l.arm(),
                 l.windowStart(),
                 l.windowEnd(),
-                0,
-                0,
-                new String[0],
-                new DriftMeasures.Result[0],
-                null,
-                null,
-                null,
-                Double.NaN,
-                Double.NaN,
-                Double.NaN,
-                DriftMeasures.Level.INSUFFICIENT,
-                null,
-                null,
-                null,
-                null,
                 labels(l, pending, references.kind(), settings),
-                new MonitoringRecord.SegmentDrift[0],
-                null,
                 settings,
                 reportedAt,
-                0,
-                null,
-                l.units(),
-                null,
-                null);
+                l.units());
     }
 
     private static MonitoringRecord.Paired paired(PairedCounts c) {

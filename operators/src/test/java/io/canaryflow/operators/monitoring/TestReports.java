@@ -91,28 +91,13 @@ public final class TestReports {
                     0,
                     0);
         }
-        return new MonitoringRecord(
+        return MonitoringRecord.labelsOnly(
                 "fraud",
                 "fraud",
                 version,
                 arm,
                 window * 1_000,
                 (window + 1) * 1_000,
-                0,
-                0,
-                new String[0],
-                new DriftMeasures.Result[0],
-                null,
-                null,
-                null,
-                Double.NaN,
-                Double.NaN,
-                Double.NaN,
-                DriftMeasures.Level.INSUFFICIENT,
-                null,
-                null,
-                null,
-                null,
                 new MonitoringRecord.Labels(
                         "classifier",
                         joined,
@@ -125,15 +110,9 @@ public final class TestReports {
                         Double.NaN,
                         Double.NaN,
                         DriftMeasures.Level.OK),
-                new MonitoringRecord.SegmentDrift[0],
-                null,
                 MonitorSettings.defaults(1_000),
                 0,
-                0,
-                null,
-                units,
-                null,
-                null);
+                units);
     }
 
     /** n scorings of {@code micros} each. */
