@@ -363,11 +363,11 @@ public final class Pipeline {
                                     new LabelDecoder(
                                             config.get(JobOptions.MAX_RECORD_BYTES),
                                             config.get(JobOptions.MAX_AHEAD).toMillis()),
-                                    // a labels partition, once it has had a label, holds
-                                    // the labels' time for labels.idle-timeout (10 min):
-                                    // one that resumes after a shorter pause cannot find
-                                    // its labels late
-                                    EventTime.perPartitionHeld(
+                                    // a labels partition holds the labels' time through
+                                    // labels.idle-timeout (10 min) of silence: one that
+                                    // starts or resumes later than another cannot find its
+                                    // labels late
+                                    EventTime.perPartition(
                                             config.get(JobOptions.MAX_OUT_OF_ORDERNESS),
                                             config.get(JobOptions.LABELS_IDLE_TIMEOUT)))
                             .process(new LabelDecodeFunction())
@@ -404,8 +404,7 @@ public final class Pipeline {
                                             settings.slideMillis(),
                                             config.get(JobOptions.LABEL_HORIZON).toMillis(),
                                             settings.labelThreshold(),
-                                            configuredSeries,
-                                            config.get(JobOptions.LABELS_IDLE_TIMEOUT).toMillis()))
+                                            configuredSeries))
                             .uid("label-join")
                             .keyBy(LabelPartial::experiment)
                             .process(

@@ -19,59 +19,52 @@ import org.apache.flink.util.clock.RelativeClock;
  * letters carry no event time and never move the watermark (one bad record with a wild {@code ts}
  * must not make every later event late). A partition without a valid record for {@code idleTimeout}
  * is idle and holds no time back until its next valid record.
+ *
+ * <p>A partition that resumes after being idle holds its time where it was for another {@code
+ * idleTimeout} before it moves it on: after a pause of the whole topic, the partition read first
+ * would otherwise move the job's time past the events of every partition still marked idle, whose
+ * tasks have not read their first records yet, and those events would be late.
  */
 public final class EventTime {
     private EventTime() {}
 
     public static WatermarkStrategy<Decoded> perPartition(
             Duration maxOutOfOrderness, Duration idleTimeout) {
-        return strategy(maxOutOfOrderness, idleTimeout, false);
-    }
-
-    /**
-     * As {@link #perPartition}, but a partition that has had no valid record yet is idle (it holds
-     * no time back, nor does a source task without partitions), and one that has had one goes idle
-     * only after {@code idleTimeout} without another (zero: never). For the labels: their time
-     * waits for every partition that carries labels, however long it pauses.
-     */
-    public static WatermarkStrategy<Decoded> perPartitionHeld(
-            Duration maxOutOfOrderness, Duration idleTimeout) {
-        return strategy(maxOutOfOrderness, idleTimeout, true);
-    }
-
-    private static WatermarkStrategy<Decoded> strategy(
-            Duration maxOutOfOrderness, Duration idleTimeout, boolean idleUntilFirst) {
         long bound = maxOutOfOrderness.toMillis();
         long idleMillis = idleTimeout.toMillis();
         return WatermarkStrategy.<Decoded>forGenerator(
-                        ctx ->
-                                new ValidRecordsOnly(
-                                        bound,
-                                        idleMillis,
-                                        idleUntilFirst,
-                                        ctx.getInputActivityClock()))
+                        ctx -> new ValidRecordsOnly(bound, idleMillis, ctx.getInputActivityClock()))
                 .withTimestampAssigner(
                         (record, kafkaTimestamp) -> record.valid() ? record.ts() : kafkaTimestamp);
     }
 
     /**
      * Bounded out-of-orderness over valid records only, idle after {@code idleMillis} without a
-     * valid record (0: never idle), and with {@code idleUntilFirst} also before its first. Idleness
-     * counts only valid records, so a partition that receives nothing but bad records does not hold
-     * time back either. The clock is the source's input-activity clock, which stops while the
+     * valid record (0: never idle), held for {@code idleMillis} on resuming (see {@link
+     * EventTime}). Idleness counts only valid records, so a partition that receives nothing but bad
+     * records does not hold time back either; it goes idle only once it has emitted the watermark
+     * of its last record. The clock is the source's input-activity clock, which stops while the
      * source is back-pressured: a partition is not idle because the job is slow.
      */
     static final class ValidRecordsOnly implements WatermarkGenerator<Decoded> {
         private final long bound;
         private final long idleMillis;
-        private final boolean idleUntilFirst;
         private final RelativeClock clock;
         private long maxTimestamp;
         private long lastValidAt;
-        private boolean seen;
 
-        ValidRecordsOnly(long bound, long idleMillis, boolean idleUntilFirst, RelativeClock clock) {
-            this.idleUntilFirst = idleUntilFirst;
+        /** The last watermark emitted: the one a resuming partition holds. */
+        private long emitted = Long.MIN_VALUE;
+
+        /** Whether {@link #emitted} includes the last valid record. */
+        private boolean current = true;
+
+        private boolean idle;
+
+        /** When the partition resumed from idleness and began holding; -1 when not holding. */
+        private long resumedAt = -1;
+
+        ValidRecordsOnly(long bound, long idleMillis, RelativeClock clock) {
             this.bound = bound;
             this.idleMillis = idleMillis;
             this.clock = clock;
@@ -82,20 +75,32 @@ public final class EventTime {
         @Override
         public void onEvent(Decoded record, long timestamp, WatermarkOutput output) {
             if (record.valid()) {
-                seen = true;
                 maxTimestamp = Math.max(maxTimestamp, record.ts());
                 lastValidAt = clock.relativeTimeMillis();
+                current = false;
+                if (idle) {
+                    idle = false;
+                    resumedAt = lastValidAt;
+                }
             }
         }
 
         @Override
         public void onPeriodicEmit(WatermarkOutput output) {
-            if ((idleUntilFirst && !seen)
-                    || (idleMillis > 0 && clock.relativeTimeMillis() - lastValidAt >= idleMillis)) {
-                output.markIdle();
-            } else {
-                output.emitWatermark(new Watermark(maxTimestamp - bound - 1));
+            long now = clock.relativeTimeMillis();
+            if (resumedAt >= 0 && now - resumedAt < idleMillis) {
+                output.emitWatermark(new Watermark(emitted)); // resuming: time held
+                return;
             }
+            resumedAt = -1;
+            if (idleMillis > 0 && current && now - lastValidAt >= idleMillis) {
+                idle = true;
+                output.markIdle();
+                return;
+            }
+            emitted = Math.max(emitted, maxTimestamp - bound - 1);
+            current = true;
+            output.emitWatermark(new Watermark(emitted));
         }
     }
 }

@@ -56,9 +56,12 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  * time has passed it) and taken back when its label joins; a label joins or is late as soon as both
  * are there. So no event needs a timer to be counted.
  *
- * <p><b>Time.</b> The join runs on the smaller of its inputs' times and, unlike Flink's default, an
- * input that goes idle does not release it: a prediction expires only once the labels' own time has
- * passed its horizon, whatever order the topics started or paused in.
+ * <p><b>Time.</b> The join runs on the smaller of its inputs' times and, unlike Flink's default,
+ * the predictions' input does not release it when idle: a label waits for its prediction's time
+ * however long the features pause. The labels' input releases it only when idle, which the labels
+ * source marks after {@code labels.idle-timeout} (10 min) of silence in every labels partition:
+ * until then a prediction expires only once the labels' own time has passed its horizon, whatever
+ * order the topics started or paused in.
  *
  * <p><b>One label per event</b>: the earliest {@code ts} (on a tie, the smallest value) wins,
  * whatever the arrival order. A label that comes after another of the same event counts in {@code
@@ -98,7 +101,6 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private final double threshold;
     private final Map<Long, LabelSeries> series;
     private final long cleanupStep;
-    private final long labelsIdleMillis;
 
     private transient ValueState<byte[]> events;
     private transient ValueState<Entry> legacy;
@@ -114,7 +116,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private transient long emittedWatermark;
     private transient long predictionsTime;
     private transient long labelsTime;
-    private transient long labelsIdleSince;
+    private transient boolean labelsIdle;
     private transient long joinTime;
     private transient ListState<Long> joinTimes;
     private transient ListState<LabelSeries> learnedSeries;
@@ -131,16 +133,12 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
      * @param threshold a score at or above it predicts the positive class; a label at or above 0.5
      *     is the positive class
      * @param series every series a prediction can belong to ({@link LabelSeries#of})
-     * @param labelsIdleMillis how long the labels' input may be idle (every partition silent)
-     *     before the join's time follows the predictions' alone; 0: never
      */
     public LabelJoinOperator(
             long windowMillis,
             long horizonMillis,
             double threshold,
-            Map<Long, LabelSeries> series,
-            long labelsIdleMillis) {
-        this.labelsIdleMillis = labelsIdleMillis;
+            Map<Long, LabelSeries> series) {
         if (windowMillis < 1 || horizonMillis < 1) {
             throw new IllegalArgumentException(
                     "window and label horizon must be positive, got "
@@ -197,7 +195,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         emittedWatermark = restoredTime;
         predictionsTime = Long.MIN_VALUE;
         labelsTime = Long.MIN_VALUE;
-        labelsIdleSince = -1;
+        labelsIdle = false;
         joinTime = restoredTime;
         duplicates = getMetricGroup().addGroup("canaryflow").counter("labelsDuplicate");
         unmatched = getMetricGroup().addGroup("canaryflow").counter("labelsUnmatched");
@@ -529,11 +527,11 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     }
 
     /**
-     * The predictions' time. The join runs on the smaller of its two inputs' times, and an idle
-     * input does not release it (Flink's default would let the other input's time run on alone): a
-     * prediction expires only once the labels' own time has passed its horizon, whatever order the
-     * topics started or paused in, so a job started before its labels (or a labels topic silent for
-     * longer than {@code events.idle-timeout}) joins the same labels as any other run.
+     * The predictions' time. The join runs on the smaller of its two inputs' times (see {@link
+     * #processWatermarkStatus} for idleness): a prediction expires only once the labels' own time
+     * has passed its horizon, whatever order the topics started or paused in, so a job started
+     * before its labels (or a labels topic silent for longer than {@code events.idle-timeout})
+     * joins the same labels as any other run.
      */
     @Override
     public void processWatermark1(Watermark mark) throws Exception {
@@ -549,16 +547,16 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     }
 
     /**
-     * Idleness of the predictions is ignored: their time stays where it was. The labels' input,
-     * once idle for {@code labelsIdleMillis} of processing time (every labels partition silent),
-     * stops holding the join's time, which then follows the predictions' alone: a labels topic that
-     * stays silent does not keep every prediction waiting for good.
+     * Idleness of the predictions is ignored: their time stays where it was (Flink's default would
+     * let the labels' time run on alone). The labels' input, once idle (the labels source marks it
+     * after {@code labels.idle-timeout} of silence in every partition), stops holding the join's
+     * time, which then follows the predictions' alone: a labels topic that stays silent does not
+     * keep every prediction waiting for good.
      */
     @Override
     protected void processWatermarkStatus(WatermarkStatus status, int index) throws Exception {
         if (index == 1) {
-            labelsIdleSince =
-                    status.isIdle() ? getProcessingTimeService().getCurrentProcessingTime() : -1;
+            labelsIdle = status.isIdle();
             advance();
         }
     }
@@ -578,14 +576,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     }
 
     private void advance() throws Exception {
-        long labels = labelsTime;
-        if (labelsIdleMillis > 0
-                && labelsIdleSince >= 0
-                && getProcessingTimeService().getCurrentProcessingTime() - labelsIdleSince
-                        >= labelsIdleMillis) {
-            labels = Long.MAX_VALUE;
-        }
-        long time = Math.min(predictionsTime, labels);
+        long time = Math.min(predictionsTime, labelsIdle ? Long.MAX_VALUE : labelsTime);
         if (time > joinTime) {
             joinTime = time;
             processWatermark(new Watermark(time));

@@ -50,30 +50,63 @@ class EventTimeTest {
 
     @Test
     void shouldGoIdleAfterTheTimeoutAndBeActiveAgainWithTheNextRecord() {
-        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 30_000, false, clock);
+        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 30_000, clock);
         g.onEvent(valid(10_000), 10_000, output);
         g.onPeriodicEmit(output);
         now = 30_000;
         g.onPeriodicEmit(output);
         g.onEvent(valid(11_000), 11_000, output);
+        now = 60_000;
         g.onPeriodicEmit(output);
         assertThat(said).containsExactly("8999", "idle", "9999");
     }
 
     /**
-     * Held: idle only until its first record (a partition without labels yet, or a source task
-     * without partitions, holds no time), then never idle however long it is silent.
+     * After idleness, a partition holds its time where it was for one more timeout: a topic whose
+     * partitions all paused resumes without the partition read first moving time past the others,
+     * whose tasks have not read yet (their events would be late).
      */
     @Test
-    void shouldHoldTimeOnceItHasHadARecordHoweverLongItIsSilent() {
-        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 0, true, clock);
-        g.onPeriodicEmit(output);
-        now = 3_600_000;
-        g.onPeriodicEmit(output);
+    void shouldHoldItsTimeForATimeoutWhenItResumes() {
+        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 30_000, clock);
         g.onEvent(valid(10_000), 10_000, output);
         g.onPeriodicEmit(output);
+        now = 40_000;
+        g.onPeriodicEmit(output); // idle
+        g.onEvent(valid(70_000), 70_000, output);
+        g.onPeriodicEmit(output);
+        now = 69_999;
+        g.onPeriodicEmit(output);
+        now = 70_000;
+        g.onPeriodicEmit(output);
+        assertThat(said).containsExactly("8999", "idle", "8999", "8999", "68999");
+    }
+
+    /**
+     * Started on an empty topic: idle after the timeout, and held at the start of time when its
+     * first records come; a partition goes idle only once it has emitted its last record's time, so
+     * a topic of single records far apart still moves time.
+     */
+    @Test
+    void shouldHoldFromTheStartAndEmitTheLastRecordsTimeBeforeGoingIdle() {
+        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 30_000, clock);
+        g.onPeriodicEmit(output);
+        now = 30_000;
+        g.onPeriodicEmit(output);
+        g.onEvent(valid(5_000), 5_000, output);
+        now = 90_000; // silent since the record, longer than the timeout
+        g.onPeriodicEmit(output);
+        g.onPeriodicEmit(output);
+        assertThat(said).containsExactly(String.valueOf(Long.MIN_VALUE), "idle", "3999", "idle");
+    }
+
+    /** Never idle with a zero timeout, however long it is silent. */
+    @Test
+    void shouldNeverGoIdleWithoutATimeout() {
+        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 0, clock);
+        g.onEvent(valid(10_000), 10_000, output);
         now = 100 * 3_600_000L;
         g.onPeriodicEmit(output);
-        assertThat(said).containsExactly("idle", "idle", "8999", "8999");
+        assertThat(said).containsExactly("8999");
     }
 }

@@ -19,9 +19,6 @@ class LabelJoinOperatorTest {
     static final long WINDOW = 1_000;
     static final long HORIZON = 2_000;
 
-    /** Processing time the labels may be idle before the join's time follows the predictions. */
-    static final long LABELS_IDLE = 60_000;
-
     static final long SERIES = LabelSeries.hash("fraud", "v1", "candidate");
 
     KeyedTwoInputStreamOperatorTestHarness<String, WaitingPrediction, Label, LabelPartial> h;
@@ -34,8 +31,7 @@ class LabelJoinOperatorTest {
                         WINDOW,
                         HORIZON,
                         0.5,
-                        LabelSeries.of(java.util.Map.of("fraud", List.of("fraud", "v1"))),
-                        LABELS_IDLE),
+                        LabelSeries.of(java.util.Map.of("fraud", List.of("fraud", "v1")))),
                 WaitingPrediction::eventId,
                 Label::eventId,
                 Types.STRING);
@@ -119,22 +115,17 @@ class LabelJoinOperatorTest {
     }
 
     /**
-     * A job started before its labels: the labels input idle from the start while predictions move
+     * A job started before its labels: no label and no labels' time yet while predictions move
      * their own time far on. No prediction may expire until the labels' time passes its horizon
-     * (Flink's default would let the predictions' time alone expire them all, and every label would
-     * then come "late").
+     * (were the predictions' time alone to expire them, every label would come "late").
      */
     @Test
-    void shouldNotExpireAPredictionWhileTheLabelsInputIsIdle() throws Exception {
+    void shouldNotExpireAPredictionBeforeTheLabelsTimePassesIt() throws Exception {
         predict("a", 100, 0.9f);
         predict("b", 200, 0.9f);
-        h.processWatermarkStatus2(
-                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
         h.processWatermark1(new Watermark(60_000));
         assertThat(windows()).isEmpty(); // the join's time has not moved: nothing is known yet
         label("a", 1, 1_500);
-        h.processWatermarkStatus2(
-                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.ACTIVE);
         h.processWatermark2(new Watermark(60_000));
         List<LabelPartial> all = windows();
         assertThat(all.stream().mapToLong(LabelPartial::opened).sum()).isEqualTo(2);
@@ -146,24 +137,25 @@ class LabelJoinOperatorTest {
     }
 
     /**
-     * A labels topic silent for longer than {@code labels.idle-timeout} (processing time) stops
-     * holding the join's time: predictions expire on their own time rather than wait for good.
+     * A labels topic silent for longer than {@code labels.idle-timeout} (the labels source then
+     * marks it idle) stops holding the join's time: predictions expire on their own time rather
+     * than wait for good; once labels come again, they hold it again.
      */
     @Test
-    void shouldLetThePredictionsTimeGoOnAloneOnceTheLabelsAreIdleLongerThanTheirTimeout()
-            throws Exception {
+    void shouldLetThePredictionsTimeGoOnAloneWhileTheLabelsAreIdle() throws Exception {
         predict("a", 100, 0.9f);
-        h.setProcessingTime(0);
-        h.processWatermarkStatus2(
-                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
         h.processWatermark1(new Watermark(60_000));
         assertThat(windows()).isEmpty();
-        h.setProcessingTime(LABELS_IDLE - 1);
-        h.processWatermark1(new Watermark(60_001));
-        assertThat(windows()).isEmpty(); // not yet
-        h.setProcessingTime(LABELS_IDLE);
-        h.processWatermark1(new Watermark(60_002));
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
         assertThat(window(2_000).expired()).isEqualTo(1); // 100 + H
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.ACTIVE);
+        predict("b", 70_000, 0.9f);
+        h.processWatermark1(new Watermark(120_000));
+        assertThat(windows().stream().mapToLong(LabelPartial::expired).sum())
+                .as("b waits for the labels' time")
+                .isEqualTo(1);
     }
 
     /**
