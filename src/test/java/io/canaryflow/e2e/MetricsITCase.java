@@ -124,7 +124,9 @@ class MetricsITCase {
         String experiment = "fraud-canary";
         Map<String, String> c = InferenceJobITCase.config(kafka.clients(), work, name);
         kafka.clients().createTopic(name + "-control", 1);
-        kafka.clients().createTopic(name + "-labels", 1);
+        // a partition per task: a labels source task without one holds the labels' time (and the
+        // label reports) for labels.idle-timeout after the start (docs/event-time.md)
+        kafka.clients().createTopic(name + "-labels", 2);
         c.put("kafka.topics.labels", name + "-labels");
         c.put("labels.enabled", "true");
         c.put("labels.horizon", "2 s");

@@ -20,6 +20,11 @@ import org.apache.flink.util.clock.RelativeClock;
  * must not make every later event late). A partition without a valid record for {@code idleTimeout}
  * is idle and holds no time back until its next valid record.
  *
+ * <p>Flink creates a partition's generator only with its first record; until then the source task's
+ * own (main) generator, which sees no record, holds the task's time for {@code idleTimeout} after
+ * the start, so a task whose partitions have not been read yet does not let the others' time run on
+ * (nor, for that long, does a task without partitions).
+ *
  * <p>A partition that resumes after being idle holds its time where it was for another {@code
  * idleTimeout} before it moves it on: after a pause of the whole topic, the partition read first
  * would otherwise move the job's time past the events of every partition still marked idle, whose
