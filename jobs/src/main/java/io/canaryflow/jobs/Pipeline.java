@@ -44,6 +44,7 @@ import io.canaryflow.operators.routing.RolloutPlan;
 import io.canaryflow.operators.routing.RouteFunction;
 import io.canaryflow.operators.routing.RouteOperator;
 import io.canaryflow.operators.scoring.BatchScoringOperator;
+import io.canaryflow.operators.units.LabelSampling;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -356,6 +357,10 @@ public final class Pipeline {
                                     .name("routed counts"));
         }
         if (config.get(JobOptions.LABELS_ENABLED)) {
+            LabelSampling labelSampling =
+                    LabelSampling.of(
+                            config.get(JobOptions.LABELS_SAMPLE_RATE),
+                            config.get(JobOptions.LABELS_SAMPLE_SALT));
             SingleOutputStreamOperator<Label> timedLabels =
                     endpoints
                             .labels(
@@ -370,7 +375,7 @@ public final class Pipeline {
                                     EventTime.perPartition(
                                             config.get(JobOptions.MAX_OUT_OF_ORDERNESS),
                                             config.get(JobOptions.LABELS_IDLE_TIMEOUT)))
-                            .process(new LabelDecodeFunction())
+                            .process(new LabelDecodeFunction(labelSampling))
                             .uid("decode-labels")
                             .name("valid labels");
             deadLetters.add(timedLabels.getSideOutput(Outputs.DEAD_LETTERS));
@@ -391,6 +396,13 @@ public final class Pipeline {
                             .returns(WaitingPrediction.class)
                             .uid("awaiting-label")
                             .name("await label");
+            if (!labelSampling.all()) {
+                // the sampled units' predictions alone wait (labels.sample-rate)
+                awaiting =
+                        awaiting.filter(w -> labelSampling.sampled(w.unit()))
+                                .uid("sampled-units")
+                                .name("sampled units");
+            }
             // Label outcomes are reported on the label join's own time, which waits for the
             // labels topic; their reports join the window reports without time, so that drift,
             // error and latency reports (and the judge's windows) never wait for labels.

@@ -319,6 +319,10 @@ public final class JobConfig implements Serializable {
         }
         positive(conf, JobOptions.MONITORING_TIMEOUT, problems);
         positive(conf, JobOptions.LABEL_HORIZON, problems);
+        double labelRate = conf.get(JobOptions.LABELS_SAMPLE_RATE);
+        if (!(labelRate > 0 && labelRate <= 1)) {
+            problems.add("key 'labels.sample-rate' must be in (0, 1], got " + labelRate);
+        }
         atLeast(conf, JobOptions.SEGMENT_MAX_VALUES, 1, problems);
         levels(conf, JobOptions.ERROR_RATE_WARN, JobOptions.ERROR_RATE_ALERT, problems);
         levels(conf, JobOptions.LABEL_ERROR_WARN, JobOptions.LABEL_ERROR_ALERT, problems);
@@ -593,7 +597,8 @@ public final class JobConfig implements Serializable {
                 get(JobOptions.LABEL_THRESHOLD),
                 segmentFields(),
                 get(JobOptions.SEGMENT_MAX_VALUES),
-                get(JobOptions.FALSE_DISCOVERY_RATE));
+                get(JobOptions.FALSE_DISCOVERY_RATE),
+                get(JobOptions.LABELS_SAMPLE_RATE));
     }
 
     /** {@code monitoring.segments}: a YAML list, or names separated by commas or semicolons. */

@@ -219,6 +219,20 @@ public final class JobOptions {
                     .withDescription(
                             "How long after its event a prediction waits for its label (event time); later labels count as late. Also the TTL of the join state.");
 
+    public static final ConfigOption<Double> LABELS_SAMPLE_RATE =
+            ConfigOptions.key("labels.sample-rate")
+                    .doubleType()
+                    .defaultValue(1.0)
+                    .withDescription(
+                            "Share of units, in (0, 1], whose predictions wait for labels: chosen by a salted hash of the unit (labels.sample-salt), the same units in every arm, task and run. Label outcomes, label error rates and the label_error_rate guardrail use the sampled units; the join's state scales with the rate. A label whose record names its unit ('unit') is dropped at once when the unit is not sampled.");
+
+    public static final ConfigOption<String> LABELS_SAMPLE_SALT =
+            ConfigOptions.key("labels.sample-salt")
+                    .stringType()
+                    .defaultValue("labels")
+                    .withDescription(
+                            "Salt of the unit hash that samples units for labels (labels.sample-rate); another salt samples other units.");
+
     public static final ConfigOption<Duration> LABELS_IDLE_TIMEOUT =
             ConfigOptions.key("labels.idle-timeout")
                     .durationType()

@@ -8,13 +8,15 @@ import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.Label;
 import io.canaryflow.operators.records.Reason;
 import io.canaryflow.operators.records.SourceRecord;
+import io.canaryflow.operators.units.UnitSketch;
 import java.io.IOException;
 
 /**
  * Decodes and validates labels, {@code {"event_id":"e-1","label":1.0,"ts":1732345678901}}: size
  * ({@code OVERSIZE}), UTF-8 JSON without duplicate keys, its shape and required fields of the right
- * types ({@code MALFORMED}), a finite label ({@code NON_FINITE}). Other fields are ignored; a
- * missing {@code ts} falls back to the source record's timestamp.
+ * types ({@code MALFORMED}), a finite label ({@code NON_FINITE}). An optional {@code unit} (a
+ * string) names the event's unit, so that a label of a unit not sampled for labels is dropped at
+ * once. Other fields are ignored; a missing {@code ts} falls back to the source record's timestamp.
  */
 public final class LabelDecoder implements SourceDecoder {
     private static final long serialVersionUID = 1L;
@@ -57,6 +59,7 @@ public final class LabelDecoder implements SourceDecoder {
             double label = Double.NaN;
             boolean sawLabel = false;
             long ts = Long.MIN_VALUE;
+            long unit = 0;
             try (JsonParser p = JSON.createParser(bytes)) {
                 if (p.nextToken() != JsonToken.START_OBJECT) {
                     throw new Reject(Reason.MALFORMED, "label is not a JSON object");
@@ -88,6 +91,17 @@ public final class LabelDecoder implements SourceDecoder {
                             sawLabel = true;
                         }
                         case "ts" -> ts = Json.epochMillis(p, token);
+                        case "unit" -> {
+                            if (token != JsonToken.VALUE_NULL) {
+                                if (token != JsonToken.VALUE_STRING || p.getText().isEmpty()) {
+                                    throw new Reject(
+                                            Reason.MALFORMED,
+                                            "'unit' must be a non-empty string, got "
+                                                    + Json.kind(token));
+                                }
+                                unit = UnitSketch.hash(p.getText());
+                            }
+                        }
                         default -> p.skipChildren();
                     }
                 }
@@ -105,7 +119,7 @@ public final class LabelDecoder implements SourceDecoder {
                 throw new Reject(Reason.NON_FINITE, "'label' is not finite: " + label);
             }
             ts = Json.eventTime(ts, record, maxAheadMillis);
-            return new DecodeResult.Valid<>(new Label(eventId, label, ts));
+            return new DecodeResult.Valid<>(new Label(eventId, label, ts, unit));
         } catch (Reject r) {
             return rejected(record, r.reason, r.getMessage(), eventId, now);
         } catch (JsonProcessingException e) {

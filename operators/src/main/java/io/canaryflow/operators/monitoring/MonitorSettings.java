@@ -24,6 +24,8 @@ import java.util.List;
  * @param maxSegmentValues distinct values per segment field and window a subtask tracks; further
  *     values are counted under {@link #OTHER_SEGMENT}
  * @param falseDiscoveryRate Benjamini-Hochberg q across the features × segments of a window
+ * @param labelSampleRate the share of units whose predictions wait for labels ({@code
+ *     labels.sample-rate}): label reports count the sampled units' outcomes
  */
 public record MonitorSettings(
         long windowMillis,
@@ -37,7 +39,8 @@ public record MonitorSettings(
         double labelThreshold,
         List<String> segmentFields,
         int maxSegmentValues,
-        double falseDiscoveryRate)
+        double falseDiscoveryRate,
+        double labelSampleRate)
         implements Serializable {
 
     /** The segment value standing for every value beyond {@code maxSegmentValues}. */
@@ -83,7 +86,59 @@ public record MonitorSettings(
             throw new IllegalArgumentException(
                     "max segment values must be >= 1, got " + maxSegmentValues);
         }
+        if (!(labelSampleRate > 0 && labelSampleRate <= 1)) {
+            throw new IllegalArgumentException(
+                    "label sample rate must be in (0, 1], got " + labelSampleRate);
+        }
         segmentFields = List.copyOf(segmentFields);
+    }
+
+    /** Settings where every unit's predictions wait for labels. */
+    public MonitorSettings(
+            long windowMillis,
+            long slideMillis,
+            double sampleRate,
+            long timeoutMicros,
+            DriftMeasures.Thresholds drift,
+            Levels errorRate,
+            Levels latencyP99Micros,
+            Levels labelError,
+            double labelThreshold,
+            List<String> segmentFields,
+            int maxSegmentValues,
+            double falseDiscoveryRate) {
+        this(
+                windowMillis,
+                slideMillis,
+                sampleRate,
+                timeoutMicros,
+                drift,
+                errorRate,
+                latencyP99Micros,
+                labelError,
+                labelThreshold,
+                segmentFields,
+                maxSegmentValues,
+                falseDiscoveryRate,
+                1.0);
+    }
+
+    /** A copy where the share {@code rate} of units waits for labels. */
+    public MonitorSettings withLabelSampleRate(double rate) {
+        return new MonitorSettings(
+                windowMillis,
+                slideMillis,
+                sampleRate,
+                timeoutMicros,
+                drift,
+                errorRate,
+                latencyP99Micros,
+                labelError,
+                labelThreshold,
+                segmentFields,
+                maxSegmentValues,
+                falseDiscoveryRate,
+                rate);
     }
 
     /**
@@ -126,7 +181,8 @@ public record MonitorSettings(
                 labelThreshold,
                 segmentFields,
                 maxSegmentValues,
-                falseDiscoveryRate);
+                falseDiscoveryRate,
+                labelSampleRate);
     }
 
     /** A copy with other drift thresholds. */
@@ -143,7 +199,8 @@ public record MonitorSettings(
                 labelThreshold,
                 segmentFields,
                 maxSegmentValues,
-                falseDiscoveryRate);
+                falseDiscoveryRate,
+                labelSampleRate);
     }
 
     /** A copy measuring drift per value of {@code fields} as well. */
@@ -160,6 +217,7 @@ public record MonitorSettings(
                 labelThreshold,
                 fields,
                 maxValues,
-                falseDiscoveryRate);
+                falseDiscoveryRate,
+                labelSampleRate);
     }
 }

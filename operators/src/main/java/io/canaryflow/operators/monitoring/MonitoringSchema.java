@@ -165,6 +165,7 @@ public final class MonitoringSchema implements SerializationSchema<MonitoringRec
         json.writeNumberField("label_threshold", s.labelThreshold());
         json.writeNumberField("false_discovery_rate", s.falseDiscoveryRate());
         json.writeNumberField("sample_rate", s.sampleRate());
+        json.writeNumberField("label_sample_rate", s.labelSampleRate());
         json.writeEndObject();
     }
 

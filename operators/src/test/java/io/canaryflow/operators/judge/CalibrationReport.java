@@ -370,6 +370,15 @@ class CalibrationReport {
                         Scenario.labels(
                                 "labels exactly +2 points (12 % vs 10 %)",
                                 "null (both)", labAbs, labels(1.2)),
+                        Scenario.labels(
+                                "labels A/A, 10 % of units sampled",
+                                "null (harm)", lab, sampled(labels(1), 0.1)),
+                        Scenario.labels(
+                                "labels exactly at +50 %, 10 % of units sampled",
+                                "null (both)", lab, sampled(labels(1.5), 0.1)),
+                        Scenario.labels(
+                                "labels just worse: +100 %, 10 % of units sampled",
+                                "null (pass)", lab, sampled(labels(2), 0.1)),
                         Scenario.ab("A/B 50/50, A/A, 2 %", "null (harm)", rel, 0.5, 1),
                         Scenario.ab("A/B 90/10, A/A, 2 %", "null (harm)", rel, 0.1, 1),
                         Scenario.ab("A/B 90/10, exactly at +50 %", "null (both)", rel, 0.1, 1.5),
@@ -452,6 +461,16 @@ class CalibrationReport {
     /** Half the scorings labelled, units wrong at 10 % on average (gamma shape 2). */
     static UnitTraffic.Labels labels(double candidateFactor) {
         return new UnitTraffic.Labels(0.5, 0.10, 2, candidateFactor);
+    }
+
+    /** The labels of the units {@code labels.sample-rate: rate} samples alone. */
+    static UnitTraffic.Labels sampled(UnitTraffic.Labels l, double rate) {
+        return new UnitTraffic.Labels(
+                l.labelled(),
+                l.errorRate(),
+                l.rateShape(),
+                l.candidateFactor(),
+                io.canaryflow.operators.units.LabelSampling.of(rate, "labels"));
     }
 
     static String times(double[] minutes) {

@@ -33,9 +33,24 @@ final class UnitTraffic {
      * Late labels: a share {@code labelled} of the scorings gets one; each unit is wrong at a rate
      * of its own (gamma of shape {@code rateShape} around {@code errorRate}, drawn from the unit's
      * hash), the candidate's times {@code candidateFactor}. Judged on the labels' own unit sketch,
-     * as the label join builds it.
+     * as the label join builds it, over the units {@code sampling} samples ({@code
+     * labels.sample-rate}, the job's own hash).
      */
-    record Labels(double labelled, double errorRate, double rateShape, double candidateFactor) {}
+    record Labels(
+            double labelled,
+            double errorRate,
+            double rateShape,
+            double candidateFactor,
+            io.canaryflow.operators.units.LabelSampling sampling) {
+        Labels(double labelled, double errorRate, double rateShape, double candidateFactor) {
+            this(
+                    labelled,
+                    errorRate,
+                    rateShape,
+                    candidateFactor,
+                    io.canaryflow.operators.units.LabelSampling.ALL);
+        }
+    }
 
     private Labels labels;
     private double[] labelRate;
@@ -315,7 +330,7 @@ final class UnitTraffic {
                     latencyUnits[arm].add(hashes[u], micros);
                 }
             }
-            if (labels != null) {
+            if (labels != null && labels.sampling().sampled(hashes[u])) {
                 long l = binomial(random, n - x, labels.labelled());
                 long k =
                         binomial(
