@@ -104,6 +104,10 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
 
     private transient ValueState<byte[]> events;
     private transient ValueState<Entry> legacy;
+
+    /** Whether the state restored holds events of a version before (looked up only then). */
+    private transient boolean hasLegacy;
+
     private transient ListStateDescriptor<String> cleanupDescriptor;
     private transient InternalTimerService<VoidNamespace> cleanupTimers;
     private transient Map<String, EventState> heap;
@@ -162,6 +166,11 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                                 "events",
                                 org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo
                                         .BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        // before registering it: the backend knows the state only if a savepoint brought it
+        try (java.util.stream.Stream<String> old =
+                this.<String>getKeyedStateBackend().getKeys("event", VoidNamespace.INSTANCE)) {
+            hasLegacy = old.findAny().isPresent();
+        }
         legacy =
                 getPartitionedState(
                         new ValueStateDescriptor<>("event", TypeInformation.of(Entry.class)));
@@ -379,7 +388,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         if (bytes != null) {
             return EventState.decode(bytes);
         }
-        Entry old = legacy.value();
+        Entry old = hasLegacy ? legacy.value() : null;
         if (old == null) {
             return null;
         }

@@ -46,7 +46,18 @@ class LabelJoinOperatorTest {
     /** The state entries the backend holds once the join has written its heap at a checkpoint. */
     int stored() throws Exception {
         h.snapshot(++checkpoint, checkpoint);
-        return h.numKeyedStateEntries();
+        var backend = h.getOperator().<String>getKeyedStateBackend();
+        if (backend instanceof org.apache.flink.runtime.state.heap.HeapKeyedStateBackend) {
+            return h.numKeyedStateEntries();
+        }
+        int n = 0;
+        for (String state : List.of("events", "event")) {
+            try (java.util.stream.Stream<String> keys =
+                    backend.getKeys(state, org.apache.flink.runtime.state.VoidNamespace.INSTANCE)) {
+                n += (int) keys.count();
+            }
+        }
+        return n;
     }
 
     @AfterEach
@@ -429,8 +440,16 @@ class LabelJoinOperatorTest {
      * state "event"): its event is converted when next touched, what the version before counted is
      * not counted again, and what it had not counted yet is.
      */
-    @Test
-    void shouldConvertTheStateOfAVersionBeforeCountingOnlyWhatItHadNotCounted() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "RocksDB {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void shouldConvertTheStateOfAVersionBeforeCountingOnlyWhatItHadNotCounted(boolean rocksDb)
+            throws Exception {
+        if (rocksDb) {
+            close();
+            h = harness();
+            h.setStateBackend(new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend());
+            h.open();
+        }
         var backend = h.getOperator().getKeyedStateBackend();
         org.apache.flink.api.common.state.ValueState<LabelJoinOperator.Entry> old =
                 backend.getPartitionedState(
@@ -458,6 +477,15 @@ class LabelJoinOperatorTest {
                         false,
                         true,
                         4_100));
+        // as a savepoint of that version brings it
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot = h.snapshot(1, 1);
+        close();
+        h = harness();
+        if (rocksDb) {
+            h.setStateBackend(new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend());
+        }
+        h.initializeState(snapshot);
+        h.open();
         label("a", 1, 500);
         label("b", 1, 3_000);
         watermark(10_000);
@@ -468,8 +496,20 @@ class LabelJoinOperatorTest {
         assertThat(all.stream().mapToLong(LabelPartial::expired).sum()).isZero(); // a joined
         assertThat(window(3_000).late()).isEqualTo(1); // b
         assertThat(window(3_000).version()).isEqualTo("v1");
-        backend.setCurrentKey("a");
-        assertThat(old.value()).isNull();
+        var restored = h.getOperator().getKeyedStateBackend();
+        restored.setCurrentKey("a");
+        assertThat(
+                        restored.getPartitionedState(
+                                        org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                                        org.apache.flink.runtime.state.VoidNamespaceSerializer
+                                                .INSTANCE,
+                                        new org.apache.flink.api.common.state
+                                                .ValueStateDescriptor<>(
+                                                "event",
+                                                org.apache.flink.api.common.typeinfo.TypeInformation
+                                                        .of(LabelJoinOperator.Entry.class)))
+                                .value())
+                .isNull();
         assertThat(stored()).isZero(); // both cleaned up at 2H
     }
 }
