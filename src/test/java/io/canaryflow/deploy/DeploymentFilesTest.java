@@ -91,6 +91,78 @@ class DeploymentFilesTest {
         assertThat(dockerfile).contains("flink-s3-fs-hadoop");
     }
 
+    /**
+     * The user each RUN of the Dockerfile runs as, from the base image's last {@code USER}: the
+     * official {@code flink:2.2.x-java17} image ends with {@code USER flink} (apache/flink-docker,
+     * {@code 2.2/scala_2.12-java17-ubuntu/Dockerfile}), which owns {@code /opt/flink} alone ({@code
+     * chown -R flink:flink .} in its working directory {@code $FLINK_HOME}). A command that writes
+     * elsewhere as that user fails the build with "Permission denied"; so does any chown.
+     */
+    static List<String> writesOutsideTheUsersDirectories(String dockerfile) {
+        String user = "flink"; // the base image's last USER
+        List<String> writable = List.of("/opt/flink", "/tmp");
+        List<String> problems = new ArrayList<>();
+        String joined = dockerfile.replaceAll("\\\\\n", " ");
+        for (String line : joined.split("\n")) {
+            String l = line.trim();
+            if (l.startsWith("USER ")) {
+                user = l.substring(5).trim().split(":")[0];
+            } else if (l.startsWith("RUN ") && !user.equals("root") && !user.equals("0")) {
+                for (String command : l.substring(4).split("&&|;|\\|\\|")) {
+                    List<String> words = List.of(command.trim().split("\\s+"));
+                    if (words.isEmpty()) {
+                        continue;
+                    }
+                    String verb = words.get(0);
+                    if (verb.equals("chown")) {
+                        problems.add(user + " cannot chown: " + command.trim());
+                        continue;
+                    }
+                    if (!List.of("mkdir", "cp", "mv", "touch", "ln", "rm", "chmod", "tee")
+                            .contains(verb)) {
+                        continue;
+                    }
+                    // cp, mv, ln write their last argument; the others every path argument
+                    List<String> paths =
+                            words.subList(1, words.size()).stream()
+                                    .filter(w -> w.startsWith("/"))
+                                    .toList();
+                    if (List.of("cp", "mv", "ln").contains(verb) && !paths.isEmpty()) {
+                        paths = List.of(paths.get(paths.size() - 1));
+                    }
+                    for (String path : paths) {
+                        if (writable.stream()
+                                .noneMatch(d -> path.equals(d) || path.startsWith(d + "/"))) {
+                            problems.add(user + " cannot write " + path + ": " + command.trim());
+                        }
+                    }
+                }
+            }
+        }
+        return problems;
+    }
+
+    @Test
+    void shouldWriteOnlyWhereTheBuildsUserMay() throws Exception {
+        assertThat(writesOutsideTheUsersDirectories(Files.readString(DOCKER.resolve("Dockerfile"))))
+                .isEmpty();
+        // the check finds what broke the build before: a directory made and chowned at the root
+        assertThat(
+                        writesOutsideTheUsersDirectories(
+                                "FROM flink:2.2.1-java17\n"
+                                        + "RUN mkdir -p /opt/flink/plugins/x \\\n"
+                                        + "    && cp /opt/flink/opt/x.jar /opt/flink/plugins/x/\n"
+                                        + "RUN mkdir -p /checkpoints /models && chown flink:flink /checkpoints /models\n"))
+                .containsExactly(
+                        "flink cannot write /checkpoints: mkdir -p /checkpoints /models",
+                        "flink cannot write /models: mkdir -p /checkpoints /models",
+                        "flink cannot chown: chown flink:flink /checkpoints /models");
+        // and the image goes back to the flink user: Flink does not run as root
+        String dockerfile = Files.readString(DOCKER.resolve("Dockerfile"));
+        assertThat(dockerfile.substring(dockerfile.lastIndexOf("\nUSER ")))
+                .startsWith("\nUSER flink");
+    }
+
     @Test
     void shouldComposeServicesWhoseTopicsPortsAndPathsAgree() throws Exception {
         JsonNode compose = yaml(DOCKER.resolve("compose.yaml"));
