@@ -388,6 +388,39 @@ class DeploymentFilesTest {
                 .isEqualTo(port.get("name").asText());
         assertThat(monitor.get("spec").get("selector").get("matchLabels"))
                 .isEqualTo(spec.get("podTemplate").get("metadata").get("labels"));
+        // kube-prometheus-stack's Prometheus selects PodMonitors by its release's label
+        assertThat(monitor.get("metadata").get("labels").get("release").asText())
+                .isEqualTo("kube-prometheus-stack");
+        // the apply commands of the docs create every Secret and key the pods read, before the
+        // deployment, and apply every manifest the deployment names
+        String docs = Files.readString(ROOT.resolve("docs/deployment.md"));
+        String commands = docs.substring(docs.indexOf("## Kubernetes"));
+        commands = commands.substring(commands.indexOf("```bash"), commands.indexOf("```\n\n"));
+        commands = commands.replaceAll("\\s*\\\\\n\\s*", " ");
+        Map<String, Set<String>> created = new LinkedHashMap<>();
+        Matcher secret =
+                Pattern.compile(
+                                "kubectl create secret generic (\\S+)((?: --from-literal=[^=]+=\\S+)+)")
+                        .matcher(commands);
+        while (secret.find()) {
+            Set<String> keys = new TreeSet<>();
+            Matcher key = Pattern.compile("--from-literal=([^=]+)=").matcher(secret.group(2));
+            while (key.find()) {
+                keys.add(key.group(1));
+            }
+            created.put(secret.group(1), keys);
+        }
+        assertThat(created).isEqualTo(secrets);
+        int lastSecret = commands.lastIndexOf("kubectl create secret");
+        for (String manifest :
+                List.of("configmap.yaml", "flinkdeployment.yaml", "podmonitor.yaml")) {
+            int applied = commands.indexOf("kubectl apply -f deploy/kubernetes/" + manifest);
+            assertThat(applied)
+                    .as("applies %s after the secrets", manifest)
+                    .isGreaterThan(lastSecret);
+        }
+        assertThat(commands.indexOf("configmap.yaml"))
+                .isLessThan(commands.indexOf("flinkdeployment.yaml"));
     }
 
     /** The repository file a service mounts at {@code target} (a bind mount, or a file in it). */
