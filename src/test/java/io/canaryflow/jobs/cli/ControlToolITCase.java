@@ -139,6 +139,91 @@ class ControlToolITCase {
                 .contains("Did you mean --from-beginning?");
     }
 
+    /**
+     * Against a port nothing listens on, every Kafka command exits with 1 within 15 s, naming the
+     * address it tried; {@code tail --max-seconds} and {@code --timeout} shorten the wait; a file
+     * that cannot be read is named with what it was for.
+     */
+    @Test
+    void shouldFailFastNamingTheAddressOfABrokerItCannotReach(@TempDir Path dir) throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        String address = "127.0.0.1:" + port;
+        Map<String, String> env = Map.of("CANARYFLOW_CONTROL_KEY", KEY);
+        for (List<String> args :
+                List.of(
+                        List.of("tail", "--bootstrap-servers", address),
+                        List.of("status", "--bootstrap-servers", address),
+                        List.of(
+                                "send",
+                                "--bootstrap-servers",
+                                address,
+                                "--experiment",
+                                "fraud",
+                                "--action",
+                                "pause"))) {
+            long started = System.nanoTime();
+            String output = run(1, env, args.toArray(String[]::new));
+            double seconds = (System.nanoTime() - started) / 1e9;
+            assertThat(output).contains("cannot reach Kafka at " + address + " within 10 s");
+            assertThat(seconds).as("%s took %.1f s", args.get(0), seconds).isLessThan(15);
+        }
+        long started = System.nanoTime();
+        assertThat(run(1, env, "tail", "--bootstrap-servers", address, "--max-seconds", "2"))
+                .contains("cannot reach Kafka at " + address + " within 2 s");
+        assertThat(run(1, env, "status", "--bootstrap-servers", address, "--timeout", "2"))
+                .contains("within 2 s");
+        assertThat((System.nanoTime() - started) / 1e9).isLessThan(12);
+        // files are named with what they were for, before any connection
+        assertThat(
+                        run(
+                                2,
+                                Map.of(),
+                                "send",
+                                "--bootstrap-servers",
+                                address,
+                                "--experiment",
+                                "fraud",
+                                "--action",
+                                "pause",
+                                "--key-file",
+                                dir.resolve("missing.key").toString()))
+                .contains(
+                        "--key-file: cannot read '"
+                                + dir.resolve("missing.key")
+                                + "' (the signing key)");
+        assertThat(
+                        run(
+                                2,
+                                env,
+                                "send",
+                                "--bootstrap-servers",
+                                address,
+                                "--experiment",
+                                "fraud",
+                                "--action",
+                                "start",
+                                "--plan",
+                                dir.resolve("missing.json").toString()))
+                .contains(
+                        "--plan: cannot read '"
+                                + dir.resolve("missing.json")
+                                + "' (the rollout plan)");
+        // a topic that does not exist is named, with the broker
+        assertThat(
+                        run(
+                                2,
+                                env,
+                                "status",
+                                "--bootstrap-servers",
+                                kafka.bootstrapServers(),
+                                "--topic",
+                                "no-such-topic"))
+                .contains("topic 'no-such-topic' does not exist at " + kafka.bootstrapServers());
+    }
+
     @Test
     void shouldTakeTheClientPropertiesOfASecuredClusterFromACommandConfigFile(@TempDir Path dir)
             throws Exception {

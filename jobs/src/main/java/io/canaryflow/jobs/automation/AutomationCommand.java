@@ -90,6 +90,8 @@ public final class AutomationCommand implements Callable<Integer> {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // an unreachable broker is retried with a growing pause, up to 10 s between attempts
+        p.putIfAbsent(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "10000");
         HttpServer server = healthPort > 0 ? serve(healthPort) : null;
         if (server != null) {
             log(out, "health on http://localhost:%d/health, metrics on /metrics", healthPort);
@@ -100,6 +102,7 @@ public final class AutomationCommand implements Callable<Integer> {
                         ? Long.MAX_VALUE
                         : System.currentTimeMillis() + 1_000 * maxSeconds;
         long disconnectedSince = System.currentTimeMillis();
+        long quiet = 30_000; // until the next "still no connection", doubling up to 10 min
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));
@@ -116,12 +119,21 @@ public final class AutomationCommand implements Callable<Integer> {
                 }
                 if (now && !connected) {
                     log(out, "connected to Kafka at %s", kafka.bootstrapServers());
+                    quiet = 30_000;
                 } else if (!now && connected) {
                     disconnectedSince = System.currentTimeMillis();
-                    log(out, "lost the connection to Kafka at %s", kafka.bootstrapServers());
-                } else if (!now && System.currentTimeMillis() - disconnectedSince > 30_000) {
-                    disconnectedSince = System.currentTimeMillis();
-                    log(out, "still no connection to Kafka at %s", kafka.bootstrapServers());
+                    log(
+                            out,
+                            "lost the connection to Kafka at %s; /health reports DOWN, retrying",
+                            kafka.bootstrapServers());
+                } else if (!now && System.currentTimeMillis() - disconnectedSince > quiet) {
+                    log(
+                            out,
+                            "still no connection to Kafka at %s after %d s; /health reports DOWN,"
+                                    + " retrying",
+                            kafka.bootstrapServers(),
+                            (System.currentTimeMillis() - disconnectedSince) / 1_000);
+                    quiet = Math.min(2 * quiet, 600_000);
                 }
                 connected = now;
                 if (now) {

@@ -128,7 +128,7 @@ public final class ControlTool implements Runnable {
             Command.Action a = Command.Action.parse(action);
             byte[] key =
                     keyFile != null
-                            ? Files.readAllBytes(keyFile)
+                            ? read(keyFile, "--key-file", "the signing key")
                             : parent.env
                                     .getOrDefault("CANARYFLOW_CONTROL_KEY", "")
                                     .getBytes(StandardCharsets.UTF_8);
@@ -138,7 +138,9 @@ public final class ControlTool implements Runnable {
             }
             String canonical = null;
             if (plan != null) {
-                canonical = ControlCodec.canonical(ControlCodec.tree(Files.readAllBytes(plan)));
+                canonical =
+                        ControlCodec.canonical(
+                                ControlCodec.tree(read(plan, "--plan", "the rollout plan")));
             } else if (a == Command.Action.START || a == Command.Action.SET_PLAN) {
                 throw new IllegalArgumentException(a.wireName() + " needs --plan FILE.json");
             }
@@ -153,11 +155,9 @@ public final class ControlTool implements Runnable {
                                             issuedBy,
                                             System.currentTimeMillis(),
                                             null));
-            Properties p = kafka.properties();
+            kafka.requireTopic(topic);
+            Properties p = kafka.producerProperties();
             p.put(ProducerConfig.ACKS_CONFIG, "all");
-            p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
-            p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
-            p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
             try (KafkaProducer<byte[], byte[]> producer =
                     new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
                 producer.send(
@@ -207,8 +207,12 @@ public final class ControlTool implements Runnable {
                     maxSeconds != null
                             ? System.currentTimeMillis() + 1_000 * maxSeconds
                             : Long.MAX_VALUE;
+            if (maxSeconds != null) {
+                kafka.atMost(maxSeconds);
+            }
+            kafka.requireTopic(topic);
             try (KafkaConsumer<byte[], byte[]> c = consumer(kafka)) {
-                List<TopicPartition> parts = assign(c, topic);
+                List<TopicPartition> parts = assign(c, kafka, topic);
                 if (fromBeginning) {
                     c.seekToBeginning(parts);
                 } else {
@@ -252,15 +256,26 @@ public final class ControlTool implements Runnable {
 
     private static KafkaConsumer<byte[], byte[]> consumer(KafkaClientOptions kafka)
             throws java.io.IOException {
-        Properties p = kafka.properties();
+        Properties p = kafka.consumerProperties();
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
-    private static List<TopicPartition> assign(KafkaConsumer<byte[], byte[]> c, String topic) {
+    /** A file a command reads, or an error naming the option and what the file was for. */
+    static byte[] read(java.nio.file.Path file, String option, String what)
+            throws java.io.IOException {
+        if (!Files.isReadable(file)) {
+            throw new IllegalArgumentException(
+                    option + ": cannot read '" + file + "' (" + what + ")");
+        }
+        return Files.readAllBytes(file);
+    }
+
+    private static List<TopicPartition> assign(
+            KafkaConsumer<byte[], byte[]> c, KafkaClientOptions kafka, String topic) {
         List<TopicPartition> parts = new ArrayList<>();
-        c.partitionsFor(topic, Duration.ofSeconds(30))
+        c.partitionsFor(topic, kafka.timeout())
                 .forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
         if (parts.isEmpty()) {
             throw new IllegalArgumentException("topic '" + topic + "' does not exist");
@@ -323,8 +338,9 @@ public final class ControlTool implements Runnable {
     private static int status(KafkaClientOptions kafka, String topic, PrintWriter out)
             throws Exception {
         Map<String, JsonNode> last = new LinkedHashMap<>();
+        kafka.requireTopic(topic);
         try (KafkaConsumer<byte[], byte[]> c = consumer(kafka)) {
-            List<TopicPartition> parts = assign(c, topic);
+            List<TopicPartition> parts = assign(c, kafka, topic);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
             while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
