@@ -231,7 +231,9 @@ class ControlToolITCase {
         Files.writeString(
                 config,
                 "interceptor.classes=io.canaryflow.testing.RecordingInterceptor\n"
-                        + "client.id=from-the-command-config\n");
+                        + "client.id=from-the-command-config\n"
+                        // a timeout of its own, longer than --timeout: the file's wins
+                        + "request.timeout.ms = 30000 \n");
         RecordingInterceptor.CLIENTS.clear();
         String bootstrap = kafka.bootstrapServers();
         kafka.clients().createTopic("control-secured", 1);

@@ -66,12 +66,31 @@ public final class KafkaClientOptions {
             }
         }
         p.put("bootstrap.servers", bootstrapServers);
+        // --timeout, unless the file sets Kafka's own; the Admin client needs
+        // default.api.timeout.ms
+        // at least request.timeout.ms
         long ms = timeout().toMillis();
-        p.putIfAbsent(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(ms));
-        p.putIfAbsent(
-                CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG,
-                String.valueOf(Math.min(ms, 30_000)));
+        Long fileRequest = millis(p, CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG);
+        Long fileApi = millis(p, CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG);
+        long api = fileApi != null ? fileApi : Math.max(ms, fileRequest == null ? 0 : fileRequest);
+        long request = fileRequest != null ? fileRequest : Math.min(Math.min(ms, 30_000), api);
+        p.put(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(api));
+        p.put(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(request));
         return p;
+    }
+
+    /** A duration in milliseconds the properties set (trimmed, as Kafka reads it), or null. */
+    private static Long millis(Properties p, String key) {
+        String v = p.getProperty(key);
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "--command-config: '" + key + "' must be a number of milliseconds, got " + v);
+        }
     }
 
     /** Producer properties: {@link #properties()}, its waits bounded by {@code --timeout}. */
@@ -79,9 +98,10 @@ public final class KafkaClientOptions {
         Properties p = properties();
         long ms = timeout().toMillis();
         p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(ms));
-        long request = Long.parseLong(p.getProperty(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG));
+        long request = millis(p, CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG);
         // Kafka requires delivery.timeout.ms >= linger.ms + request.timeout.ms (linger: 5 ms)
-        long linger = Long.parseLong(p.getProperty(ProducerConfig.LINGER_MS_CONFIG, "5"));
+        Long lingerSet = millis(p, ProducerConfig.LINGER_MS_CONFIG);
+        long linger = lingerSet == null ? 5 : lingerSet;
         p.putIfAbsent(
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
                 String.valueOf(Math.max(ms, request + linger)));

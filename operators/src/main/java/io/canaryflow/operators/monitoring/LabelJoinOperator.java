@@ -231,6 +231,12 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
 
     @Override
     public void processElement2(StreamRecord<Label> element) throws Exception {
+        if (labelsIdle) {
+            // A label proves its input live: a labels task resuming after idleness holds its time
+            // (stays idle downstream) until its partitions' watermarks move on; meanwhile the join
+            // waits for the labels' time again rather than expire predictions on the predictions'.
+            labelsIdle = false;
+        }
         Label label = element.getValue();
         String id = label.eventId();
         EventState e = load(id);

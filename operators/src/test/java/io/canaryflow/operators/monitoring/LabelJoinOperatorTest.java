@@ -170,6 +170,21 @@ class LabelJoinOperatorTest {
     }
 
     /**
+     * A labels task resuming after idleness holds its time and stays idle downstream until its
+     * watermarks move on; its labels already flow. A label proves the input live: the join waits
+     * for the labels' time again instead of expiring predictions on the predictions' time.
+     */
+    @Test
+    void shouldHoldTheJoinsTimeAgainOnceALabelComesAfterIdleness() throws Exception {
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+        label("x", 1, 50_000);
+        predict("c", 60_000, 0.9f);
+        h.processWatermark1(new Watermark(120_000));
+        assertThat(windows()).as("c waits for the labels' time").isEmpty();
+    }
+
+    /**
      * A join restored after its labels source had finished gets no watermark from it again: the end
      * of the input releases the labels' time.
      */
