@@ -71,7 +71,7 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  * join-time}), so a restore decides about replayed records as the run before did.
  *
  * <p><b>State</b>: one value per event id (state {@code events}): its predictions' series hash,
- * time, score and unit hash, and its label; 29 bytes per prediction, 17 per label, plus 10. It is
+ * time, score and unit hash, and its label; 28 bytes per prediction, 16 per label, plus 14. It is
  * kept until {@code t + 2H} (a late label can still come) or, for a label without its prediction,
  * {@code l + H}. Instead of a timer per event, every event id is listed under its key group and
  * cleanup step (state {@code cleanup}, a list per step of {@code max(window, 2H / 32)}) and one
