@@ -155,17 +155,33 @@ public final class ControlTool implements Runnable {
                                             issuedBy,
                                             System.currentTimeMillis(),
                                             null));
+            long deadline = System.nanoTime() + kafka.timeout().toNanos();
             kafka.requireTopic(topic);
             Properties p = kafka.producerProperties();
             p.put(ProducerConfig.ACKS_CONFIG, "all");
-            try (KafkaProducer<byte[], byte[]> producer =
-                    new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            KafkaProducer<byte[], byte[]> producer =
+                    new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+            try {
+                // the whole send within --timeout: a broker that answers metadata but never
+                // acknowledges the record fails it too
                 producer.send(
                                 new ProducerRecord<>(
                                         topic,
                                         experiment.getBytes(StandardCharsets.UTF_8),
                                         ControlCodec.write(command)))
-                        .get();
+                        .get(
+                                Math.max(0, deadline - System.nanoTime()),
+                                java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException(
+                        "Kafka at "
+                                + kafka.bootstrapServers()
+                                + " did not acknowledge the command within "
+                                + kafka.timeout().toSeconds()
+                                + " s; it may or may not have been written: check with"
+                                + " 'bin/control tail --from-beginning'");
+            } finally {
+                producer.close(java.time.Duration.ZERO);
             }
             spec.commandLine()
                     .getOut()
