@@ -238,7 +238,7 @@ public final class JobOptions {
                     .durationType()
                     .defaultValue(Duration.ofMinutes(10))
                     .withDescription(
-                            "How long a labels partition may be silent (from the start too) and still hold back the labels' time, and how long one that resumes holds it again; when every labels partition is silent this long the label join's time follows the predictions' alone; 0: for ever. Label outcomes wait for the labels' time, so a pause shorter than this never makes labels late.");
+                            "How long a labels partition may be silent (from the start too) and still hold back the labels' time, and how long one that resumes holds it again; when every labels partition is silent this long the label join's time follows the predictions' alone; 0: a partition that has had a label holds for ever (one without, and a task without partitions, hold nothing). Label outcomes wait for the labels' time, so a pause shorter than this never makes labels late.");
 
     public static final ConfigOption<Double> LABEL_THRESHOLD =
             ConfigOptions.key("labels.threshold")

@@ -66,6 +66,9 @@ public final class EventTime {
 
         private boolean idle;
 
+        /** Whether a valid record has come: without a timeout, only such a partition holds time. */
+        private boolean seen;
+
         /** When the partition resumed from idleness and began holding; -1 when not holding. */
         private long resumedAt = -1;
 
@@ -80,6 +83,7 @@ public final class EventTime {
         @Override
         public void onEvent(Decoded record, long timestamp, WatermarkOutput output) {
             if (record.valid()) {
+                seen = true;
                 maxTimestamp = Math.max(maxTimestamp, record.ts());
                 lastValidAt = clock.relativeTimeMillis();
                 current = false;
@@ -98,6 +102,14 @@ public final class EventTime {
                 return;
             }
             resumedAt = -1;
+            if (idleMillis == 0 && !seen) {
+                // without a timeout, a partition (or a task's own generator, through which no
+                // record passes: a task without partitions) holds time only once it has had a
+                // record
+                idle = true;
+                output.markIdle();
+                return;
+            }
             if (idleMillis > 0 && current && now - lastValidAt >= idleMillis) {
                 idle = true;
                 output.markIdle();

@@ -100,13 +100,18 @@ class EventTimeTest {
         assertThat(said).containsExactly(String.valueOf(Long.MIN_VALUE), "idle", "3999", "idle");
     }
 
-    /** Never idle with a zero timeout, however long it is silent. */
+    /**
+     * With a zero timeout, idle only until its first record (a task without partitions holds no
+     * time for ever), then never idle however long it is silent.
+     */
     @Test
-    void shouldNeverGoIdleWithoutATimeout() {
+    void shouldNeverGoIdleWithoutATimeoutOnceItHasHadARecord() {
         EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 0, clock);
+        g.onPeriodicEmit(output);
         g.onEvent(valid(10_000), 10_000, output);
+        g.onPeriodicEmit(output);
         now = 100 * 3_600_000L;
         g.onPeriodicEmit(output);
-        assertThat(said).containsExactly("8999");
+        assertThat(said).containsExactly("idle", "8999", "8999");
     }
 }
