@@ -400,6 +400,25 @@ class EventTimeITCase {
         return c;
     }
 
+    /**
+     * A label {@code <prefix>-<p>} of time {@code ts} in each partition p of the 2 of {@code
+     * topic}.
+     */
+    static void labelInEveryPartition(String topic, String prefix, long ts) {
+        for (int p = 0; p < 2; p++) {
+            String id = prefix + "-" + p;
+            kafka.produce(
+                    topic,
+                    List.of(p),
+                    List.<byte[][]>of(
+                            new byte[][] {
+                                id.getBytes(StandardCharsets.UTF_8),
+                                String.format("{\"event_id\":\"%s\",\"label\":0,\"ts\":%d}", id, ts)
+                                        .getBytes(StandardCharsets.UTF_8)
+                            }));
+        }
+    }
+
     /** Labels {@code (event index, label time)}, keyed by event id. */
     static void sendLabels(String topic, List<long[]> labels) {
         List<byte[][]> records = new ArrayList<>();
@@ -459,19 +478,7 @@ class EventTimeITCase {
             // one event and one label a minute on, in every partition, close every window
             send(name + "-features", List.of(0), events, 1, BASE + 60_000, 1);
             send(name + "-features", List.of(1), events + 1, 1, BASE + 60_000, 1);
-            for (int p = 0; p < 2; p++) {
-                kafka.produce(
-                        name + "-labels",
-                        List.of(p),
-                        List.<byte[][]>of(
-                                new byte[][] {
-                                    ("closer-" + p).getBytes(StandardCharsets.UTF_8),
-                                    String.format(
-                                                    "{\"event_id\":\"closer-%d\",\"label\":0,\"ts\":%d}",
-                                                    p, BASE + 60_000)
-                                            .getBytes(StandardCharsets.UTF_8)
-                                }));
-            }
+            labelInEveryPartition(name + "-labels", "closer", BASE + 60_000);
             reports =
                     await(
                             name + "-monitoring",
@@ -560,19 +567,7 @@ class EventTimeITCase {
         JobClient job = JobRun.start(config, e -> e);
         try {
             // a label in each partition, then silence: the labels' time stays near BASE
-            for (int p = 0; p < 2; p++) {
-                kafka.produce(
-                        name + "-labels",
-                        List.of(p),
-                        List.<byte[][]>of(
-                                new byte[][] {
-                                    ("early-" + p).getBytes(StandardCharsets.UTF_8),
-                                    String.format(
-                                                    "{\"event_id\":\"early-%d\",\"label\":0,\"ts\":%d}",
-                                                    p, BASE)
-                                            .getBytes(StandardCharsets.UTF_8)
-                                }));
-            }
+            labelInEveryPartition(name + "-labels", "early", BASE);
             send(name + "-features", List.of(0, 1), 0, 3_000, BASE, 2); // 6 s of event time
             List<JsonNode> reports =
                     await(

@@ -105,18 +105,8 @@ class LabelStateITCase {
                 for (int p = 0; p < 2; p++) {
                     EventTimeITCase.send(
                             name + "-features", List.of(p), EVENTS + p, 1, BASE + 64 * DAY, 1);
-                    kafka.produce(
-                            name + "-labels",
-                            List.of(p),
-                            List.<byte[][]>of(
-                                    new byte[][] {
-                                        ("late-" + p).getBytes(StandardCharsets.UTF_8),
-                                        String.format(
-                                                        "{\"event_id\":\"late-%d\",\"label\":0,\"ts\":%d}",
-                                                        p, BASE + 64 * DAY)
-                                                .getBytes(StandardCharsets.UTF_8)
-                                    }));
                 }
+                EventTimeITCase.labelInEveryPartition(name + "-labels", "late", BASE + 64 * DAY);
                 expected += 2;
                 // the expiries are reported once the join's time passed them
                 EventTimeITCase.await(

@@ -272,7 +272,7 @@ public final class ControlTool implements Runnable {
 
     private static KafkaConsumer<byte[], byte[]> consumer(KafkaClientOptions kafka)
             throws java.io.IOException {
-        Properties p = kafka.consumerProperties();
+        Properties p = kafka.properties();
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());

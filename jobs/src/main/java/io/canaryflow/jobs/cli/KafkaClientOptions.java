@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import picocli.CommandLine.Option;
@@ -105,13 +104,6 @@ public final class KafkaClientOptions {
         p.putIfAbsent(
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
                 String.valueOf(Math.max(ms, request + linger)));
-        return p;
-    }
-
-    /** Consumer properties: {@link #properties()}. */
-    public Properties consumerProperties() throws IOException {
-        Properties p = properties();
-        p.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         return p;
     }
 
