@@ -31,6 +31,17 @@ public final class Decisions {
             boolean dryRun,
             RolloutPlan before,
             RolloutPlan after) {
+        return decision(id, action, dryRun, before, after, 3_000);
+    }
+
+    /** A decision decided at {@code decidedAt} (epoch milliseconds). */
+    public static byte[] decision(
+            String id,
+            Verdict.Action action,
+            boolean dryRun,
+            RolloutPlan before,
+            RolloutPlan after,
+            long decidedAt) {
         Verdict v =
                 new Verdict(
                         action,
@@ -47,7 +58,8 @@ public final class Decisions {
                         false,
                         false);
         return ControlCodec.write(
-                new Decision(id, null, "fraud", before, after, "hash", v, 3_000, null),
+                new Decision(
+                        id, null, after.experiment(), before, after, "hash", v, decidedAt, null),
                 new JsonWriter());
     }
 }

@@ -7,7 +7,6 @@ import io.canaryflow.operators.decode.SourceDecoder;
 import io.canaryflow.operators.monitoring.MonitoringRecord;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.Prediction;
-import io.canaryflow.operators.records.SourceRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -40,7 +39,8 @@ abstract class DelegatingEndpoints implements Pipeline.Endpoints {
     }
 
     @Override
-    public DataStream<SourceRecord> control(StreamExecutionEnvironment env) {
+    public DataStream<io.canaryflow.operators.control.ControlRecord> control(
+            StreamExecutionEnvironment env) {
         return delegate.control(env);
     }
 

@@ -9,6 +9,7 @@ import io.canaryflow.modelloader.ModelRepository;
 import io.canaryflow.modelloader.ModelVersion;
 import io.canaryflow.operators.Outputs;
 import io.canaryflow.operators.control.ControlReadFunction;
+import io.canaryflow.operators.control.ControlRecord;
 import io.canaryflow.operators.control.Decision;
 import io.canaryflow.operators.control.JudgeFunction;
 import io.canaryflow.operators.control.JudgeOperator;
@@ -39,7 +40,6 @@ import io.canaryflow.operators.records.FeatureEvent;
 import io.canaryflow.operators.records.Label;
 import io.canaryflow.operators.records.Prediction;
 import io.canaryflow.operators.records.RoutedEvent;
-import io.canaryflow.operators.records.SourceRecord;
 import io.canaryflow.operators.routing.RolloutPlan;
 import io.canaryflow.operators.routing.RouteFunction;
 import io.canaryflow.operators.routing.RouteOperator;
@@ -95,7 +95,7 @@ public final class Pipeline {
          * Raw control records (commands and decisions), without event time; only asked for when
          * control is on.
          */
-        DataStream<SourceRecord> control(StreamExecutionEnvironment env);
+        DataStream<ControlRecord> control(StreamExecutionEnvironment env);
 
         /** Where decisions go (the control topic); only asked for when control is on. */
         Sink<Decision> decisions();
@@ -211,7 +211,7 @@ public final class Pipeline {
             commands =
                     endpoints
                             .control(env)
-                            .process(new ControlReadFunction())
+                            .process(new ControlReadFunction(config.decisionVerifier()))
                             .uid("control-read")
                             .name("read control");
             deadLetterStreams.add(commands.getSideOutput(Outputs.DEAD_LETTERS));
@@ -223,7 +223,10 @@ public final class Pipeline {
                                     // with monitoring on, it counts what it routes per
                                     // monitoring bucket, for the judge's accounting
                                     new RouteOperator(
-                                            new RouteFunction(plans),
+                                            new RouteFunction(
+                                                    plans,
+                                                    config.get(JobOptions.MAX_COMMAND_AGE)
+                                                            .toMillis()),
                                             config.get(JobOptions.MONITORING_ENABLED)
                                                     ? config.monitorSettings().slideMillis()
                                                     : 0))

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.canaryflow.operators.control.DecisionVerifier;
 import io.canaryflow.operators.judge.Verdict;
 import io.canaryflow.operators.routing.RolloutPlan;
 import io.canaryflow.testing.Decisions;
@@ -24,18 +25,23 @@ class AliasUpdaterTest {
         RolloutPlan canary = Decisions.plan("p1", "v1", "v2", 50);
         RolloutPlan promoted = Decisions.plan("p2", "v2", "v2", 0);
         byte[] promote = Decisions.decision("d-1", Verdict.Action.PROMOTE, false, canary, promoted);
-        assertThat(updater.apply(promote)).isTrue();
+        assertThat(updater.apply(promote).changed()).isTrue();
         assertThat(aliases().get("production").asText()).isEqualTo("v2");
         // delivered again (a redelivery after a crash): applied once
-        assertThat(updater.apply(promote)).isFalse();
+        assertThat(updater.apply(promote).changed()).isFalse();
         assertThat(aliases().get("applied_decisions")).hasSize(1);
 
         RolloutPlan next = Decisions.plan("p3", "v2", "v3-bad", 10);
         RolloutPlan rolledBack = Decisions.plan("p4", "v2", "v3-bad", 0);
         assertThat(
                         updater.apply(
-                                Decisions.decision(
-                                        "d-2", Verdict.Action.ROLLBACK, false, next, rolledBack)))
+                                        Decisions.decision(
+                                                "d-2",
+                                                Verdict.Action.ROLLBACK,
+                                                false,
+                                                next,
+                                                rolledBack))
+                                .changed())
                 .isTrue();
         assertThat(aliases().get("production").asText()).isEqualTo("v2");
         assertThat(aliases().get("rolled_back").get(0).asText()).isEqualTo("v3-bad");
@@ -43,16 +49,82 @@ class AliasUpdaterTest {
     }
 
     @Test
+    void shouldRefuseAReplayedDecisionDecidedBeforeTheNewestApplied() throws Exception {
+        long hour = 3_600_000;
+        long t = 1_700_000_000_000L;
+        AliasUpdater updater = new AliasUpdater(repo, 300_000);
+        RolloutPlan first = Decisions.plan("p1", "v1", "v2", 50);
+        RolloutPlan promotedV2 = Decisions.plan("p2", "v2", "v2", 0);
+        byte[] oldPromotion =
+                Decisions.decision("d-old", Verdict.Action.PROMOTE, false, first, promotedV2, t);
+        assertThat(updater.apply(oldPromotion).changed()).isTrue();
+        RolloutPlan second = Decisions.plan("p3", "v2", "v3", 50);
+        RolloutPlan promotedV3 = Decisions.plan("p4", "v3", "v3", 0);
+        assertThat(
+                        updater.apply(
+                                        Decisions.decision(
+                                                "d-new",
+                                                Verdict.Action.PROMOTE,
+                                                false,
+                                                second,
+                                                promotedV3,
+                                                t + 5 * hour))
+                                .changed())
+                .isTrue();
+        assertThat(aliases().get("production").asText()).isEqualTo("v3");
+
+        // the genuine old promotion written again: refused, production stays
+        AliasUpdater.Outcome again = updater.apply(oldPromotion);
+        assertThat(again.changed()).isFalse();
+        assertThat(again.refusal().rejection()).isEqualTo(DecisionVerifier.Rejection.REPLAYED);
+        assertThat(again.refusal().detail()).contains("d-old", "acted on before");
+        // an old decision with an id beyond what the file remembers: refused by its time
+        AliasUpdater.Outcome older =
+                updater.apply(
+                        Decisions.decision(
+                                "d-forgotten",
+                                Verdict.Action.PROMOTE,
+                                false,
+                                first,
+                                promotedV2,
+                                t + 4 * hour));
+        assertThat(older.refusal().rejection()).isEqualTo(DecisionVerifier.Rejection.REPLAYED);
+        assertThat(older.refusal().detail()).contains("d-forgotten", "3600000 ms before");
+        assertThat(aliases().get("production").asText()).isEqualTo("v3");
+        // within the clock tolerance a new decision is applied
+        assertThat(
+                        updater.apply(
+                                        Decisions.decision(
+                                                "d-skewed",
+                                                Verdict.Action.ROLLBACK,
+                                                false,
+                                                second,
+                                                promotedV3,
+                                                t + 5 * hour - 60_000))
+                                .changed())
+                .isTrue();
+        // the state survives a restart of the automation (it is in the file)
+        assertThat(new AliasUpdater(repo, 300_000).apply(oldPromotion).refusal().rejection())
+                .isEqualTo(DecisionVerifier.Rejection.REPLAYED);
+    }
+
+    @Test
     void shouldIgnoreDryRunsOtherActionsAndCommands() throws Exception {
         AliasUpdater updater = new AliasUpdater(repo);
         RolloutPlan a = Decisions.plan("p1", "v1", "v2", 10);
         RolloutPlan b = Decisions.plan("p2", "v2", "v2", 0);
-        assertThat(updater.apply(Decisions.decision("d-1", Verdict.Action.PROMOTE, true, a, b)))
+        assertThat(
+                        updater.apply(Decisions.decision("d-1", Verdict.Action.PROMOTE, true, a, b))
+                                .changed())
                 .isFalse();
-        assertThat(updater.apply(Decisions.decision("d-2", Verdict.Action.ADVANCE, false, a, b)))
+        assertThat(
+                        updater.apply(
+                                        Decisions.decision(
+                                                "d-2", Verdict.Action.ADVANCE, false, a, b))
+                                .changed())
                 .isFalse();
-        assertThat(updater.apply("{\"type\":\"command\"}".getBytes())).isFalse();
-        assertThat(updater.apply("not json".getBytes())).isFalse();
+        assertThat(updater.apply("{\"type\":\"command\"}".getBytes()).changed()).isFalse();
+        assertThat(updater.apply("not json".getBytes()).changed()).isFalse();
         assertThat(repo.resolve("fraud/aliases.json")).doesNotExist();
     }
 
@@ -75,12 +147,13 @@ class AliasUpdaterTest {
                             java.util.List.of());
             assertThat(
                             updater.apply(
-                                    Decisions.decision(
-                                            "d-" + model,
-                                            Verdict.Action.PROMOTE,
-                                            false,
-                                            good,
-                                            forged)))
+                                            Decisions.decision(
+                                                    "d-" + model,
+                                                    Verdict.Action.PROMOTE,
+                                                    false,
+                                                    good,
+                                                    forged))
+                                    .changed())
                     .as(model)
                     .isFalse();
         }

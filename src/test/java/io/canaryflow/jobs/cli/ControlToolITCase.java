@@ -2,10 +2,16 @@ package io.canaryflow.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.canaryflow.operators.control.Command;
 import io.canaryflow.operators.control.CommandSigner;
 import io.canaryflow.operators.control.ControlCodec;
+import io.canaryflow.operators.control.DecisionKey;
+import io.canaryflow.operators.control.DecisionSigner;
+import io.canaryflow.operators.control.DecisionVerifier;
 import io.canaryflow.operators.judge.Verdict;
+import io.canaryflow.operators.routing.RolloutPlan;
 import io.canaryflow.testing.Decisions;
 import io.canaryflow.testing.KafkaTestCluster;
 import io.canaryflow.testing.RecordingInterceptor;
@@ -18,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -278,9 +285,12 @@ class ControlToolITCase {
                         dir.resolve("repo").toString(),
                         "--health-port",
                         "0",
+                        "--insecure-no-verify",
                         "--max-seconds",
                         "4");
-        assertThat(automation).contains("connected to Kafka at " + bootstrap);
+        assertThat(automation)
+                .contains("connected to Kafka at " + bootstrap)
+                .contains("WARNING: --insecure-no-verify");
         // the producer of send, the consumers of status and automation
         assertThat(RecordingInterceptor.CLIENTS)
                 .hasSizeGreaterThanOrEqualTo(3)
@@ -296,5 +306,224 @@ class ControlToolITCase {
                                 "--command-config",
                                 dir.resolve("missing.properties").toString()))
                 .contains("--command-config: cannot read");
+    }
+
+    /**
+     * Decisions a consumer can trust: keys made by {@code keygen}, and {@code tail}, {@code status}
+     * and {@code automation} refusing what the trusted keys did not sign (forged, unsigned, a
+     * rotated-out key) and replays of genuine decisions, each with its reason.
+     */
+    @Test
+    void shouldRefuseForgedUnsignedRotatedOutAndReplayedDecisions(@TempDir Path dir)
+            throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        String topic = "signed-control";
+        kafka.clients().createTopic(topic, 1);
+        Path privatePem = dir.resolve("decisions.pem");
+        Path publicPem = dir.resolve("decisions.pub.pem");
+        String made =
+                run(
+                        0,
+                        Map.of(),
+                        "keygen",
+                        "--private-key",
+                        privatePem.toString(),
+                        "--public-key",
+                        publicPem.toString());
+        DecisionSigner job = DecisionSigner.read(privatePem);
+        assertThat(made).contains("key id " + job.key().id());
+        assertThat(Files.getPosixFilePermissions(privatePem))
+                .containsExactlyInAnyOrder(
+                        java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        assertThat(DecisionKey.read(publicPem)).isEqualTo(job.key());
+        assertThat(
+                        run(
+                                2,
+                                Map.of(),
+                                "keygen",
+                                "--private-key",
+                                privatePem.toString(),
+                                "--public-key",
+                                dir.resolve("other.pem").toString()))
+                .contains("never overwrites");
+        assertThat(run(0, Map.of(), "public-key", "--signing-key-file", privatePem.toString()))
+                .startsWith(Files.readString(publicPem))
+                .contains("key id " + job.key().id());
+        // a job without a signing key of its own derives one from the control key
+        assertThat(run(0, Map.of("CANARYFLOW_CONTROL_KEY", KEY), "public-key"))
+                .startsWith(DecisionSigner.derivedFrom(KEY.getBytes()).key().toPem())
+                .contains("derived from the control key");
+
+        long t = 1_800_000_000_000L;
+        long hour = 3_600_000;
+        DecisionSigner previous = DecisionSigner.generate();
+        DecisionSigner mallory = DecisionSigner.generate();
+        byte[] advance =
+                Decisions.decision(
+                        "d-advance",
+                        Verdict.Action.ADVANCE,
+                        false,
+                        Decisions.plan("p1", "v1", "v2", 1),
+                        Decisions.plan("p2", "v1", "v2", 50),
+                        t);
+        byte[] promote =
+                Decisions.decision(
+                        "d-promote",
+                        Verdict.Action.PROMOTE,
+                        false,
+                        Decisions.plan("p2", "v1", "v2", 50),
+                        Decisions.plan("p3", "v2", "v2", 0),
+                        t + hour);
+        RolloutPlan bad = Decisions.plan("p-bad", "v3-bad", "v3-bad", 0);
+        kafka.clients()
+                .send(
+                        List.of(
+                                record(topic, advance, job),
+                                record(topic, promote, job),
+                                // a forged promotion of a bad version: Mallory's own key ...
+                                record(topic, decision("d-forged", bad, t + 2 * hour), mallory),
+                                // ... Mallory's signature under the job's key id
+                                withHeaders(
+                                        topic,
+                                        decision("d-forged-2", bad, t + 2 * hour),
+                                        job.key().id(),
+                                        mallory.sign(decision("d-forged-2", bad, t + 2 * hour))),
+                                // ... no signature at all
+                                new ProducerRecord<>(
+                                        topic,
+                                        "fraud".getBytes(),
+                                        decision("d-unsigned", bad, t + 2 * hour)),
+                                // the job's previous key, rotated out
+                                record(topic, decision("d-previous", bad, t + 2 * hour), previous),
+                                // genuine decisions written again
+                                record(topic, promote, job),
+                                record(topic, advance, job)));
+
+        String tail =
+                run(
+                        0,
+                        Map.of(),
+                        "tail",
+                        "--bootstrap-servers",
+                        bootstrap,
+                        "--topic",
+                        topic,
+                        "--from-beginning",
+                        "--public-key",
+                        publicPem.toString(),
+                        "--max-seconds",
+                        "4");
+        assertThat(tail.split("\\(d-advance\\)", -1)).hasSize(2); // printed once
+        assertThat(tail)
+                .contains("refused decision d-forged ", "UNTRUSTED_KEY", mallory.key().id())
+                .contains("refused decision d-forged-2 ", "BAD_SIGNATURE")
+                .contains("refused decision d-unsigned ", "UNSIGNED")
+                .contains("refused decision d-previous ", previous.key().id())
+                .contains("refused decision d-promote ", "REPLAYED", "acted on before")
+                .contains("refused decision d-advance ")
+                .contains("refused 6 decisions");
+        assertThat(tail).doesNotContain("(d-forged)").contains("(d-promote)");
+
+        String status =
+                run(
+                        0,
+                        Map.of(),
+                        "status",
+                        "--bootstrap-servers",
+                        bootstrap,
+                        "--topic",
+                        topic,
+                        "--public-key",
+                        publicPem.toString());
+        assertThat(status).contains("fraud        last PROMOTE").contains("plan p3");
+
+        // the automation: --public-key is required
+        assertThat(
+                        run(
+                                2,
+                                Map.of(),
+                                "automation",
+                                "--bootstrap-servers",
+                                bootstrap,
+                                "--repository",
+                                dir.resolve("repo").toString()))
+                .contains("--public-key FILE is required");
+        Path repo = dir.resolve("repo");
+        String automation = automation(bootstrap, topic, repo, "a1", publicPem);
+        JsonNode aliases = new ObjectMapper().readTree(repo.resolve("fraud/aliases.json").toFile());
+        assertThat(aliases.get("production").asText())
+                .isEqualTo("v2"); // the forgeries moved nothing
+        assertThat(aliases.get("applied_decisions")).hasSize(1);
+        assertThat(automation)
+                .contains("decisions must be signed by key " + job.key().id())
+                .contains("refused decision d-forged ", "refused decision d-forged-2 ")
+                .contains("refused decision d-unsigned ", "refused decision d-previous ")
+                .contains("refused decision d-promote ", "REPLAYED")
+                .contains("applied 1 decisions");
+
+        // while keys rotate, the previous key is trusted too: its (bad) promotion now applies
+        Path rotating = dir.resolve("rotating");
+        Path previousPem = dir.resolve("previous.pub.pem");
+        Files.writeString(previousPem, previous.key().toPem());
+        automation(bootstrap, topic, rotating, "a2", publicPem, previousPem);
+        assertThat(
+                        new ObjectMapper()
+                                .readTree(rotating.resolve("fraud/aliases.json").toFile())
+                                .get("production")
+                                .asText())
+                .isEqualTo("v3-bad");
+    }
+
+    static String automation(
+            String bootstrap, String topic, Path repo, String group, Path... keys) {
+        List<String> args =
+                new java.util.ArrayList<>(
+                        List.of(
+                                "automation",
+                                "--bootstrap-servers",
+                                bootstrap,
+                                "--topic",
+                                topic,
+                                "--group-id",
+                                group,
+                                "--repository",
+                                repo.toString(),
+                                "--health-port",
+                                "0",
+                                "--max-seconds",
+                                "10"));
+        for (Path k : keys) {
+            args.add("--public-key");
+            args.add(k.toString());
+        }
+        return run(0, Map.of(), args.toArray(String[]::new));
+    }
+
+    static byte[] decision(String id, RolloutPlan after, long decidedAt) {
+        return Decisions.decision(
+                id,
+                Verdict.Action.PROMOTE,
+                false,
+                Decisions.plan("p2", "v1", "v2", 50),
+                after,
+                decidedAt);
+    }
+
+    static ProducerRecord<byte[], byte[]> record(
+            String topic, byte[] value, DecisionSigner signer) {
+        return withHeaders(topic, value, signer.key().id(), signer.sign(value));
+    }
+
+    static ProducerRecord<byte[], byte[]> withHeaders(
+            String topic, byte[] value, String keyId, byte[] signature) {
+        ProducerRecord<byte[], byte[]> r =
+                new ProducerRecord<>(topic, "fraud".getBytes(StandardCharsets.UTF_8), value);
+        r.headers().add(DecisionVerifier.KEY_ID_HEADER, keyId.getBytes(StandardCharsets.US_ASCII));
+        r.headers()
+                .add(
+                        DecisionVerifier.SIGNATURE_HEADER,
+                        java.util.Base64.getEncoder().encode(signature));
+        return r;
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.canaryflow.operators.control.ControlCodec;
+import io.canaryflow.operators.control.DecisionVerifier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,9 @@ import java.nio.file.StandardCopyOption;
  *
  * <p>Idempotent on {@code decision_id}: the file lists the decisions it applied, so a decision
  * delivered twice (the consumer commits offsets after applying, so a crash in between redelivers)
- * is applied once. The file is replaced atomically.
+ * is applied once. It also keeps, per experiment, when the newest decision it applied was decided:
+ * an older decision (a replay of a genuine one, signature and all) is refused. Signatures are
+ * checked before ({@link AutomationCommand}). The file is replaced atomically.
  *
  * <pre>automation --bootstrap-servers HOST:PORT --repository PATH [--topic control] [--group-id G]
  * </pre>
@@ -32,34 +35,51 @@ public final class AliasUpdater {
     private static final int REMEMBERED = 1_000;
 
     private final Path repository;
+    private final long replayToleranceMillis;
 
     public AliasUpdater(Path repository) {
-        this.repository = repository;
+        this(repository, 300_000);
     }
 
-    /** Applies one control record; returns whether the alias file changed. */
-    public boolean apply(byte[] record) throws IOException {
+    /**
+     * @param replayToleranceMillis how much older than the newest decision applied for its
+     *     experiment a decision may be (clocks of different hosts) before it is refused as a replay
+     */
+    public AliasUpdater(Path repository, long replayToleranceMillis) {
+        this.repository = repository;
+        this.replayToleranceMillis = replayToleranceMillis;
+    }
+
+    /** What {@link #apply} did: {@code refusal} is set when it refused a replayed decision. */
+    public record Outcome(boolean changed, DecisionVerifier.Outcome refusal) {
+        static final Outcome UNCHANGED = new Outcome(false, null);
+    }
+
+    /** Applies one control record; says whether the alias file changed, or why it refused. */
+    public Outcome apply(byte[] record) throws IOException {
         JsonNode n;
         try {
             n = ControlCodec.tree(record);
         } catch (ControlCodec.MalformedException e) {
-            return false;
+            return Outcome.UNCHANGED;
         }
         if (!"decision".equals(n.path("type").asText()) || n.path("dry_run").asBoolean()) {
-            return false;
+            return Outcome.UNCHANGED;
         }
         String action = n.path("action").asText();
         if (!action.equals("PROMOTE") && !action.equals("ROLLBACK")) {
-            return false;
+            return Outcome.UNCHANGED;
         }
         String id = n.path("decision_id").asText();
+        String experiment = n.path("experiment").asText();
+        long decidedAt = n.path("decided_at").asLong();
         JsonNode plan = n.path("plan");
         String model = plan.path("model").asText();
         Path file = repository.resolve(model).resolve("aliases.json").normalize();
         if (model.isEmpty()
                 || !file.startsWith(repository.normalize())
                 || !file.getParent().getParent().equals(repository.normalize())) {
-            return false; // not a model of this repository ("../x", "a/b"): never written
+            return Outcome.UNCHANGED; // not a model of this repository ("../x", "a/b")
         }
         ObjectNode aliases =
                 Files.exists(file)
@@ -69,10 +89,20 @@ public final class AliasUpdater {
                 aliases.has("applied_decisions")
                         ? (ArrayNode) aliases.get("applied_decisions")
                         : aliases.putArray("applied_decisions");
-        for (JsonNode done : applied) {
-            if (done.asText().equals(id)) {
-                return false;
-            }
+        ObjectNode newest =
+                aliases.has("newest_decided_at")
+                        ? (ObjectNode) aliases.get("newest_decided_at")
+                        : aliases.putObject("newest_decided_at");
+        java.util.Map<String, Long> newestBefore = new java.util.HashMap<>();
+        newest.fields().forEachRemaining(e -> newestBefore.put(e.getKey(), e.getValue().asLong()));
+        java.util.List<String> appliedBefore = new java.util.ArrayList<>();
+        applied.forEach(done -> appliedBefore.add(done.asText()));
+        DecisionVerifier.Outcome replay =
+                new DecisionVerifier.Replays(replayToleranceMillis, REMEMBERED)
+                        .restore(newestBefore, appliedBefore)
+                        .check(experiment, id, decidedAt);
+        if (!replay.accepted()) {
+            return new Outcome(false, replay);
         }
         if (action.equals("PROMOTE")) {
             aliases.put("production", plan.path("baseline").asText());
@@ -91,6 +121,7 @@ public final class AliasUpdater {
         while (applied.size() > REMEMBERED) {
             applied.remove(0);
         }
+        newest.put(experiment, Math.max(decidedAt, newest.path(experiment).asLong(decidedAt)));
         aliases.put("last_decision", id);
         aliases.put(
                 "updated_by", "canaryflow automation, experiment " + n.path("experiment").asText());
@@ -98,7 +129,7 @@ public final class AliasUpdater {
         Path tmp = file.resolveSibling("aliases.json.tmp");
         JSON.writeValue(tmp.toFile(), aliases);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return true;
+        return new Outcome(true, null);
     }
 
     public static void main(String[] args) {

@@ -1,7 +1,10 @@
 package io.canaryflow.jobs.automation;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import io.canaryflow.jobs.cli.DecisionKeyOptions;
 import io.canaryflow.jobs.cli.KafkaClientOptions;
+import io.canaryflow.operators.control.DecisionVerifier;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -10,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -21,6 +25,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,9 +35,11 @@ import picocli.CommandLine.Spec;
 /**
  * The example automation as a service: follows the control topic (read_committed, a consumer group)
  * and points each promoted or rolled-back model's alias at the version serving it ({@link
- * AliasUpdater}). It logs when it connects to Kafka and when it loses the connection, and serves
- * {@code /health} (200 while connected and polling, else 503) and {@code /metrics} (Prometheus
- * text) on {@code --health-port}.
+ * AliasUpdater}). Every decision must be signed by a key given with {@code --public-key}; an
+ * unsigned, forged, foreign-key or replayed decision is refused, logged with its reason and counted
+ * ({@code canaryflow_automation_decisions_refused_total{reason}}). It logs when it connects to
+ * Kafka and when it loses the connection, and serves {@code /health} (200 while connected and
+ * polling, else 503) and {@code /metrics} (Prometheus text) on {@code --health-port}.
  */
 @Command(
         name = "automation",
@@ -44,6 +51,14 @@ public final class AutomationCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Mixin KafkaClientOptions kafka;
+
+    @Mixin DecisionKeyOptions keys;
+
+    @Option(
+            names = "--insecure-no-verify",
+            description =
+                    "Apply decisions without checking their signatures (never in production).")
+    boolean noVerify;
 
     @Option(
             names = "--repository",
@@ -78,13 +93,33 @@ public final class AutomationCommand implements Callable<Integer> {
     Long maxSeconds;
 
     private final AtomicLong applied = new AtomicLong();
+    private final Map<DecisionVerifier.Rejection, AtomicLong> refused =
+            new EnumMap<>(DecisionVerifier.Rejection.class);
     private final AtomicLong lastPoll = new AtomicLong();
     private volatile boolean connected;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        DecisionVerifier verifier = keys.verifier();
+        if (verifier == null && !noVerify) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--public-key FILE is required: the public key of the job's decisions"
+                            + " (bin/control public-key prints it); --insecure-no-verify applies"
+                            + " decisions unchecked");
+        }
+        for (DecisionVerifier.Rejection r : DecisionVerifier.Rejection.values()) {
+            refused.put(r, new AtomicLong());
+        }
         AliasUpdater updater = new AliasUpdater(repository);
+        if (verifier != null) {
+            log(out, "decisions must be signed by key %s", String.join(" or ", verifier.keyIds()));
+        } else {
+            log(
+                    out,
+                    "WARNING: --insecure-no-verify: decisions are applied without a signature check");
+        }
         Properties p = kafka.properties();
         p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -109,7 +144,22 @@ public final class AutomationCommand implements Callable<Integer> {
             while (System.currentTimeMillis() < until) {
                 int changed = 0;
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofSeconds(1))) {
-                    if (updater.apply(r.value())) {
+                    JsonNode decision = DecisionKeyOptions.decision(r);
+                    if (decision == null) {
+                        continue; // a command, or not control JSON: nothing to apply
+                    }
+                    DecisionVerifier.Outcome check =
+                            verifier == null
+                                    ? new DecisionVerifier.Outcome(null, null)
+                                    : DecisionKeyOptions.verify(verifier, r);
+                    AliasUpdater.Outcome done = check.accepted() ? updater.apply(r.value()) : null;
+                    if (done != null && done.refusal() != null) {
+                        check = done.refusal();
+                    }
+                    if (!check.accepted()) {
+                        refused.get(check.rejection()).incrementAndGet();
+                        log(out, "%s", DecisionKeyOptions.refusal(r, decision, check));
+                    } else if (done.changed()) {
                         changed++;
                     }
                 }
@@ -196,12 +246,32 @@ public final class AutomationCommand implements Callable<Integer> {
                                                 + "# TYPE canaryflow_automation_decisions_applied_total counter%n"
                                                 + "canaryflow_automation_decisions_applied_total %d%n"
                                                 + "# TYPE canaryflow_automation_last_poll_timestamp_seconds gauge%n"
-                                                + "canaryflow_automation_last_poll_timestamp_seconds %.3f%n",
+                                                + "canaryflow_automation_last_poll_timestamp_seconds %.3f%n"
+                                                + "# TYPE canaryflow_automation_decisions_refused_total counter%n"
+                                                + "%s",
                                         connected ? 1 : 0,
                                         applied.get(),
-                                        lastPoll.get() / 1000.0)));
+                                        lastPoll.get() / 1000.0,
+                                        refusedSamples())));
         server.start();
         return server;
+    }
+
+    /** One sample per reason, 0 included (a rate over a missing series is no alert). */
+    private String refusedSamples() {
+        StringBuilder s = new StringBuilder();
+        refused.forEach(
+                (reason, n) ->
+                        s.append(
+                                String.format(
+                                        "canaryflow_automation_decisions_refused_total{reason=\"%s\"} %d%n",
+                                        reason, n.get())));
+        return s.toString();
+    }
+
+    /** Decisions refused so far, per reason. */
+    long refused(DecisionVerifier.Rejection reason) {
+        return refused.get(reason).get();
     }
 
     private static void respond(com.sun.net.httpserver.HttpExchange x, int status, String body)

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.canaryflow.operators.control.Command;
 import io.canaryflow.operators.control.CommandSigner;
 import io.canaryflow.operators.control.ControlCodec;
+import io.canaryflow.operators.control.DecisionVerifier;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -50,12 +51,14 @@ import picocli.CommandLine.Spec;
             ControlTool.Send.class,
             ControlTool.Tail.class,
             ControlTool.Status.class,
-            io.canaryflow.jobs.automation.AutomationCommand.class
+            io.canaryflow.jobs.automation.AutomationCommand.class,
+            KeyCommands.Keygen.class,
+            KeyCommands.PublicKey.class
         })
 public final class ControlTool implements Runnable {
     @Spec CommandSpec spec;
 
-    private final Map<String, String> env;
+    final Map<String, String> env;
 
     ControlTool(Map<String, String> env) {
         this.env = env;
@@ -64,7 +67,8 @@ public final class ControlTool implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(
-                spec.commandLine(), "a command is required: send, tail, status or automation");
+                spec.commandLine(),
+                "a command is required: send, tail, status, automation, keygen or public-key");
     }
 
     public static void main(String[] args) {
@@ -216,9 +220,16 @@ public final class ControlTool implements Runnable {
                 description = "Stop after N seconds (default: run until Ctrl-C).")
         Long maxSeconds;
 
+        @Mixin DecisionKeyOptions keys;
+
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            DecisionVerifier verifier = keys.verifier();
+            DecisionVerifier.Replays replays =
+                    new DecisionVerifier.Replays(REPLAY_TOLERANCE_MILLIS, 100_000);
+            long refused = 0;
             long until =
                     maxSeconds != null
                             ? System.currentTimeMillis() + 1_000 * maxSeconds
@@ -246,11 +257,23 @@ public final class ControlTool implements Runnable {
                                 && !experiment.equals(n.path("experiment").asText())) {
                             continue;
                         }
+                        if (verifier != null && "decision".equals(n.path("type").asText())) {
+                            DecisionVerifier.Outcome o = checked(verifier, replays, r, n);
+                            if (!o.accepted()) {
+                                refused++;
+                                err.println(DecisionKeyOptions.refusal(r, n, o));
+                                err.flush();
+                                continue;
+                            }
+                        }
                         out.println(
                                 json ? new String(r.value(), StandardCharsets.UTF_8) : describe(n));
                         out.flush();
                     }
                 }
+            }
+            if (refused > 0) {
+                err.println("refused " + refused + " decisions (see above)");
             }
             return 0;
         }
@@ -264,10 +287,42 @@ public final class ControlTool implements Runnable {
     static final class Status extends Common implements Callable<Integer> {
         @Spec CommandSpec spec;
 
+        @Mixin DecisionKeyOptions keys;
+
         @Override
         public Integer call() throws Exception {
-            return status(kafka, topic, spec.commandLine().getOut());
+            return status(
+                    kafka,
+                    topic,
+                    keys.verifier(),
+                    spec.commandLine().getOut(),
+                    spec.commandLine().getErr());
         }
+    }
+
+    /**
+     * How much older than the newest decision of its experiment a decision may be before the tools
+     * refuse it as a replay: the job's default {@code control.max-command-age}.
+     */
+    static final long REPLAY_TOLERANCE_MILLIS = 300_000;
+
+    /** The signature check, then the replay check; records the decision when it passes both. */
+    static DecisionVerifier.Outcome checked(
+            DecisionVerifier verifier,
+            DecisionVerifier.Replays replays,
+            ConsumerRecord<byte[], byte[]> r,
+            JsonNode n) {
+        DecisionVerifier.Outcome o = DecisionKeyOptions.verify(verifier, r);
+        if (o.accepted()) {
+            String experiment = n.path("experiment").asText();
+            String id = n.path("decision_id").asText();
+            long decidedAt = n.path("decided_at").asLong();
+            o = replays.check(experiment, id, decidedAt);
+            if (o.accepted()) {
+                replays.accept(experiment, id, decidedAt);
+            }
+        }
+        return o;
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(KafkaClientOptions kafka)
@@ -351,9 +406,17 @@ public final class ControlTool implements Runnable {
         return v.isNumber() ? String.format("%+.4f", v.asDouble()) : "-";
     }
 
-    private static int status(KafkaClientOptions kafka, String topic, PrintWriter out)
+    private static int status(
+            KafkaClientOptions kafka,
+            String topic,
+            DecisionVerifier verifier,
+            PrintWriter out,
+            PrintWriter err)
             throws Exception {
         Map<String, JsonNode> last = new LinkedHashMap<>();
+        DecisionVerifier.Replays replays =
+                new DecisionVerifier.Replays(REPLAY_TOLERANCE_MILLIS, 100_000);
+        long refused = 0;
         kafka.requireTopic(topic);
         try (KafkaConsumer<byte[], byte[]> c = consumer(kafka)) {
             List<TopicPartition> parts = assign(c, kafka, topic);
@@ -363,17 +426,29 @@ public final class ControlTool implements Runnable {
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
                     try {
                         JsonNode n = ControlCodec.tree(r.value());
-                        if ("decision".equals(n.path("type").asText())) {
-                            last.put(n.path("experiment").asText(), n);
+                        if (!"decision".equals(n.path("type").asText())) {
+                            continue;
                         }
+                        if (verifier != null) {
+                            DecisionVerifier.Outcome o = checked(verifier, replays, r, n);
+                            if (!o.accepted()) {
+                                refused++;
+                                err.println(DecisionKeyOptions.refusal(r, n, o));
+                                continue;
+                            }
+                        }
+                        last.put(n.path("experiment").asText(), n);
                     } catch (ControlCodec.MalformedException e) {
                         // not ours to judge here; the job dead-letters it
                     }
                 }
             }
         }
+        if (refused > 0) {
+            err.println("refused " + refused + " decisions (see above)");
+        }
         if (last.isEmpty()) {
-            out.println("no decisions on " + topic);
+            out.println("no " + (verifier != null ? "verified " : "") + "decisions on " + topic);
         }
         for (JsonNode n : last.values()) {
             JsonNode plan = n.path("plan");

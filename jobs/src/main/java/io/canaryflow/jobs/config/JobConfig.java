@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.canaryflow.modelloader.SessionConfig;
+import io.canaryflow.operators.control.DecisionKey;
+import io.canaryflow.operators.control.DecisionSigner;
+import io.canaryflow.operators.control.DecisionVerifier;
 import io.canaryflow.operators.routing.RolloutPlan;
 import java.io.IOException;
 import java.io.Serializable;
@@ -40,13 +43,19 @@ public final class JobConfig implements Serializable {
     private final Map<String, String> kafkaProperties;
     private final List<RolloutPlan> plans;
     private final Map<String, io.canaryflow.operators.judge.RolloutPolicy> policies;
+    private final DecisionSigner signer;
+    private final List<DecisionKey> trustedKeys;
 
     private JobConfig(
             Configuration options,
             Map<String, String> kafkaProperties,
             List<RolloutPlan> plans,
-            Map<String, io.canaryflow.operators.judge.RolloutPolicy> policies) {
+            Map<String, io.canaryflow.operators.judge.RolloutPolicy> policies,
+            DecisionSigner signer,
+            List<DecisionKey> trustedKeys) {
         this.options = options;
+        this.signer = signer;
+        this.trustedKeys = List.copyOf(trustedKeys);
         this.kafkaProperties = Map.copyOf(kafkaProperties);
         this.plans = List.copyOf(plans);
         this.policies =
@@ -383,6 +392,8 @@ public final class JobConfig implements Serializable {
                     }
                 });
         labelGuardrails(conf, policies, problems);
+        DecisionSigner signer = null;
+        List<DecisionKey> trusted = new ArrayList<>();
         if (conf.get(JobOptions.CONTROL_ENABLED)) {
             if (!conf.get(JobOptions.MONITORING_ENABLED)) {
                 problems.add("key 'control.enabled' needs 'monitoring.enabled: true'");
@@ -395,6 +406,18 @@ public final class JobConfig implements Serializable {
                 problems.add("key 'control.key' must have at least 16 bytes");
             }
             positive(conf, JobOptions.MAX_COMMAND_AGE, problems);
+            signer = signer(conf, problems);
+            for (String file : conf.get(JobOptions.TRUSTED_PUBLIC_KEYS)) {
+                try {
+                    trusted.add(DecisionKey.read(Path.of(file)));
+                } catch (IllegalArgumentException e) {
+                    problems.add(
+                            "key '"
+                                    + JobOptions.TRUSTED_PUBLIC_KEYS.key()
+                                    + "': "
+                                    + e.getMessage());
+                }
+            }
         }
         if (experiments.isEmpty()) {
             problems.add("no experiment configured: add at least one under 'experiments'");
@@ -402,7 +425,7 @@ public final class JobConfig implements Serializable {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new JobConfig(conf, kafka, plans, policies);
+        return new JobConfig(conf, kafka, plans, policies, signer, trusted);
     }
 
     /**
@@ -463,6 +486,74 @@ public final class JobConfig implements Serializable {
     private static String controlKey(Configuration conf) {
         String key = conf.get(JobOptions.CONTROL_KEY);
         return key != null ? key : System.getenv("CANARYFLOW_CONTROL_KEY");
+    }
+
+    /**
+     * The key that signs decisions: {@code control.signing-key}, else CANARYFLOW_SIGNING_KEY (PEM
+     * text), else {@code control.signing-key-file}, else one derived from the control key (logged
+     * as a warning: whoever holds the control key can then sign decisions). Null when the control
+     * key it would derive from is missing (a problem reported already).
+     */
+    private static DecisionSigner signer(Configuration conf, List<String> problems) {
+        String pem = conf.get(JobOptions.SIGNING_KEY);
+        String source = "key '" + JobOptions.SIGNING_KEY.key() + "'";
+        if (pem == null && System.getenv(SIGNING_KEY_ENV) != null) {
+            pem = System.getenv(SIGNING_KEY_ENV);
+            source = "environment variable " + SIGNING_KEY_ENV;
+        }
+        String file = conf.get(JobOptions.SIGNING_KEY_FILE);
+        try {
+            if (pem != null && file != null) {
+                problems.add(
+                        String.format(
+                                "%s and key '%s' both give the decision signing key: keep one",
+                                source, JobOptions.SIGNING_KEY_FILE.key()));
+                return null;
+            } else if (pem != null) {
+                return DecisionSigner.fromPem(pem, source);
+            } else if (file != null) {
+                return DecisionSigner.read(Path.of(file));
+            }
+        } catch (IllegalArgumentException e) {
+            problems.add(
+                    (pem != null ? "" : "key '" + JobOptions.SIGNING_KEY_FILE.key() + "': ")
+                            + e.getMessage());
+            return null;
+        }
+        String controlKey = controlKey(conf);
+        if (controlKey == null) {
+            return null;
+        }
+        DecisionSigner derived =
+                DecisionSigner.derivedFrom(
+                        controlKey.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        LOG.warn(
+                "No decision signing key configured ('{}', {} or '{}'): decisions are signed with a key derived from the control key, id {}; whoever holds the control key can sign decisions. Its public key (give it to every consumer of decisions, e.g. bin/control automation --public-key):\n{}",
+                JobOptions.SIGNING_KEY.key(),
+                SIGNING_KEY_ENV,
+                JobOptions.SIGNING_KEY_FILE.key(),
+                derived.key().id(),
+                derived.key().toPem());
+        return derived;
+    }
+
+    /** The environment variable of the decision signing key (PEM text). */
+    public static final String SIGNING_KEY_ENV = "CANARYFLOW_SIGNING_KEY";
+
+    /** The key that signs the job's decisions; null when control is off. */
+    public DecisionSigner decisionSigner() {
+        return signer;
+    }
+
+    /**
+     * What verifies the decisions the job reads back before routing follows them: its own public
+     * key and the {@code control.trusted-public-keys}.
+     */
+    public DecisionVerifier decisionVerifier() {
+        List<DecisionKey> keys = new ArrayList<>();
+        keys.add(signer.key());
+        keys.addAll(trustedKeys);
+        return new DecisionVerifier(keys);
     }
 
     /** The HMAC key of control commands: {@code control.key}, else CANARYFLOW_CONTROL_KEY. */

@@ -281,12 +281,34 @@ public final class JobOptions {
                     .withDescription(
                             "HMAC-SHA256 key of control commands (at least 16 bytes); unset: the CANARYFLOW_CONTROL_KEY environment variable.");
 
+    public static final ConfigOption<String> SIGNING_KEY =
+            ConfigOptions.key("control.signing-key")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Ed25519 private key that signs decisions, as PEM text (PKCS#8 'PRIVATE KEY'); unset: the CANARYFLOW_SIGNING_KEY environment variable, then control.signing-key-file, else a key derived from control.key.");
+
+    public static final ConfigOption<String> SIGNING_KEY_FILE =
+            ConfigOptions.key("control.signing-key-file")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "File with the Ed25519 private key that signs decisions (PEM, PKCS#8), read where the job is built.");
+
+    public static final ConfigOption<List<String>> TRUSTED_PUBLIC_KEYS =
+            ConfigOptions.key("control.trusted-public-keys")
+                    .stringType()
+                    .asList()
+                    .defaultValues()
+                    .withDescription(
+                            "Files with Ed25519 public keys (PEM) whose decisions the job follows besides its own: the previous key while keys rotate.");
+
     public static final ConfigOption<Duration> MAX_COMMAND_AGE =
             ConfigOptions.key("control.max-command-age")
                     .durationType()
                     .defaultValue(Duration.ofMinutes(5))
                     .withDescription(
-                            "Commands issued longer ago (or further in the future) than this are rejected as STALE.");
+                            "Commands issued longer ago (or further in the future) than this are rejected as STALE; a decision decided this much before the newest one routing follows is refused as REPLAYED.");
 
     public static final ConfigOption<String> MODEL_REPOSITORY =
             ConfigOptions.key("models.repository")

@@ -3,6 +3,7 @@ package io.canaryflow.jobs.kafka;
 import io.canaryflow.jobs.Pipeline;
 import io.canaryflow.jobs.config.JobConfig;
 import io.canaryflow.jobs.config.JobOptions;
+import io.canaryflow.operators.control.ControlRecord;
 import io.canaryflow.operators.control.Decision;
 import io.canaryflow.operators.control.DecisionSchema;
 import io.canaryflow.operators.decode.Decoded;
@@ -13,7 +14,6 @@ import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.DeadLetterSchema;
 import io.canaryflow.operators.records.Prediction;
 import io.canaryflow.operators.records.PredictionSchema;
-import io.canaryflow.operators.records.SourceRecord;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -69,11 +69,11 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
     }
 
     @Override
-    public DataStream<SourceRecord> control(StreamExecutionEnvironment env) {
+    public DataStream<ControlRecord> control(StreamExecutionEnvironment env) {
         return stream(
                 env,
                 config.get(JobOptions.CONTROL_TOPIC),
-                new SourceRecordDeserializer(),
+                new SourceRecordDeserializer.WithSignature(),
                 WatermarkStrategy.noWatermarks(),
                 "control");
     }
@@ -98,7 +98,8 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
                         config.get(JobOptions.CONTROL_TOPIC),
                         Decision::experiment,
                         Decision::decidedAt,
-                        new DecisionSchema()));
+                        new DecisionSchema(),
+                        config.decisionSigner()));
     }
 
     private <T> Source<T, ?, ?> source(String topic, KafkaRecordDeserializationSchema<T> records) {

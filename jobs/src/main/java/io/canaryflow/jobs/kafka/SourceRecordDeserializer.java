@@ -1,10 +1,13 @@
 package io.canaryflow.jobs.kafka;
 
+import io.canaryflow.operators.control.ControlRecord;
+import io.canaryflow.operators.control.DecisionVerifier;
 import io.canaryflow.operators.records.SourceRecord;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 
 /**
  * Passes Kafka records on undecoded, with their position. Decoding happens in its own operator so
@@ -33,5 +36,31 @@ public final class SourceRecordDeserializer
     @Override
     public TypeInformation<SourceRecord> getProducedType() {
         return TypeInformation.of(SourceRecord.class);
+    }
+
+    /** Control records: the record with its signature headers, for the decisions' check. */
+    public static final class WithSignature
+            implements KafkaRecordDeserializationSchema<ControlRecord> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void deserialize(
+                ConsumerRecord<byte[], byte[]> record, Collector<ControlRecord> out) {
+            out.collect(
+                    new ControlRecord(
+                            of(record),
+                            last(record, DecisionVerifier.KEY_ID_HEADER),
+                            last(record, DecisionVerifier.SIGNATURE_HEADER)));
+        }
+
+        private static byte[] last(ConsumerRecord<byte[], byte[]> record, String name) {
+            Header h = record.headers().lastHeader(name);
+            return h == null ? null : h.value();
+        }
+
+        @Override
+        public TypeInformation<ControlRecord> getProducedType() {
+            return TypeInformation.of(ControlRecord.class);
+        }
     }
 }

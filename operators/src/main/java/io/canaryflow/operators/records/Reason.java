@@ -19,14 +19,19 @@ public enum Reason {
      * output).
      */
     MODEL_FAILURE,
-    /** A control command whose signature does not verify. */
+    /** A control command or decision whose signature does not verify. */
     BAD_SIGNATURE,
-    /** A control command without a signature. */
+    /** A control command or decision without a signature. */
     UNSIGNED,
     /** A control command issued longer ago (or further ahead) than the accepted age. */
     STALE,
-    /** A control command whose id was seen before. */
+    /**
+     * A control command whose id was seen before, or a decision older than the newest one routing
+     * follows.
+     */
     REPLAYED,
     /** A control command that is valid but cannot apply (unknown experiment, a bad plan). */
-    REJECTED_COMMAND
+    REJECTED_COMMAND,
+    /** A decision signed by a key the job does not trust (a rotated-out or foreign key). */
+    UNTRUSTED_KEY
 }

@@ -1,6 +1,7 @@
 package io.canaryflow.operators.routing;
 
 import io.canaryflow.operators.Outputs;
+import io.canaryflow.operators.control.DecisionVerifier;
 import io.canaryflow.operators.records.Arm;
 import io.canaryflow.operators.records.DeadLetter;
 import io.canaryflow.operators.records.FeatureEvent;
@@ -25,9 +26,14 @@ import org.apache.flink.util.Collector;
  * arrives, the plan given at construction (from the job's configuration) applies; the configured
  * plan never replaces a decided one. Run it in a {@link RouteOperator}, which keeps the plans' time
  * out of the routed stream. Counts {@code routed} per {@code arm}.
+ *
+ * <p>A decided plan whose decision was made more than the replay tolerance before the newest
+ * decision routing follows for its experiment is a replay of an old, genuine decision and is
+ * refused: counted as {@code decisionsRefused} with reason {@code REPLAYED} (by every route task,
+ * each of which sees every plan) and written once, by the first task, as a dead letter.
  */
 public class RouteFunction
-        extends BroadcastProcessFunction<FeatureEvent, RolloutPlan, RoutedEvent> {
+        extends BroadcastProcessFunction<FeatureEvent, DecidedPlan, RoutedEvent> {
     private static final long serialVersionUID = 1L;
 
     /** Current plan per experiment. */
@@ -35,21 +41,38 @@ public class RouteFunction
             new MapStateDescriptor<>(
                     "rollout-plans", Types.STRING, TypeInformation.of(RolloutPlan.class));
 
+    /** The newest {@code decided_at} of the decisions routing follows, per experiment. */
+    public static final MapStateDescriptor<String, Long> DECIDED_AT =
+            new MapStateDescriptor<>("plans-decided-at", Types.STRING, Types.LONG);
+
     private final Map<String, RolloutPlan> initialPlans;
+    private final long replayToleranceMillis;
     private transient Router router;
     private transient Map<Arm, Counter> routed;
+    private transient Counter replays;
 
     /** Where the route operator counts what is routed (null: not counted). */
     private transient RoutedCounts counts;
 
-    public RouteFunction(Map<String, RolloutPlan> initialPlans) {
+    /**
+     * @param replayToleranceMillis how much older than the newest decision followed a decision may
+     *     be (the clock difference between hosts after a failover) before it counts as a replay
+     */
+    public RouteFunction(Map<String, RolloutPlan> initialPlans, long replayToleranceMillis) {
         this.initialPlans = Map.copyOf(initialPlans);
+        this.replayToleranceMillis = replayToleranceMillis;
     }
 
     @Override
     public void open(OpenContext openContext) {
         router = new Router();
         routed = counters(getRuntimeContext().getMetricGroup());
+        replays =
+                getRuntimeContext()
+                        .getMetricGroup()
+                        .addGroup("canaryflow")
+                        .addGroup("reason", "REPLAYED")
+                        .counter("decisionsRefused");
     }
 
     @Override
@@ -152,14 +175,42 @@ public class RouteFunction
     }
 
     @Override
-    public void processBroadcastElement(RolloutPlan plan, Context ctx, Collector<RoutedEvent> out)
-            throws Exception {
-        RolloutPlan configured = initialPlans.get(plan.experiment());
+    public void processBroadcastElement(
+            DecidedPlan decided, Context ctx, Collector<RoutedEvent> out) throws Exception {
+        RolloutPlan plan = decided.plan();
+        String experiment = plan.experiment();
+        DecisionVerifier.Outcome replay =
+                DecisionVerifier.Replays.olderThan(
+                        ctx.getBroadcastState(DECIDED_AT).get(experiment),
+                        decided.decisionId(),
+                        decided.decidedAt(),
+                        replayToleranceMillis);
+        if (!replay.accepted()) {
+            replays.inc();
+            if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
+                ctx.output(
+                        Outputs.DEAD_LETTERS,
+                        DeadLetter.of(
+                                decided.source(),
+                                Reason.REPLAYED,
+                                "decision: " + replay.detail(),
+                                decided.decisionId(),
+                                experiment,
+                                ctx.currentProcessingTime()));
+            }
+            return;
+        }
+        Long newest = ctx.getBroadcastState(DECIDED_AT).get(experiment);
+        ctx.getBroadcastState(DECIDED_AT)
+                .put(
+                        experiment,
+                        Math.max(decided.decidedAt(), newest == null ? Long.MIN_VALUE : newest));
+        RolloutPlan configured = initialPlans.get(experiment);
         if (configured != null
                 && configured.planId().equals(plan.planId())
-                && ctx.getBroadcastState(PLANS).contains(plan.experiment())) {
+                && ctx.getBroadcastState(PLANS).contains(experiment)) {
             return; // the configured plan never overrides a plan decided since
         }
-        ctx.getBroadcastState(PLANS).put(plan.experiment(), plan);
+        ctx.getBroadcastState(PLANS).put(experiment, plan);
     }
 }

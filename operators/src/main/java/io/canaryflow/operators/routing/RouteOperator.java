@@ -19,7 +19,7 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  * whenever the features are idle, making every later event late), and never holds it back.
  */
 public class RouteOperator
-        extends CoBroadcastWithNonKeyedOperator<FeatureEvent, RolloutPlan, RoutedEvent> {
+        extends CoBroadcastWithNonKeyedOperator<FeatureEvent, DecidedPlan, RoutedEvent> {
     private static final long serialVersionUID = 1L;
 
     /** The monitoring bucket's length, ms; 0: routing is not counted. */
@@ -33,7 +33,7 @@ public class RouteOperator
 
     /** Counting what is routed per bucket of {@code bucketMillis} (the monitoring slide). */
     public RouteOperator(RouteFunction function, long bucketMillis) {
-        super(function, List.of(RouteFunction.PLANS));
+        super(function, List.of(RouteFunction.PLANS, RouteFunction.DECIDED_AT));
         this.bucketMillis = bucketMillis;
     }
 

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.canaryflow.operators.Outputs;
 import io.canaryflow.operators.monitoring.RoutedPartial;
 import io.canaryflow.operators.records.FeatureEvent;
+import io.canaryflow.operators.records.Reason;
 import io.canaryflow.operators.records.RoutedEvent;
+import io.canaryflow.operators.records.SourceRecord;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,18 +33,19 @@ class RouteOperatorTest {
                 "e-" + i, "user-" + (i % 997), "fraud", ts, new float[] {1f}, Map.of(), null);
     }
 
-    private static TwoInputStreamOperatorTestHarness<FeatureEvent, RolloutPlan, RoutedEvent>
+    private static TwoInputStreamOperatorTestHarness<FeatureEvent, DecidedPlan, RoutedEvent>
             harness() throws Exception {
-        TwoInputStreamOperatorTestHarness<FeatureEvent, RolloutPlan, RoutedEvent> h =
+        TwoInputStreamOperatorTestHarness<FeatureEvent, DecidedPlan, RoutedEvent> h =
                 new TwoInputStreamOperatorTestHarness<>(
-                        new RouteOperator(new RouteFunction(Map.of("fraud", PLAN)), 1_000));
+                        new RouteOperator(
+                                new RouteFunction(Map.of("fraud", PLAN), 300_000), 1_000));
         h.open();
         return h;
     }
 
     /** Routed counts handed on so far, added up per "version/arm@bucketStart". */
     private static Map<String, Long> counted(
-            TwoInputStreamOperatorTestHarness<FeatureEvent, RolloutPlan, RoutedEvent> h) {
+            TwoInputStreamOperatorTestHarness<FeatureEvent, DecidedPlan, RoutedEvent> h) {
         Map<String, Long> out = new HashMap<>();
         var side = h.getSideOutput(Outputs.ROUTED);
         if (side != null) {
@@ -104,7 +107,7 @@ class RouteOperatorTest {
 
     @SuppressWarnings("unchecked")
     private static List<StreamRecord<RoutedEvent>> routedEvents(
-            TwoInputStreamOperatorTestHarness<FeatureEvent, RolloutPlan, RoutedEvent> h) {
+            TwoInputStreamOperatorTestHarness<FeatureEvent, DecidedPlan, RoutedEvent> h) {
         List<StreamRecord<RoutedEvent>> out = new ArrayList<>();
         for (Object o : h.getOutput()) {
             if (o instanceof StreamRecord<?> r) {
@@ -112,5 +115,60 @@ class RouteOperatorTest {
             }
         }
         return out;
+    }
+
+    @Test
+    void shouldFollowDecidedPlansAndRefuseAReplayOfAnOlderDecision() throws Exception {
+        var h = harness();
+        long t = 1_700_000_000_000L;
+        RolloutPlan full =
+                new RolloutPlan(
+                        "p-full",
+                        "fraud",
+                        "fraud",
+                        RolloutPlan.Mode.CANARY,
+                        "salt",
+                        "v1",
+                        "v2",
+                        100,
+                        null);
+        RolloutPlan rolledBack =
+                new RolloutPlan(
+                        "p-back",
+                        "fraud",
+                        "fraud",
+                        RolloutPlan.Mode.CANARY,
+                        "salt",
+                        "v1",
+                        "v2",
+                        0,
+                        null);
+        SourceRecord source = new SourceRecord(null, new byte[0], "control", 0, 7, t);
+        h.processElement2(new StreamRecord<>(new DecidedPlan(full, "d-1", t, source)));
+        h.processElement2(
+                new StreamRecord<>(new DecidedPlan(rolledBack, "d-2", t + 3_600_000, source)));
+        // the genuine, hour-older d-1 written again: refused, routing stays rolled back
+        h.processElement2(new StreamRecord<>(new DecidedPlan(full, "d-1", t, source)));
+        h.processElement1(new StreamRecord<>(event(1, 5_000), 5_000));
+        assertThat(routedEvents(h))
+                .singleElement()
+                .satisfies(
+                        r -> {
+                            assertThat(r.getValue().planId()).isEqualTo("p-back");
+                            assertThat(r.getValue().version()).isEqualTo("v1");
+                        });
+        assertThat(h.getSideOutput(Outputs.DEAD_LETTERS))
+                .singleElement()
+                .satisfies(
+                        d -> {
+                            assertThat(d.getValue().reason()).isEqualTo(Reason.REPLAYED);
+                            assertThat(d.getValue().detail()).contains("d-1", "3600000 ms before");
+                            assertThat(d.getValue().offset()).isEqualTo(7);
+                        });
+        // a decision a little older than the newest (clocks of two hosts) is followed
+        h.processElement2(new StreamRecord<>(new DecidedPlan(full, "d-3", t + 3_590_000, source)));
+        h.processElement1(new StreamRecord<>(event(2, 5_000), 5_000));
+        assertThat(routedEvents(h).get(1).getValue().planId()).isEqualTo("p-full");
+        h.close();
     }
 }
