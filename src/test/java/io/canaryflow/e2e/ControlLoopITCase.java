@@ -9,6 +9,8 @@ import io.canaryflow.modelloader.tools.DemoModels;
 import io.canaryflow.operators.control.Command;
 import io.canaryflow.operators.control.CommandSigner;
 import io.canaryflow.operators.control.ControlCodec;
+import io.canaryflow.operators.control.DecisionSigner;
+import io.canaryflow.operators.control.DecisionVerifier;
 import io.canaryflow.operators.records.FeatureEventJson;
 import io.canaryflow.testing.FailOnceAfterCheckpoint;
 import io.canaryflow.testing.FailingEndpoints;
@@ -38,7 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The closed loop on a real broker and MiniCluster, in event time with a fast clock: the job judges
  * two canaries from its own monitoring, publishes its decisions to the control topic, reads them
  * back and routes by them. A good candidate is advanced to promotion; a candidate that is wrong far
- * more often (by its late labels) is rolled back; a forged command is rejected.
+ * more often (by its late labels) is rolled back; a forged command is rejected. Every decision is
+ * signed with the configured key, and decisions the job did not sign (another key, a forged
+ * signature, none) change no routing.
  */
 class ControlLoopITCase {
     @RegisterExtension
@@ -83,6 +87,10 @@ class ControlLoopITCase {
         c.put("labels.horizon", "2 s");
         c.put("control.enabled", "true");
         c.put("control.key", KEY);
+        DecisionSigner signer = DecisionSigner.generate();
+        Path signingKey = work.resolve("decision-signing-key.pem");
+        java.nio.file.Files.writeString(signingKey, signer.toPem());
+        c.put("control.signing-key-file", signingKey.toString());
         for (String e : List.of("good", "bad")) {
             c.put("experiments." + e + ".model", DemoModels.MODEL);
             c.put("experiments." + e + ".baseline", DemoModels.BASELINE);
@@ -163,6 +171,34 @@ class ControlLoopITCase {
                                                 "good".getBytes(StandardCharsets.UTF_8),
                                                 ControlCodec.write(forged)
                                             }));
+                    // decisions the job did not sign, moving "good" to the bad candidate: with
+                    // another key, with another key under the job's key id, and unsigned
+                    DecisionSigner mallory = DecisionSigner.generate();
+                    List<org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>> fakes =
+                            new ArrayList<>();
+                    for (String how : List.of("foreign", "forged", "unsigned")) {
+                        byte[] value = forgedDecision("fake-" + how);
+                        var r =
+                                new org.apache.kafka.clients.producer.ProducerRecord<>(
+                                        name + "-control",
+                                        "good".getBytes(StandardCharsets.UTF_8),
+                                        value);
+                        if (!how.equals("unsigned")) {
+                            String keyId =
+                                    how.equals("forged") ? signer.key().id() : mallory.key().id();
+                            r.headers()
+                                    .add(
+                                            DecisionVerifier.KEY_ID_HEADER,
+                                            keyId.getBytes(StandardCharsets.US_ASCII));
+                            r.headers()
+                                    .add(
+                                            DecisionVerifier.SIGNATURE_HEADER,
+                                            java.util.Base64.getEncoder()
+                                                    .encode(mallory.sign(value)));
+                        }
+                        fakes.add(r);
+                    }
+                    kafka.clients().send(fakes);
                 }
                 Thread.sleep(400);
             }
@@ -180,14 +216,38 @@ class ControlLoopITCase {
             job.cancel().get();
         }
 
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> controlRecords =
+                kafka.clients()
+                        .readCommitted(
+                                name + "-control", 1, Duration.ofSeconds(2), Duration.ofMinutes(1));
+        // every decision the job wrote verifies with its public key alone
+        DecisionVerifier verifier = new DecisionVerifier(List.of(signer.key()));
+        int signed = 0;
+        for (var r : controlRecords) {
+            JsonNode n = ControlCodec.tree(r.value());
+            if (n.get("type").asText().equals("decision")
+                    && !n.get("decision_id").asText().startsWith("fake-")) {
+                assertThat(
+                                verifier.check(
+                                                r.value(),
+                                                r.headers()
+                                                        .lastHeader(DecisionVerifier.KEY_ID_HEADER)
+                                                        .value(),
+                                                r.headers()
+                                                        .lastHeader(
+                                                                DecisionVerifier.SIGNATURE_HEADER)
+                                                        .value())
+                                        .accepted())
+                        .as("decision %s verifies", n.get("decision_id"))
+                        .isTrue();
+                signed++;
+            }
+        }
+        assertThat(signed).isGreaterThan(5);
         List<JsonNode> control =
-                InferenceJobITCase.values(
-                        kafka.clients()
-                                .readCommitted(
-                                        name + "-control",
-                                        1,
-                                        Duration.ofSeconds(2),
-                                        Duration.ofMinutes(1)));
+                InferenceJobITCase.values(controlRecords).stream()
+                        .filter(n -> !n.path("decision_id").asText().startsWith("fake-"))
+                        .toList();
         Map<String, List<JsonNode>> decisions = new LinkedHashMap<>();
         Set<String> ids = new HashSet<>();
         for (JsonNode n : control) {
@@ -279,7 +339,7 @@ class ControlLoopITCase {
         String promoted =
                 decisions.get("good").get(decisions.get("good").size() - 1).get("plan_id").asText();
         String rolledBack = rollback.get("plan_id").asText();
-        assertThat(byPlan).containsKeys(promoted, rolledBack);
+        assertThat(byPlan).containsKeys(promoted, rolledBack).doesNotContainKey("fake-plan");
         for (Map.Entry<String, long[]> e : byPlan.entrySet()) {
             long n = e.getValue()[0];
             Double p = percent.get(e.getKey());
@@ -317,11 +377,36 @@ class ControlLoopITCase {
                                         Duration.ofSeconds(2),
                                         Duration.ofMinutes(1)));
         assertThat(dead)
-                .singleElement()
-                .satisfies(
-                        d -> {
-                            assertThat(d.get("reason").asText()).isEqualTo("BAD_SIGNATURE");
-                            assertThat(d.get("event_id").asText()).isEqualTo("forged-1");
-                        });
+                .extracting(d -> d.get("reason").asText() + " " + d.get("event_id").asText())
+                .containsExactlyInAnyOrder(
+                        "BAD_SIGNATURE forged-1",
+                        "UNTRUSTED_KEY fake-foreign",
+                        "BAD_SIGNATURE fake-forged",
+                        "UNSIGNED fake-unsigned");
+    }
+
+    /** A PROMOTE of the bad candidate for "good", decided now, as the job would write it. */
+    static byte[] forgedDecision(String id) {
+        return io.canaryflow.testing.Decisions.decision(
+                id,
+                io.canaryflow.operators.judge.Verdict.Action.PROMOTE,
+                false,
+                plan("fake-before", DemoModels.BASELINE, 10),
+                plan("fake-plan", DemoModels.BAD_CANDIDATE, 0),
+                System.currentTimeMillis());
+    }
+
+    static io.canaryflow.operators.routing.RolloutPlan plan(
+            String id, String baseline, double percent) {
+        return new io.canaryflow.operators.routing.RolloutPlan(
+                id,
+                "good",
+                DemoModels.MODEL,
+                io.canaryflow.operators.routing.RolloutPlan.Mode.CANARY,
+                "good",
+                baseline,
+                DemoModels.BAD_CANDIDATE,
+                percent,
+                List.of());
     }
 }
