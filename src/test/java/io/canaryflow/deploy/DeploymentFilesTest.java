@@ -376,6 +376,7 @@ class DeploymentFilesTest {
         assertThat(env)
                 .contains(
                         "CANARYFLOW_CONTROL_KEY",
+                        "CANARYFLOW_SIGNING_KEY",
                         "KAFKA_PASSWORD",
                         "AWS_ACCESS_KEY_ID",
                         "AWS_SECRET_ACCESS_KEY");
@@ -400,11 +401,12 @@ class DeploymentFilesTest {
         Map<String, Set<String>> created = new LinkedHashMap<>();
         Matcher secret =
                 Pattern.compile(
-                                "kubectl create secret generic (\\S+)((?: --from-literal=[^=]+=\\S+)+)")
+                                "kubectl create secret generic (\\S+)((?: --from-(?:literal|file)=[^=]+=\\S+)+)")
                         .matcher(commands);
         while (secret.find()) {
             Set<String> keys = new TreeSet<>();
-            Matcher key = Pattern.compile("--from-literal=([^=]+)=").matcher(secret.group(2));
+            Matcher key =
+                    Pattern.compile("--from-(?:literal|file)=([^=]+)=").matcher(secret.group(2));
             while (key.find()) {
                 keys.add(key.group(1));
             }

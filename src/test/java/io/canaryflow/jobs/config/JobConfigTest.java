@@ -255,6 +255,78 @@ class JobConfigTest {
     }
 
     @Test
+    void shouldTakeTheDecisionSigningKeyFromAFileOrDeriveItAndNameEveryBadKey(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Map<String, String> c = minimal();
+        c.put("control.enabled", "true");
+        c.put("control.key", "0123456789abcdef0123");
+        // none configured: derived from the control key, the same on every start
+        assertThat(JobConfig.fromFlat(c).decisionSigner().key())
+                .isEqualTo(
+                        io.canaryflow.operators.control.DecisionSigner.derivedFrom(
+                                        "0123456789abcdef0123".getBytes())
+                                .key());
+        var signer = io.canaryflow.operators.control.DecisionSigner.generate();
+        var previous = io.canaryflow.operators.control.DecisionSigner.generate();
+        Path key = dir.resolve("signing.pem");
+        java.nio.file.Files.writeString(key, signer.toPem());
+        Path old = dir.resolve("previous.pub.pem");
+        java.nio.file.Files.writeString(old, previous.key().toPem());
+        c.put("control.signing-key-file", key.toString());
+        c.put("control.trusted-public-keys", old.toString());
+        JobConfig config = JobConfig.fromFlat(c);
+        assertThat(config.decisionSigner().key()).isEqualTo(signer.key());
+        assertThat(config.decisionVerifier().keyIds())
+                .containsExactly(signer.key().id(), previous.key().id());
+        // the PEM text itself
+        Map<String, String> inline = minimal();
+        inline.put("control.enabled", "true");
+        inline.put("control.key", "0123456789abcdef0123");
+        inline.put("control.signing-key", signer.toPem());
+        assertThat(JobConfig.fromFlat(inline).decisionSigner().key()).isEqualTo(signer.key());
+
+        Map<String, String> bad = new java.util.HashMap<>(c);
+        bad.put("control.signing-key-file", dir.resolve("missing.pem").toString());
+        bad.put("control.trusted-public-keys", key.toString()); // a private key, not a public one
+        ConfigException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        ConfigException.class, () -> JobConfig.fromFlat(bad));
+        assertThat(e.problems())
+                .anySatisfy(p -> assertThat(p).contains("control.signing-key-file", "missing.pem"))
+                .anySatisfy(
+                        p ->
+                                assertThat(p)
+                                        .contains(
+                                                "control.trusted-public-keys",
+                                                "signing.pem",
+                                                "BEGIN PUBLIC KEY"));
+        Map<String, String> twice = new java.util.HashMap<>(inline);
+        twice.put("control.signing-key-file", key.toString());
+        assertThat(
+                        org.junit.jupiter.api.Assertions.assertThrows(
+                                        ConfigException.class, () -> JobConfig.fromFlat(twice))
+                                .problems())
+                .anySatisfy(
+                        p ->
+                                assertThat(p)
+                                        .contains(
+                                                "'control.signing-key'",
+                                                "'control.signing-key-file'",
+                                                "keep one"));
+        Map<String, String> garbage = new java.util.HashMap<>(inline);
+        garbage.put("control.signing-key", "not a key");
+        assertThat(
+                        org.junit.jupiter.api.Assertions.assertThrows(
+                                        ConfigException.class, () -> JobConfig.fromFlat(garbage))
+                                .problems())
+                .anySatisfy(
+                        p ->
+                                assertThat(p)
+                                        .contains("'control.signing-key'", "BEGIN PRIVATE KEY")
+                                        .doesNotContain("not a key"));
+    }
+
+    @Test
     void shouldRejectABadRolloutPolicyAndControlWithoutAKeyNamingTheKeys() {
         Map<String, String> c = minimal();
         c.put("experiments.fraud.guardrails", "speed:0.1");

@@ -497,7 +497,9 @@ public final class JobConfig implements Serializable {
     private static DecisionSigner signer(Configuration conf, List<String> problems) {
         String pem = conf.get(JobOptions.SIGNING_KEY);
         String source = "key '" + JobOptions.SIGNING_KEY.key() + "'";
-        if (pem == null && System.getenv(SIGNING_KEY_ENV) != null) {
+        if (pem == null
+                && System.getenv(SIGNING_KEY_ENV) != null
+                && !System.getenv(SIGNING_KEY_ENV).isBlank()) {
             pem = System.getenv(SIGNING_KEY_ENV);
             source = "environment variable " + SIGNING_KEY_ENV;
         }

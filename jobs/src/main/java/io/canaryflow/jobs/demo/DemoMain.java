@@ -173,6 +173,22 @@ public final class DemoMain implements Callable<Integer> {
             overrides.putIfAbsent(
                     JobOptions.CONTROL_KEY.key(), java.util.HexFormat.of().formatHex(random));
         }
+        Path publicKey = null;
+        if (System.getenv(JobConfig.SIGNING_KEY_ENV) == null
+                && !overrides.containsKey(JobOptions.SIGNING_KEY.key())) {
+            // a key pair of the demo's own, kept with its work directory
+            Path keys = work.resolve("keys");
+            Files.createDirectories(keys);
+            Path privateKey = keys.resolve("decisions.pem");
+            publicKey = keys.resolve("decisions.pub.pem");
+            if (!Files.exists(privateKey)) {
+                io.canaryflow.operators.control.DecisionSigner signer =
+                        io.canaryflow.operators.control.DecisionSigner.generate();
+                Files.writeString(privateKey, signer.toPem());
+                Files.writeString(publicKey, signer.key().toPem());
+            }
+            overrides.putIfAbsent(JobOptions.SIGNING_KEY_FILE.key(), privateKey.toString());
+        }
         if (!Files.isReadable(configFile)) {
             throw new IllegalArgumentException("--config: cannot read '" + configFile + "'");
         }
@@ -181,6 +197,12 @@ public final class DemoMain implements Callable<Integer> {
             say(
                     "control key (to send commands with bin/control): export CANARYFLOW_CONTROL_KEY=%s",
                     config.get(JobOptions.CONTROL_KEY));
+        }
+        if (config.get(JobOptions.CONTROL_ENABLED) && publicKey != null) {
+            say(
+                    "decisions are signed (Ed25519, key %s); verify them with --public-key %s"
+                            + " (bin/control tail, status, automation)",
+                    config.decisionSigner().key().id(), publicKey);
         }
         createTopics(bootstrap, config);
 
