@@ -211,7 +211,10 @@ public final class Pipeline {
             commands =
                     endpoints
                             .control(env)
-                            .process(new ControlReadFunction(config.decisionVerifier()))
+                            .process(
+                                    new ControlReadFunction(
+                                            config.decisionVerifier(),
+                                            config.acceptUnsignedBefore()))
                             .uid("control-read")
                             .name("read control");
             deadLetterStreams.add(commands.getSideOutput(Outputs.DEAD_LETTERS));
@@ -223,10 +226,7 @@ public final class Pipeline {
                                     // with monitoring on, it counts what it routes per
                                     // monitoring bucket, for the judge's accounting
                                     new RouteOperator(
-                                            new RouteFunction(
-                                                    plans,
-                                                    config.get(JobOptions.MAX_COMMAND_AGE)
-                                                            .toMillis()),
+                                            new RouteFunction(plans),
                                             config.get(JobOptions.MONITORING_ENABLED)
                                                     ? config.monitorSettings().slideMillis()
                                                     : 0))

@@ -49,10 +49,10 @@ class AliasUpdaterTest {
     }
 
     @Test
-    void shouldRefuseAReplayedDecisionDecidedBeforeTheNewestApplied() throws Exception {
+    void shouldRefuseADecisionNotDecidedAfterTheNewestAppliedToTheModel() throws Exception {
         long hour = 3_600_000;
         long t = 1_700_000_000_000L;
-        AliasUpdater updater = new AliasUpdater(repo, 300_000);
+        AliasUpdater updater = new AliasUpdater(repo);
         RolloutPlan first = Decisions.plan("p1", "v1", "v2", 50);
         RolloutPlan promotedV2 = Decisions.plan("p2", "v2", "v2", 0);
         byte[] oldPromotion =
@@ -89,22 +89,48 @@ class AliasUpdaterTest {
                                 promotedV2,
                                 t + 4 * hour));
         assertThat(older.refusal().rejection()).isEqualTo(DecisionVerifier.Rejection.REPLAYED);
-        assertThat(older.refusal().detail()).contains("d-forgotten", "3600000 ms before");
+        assertThat(older.refusal().detail()).contains("d-forgotten", "3600000 ms later");
         assertThat(aliases().get("production").asText()).isEqualTo("v3");
-        // within the clock tolerance a new decision is applied
+        // another experiment of the same model, decided before the newest applied but delivered
+        // late (another partition): production does not go back
+        RolloutPlan otherExperiment =
+                new RolloutPlan(
+                        "p9",
+                        "fraud-other",
+                        "fraud",
+                        RolloutPlan.Mode.CANARY,
+                        "s",
+                        "v4",
+                        "v4",
+                        0,
+                        java.util.List.of());
         assertThat(
                         updater.apply(
                                         Decisions.decision(
-                                                "d-skewed",
+                                                "d-other",
+                                                Verdict.Action.PROMOTE,
+                                                false,
+                                                second,
+                                                otherExperiment,
+                                                t + 5 * hour - 60_000))
+                                .refusal()
+                                .rejection())
+                .isEqualTo(DecisionVerifier.Rejection.REPLAYED);
+        assertThat(aliases().get("production").asText()).isEqualTo("v3");
+        // a later decision applies
+        assertThat(
+                        updater.apply(
+                                        Decisions.decision(
+                                                "d-later",
                                                 Verdict.Action.ROLLBACK,
                                                 false,
                                                 second,
                                                 promotedV3,
-                                                t + 5 * hour - 60_000))
+                                                t + 6 * hour))
                                 .changed())
                 .isTrue();
         // the state survives a restart of the automation (it is in the file)
-        assertThat(new AliasUpdater(repo, 300_000).apply(oldPromotion).refusal().rejection())
+        assertThat(new AliasUpdater(repo).apply(oldPromotion).refusal().rejection())
                 .isEqualTo(DecisionVerifier.Rejection.REPLAYED);
     }
 

@@ -313,6 +313,22 @@ class JobConfigTest {
                                                 "'control.signing-key'",
                                                 "'control.signing-key-file'",
                                                 "keep one"));
+        Map<String, String> upgrade = new java.util.HashMap<>(inline);
+        upgrade.put("control.accept-unsigned-decisions-before", "2026-12-06T15:00:00Z");
+        assertThat(JobConfig.fromFlat(upgrade).acceptUnsignedBefore())
+                .isEqualTo(java.time.Instant.parse("2026-12-06T15:00:00Z").toEpochMilli());
+        upgrade.put("control.accept-unsigned-decisions-before", "yesterday");
+        assertThat(
+                        org.junit.jupiter.api.Assertions.assertThrows(
+                                        ConfigException.class, () -> JobConfig.fromFlat(upgrade))
+                                .problems())
+                .anySatisfy(
+                        p ->
+                                assertThat(p)
+                                        .contains(
+                                                "control.accept-unsigned-decisions-before",
+                                                "ISO-8601",
+                                                "yesterday"));
         Map<String, String> garbage = new java.util.HashMap<>(inline);
         garbage.put("control.signing-key", "not a key");
         assertThat(

@@ -22,9 +22,10 @@ import java.nio.file.StandardCopyOption;
  *
  * <p>Idempotent on {@code decision_id}: the file lists the decisions it applied, so a decision
  * delivered twice (the consumer commits offsets after applying, so a crash in between redelivers)
- * is applied once. It also keeps, per experiment, when the newest decision it applied was decided:
- * an older decision (a replay of a genuine one, signature and all) is refused. Signatures are
- * checked before ({@link AutomationCommand}). The file is replaced atomically.
+ * is applied once. It also keeps when the newest decision it applied to the model was decided: a
+ * decision not decided after it (a copy of an older genuine one, signature and all, or an older
+ * decision of another experiment of the model delivered late) is refused. Signatures are checked
+ * before ({@link AutomationCommand}). The file is replaced atomically.
  *
  * <pre>automation --bootstrap-servers HOST:PORT --repository PATH [--topic control] [--group-id G]
  * </pre>
@@ -35,19 +36,9 @@ public final class AliasUpdater {
     private static final int REMEMBERED = 1_000;
 
     private final Path repository;
-    private final long replayToleranceMillis;
 
     public AliasUpdater(Path repository) {
-        this(repository, 300_000);
-    }
-
-    /**
-     * @param replayToleranceMillis how much older than the newest decision applied for its
-     *     experiment a decision may be (clocks of different hosts) before it is refused as a replay
-     */
-    public AliasUpdater(Path repository, long replayToleranceMillis) {
         this.repository = repository;
-        this.replayToleranceMillis = replayToleranceMillis;
     }
 
     /** What {@link #apply} did: {@code refusal} is set when it refused a replayed decision. */
@@ -71,7 +62,6 @@ public final class AliasUpdater {
             return Outcome.UNCHANGED;
         }
         String id = n.path("decision_id").asText();
-        String experiment = n.path("experiment").asText();
         long decidedAt = n.path("decided_at").asLong();
         JsonNode plan = n.path("plan");
         String model = plan.path("model").asText();
@@ -89,18 +79,16 @@ public final class AliasUpdater {
                 aliases.has("applied_decisions")
                         ? (ArrayNode) aliases.get("applied_decisions")
                         : aliases.putArray("applied_decisions");
-        ObjectNode newest =
-                aliases.has("newest_decided_at")
-                        ? (ObjectNode) aliases.get("newest_decided_at")
-                        : aliases.putObject("newest_decided_at");
-        java.util.Map<String, Long> newestBefore = new java.util.HashMap<>();
-        newest.fields().forEachRemaining(e -> newestBefore.put(e.getKey(), e.getValue().asLong()));
         java.util.List<String> appliedBefore = new java.util.ArrayList<>();
         applied.forEach(done -> appliedBefore.add(done.asText()));
+        java.util.Map<String, Long> newest =
+                aliases.has("newest_decided_at")
+                        ? java.util.Map.of(model, aliases.get("newest_decided_at").asLong())
+                        : java.util.Map.of();
         DecisionVerifier.Outcome replay =
-                new DecisionVerifier.Replays(replayToleranceMillis, REMEMBERED)
-                        .restore(newestBefore, appliedBefore)
-                        .check(experiment, id, decidedAt);
+                new DecisionVerifier.Replays(REMEMBERED)
+                        .restore(newest, appliedBefore)
+                        .check(model, id, decidedAt);
         if (!replay.accepted()) {
             return new Outcome(false, replay);
         }
@@ -121,7 +109,7 @@ public final class AliasUpdater {
         while (applied.size() > REMEMBERED) {
             applied.remove(0);
         }
-        newest.put(experiment, Math.max(decidedAt, newest.path(experiment).asLong(decidedAt)));
+        aliases.put("newest_decided_at", decidedAt);
         aliases.put("last_decision", id);
         aliases.put(
                 "updated_by", "canaryflow automation, experiment " + n.path("experiment").asText());

@@ -227,9 +227,12 @@ public final class ControlTool implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             DecisionVerifier verifier = keys.verifier();
-            DecisionVerifier.Replays replays =
-                    new DecisionVerifier.Replays(REPLAY_TOLERANCE_MILLIS, 100_000);
+            DecisionVerifier.Replays replays = new DecisionVerifier.Replays(100_000);
             long refused = 0;
+            if (verifier == null) {
+                err.println(UNVERIFIED);
+                err.flush();
+            }
             long until =
                     maxSeconds != null
                             ? System.currentTimeMillis() + 1_000 * maxSeconds
@@ -299,12 +302,6 @@ public final class ControlTool implements Runnable {
                     spec.commandLine().getErr());
         }
     }
-
-    /**
-     * How much older than the newest decision of its experiment a decision may be before the tools
-     * refuse it as a replay: the job's default {@code control.max-command-age}.
-     */
-    static final long REPLAY_TOLERANCE_MILLIS = 300_000;
 
     /** The signature check, then the replay check; records the decision when it passes both. */
     static DecisionVerifier.Outcome checked(
@@ -406,6 +403,9 @@ public final class ControlTool implements Runnable {
         return v.isNumber() ? String.format("%+.4f", v.asDouble()) : "-";
     }
 
+    static final String UNVERIFIED =
+            "note: decisions are shown unverified; --public-key FILE shows only those the job signed";
+
     private static int status(
             KafkaClientOptions kafka,
             String topic,
@@ -414,9 +414,11 @@ public final class ControlTool implements Runnable {
             PrintWriter err)
             throws Exception {
         Map<String, JsonNode> last = new LinkedHashMap<>();
-        DecisionVerifier.Replays replays =
-                new DecisionVerifier.Replays(REPLAY_TOLERANCE_MILLIS, 100_000);
+        DecisionVerifier.Replays replays = new DecisionVerifier.Replays(100_000);
         long refused = 0;
+        if (verifier == null) {
+            err.println(UNVERIFIED);
+        }
         kafka.requireTopic(topic);
         try (KafkaConsumer<byte[], byte[]> c = consumer(kafka)) {
             List<TopicPartition> parts = assign(c, kafka, topic);

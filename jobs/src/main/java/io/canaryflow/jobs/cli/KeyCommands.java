@@ -18,7 +18,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** The keys of decisions: make a pair ({@code keygen}), show the job's public key. */
-final class KeyCommands {
+public final class KeyCommands {
     private KeyCommands() {}
 
     @CommandLine.Command(
@@ -29,7 +29,7 @@ final class KeyCommands {
                     "Make an Ed25519 key pair for signing decisions: the private key for the job"
                             + " (control.signing-key-file or CANARYFLOW_SIGNING_KEY), the public"
                             + " key for every consumer (--public-key).")
-    static final class Keygen implements Callable<Integer> {
+    public static final class Keygen implements Callable<Integer> {
         @Spec CommandSpec spec;
 
         @Option(
@@ -65,7 +65,8 @@ final class KeyCommands {
             return 0;
         }
 
-        private static void writeOwnerOnly(Path file, String text) throws IOException {
+        /** Creates {@code file} readable by its owner alone (where the file system can say so). */
+        public static void writeOwnerOnly(Path file, String text) throws IOException {
             try {
                 Files.createFile(
                         file,
@@ -114,7 +115,8 @@ final class KeyCommands {
                 ControlTool.read(signingKeyFile, "--signing-key-file", "the decision signing key");
                 signer = DecisionSigner.read(signingKeyFile);
                 from = signingKeyFile.toString();
-            } else if (env.get(JobConfig.SIGNING_KEY_ENV) != null) {
+            } else if (env.get(JobConfig.SIGNING_KEY_ENV) != null
+                    && !env.get(JobConfig.SIGNING_KEY_ENV).isBlank()) {
                 signer =
                         DecisionSigner.fromPem(
                                 env.get(JobConfig.SIGNING_KEY_ENV),

@@ -406,6 +406,21 @@ public final class JobConfig implements Serializable {
                 problems.add("key 'control.key' must have at least 16 bytes");
             }
             positive(conf, JobOptions.MAX_COMMAND_AGE, problems);
+            if (conf.get(JobOptions.ACCEPT_UNSIGNED_BEFORE) != null) {
+                try {
+                    java.time.Instant.parse(conf.get(JobOptions.ACCEPT_UNSIGNED_BEFORE));
+                    LOG.warn(
+                            "'{}' is set: unsigned decisions decided before {} move routing; remove it once the job has checkpointed after the upgrade",
+                            JobOptions.ACCEPT_UNSIGNED_BEFORE.key(),
+                            conf.get(JobOptions.ACCEPT_UNSIGNED_BEFORE));
+                } catch (java.time.format.DateTimeParseException e) {
+                    problems.add(
+                            String.format(
+                                    "key '%s' must be an ISO-8601 instant such as 2026-12-06T15:00:00Z, got '%s'",
+                                    JobOptions.ACCEPT_UNSIGNED_BEFORE.key(),
+                                    conf.get(JobOptions.ACCEPT_UNSIGNED_BEFORE)));
+                }
+            }
             signer = signer(conf, problems);
             for (String file : conf.get(JobOptions.TRUSTED_PUBLIC_KEYS)) {
                 try {
@@ -495,23 +510,34 @@ public final class JobConfig implements Serializable {
      * key it would derive from is missing (a problem reported already).
      */
     private static DecisionSigner signer(Configuration conf, List<String> problems) {
-        String pem = conf.get(JobOptions.SIGNING_KEY);
-        String source = "key '" + JobOptions.SIGNING_KEY.key() + "'";
-        if (pem == null
-                && System.getenv(SIGNING_KEY_ENV) != null
-                && !System.getenv(SIGNING_KEY_ENV).isBlank()) {
-            pem = System.getenv(SIGNING_KEY_ENV);
-            source = "environment variable " + SIGNING_KEY_ENV;
-        }
+        String option = conf.get(JobOptions.SIGNING_KEY);
+        String env = System.getenv(SIGNING_KEY_ENV);
         String file = conf.get(JobOptions.SIGNING_KEY_FILE);
+        List<String> given = new ArrayList<>();
+        if (option != null && !option.isBlank()) {
+            given.add("key '" + JobOptions.SIGNING_KEY.key() + "'");
+        }
+        if (env != null && !env.isBlank()) {
+            given.add("environment variable " + SIGNING_KEY_ENV);
+        }
+        if (file != null && !file.isBlank()) {
+            given.add("key '" + JobOptions.SIGNING_KEY_FILE.key() + "'");
+        }
+        if (given.size() > 1) {
+            problems.add(
+                    String.join(" and ", given) + " each give the decision signing key: keep one");
+            return null;
+        }
+        String pem = option != null && !option.isBlank() ? option : env;
+        String source = given.isEmpty() ? null : given.get(0);
+        if (file != null && file.isBlank()) {
+            file = null;
+        }
+        if (pem != null && pem.isBlank()) {
+            pem = null;
+        }
         try {
-            if (pem != null && file != null) {
-                problems.add(
-                        String.format(
-                                "%s and key '%s' both give the decision signing key: keep one",
-                                source, JobOptions.SIGNING_KEY_FILE.key()));
-                return null;
-            } else if (pem != null) {
+            if (pem != null) {
                 return DecisionSigner.fromPem(pem, source);
             } else if (file != null) {
                 return DecisionSigner.read(Path.of(file));
@@ -537,6 +563,15 @@ public final class JobConfig implements Serializable {
                 derived.key().id(),
                 derived.key().toPem());
         return derived;
+    }
+
+    /**
+     * Unsigned decisions decided before this time still move routing (epoch milliseconds; {@code
+     * Long.MIN_VALUE} when {@code control.accept-unsigned-decisions-before} is unset).
+     */
+    public long acceptUnsignedBefore() {
+        String at = options.get(JobOptions.ACCEPT_UNSIGNED_BEFORE);
+        return at == null ? Long.MIN_VALUE : java.time.Instant.parse(at).toEpochMilli();
     }
 
     /** The environment variable of the decision signing key (PEM text). */

@@ -286,7 +286,7 @@ public final class JobOptions {
                     .stringType()
                     .noDefaultValue()
                     .withDescription(
-                            "Ed25519 private key that signs decisions, as PEM text (PKCS#8 'PRIVATE KEY'); unset: the CANARYFLOW_SIGNING_KEY environment variable, then control.signing-key-file, else a key derived from control.key.");
+                            "Ed25519 private key that signs decisions, as PEM text (PKCS#8 'PRIVATE KEY'). At most one of this, the CANARYFLOW_SIGNING_KEY environment variable and control.signing-key-file; none: a key derived from control.key.");
 
     public static final ConfigOption<String> SIGNING_KEY_FILE =
             ConfigOptions.key("control.signing-key-file")
@@ -303,12 +303,19 @@ public final class JobOptions {
                     .withDescription(
                             "Files with Ed25519 public keys (PEM) whose decisions the job follows besides its own: the previous key while keys rotate.");
 
+    public static final ConfigOption<String> ACCEPT_UNSIGNED_BEFORE =
+            ConfigOptions.key("control.accept-unsigned-decisions-before")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "For the first start after an upgrade from a version that did not sign decisions: unsigned decisions decided before this instant (ISO-8601, e.g. 2026-12-06T15:00:00Z) still move routing. Remove it once the job has checkpointed.");
+
     public static final ConfigOption<Duration> MAX_COMMAND_AGE =
             ConfigOptions.key("control.max-command-age")
                     .durationType()
                     .defaultValue(Duration.ofMinutes(5))
                     .withDescription(
-                            "Commands issued longer ago (or further in the future) than this are rejected as STALE; a decision decided this much before the newest one routing follows is refused as REPLAYED.");
+                            "Commands issued longer ago (or further in the future) than this are rejected as STALE.");
 
     public static final ConfigOption<String> MODEL_REPOSITORY =
             ConfigOptions.key("models.repository")

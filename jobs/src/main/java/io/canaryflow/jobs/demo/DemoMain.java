@@ -174,7 +174,8 @@ public final class DemoMain implements Callable<Integer> {
                     JobOptions.CONTROL_KEY.key(), java.util.HexFormat.of().formatHex(random));
         }
         Path publicKey = null;
-        if (System.getenv(JobConfig.SIGNING_KEY_ENV) == null
+        String signingEnv = System.getenv(JobConfig.SIGNING_KEY_ENV);
+        if ((signingEnv == null || signingEnv.isBlank())
                 && !overrides.containsKey(JobOptions.SIGNING_KEY.key())) {
             // a key pair of the demo's own, kept with its work directory
             Path keys = work.resolve("keys");
@@ -184,7 +185,8 @@ public final class DemoMain implements Callable<Integer> {
             if (!Files.exists(privateKey)) {
                 io.canaryflow.operators.control.DecisionSigner signer =
                         io.canaryflow.operators.control.DecisionSigner.generate();
-                Files.writeString(privateKey, signer.toPem());
+                io.canaryflow.jobs.cli.KeyCommands.Keygen.writeOwnerOnly(
+                        privateKey, signer.toPem());
                 Files.writeString(publicKey, signer.key().toPem());
             }
             overrides.putIfAbsent(JobOptions.SIGNING_KEY_FILE.key(), privateKey.toString());

@@ -32,13 +32,23 @@ public class ControlReadFunction extends ProcessFunction<ControlRecord, SignedCo
             new OutputTag<>("decided-plans", TypeInformation.of(DecidedPlan.class));
 
     private final DecisionVerifier verifier;
+    private final long unsignedBefore;
     private transient Map<DecisionVerifier.Rejection, Counter> refused;
+
+    /** Following only decisions {@code verifier} verifies. */
+    public ControlReadFunction(DecisionVerifier verifier) {
+        this(verifier, Long.MIN_VALUE);
+    }
 
     /**
      * @param verifier the keys of the job's own decisions
+     * @param unsignedBefore an unsigned decision decided before this time (epoch milliseconds) is
+     *     followed too: the decisions of a version that did not sign them, read back after an
+     *     upgrade ({@code control.accept-unsigned-decisions-before}); {@code Long.MIN_VALUE}: none
      */
-    public ControlReadFunction(DecisionVerifier verifier) {
+    public ControlReadFunction(DecisionVerifier verifier, long unsignedBefore) {
         this.verifier = verifier;
+        this.unsignedBefore = unsignedBefore;
     }
 
     @Override
@@ -67,6 +77,10 @@ public class ControlReadFunction extends ProcessFunction<ControlRecord, SignedCo
                 case "decision" -> {
                     DecisionVerifier.Outcome o =
                             verifier.check(record.value(), in.keyId(), in.signature());
+                    if (o.rejection() == DecisionVerifier.Rejection.UNSIGNED
+                            && n.path("decided_at").asLong(Long.MAX_VALUE) < unsignedBefore) {
+                        o = DecisionVerifier.Outcome.ACCEPTED; // written before the upgrade
+                    }
                     if (!o.accepted()) {
                         refused.get(o.rejection()).inc();
                         ctx.output(

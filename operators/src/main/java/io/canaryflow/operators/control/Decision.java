@@ -15,7 +15,9 @@ import java.nio.charset.StandardCharsets;
  * @param planBefore the plan the window's traffic was routed under
  * @param plan the plan after the decision (unchanged for HOLD, UNHEALTHY, NO_DATA and dry runs)
  * @param configHash hash of the rollout policy in force
- * @param decidedAt processing time, epoch milliseconds (its Kafka timestamp)
+ * @param decidedAt processing time, epoch milliseconds (its Kafka timestamp); strictly increasing
+ *     per experiment (at least the previous decision's + 1 ms, whatever the host's clock), so a
+ *     reader refuses any decision not later than the newest it followed as a replay
  * @param drift the candidate's drift in the judged window, or null when not known
  */
 public record Decision(

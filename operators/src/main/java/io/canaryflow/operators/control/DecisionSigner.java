@@ -38,7 +38,6 @@ public final class DecisionSigner implements Serializable {
 
     private final byte[] seed;
     private final DecisionKey key;
-    private transient Signature signature;
 
     private DecisionSigner(byte[] seed) {
         if (seed.length != 32) {
@@ -47,6 +46,13 @@ public final class DecisionSigner implements Serializable {
         }
         this.seed = seed.clone();
         this.key = publicKeyOf(this.seed);
+        // the public key was derived through the JDK's generator: prove it verifies this key's
+        // signatures, so a job never writes decisions its own key refuses
+        byte[] probe = "canaryflow self-test".getBytes(StandardCharsets.US_ASCII);
+        if (!key.verifies(probe, sign(probe))) {
+            throw new IllegalStateException(
+                    "the Ed25519 provider derived a public key that does not verify its signatures");
+        }
     }
 
     /** The signer of a 32-byte private key (the RFC 8032 seed). */
@@ -88,6 +94,11 @@ public final class DecisionSigner implements Serializable {
 
     /** The signer of the key in {@code file}; errors name the file. */
     public static DecisionSigner read(Path file) {
+        if (file.toString().contains("-----BEGIN")) {
+            // never echo it: a key given where a path belongs
+            throw new IllegalArgumentException(
+                    "expected the path of a private key file, got what looks like a key itself");
+        }
         try {
             return fromPem(Files.readString(file, StandardCharsets.US_ASCII), file.toString());
         } catch (IOException e) {
@@ -118,13 +129,11 @@ public final class DecisionSigner implements Serializable {
     /** The Ed25519 signature (64 bytes) of {@code value} under the decision context. */
     public byte[] sign(byte[] value) {
         try {
-            if (signature == null) {
-                signature = Signature.getInstance("Ed25519");
-                signature.initSign(privateKey());
-            }
+            Signature signature = Signature.getInstance("Ed25519"); // per call: no shared state
+            signature.initSign(privateKey());
             signature.update(DecisionKey.CONTEXT);
             signature.update(value);
-            return signature.sign(); // leaves it ready for the next record
+            return signature.sign();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Ed25519 signing failed", e);
         }

@@ -38,7 +38,7 @@ public final class DecisionVerifier implements Serializable {
 
     /** The outcome: {@code rejection} null when the decision may be acted on. */
     public record Outcome(Rejection rejection, String detail) {
-        static final Outcome ACCEPTED = new Outcome(null, null);
+        public static final Outcome ACCEPTED = new Outcome(null, null);
 
         public boolean accepted() {
             return rejection == null;
@@ -108,19 +108,17 @@ public final class DecisionVerifier implements Serializable {
 
     /**
      * Refuses replays of genuine decisions: a decision id acted on before (the last {@code
-     * remembered}), or a decision of an experiment decided more than {@code toleranceMillis} before
-     * the newest decision of that experiment acted on. An experiment's decisions are made by one
-     * judge task and written in order to one partition, so their {@code decided_at} only grows; the
-     * tolerance absorbs the clock difference between hosts after a failover.
+     * remembered}), or a decision whose {@code decided_at} is not later than the newest acted on
+     * under the same key (the experiment, or for a model's aliases the model). The judge makes an
+     * experiment's {@code decided_at} strictly increasing, so only a copy of an older decision
+     * fails this.
      */
     public static final class Replays {
-        private final long toleranceMillis;
         private final int remembered;
         private final Map<String, Long> newest = new HashMap<>();
         private final LinkedHashSet<String> ids = new LinkedHashSet<>();
 
-        public Replays(long toleranceMillis, int remembered) {
-            this.toleranceMillis = toleranceMillis;
+        public Replays(int remembered) {
             this.remembered = remembered;
         }
 
@@ -132,24 +130,28 @@ public final class DecisionVerifier implements Serializable {
         }
 
         /** Whether a decision may be acted on; does not record it. */
-        public Outcome check(String experiment, String decisionId, long decidedAt) {
+        public Outcome check(String key, String decisionId, long decidedAt) {
             if (ids.contains(decisionId)) {
                 return new Outcome(
-                        Rejection.REPLAYED, "decision " + decisionId + " was acted on before");
+                        Rejection.REPLAYED,
+                        "decision "
+                                + decisionId
+                                + " was acted on before (a replay, or a redelivery after a"
+                                + " crash)");
             }
-            return olderThan(newest.get(experiment), decisionId, decidedAt, toleranceMillis);
+            return notAfter(newest.get(key), decisionId, decidedAt);
         }
 
         /** Records a decision acted on. */
-        public void accept(String experiment, String decisionId, long decidedAt) {
-            newest.merge(experiment, decidedAt, Math::max);
+        public void accept(String key, String decisionId, long decidedAt) {
+            newest.merge(key, decidedAt, Math::max);
             ids.add(decisionId);
             while (ids.size() > remembered) {
                 ids.remove(ids.iterator().next());
             }
         }
 
-        /** The newest {@code decided_at} acted on, per experiment (to persist). */
+        /** The newest {@code decided_at} acted on, per key (to persist). */
         public Map<String, Long> newest() {
             return Map.copyOf(newest);
         }
@@ -160,22 +162,21 @@ public final class DecisionVerifier implements Serializable {
         }
 
         /**
-         * A decision decided more than {@code toleranceMillis} before {@code newest} is a replay.
+         * A decision not decided after {@code newest} is a replay.
          *
-         * @param newest the newest decision time acted on for the experiment, or null
+         * @param newest the newest decision time acted on, or null
          */
-        public static Outcome olderThan(
-                Long newest, String decisionId, long decidedAt, long toleranceMillis) {
-            if (newest != null && decidedAt < newest - toleranceMillis) {
+        public static Outcome notAfter(Long newest, String decisionId, long decidedAt) {
+            if (newest != null && decidedAt <= newest) {
                 return new Outcome(
                         Rejection.REPLAYED,
                         String.format(
-                                "decision %s was decided at %s, %d ms before the newest decision"
-                                        + " acted on for its experiment (%s): a replay",
+                                "decision %s was decided at %s, not after the newest decision"
+                                        + " acted on (%s, %d ms later): a replay",
                                 decisionId,
                                 java.time.Instant.ofEpochMilli(decidedAt),
-                                newest - decidedAt,
-                                java.time.Instant.ofEpochMilli(newest)));
+                                java.time.Instant.ofEpochMilli(newest),
+                                newest - decidedAt));
             }
             return Outcome.ACCEPTED;
         }

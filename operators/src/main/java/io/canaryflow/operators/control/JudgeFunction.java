@@ -112,6 +112,10 @@ public class JudgeFunction
 
     private transient ValueState<RolloutPlan> planState;
     private transient ValueState<String> lastDecision;
+
+    /** The experiment's last {@code decided_at}: each decision's is later (see {@link #emit}). */
+    private transient ValueState<Long> lastDecidedAt;
+
     private transient ValueState<Boolean> pausedState;
     private transient MapState<Long, WindowArms> windows;
     private transient MapState<String, Long> seenCommands;
@@ -174,6 +178,9 @@ public class JudgeFunction
         lastDecision =
                 getRuntimeContext()
                         .getState(new ValueStateDescriptor<>("last-decision", Types.STRING));
+        lastDecidedAt =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("last-decided-at", Types.LONG));
         pausedState =
                 getRuntimeContext().getState(new ValueStateDescriptor<>("paused", Types.BOOLEAN));
         windows =
@@ -396,6 +403,11 @@ public class JudgeFunction
                 Decision.id(
                         experiment, previous, step.before().planId(), v.windowEnd(), v.action());
         lastDecision.update(id);
+        // An experiment's decided_at only grows, whatever the clocks of the hosts its judge ran
+        // on: a reader refuses a decision not later than the newest it followed (a replay).
+        Long last = lastDecidedAt.value();
+        long decidedAt = last == null ? now : Math.max(now, last + 1);
+        lastDecidedAt.update(decidedAt);
         out.collect(
                 new Decision(
                         id,
@@ -405,7 +417,7 @@ public class JudgeFunction
                         step.after(),
                         configHash(step.policy()),
                         v,
-                        now,
+                        decidedAt,
                         windowDrift));
         publish(experiment, step.after(), v);
         Counter counter = decisions.get(experiment + "/" + v.action());

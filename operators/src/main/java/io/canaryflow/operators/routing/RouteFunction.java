@@ -27,10 +27,11 @@ import org.apache.flink.util.Collector;
  * plan never replaces a decided one. Run it in a {@link RouteOperator}, which keeps the plans' time
  * out of the routed stream. Counts {@code routed} per {@code arm}.
  *
- * <p>A decided plan whose decision was made more than the replay tolerance before the newest
- * decision routing follows for its experiment is a replay of an old, genuine decision and is
- * refused: counted as {@code decisionsRefused} with reason {@code REPLAYED} (by every route task,
- * each of which sees every plan) and written once, by the first task, as a dead letter.
+ * <p>A decided plan whose decision was not made after the newest decision routing follows for its
+ * experiment (the judge makes an experiment's {@code decided_at} strictly increasing) is a copy of
+ * an older, genuine decision and is refused: counted as {@code decisionsRefused} with reason {@code
+ * REPLAYED} (by every route task, each of which sees every plan) and written once, by the first
+ * task, as a dead letter.
  */
 public class RouteFunction
         extends BroadcastProcessFunction<FeatureEvent, DecidedPlan, RoutedEvent> {
@@ -46,7 +47,6 @@ public class RouteFunction
             new MapStateDescriptor<>("plans-decided-at", Types.STRING, Types.LONG);
 
     private final Map<String, RolloutPlan> initialPlans;
-    private final long replayToleranceMillis;
     private transient Router router;
     private transient Map<Arm, Counter> routed;
     private transient Counter replays;
@@ -54,13 +54,8 @@ public class RouteFunction
     /** Where the route operator counts what is routed (null: not counted). */
     private transient RoutedCounts counts;
 
-    /**
-     * @param replayToleranceMillis how much older than the newest decision followed a decision may
-     *     be (the clock difference between hosts after a failover) before it counts as a replay
-     */
-    public RouteFunction(Map<String, RolloutPlan> initialPlans, long replayToleranceMillis) {
+    public RouteFunction(Map<String, RolloutPlan> initialPlans) {
         this.initialPlans = Map.copyOf(initialPlans);
-        this.replayToleranceMillis = replayToleranceMillis;
     }
 
     @Override
@@ -180,11 +175,10 @@ public class RouteFunction
         RolloutPlan plan = decided.plan();
         String experiment = plan.experiment();
         DecisionVerifier.Outcome replay =
-                DecisionVerifier.Replays.olderThan(
+                DecisionVerifier.Replays.notAfter(
                         ctx.getBroadcastState(DECIDED_AT).get(experiment),
                         decided.decisionId(),
-                        decided.decidedAt(),
-                        replayToleranceMillis);
+                        decided.decidedAt());
         if (!replay.accepted()) {
             replays.inc();
             if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
@@ -200,11 +194,7 @@ public class RouteFunction
             }
             return;
         }
-        Long newest = ctx.getBroadcastState(DECIDED_AT).get(experiment);
-        ctx.getBroadcastState(DECIDED_AT)
-                .put(
-                        experiment,
-                        Math.max(decided.decidedAt(), newest == null ? Long.MIN_VALUE : newest));
+        ctx.getBroadcastState(DECIDED_AT).put(experiment, decided.decidedAt());
         RolloutPlan configured = initialPlans.get(experiment);
         if (configured != null
                 && configured.planId().equals(plan.planId())

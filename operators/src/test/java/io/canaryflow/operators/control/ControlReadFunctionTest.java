@@ -129,6 +129,41 @@ class ControlReadFunctionTest {
     }
 
     @Test
+    void shouldFollowUnsignedDecisionsOfAVersionBeforeOnlyWhenToldAndOnlyBeforeTheUpgrade()
+            throws Exception {
+        // decided_at of the test decisions: 5,000
+        var told =
+                ProcessFunctionTestHarnesses.forProcessFunction(
+                        new ControlReadFunction(
+                                new DecisionVerifier(List.of(CURRENT.key())), 5_001));
+        var tooEarly =
+                ProcessFunctionTestHarnesses.forProcessFunction(
+                        new ControlReadFunction(
+                                new DecisionVerifier(List.of(CURRENT.key())), 5_000));
+        for (var h : List.of(told, tooEarly)) {
+            h.processElement(
+                    new StreamRecord<>(
+                            new ControlRecord(
+                                    new SourceRecord(
+                                            null,
+                                            decision("d-1", "p-before", 50),
+                                            "control",
+                                            0,
+                                            1,
+                                            1),
+                                    null,
+                                    null)));
+            // a forged signature is never excused
+            h.processElement(
+                    new StreamRecord<>(signed(MALLORY, decision("d-2", "p-forged", 100), 2)));
+        }
+        assertThat(plans(told)).containsExactly("p-before");
+        assertThat(dead(told)).extracting(DeadLetter::eventId).containsExactly("d-2");
+        assertThat(plans(tooEarly)).isEmpty();
+        assertThat(dead(tooEarly)).extracting(DeadLetter::eventId).containsExactly("d-1", "d-2");
+    }
+
+    @Test
     void shouldFollowThePreviousKeysDecisionsWhileItIsTrusted() throws Exception {
         var h = harness(CURRENT, PREVIOUS);
         h.processElement(new StreamRecord<>(signed(PREVIOUS, decision("d-1", "p-old", 50), 1)));

@@ -131,6 +131,52 @@ class JudgeFunctionTest {
         }
     }
 
+    /**
+     * Readers refuse a decision not later than the newest they followed: so an experiment's
+     * decided_at must grow even when the judge's clock goes back (a failover to a host behind).
+     */
+    @Test
+    void shouldDecideStrictlyLaterEachTimeWhateverTheClockAndThroughARestore() throws Exception {
+        RolloutPolicy slow =
+                new RolloutPolicy(
+                        List.of(10.0, 20.0, 30.0, 50.0, 100.0),
+                        1_000,
+                        100,
+                        List.of(
+                                new Guardrail(
+                                        Guardrail.Metric.INFERENCE_ERROR_RATE, 0.01, true, 0.01)),
+                        0.05,
+                        0.001,
+                        2,
+                        false);
+        long clock = 1_800_000_000_000L;
+        OperatorSubtaskState snapshot;
+        long before;
+        try (var h = harness(PLAN, slow)) {
+            h.open();
+            h.setProcessingTime(clock);
+            window(h, 0, 2_000);
+            h.setProcessingTime(clock - 60_000); // the clock went back a minute
+            window(h, 1, 2_000);
+            snapshot = h.snapshot(1, 1);
+            List<Decision> out = decisions(h);
+            assertThat(out).hasSize(2);
+            assertThat(out.get(0).decidedAt()).isEqualTo(clock);
+            assertThat(out.get(1).decidedAt()).isEqualTo(clock + 1);
+            before = out.get(1).decidedAt();
+        }
+        // restored on a host whose clock is an hour behind
+        try (var h = harness(PLAN, slow)) {
+            h.initializeState(snapshot);
+            h.open();
+            h.setProcessingTime(clock - 3_600_000);
+            window(h, 2, 2_000);
+            assertThat(decisions(h))
+                    .singleElement()
+                    .satisfies(d -> assertThat(d.decidedAt()).isEqualTo(before + 1));
+        }
+    }
+
     @Test
     void shouldRejectUnsignedForgedStaleAndReplayedCommandsAsDeadLetters() throws Exception {
         try (var h = harness()) {

@@ -37,8 +37,7 @@ class RouteOperatorTest {
             harness() throws Exception {
         TwoInputStreamOperatorTestHarness<FeatureEvent, DecidedPlan, RoutedEvent> h =
                 new TwoInputStreamOperatorTestHarness<>(
-                        new RouteOperator(
-                                new RouteFunction(Map.of("fraud", PLAN), 300_000), 1_000));
+                        new RouteOperator(new RouteFunction(Map.of("fraud", PLAN)), 1_000));
         h.open();
         return h;
     }
@@ -162,11 +161,14 @@ class RouteOperatorTest {
                 .satisfies(
                         d -> {
                             assertThat(d.getValue().reason()).isEqualTo(Reason.REPLAYED);
-                            assertThat(d.getValue().detail()).contains("d-1", "3600000 ms before");
+                            assertThat(d.getValue().detail()).contains("d-1", "3600000 ms later");
                             assertThat(d.getValue().offset()).isEqualTo(7);
                         });
-        // a decision a little older than the newest (clocks of two hosts) is followed
-        h.processElement2(new StreamRecord<>(new DecidedPlan(full, "d-3", t + 3_590_000, source)));
+        // nor a copy of the newest itself; a later decision is followed
+        h.processElement2(
+                new StreamRecord<>(new DecidedPlan(rolledBack, "d-2", t + 3_600_000, source)));
+        assertThat(h.getSideOutput(Outputs.DEAD_LETTERS)).hasSize(2);
+        h.processElement2(new StreamRecord<>(new DecidedPlan(full, "d-3", t + 3_600_001, source)));
         h.processElement1(new StreamRecord<>(event(2, 5_000), 5_000));
         assertThat(routedEvents(h).get(1).getValue().planId()).isEqualTo("p-full");
         h.close();
