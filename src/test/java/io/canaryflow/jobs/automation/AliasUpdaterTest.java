@@ -40,7 +40,8 @@ class AliasUpdaterTest {
                                                 Verdict.Action.ROLLBACK,
                                                 false,
                                                 next,
-                                                rolledBack))
+                                                rolledBack,
+                                                4_000))
                                 .changed())
                 .isTrue();
         assertThat(aliases().get("production").asText()).isEqualTo("v2");
