@@ -298,6 +298,11 @@ class StandaloneClusterITCase {
                 List.of("features", "predictions", "dead-letters", "monitoring", "control")) {
             kafka.clients().createTopic(name + "-" + topic, topic.equals("features") ? 4 : 1);
         }
+        // decisions signed with a key of the deployment's own, read by the client from a file
+        io.canaryflow.operators.control.DecisionSigner signer =
+                io.canaryflow.operators.control.DecisionSigner.generate();
+        Path signingKey = work.resolve("decisions.pem");
+        Files.writeString(signingKey, signer.toPem());
         Path jobConfig = work.resolve("inference.yaml");
         Files.writeString(
                 jobConfig,
@@ -320,6 +325,7 @@ class StandaloneClusterITCase {
                         "control:",
                         "  enabled: true",
                         "  key: standalone-control-key-0123456789",
+                        "  signing-key-file: " + signingKey,
                         "models:",
                         "  repository: " + work.resolve("models"),
                         "  device: cpu",
@@ -495,17 +501,37 @@ class StandaloneClusterITCase {
         }
         assertThat(allIds).hasSize(all);
         // the judge decided before and after the restore, its decisions one chain per experiment
+        List<ConsumerRecord<byte[], byte[]>> controlRecords =
+                kafka.clients()
+                        .readCommitted(
+                                name + "-control", 1, Duration.ofSeconds(3), Duration.ofMinutes(1));
         List<JsonNode> decisions =
-                InferenceJobITCase.values(
-                                kafka.clients()
-                                        .readCommitted(
-                                                name + "-control",
-                                                1,
-                                                Duration.ofSeconds(3),
-                                                Duration.ofMinutes(1)))
-                        .stream()
+                InferenceJobITCase.values(controlRecords).stream()
                         .filter(n -> n.path("type").asText().equals("decision"))
                         .toList();
+        // every decision, before and after the restore at another parallelism, verifies with the
+        // public key alone, and its experiment's decided_at only grows (what readers refuse
+        // replays by)
+        var verifier = new io.canaryflow.operators.control.DecisionVerifier(List.of(signer.key()));
+        java.util.Map<String, Long> decidedAt = new java.util.HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : controlRecords) {
+            JsonNode n = new ObjectMapper().readTree(r.value());
+            if (!n.path("type").asText().equals("decision")) {
+                continue;
+            }
+            var keyId = r.headers().lastHeader("canaryflow-key-id");
+            var signature = r.headers().lastHeader("canaryflow-signature");
+            assertThat(keyId).as("key id of %s", n.path("decision_id")).isNotNull();
+            assertThat(signature).as("signature of %s", n.path("decision_id")).isNotNull();
+            assertThat(verifier.check(r.value(), keyId.value(), signature.value()).accepted())
+                    .as("decision %s verifies", n.path("decision_id"))
+                    .isTrue();
+            Long before =
+                    decidedAt.put(n.path("experiment").asText(), n.path("decided_at").asLong());
+            if (before != null) {
+                assertThat(n.path("decided_at").asLong()).isGreaterThan(before);
+            }
+        }
         java.util.Map<String, String> lastOf = new java.util.HashMap<>();
         Set<Long> windows = new HashSet<>();
         for (JsonNode d : decisions) {
