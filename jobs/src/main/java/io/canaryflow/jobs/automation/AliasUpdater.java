@@ -22,10 +22,10 @@ import java.nio.file.StandardCopyOption;
  *
  * <p>Idempotent on {@code decision_id}: the file lists the decisions it applied, so a decision
  * delivered twice (the consumer commits offsets after applying, so a crash in between redelivers)
- * is applied once. It also keeps when the newest decision it applied to the model was decided: a
- * decision not decided after it (a copy of an older genuine one, signature and all, or an older
- * decision of another experiment of the model delivered late) is refused. Signatures are checked
- * before ({@link AutomationCommand}). The file is replaced atomically.
+ * is applied once. It also keeps, per experiment, when the newest decision it applied was decided:
+ * a decision of that experiment not decided after it (a copy of an older genuine one, signature and
+ * all) is refused. Decisions of two experiments of one model are applied in the order read.
+ * Signatures are checked before ({@link AutomationCommand}). The file is replaced atomically.
  *
  * <pre>automation --bootstrap-servers HOST:PORT --repository PATH [--topic control] [--group-id G]
  * </pre>
@@ -62,6 +62,7 @@ public final class AliasUpdater {
             return Outcome.UNCHANGED;
         }
         String id = n.path("decision_id").asText();
+        String experiment = n.path("experiment").asText();
         long decidedAt = n.path("decided_at").asLong();
         JsonNode plan = n.path("plan");
         String model = plan.path("model").asText();
@@ -81,14 +82,18 @@ public final class AliasUpdater {
                         : aliases.putArray("applied_decisions");
         java.util.List<String> appliedBefore = new java.util.ArrayList<>();
         applied.forEach(done -> appliedBefore.add(done.asText()));
-        java.util.Map<String, Long> newest =
-                aliases.has("newest_decided_at")
-                        ? java.util.Map.of(model, aliases.get("newest_decided_at").asLong())
-                        : java.util.Map.of();
+        // per experiment: only one experiment's decisions are ordered by decided_at (one judge
+        // task, one clock); decisions of two experiments of the model are applied as read
+        ObjectNode newest =
+                aliases.get("newest_decided_at") instanceof ObjectNode o
+                        ? o
+                        : aliases.putObject("newest_decided_at");
+        java.util.Map<String, Long> newestBefore = new java.util.HashMap<>();
+        newest.fields().forEachRemaining(e -> newestBefore.put(e.getKey(), e.getValue().asLong()));
         DecisionVerifier.Outcome replay =
                 new DecisionVerifier.Replays(REMEMBERED)
-                        .restore(newest, appliedBefore)
-                        .check(model, id, decidedAt);
+                        .restore(newestBefore, appliedBefore)
+                        .check(experiment, id, decidedAt);
         if (!replay.accepted()) {
             return new Outcome(false, replay);
         }
@@ -109,7 +114,7 @@ public final class AliasUpdater {
         while (applied.size() > REMEMBERED) {
             applied.remove(0);
         }
-        aliases.put("newest_decided_at", decidedAt);
+        newest.put(experiment, Math.max(decidedAt, newest.path(experiment).asLong(decidedAt)));
         aliases.put("last_decision", id);
         aliases.put(
                 "updated_by", "canaryflow automation, experiment " + n.path("experiment").asText());

@@ -504,10 +504,11 @@ public final class JobConfig implements Serializable {
     }
 
     /**
-     * The key that signs decisions: {@code control.signing-key}, else CANARYFLOW_SIGNING_KEY (PEM
-     * text), else {@code control.signing-key-file}, else one derived from the control key (logged
-     * as a warning: whoever holds the control key can then sign decisions). Null when the control
-     * key it would derive from is missing (a problem reported already).
+     * The key that signs decisions: from exactly one of {@code control.signing-key},
+     * CANARYFLOW_SIGNING_KEY (PEM text) and {@code control.signing-key-file} (two are a problem),
+     * else one derived from the control key (logged as a warning: whoever holds the control key can
+     * then sign decisions). Null when the control key it would derive from is missing (a problem
+     * reported already).
      */
     private static DecisionSigner signer(Configuration conf, List<String> problems) {
         String option = conf.get(JobOptions.SIGNING_KEY);
