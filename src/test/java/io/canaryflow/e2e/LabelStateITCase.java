@@ -45,7 +45,17 @@ class LabelStateITCase {
                     new MiniClusterResourceConfiguration.Builder()
                             .setNumberTaskManagers(1)
                             .setNumberSlotsPerTaskManager(2)
+                            // the checkpoint it measures must outlive the periodic ones after it
+                            // (with one retained, a checkpoint completing first deletes it)
+                            .setConfiguration(retained())
                             .build());
+
+    static org.apache.flink.configuration.Configuration retained() {
+        org.apache.flink.configuration.Configuration c =
+                new org.apache.flink.configuration.Configuration();
+        c.set(org.apache.flink.configuration.CheckpointingOptions.MAX_RETAINED_CHECKPOINTS, 1_000);
+        return c;
+    }
 
     @TempDir static Path work;
     static KafkaTestCluster kafka;

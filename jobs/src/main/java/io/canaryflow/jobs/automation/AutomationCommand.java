@@ -241,12 +241,16 @@ public final class AutomationCommand implements Callable<Integer> {
                                 x,
                                 200,
                                 String.format(
-                                        "# TYPE canaryflow_automation_connected gauge%n"
+                                        "# HELP canaryflow_automation_connected 1 while connected to Kafka.%n"
+                                                + "# TYPE canaryflow_automation_connected gauge%n"
                                                 + "canaryflow_automation_connected %d%n"
+                                                + "# HELP canaryflow_automation_decisions_applied_total Decisions that changed an alias file.%n"
                                                 + "# TYPE canaryflow_automation_decisions_applied_total counter%n"
                                                 + "canaryflow_automation_decisions_applied_total %d%n"
+                                                + "# HELP canaryflow_automation_last_poll_timestamp_seconds When it last polled Kafka while connected.%n"
                                                 + "# TYPE canaryflow_automation_last_poll_timestamp_seconds gauge%n"
                                                 + "canaryflow_automation_last_poll_timestamp_seconds %.3f%n"
+                                                + "# HELP canaryflow_automation_decisions_refused_total Decisions refused, per reason.%n"
                                                 + "# TYPE canaryflow_automation_decisions_refused_total counter%n"
                                                 + "%s",
                                         connected ? 1 : 0,
