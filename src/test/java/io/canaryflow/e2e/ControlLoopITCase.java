@@ -227,17 +227,7 @@ class ControlLoopITCase {
             JsonNode n = ControlCodec.tree(r.value());
             if (n.get("type").asText().equals("decision")
                     && !n.get("decision_id").asText().startsWith("fake-")) {
-                assertThat(
-                                verifier.check(
-                                                r.value(),
-                                                r.headers()
-                                                        .lastHeader(DecisionVerifier.KEY_ID_HEADER)
-                                                        .value(),
-                                                r.headers()
-                                                        .lastHeader(
-                                                                DecisionVerifier.SIGNATURE_HEADER)
-                                                        .value())
-                                        .accepted())
+                assertThat(io.canaryflow.jobs.cli.DecisionKeyOptions.verify(verifier, r).accepted())
                         .as("decision %s verifies", n.get("decision_id"))
                         .isTrue();
                 signed++;

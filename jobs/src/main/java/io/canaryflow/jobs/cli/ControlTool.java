@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.canaryflow.operators.control.Command;
 import io.canaryflow.operators.control.CommandSigner;
 import io.canaryflow.operators.control.ControlCodec;
-import io.canaryflow.operators.control.DecisionVerifier;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -225,14 +224,7 @@ public final class ControlTool implements Runnable {
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            PrintWriter err = spec.commandLine().getErr();
-            DecisionVerifier verifier = keys.verifier();
-            DecisionVerifier.Replays replays = new DecisionVerifier.Replays(100_000);
-            long refused = 0;
-            if (verifier == null) {
-                err.println(UNVERIFIED);
-                err.flush();
-            }
+            DecisionKeyOptions.Gate gate = keys.gate(spec.commandLine().getErr());
             long until =
                     maxSeconds != null
                             ? System.currentTimeMillis() + 1_000 * maxSeconds
@@ -260,14 +252,8 @@ public final class ControlTool implements Runnable {
                                 && !experiment.equals(n.path("experiment").asText())) {
                             continue;
                         }
-                        if (verifier != null && "decision".equals(n.path("type").asText())) {
-                            DecisionVerifier.Outcome o = checked(verifier, replays, r, n);
-                            if (!o.accepted()) {
-                                refused++;
-                                err.println(DecisionKeyOptions.refusal(r, n, o));
-                                err.flush();
-                                continue;
-                            }
+                        if (!gate.admits(r, n)) {
+                            continue;
                         }
                         out.println(
                                 json ? new String(r.value(), StandardCharsets.UTF_8) : describe(n));
@@ -275,9 +261,7 @@ public final class ControlTool implements Runnable {
                     }
                 }
             }
-            if (refused > 0) {
-                err.println("refused " + refused + " decisions (see above)");
-            }
+            gate.finish();
             return 0;
         }
     }
@@ -297,29 +281,9 @@ public final class ControlTool implements Runnable {
             return status(
                     kafka,
                     topic,
-                    keys.verifier(),
-                    spec.commandLine().getOut(),
-                    spec.commandLine().getErr());
+                    keys.gate(spec.commandLine().getErr()),
+                    spec.commandLine().getOut());
         }
-    }
-
-    /** The signature check, then the replay check; records the decision when it passes both. */
-    static DecisionVerifier.Outcome checked(
-            DecisionVerifier verifier,
-            DecisionVerifier.Replays replays,
-            ConsumerRecord<byte[], byte[]> r,
-            JsonNode n) {
-        DecisionVerifier.Outcome o = DecisionKeyOptions.verify(verifier, r);
-        if (o.accepted()) {
-            String experiment = n.path("experiment").asText();
-            String id = n.path("decision_id").asText();
-            long decidedAt = n.path("decided_at").asLong();
-            o = replays.check(experiment, id, decidedAt);
-            if (o.accepted()) {
-                replays.accept(experiment, id, decidedAt);
-            }
-        }
-        return o;
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(KafkaClientOptions kafka)
@@ -403,22 +367,10 @@ public final class ControlTool implements Runnable {
         return v.isNumber() ? String.format("%+.4f", v.asDouble()) : "-";
     }
 
-    static final String UNVERIFIED =
-            "note: decisions are shown unverified; --public-key FILE shows only those the job signed";
-
     private static int status(
-            KafkaClientOptions kafka,
-            String topic,
-            DecisionVerifier verifier,
-            PrintWriter out,
-            PrintWriter err)
+            KafkaClientOptions kafka, String topic, DecisionKeyOptions.Gate gate, PrintWriter out)
             throws Exception {
         Map<String, JsonNode> last = new LinkedHashMap<>();
-        DecisionVerifier.Replays replays = new DecisionVerifier.Replays(100_000);
-        long refused = 0;
-        if (verifier == null) {
-            err.println(UNVERIFIED);
-        }
         kafka.requireTopic(topic);
         try (KafkaConsumer<byte[], byte[]> c = consumer(kafka)) {
             List<TopicPartition> parts = assign(c, kafka, topic);
@@ -431,26 +383,18 @@ public final class ControlTool implements Runnable {
                         if (!"decision".equals(n.path("type").asText())) {
                             continue;
                         }
-                        if (verifier != null) {
-                            DecisionVerifier.Outcome o = checked(verifier, replays, r, n);
-                            if (!o.accepted()) {
-                                refused++;
-                                err.println(DecisionKeyOptions.refusal(r, n, o));
-                                continue;
-                            }
+                        if (gate.admits(r, n)) {
+                            last.put(n.path("experiment").asText(), n);
                         }
-                        last.put(n.path("experiment").asText(), n);
                     } catch (ControlCodec.MalformedException e) {
                         // not ours to judge here; the job dead-letters it
                     }
                 }
             }
         }
-        if (refused > 0) {
-            err.println("refused " + refused + " decisions (see above)");
-        }
+        gate.finish();
         if (last.isEmpty()) {
-            out.println("no " + (verifier != null ? "verified " : "") + "decisions on " + topic);
+            out.println("no " + (gate.verifies() ? "verified " : "") + "decisions on " + topic);
         }
         for (JsonNode n : last.values()) {
             JsonNode plan = n.path("plan");

@@ -1,6 +1,7 @@
 package io.canaryflow.jobs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.canaryflow.jobs.kafka.SourceRecordDeserializer;
 import io.canaryflow.operators.control.ControlCodec;
 import io.canaryflow.operators.control.DecisionKey;
 import io.canaryflow.operators.control.DecisionVerifier;
@@ -9,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import picocli.CommandLine.Option;
 
 /**
@@ -46,6 +46,72 @@ public final class DecisionKeyOptions {
         return new DecisionVerifier(keys);
     }
 
+    /** The check of the decisions a tool reads, reporting refusals on {@code err}. */
+    public Gate gate(java.io.PrintWriter err) {
+        return new Gate(verifier(), err);
+    }
+
+    /**
+     * Lets a tool show a decision only if it is signed by a trusted key and not a replay; prints
+     * each refusal with its reason. Without a key every record passes, and it says so once.
+     */
+    public static final class Gate {
+        private final DecisionVerifier verifier;
+        private final DecisionVerifier.Replays replays = new DecisionVerifier.Replays(100_000);
+        private final java.io.PrintWriter err;
+        private long refused;
+
+        Gate(DecisionVerifier verifier, java.io.PrintWriter err) {
+            this.verifier = verifier;
+            this.err = err;
+            if (verifier == null) {
+                err.println(
+                        "note: decisions are shown unverified; --public-key FILE shows only those"
+                                + " the job signed");
+                err.flush();
+            }
+        }
+
+        /** Whether signatures are checked (a key was given). */
+        public boolean verifies() {
+            return verifier != null;
+        }
+
+        /**
+         * Whether {@code n}, the control JSON of {@code r}, may be shown: a command always; a
+         * decision when its signature verifies and it is later than the newest of its experiment
+         * shown (then it is recorded as shown).
+         */
+        public boolean admits(ConsumerRecord<byte[], byte[]> r, JsonNode n) {
+            if (verifier == null || !"decision".equals(n.path("type").asText())) {
+                return true;
+            }
+            DecisionVerifier.Outcome o = verify(verifier, r);
+            String experiment = n.path("experiment").asText();
+            String id = n.path("decision_id").asText();
+            long decidedAt = n.path("decided_at").asLong();
+            if (o.accepted()) {
+                o = replays.check(experiment, id, decidedAt);
+            }
+            if (!o.accepted()) {
+                refused++;
+                err.println(refusal(r, n, o));
+                err.flush();
+                return false;
+            }
+            replays.accept(experiment, id, decidedAt);
+            return true;
+        }
+
+        /** Says how many decisions were refused, if any. */
+        public void finish() {
+            if (refused > 0) {
+                err.println("refused " + refused + " decisions (see above)");
+                err.flush();
+            }
+        }
+    }
+
     /** The record as a control decision, or null when it is a command or not control JSON. */
     public static JsonNode decision(ConsumerRecord<byte[], byte[]> r) {
         try {
@@ -61,13 +127,8 @@ public final class DecisionKeyOptions {
             DecisionVerifier verifier, ConsumerRecord<byte[], byte[]> r) {
         return verifier.check(
                 r.value(),
-                header(r, DecisionVerifier.KEY_ID_HEADER),
-                header(r, DecisionVerifier.SIGNATURE_HEADER));
-    }
-
-    private static byte[] header(ConsumerRecord<byte[], byte[]> r, String name) {
-        Header h = r.headers().lastHeader(name);
-        return h == null ? null : h.value();
+                SourceRecordDeserializer.lastHeader(r, DecisionVerifier.KEY_ID_HEADER),
+                SourceRecordDeserializer.lastHeader(r, DecisionVerifier.SIGNATURE_HEADER));
     }
 
     /** One line naming a refused decision, where it was, and why. */

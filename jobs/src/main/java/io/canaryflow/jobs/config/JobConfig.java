@@ -511,43 +511,29 @@ public final class JobConfig implements Serializable {
      * reported already).
      */
     private static DecisionSigner signer(Configuration conf, List<String> problems) {
-        String option = conf.get(JobOptions.SIGNING_KEY);
-        String env = System.getenv(SIGNING_KEY_ENV);
-        String file = conf.get(JobOptions.SIGNING_KEY_FILE);
-        List<String> given = new ArrayList<>();
-        if (option != null && !option.isBlank()) {
-            given.add("key '" + JobOptions.SIGNING_KEY.key() + "'");
-        }
-        if (env != null && !env.isBlank()) {
-            given.add("environment variable " + SIGNING_KEY_ENV);
-        }
-        if (file != null && !file.isBlank()) {
-            given.add("key '" + JobOptions.SIGNING_KEY_FILE.key() + "'");
-        }
+        // each source, blank as unset: at most one may give the key
+        String fileSource = "key '" + JobOptions.SIGNING_KEY_FILE.key() + "'";
+        Map<String, String> given = new LinkedHashMap<>();
+        given.put("key '" + JobOptions.SIGNING_KEY.key() + "'", conf.get(JobOptions.SIGNING_KEY));
+        given.put("environment variable " + SIGNING_KEY_ENV, System.getenv(SIGNING_KEY_ENV));
+        given.put(fileSource, conf.get(JobOptions.SIGNING_KEY_FILE));
+        given.values().removeIf(v -> v == null || v.isBlank());
         if (given.size() > 1) {
             problems.add(
-                    String.join(" and ", given) + " each give the decision signing key: keep one");
+                    String.join(" and ", given.keySet())
+                            + " each give the decision signing key: keep one");
             return null;
         }
-        String pem = option != null && !option.isBlank() ? option : env;
-        String source = given.isEmpty() ? null : given.get(0);
-        if (file != null && file.isBlank()) {
-            file = null;
-        }
-        if (pem != null && pem.isBlank()) {
-            pem = null;
-        }
-        try {
-            if (pem != null) {
-                return DecisionSigner.fromPem(pem, source);
-            } else if (file != null) {
-                return DecisionSigner.read(Path.of(file));
+        for (Map.Entry<String, String> g : given.entrySet()) {
+            boolean file = g.getKey().equals(fileSource);
+            try {
+                return file
+                        ? DecisionSigner.read(Path.of(g.getValue()))
+                        : DecisionSigner.fromPem(g.getValue(), g.getKey());
+            } catch (IllegalArgumentException e) {
+                problems.add((file ? g.getKey() + ": " : "") + e.getMessage());
+                return null;
             }
-        } catch (IllegalArgumentException e) {
-            problems.add(
-                    (pem != null ? "" : "key '" + JobOptions.SIGNING_KEY_FILE.key() + "': ")
-                            + e.getMessage());
-            return null;
         }
         String controlKey = controlKey(conf);
         if (controlKey == null) {

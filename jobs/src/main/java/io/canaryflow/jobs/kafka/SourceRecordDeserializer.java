@@ -22,6 +22,12 @@ public final class SourceRecordDeserializer
         out.collect(of(record));
     }
 
+    /** The value of the record's last header of that name, or null. */
+    public static byte[] lastHeader(ConsumerRecord<byte[], byte[]> record, String name) {
+        Header h = record.headers().lastHeader(name);
+        return h == null ? null : h.value();
+    }
+
     /** A Kafka record's bytes and position. */
     static SourceRecord of(ConsumerRecord<byte[], byte[]> record) {
         return new SourceRecord(
@@ -49,13 +55,8 @@ public final class SourceRecordDeserializer
             out.collect(
                     new ControlRecord(
                             of(record),
-                            last(record, DecisionVerifier.KEY_ID_HEADER),
-                            last(record, DecisionVerifier.SIGNATURE_HEADER)));
-        }
-
-        private static byte[] last(ConsumerRecord<byte[], byte[]> record, String name) {
-            Header h = record.headers().lastHeader(name);
-            return h == null ? null : h.value();
+                            lastHeader(record, DecisionVerifier.KEY_ID_HEADER),
+                            lastHeader(record, DecisionVerifier.SIGNATURE_HEADER)));
         }
 
         @Override

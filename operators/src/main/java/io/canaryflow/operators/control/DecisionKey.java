@@ -57,14 +57,18 @@ public final class DecisionKey implements Serializable {
     public static DecisionKey fromPem(String pem, String source) {
         byte[] der = Pem.decode(pem, "PUBLIC KEY", source);
         try {
-            PublicKey k =
-                    KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
-            byte[] encoded = k.getEncoded();
-            return new DecisionKey(Arrays.copyOfRange(encoded, SPKI_PREFIX.length, encoded.length));
+            return of(
+                    KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der)));
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     source + ": not an Ed25519 public key (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** The key of a JDK Ed25519 public key. */
+    static DecisionKey of(PublicKey key) {
+        byte[] encoded = key.getEncoded(); // SubjectPublicKeyInfo: the prefix, then the key
+        return new DecisionKey(Arrays.copyOfRange(encoded, SPKI_PREFIX.length, encoded.length));
     }
 
     /** The key in {@code file} (a PEM {@code PUBLIC KEY}); errors name the file. */
@@ -97,10 +101,14 @@ public final class DecisionKey implements Serializable {
 
     /** The key as a PEM {@code PUBLIC KEY}. */
     public String toPem() {
-        byte[] der = new byte[SPKI_PREFIX.length + raw.length];
-        System.arraycopy(SPKI_PREFIX, 0, der, 0, SPKI_PREFIX.length);
+        return Pem.encode(spki(), "PUBLIC KEY");
+    }
+
+    /** The key's DER SubjectPublicKeyInfo. */
+    private byte[] spki() {
+        byte[] der = Arrays.copyOf(SPKI_PREFIX, SPKI_PREFIX.length + raw.length);
         System.arraycopy(raw, 0, der, SPKI_PREFIX.length, raw.length);
-        return Pem.encode(der, "PUBLIC KEY");
+        return der;
     }
 
     /** Whether {@code signature} is this key's over {@code value} (with the context prefix). */
@@ -123,10 +131,7 @@ public final class DecisionKey implements Serializable {
 
     private PublicKey publicKey() throws GeneralSecurityException {
         if (key == null) {
-            byte[] der = new byte[SPKI_PREFIX.length + raw.length];
-            System.arraycopy(SPKI_PREFIX, 0, der, 0, SPKI_PREFIX.length);
-            System.arraycopy(raw, 0, der, SPKI_PREFIX.length, raw.length);
-            key = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
+            key = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(spki()));
         }
         return key;
     }

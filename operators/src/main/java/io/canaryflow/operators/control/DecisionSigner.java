@@ -176,9 +176,7 @@ public final class DecisionSigner implements Serializable {
                             System.arraycopy(seed, 0, bytes, 0, seed.length);
                         }
                     });
-            byte[] encoded = g.generateKeyPair().getPublic().getEncoded();
-            return DecisionKey.ofRaw(
-                    Arrays.copyOfRange(encoded, encoded.length - 32, encoded.length));
+            return DecisionKey.of(g.generateKeyPair().getPublic());
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Ed25519 is not available", e);
         }

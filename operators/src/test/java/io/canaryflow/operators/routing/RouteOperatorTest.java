@@ -24,9 +24,13 @@ import org.junit.jupiter.api.Test;
  * counted.
  */
 class RouteOperatorTest {
-    private static final RolloutPlan PLAN =
-            new RolloutPlan(
-                    "p1", "fraud", "fraud", RolloutPlan.Mode.CANARY, "salt", "v1", "v2", 10, null);
+    private static final RolloutPlan PLAN = plan("p1", 10);
+
+    /** A canary of v2 against v1 in experiment "fraud". */
+    private static RolloutPlan plan(String id, double percent) {
+        return new RolloutPlan(
+                id, "fraud", "fraud", RolloutPlan.Mode.CANARY, "salt", "v1", "v2", percent, null);
+    }
 
     private static FeatureEvent event(int i, long ts) {
         return new FeatureEvent(
@@ -120,28 +124,8 @@ class RouteOperatorTest {
     void shouldFollowDecidedPlansAndRefuseAReplayOfAnOlderDecision() throws Exception {
         var h = harness();
         long t = 1_700_000_000_000L;
-        RolloutPlan full =
-                new RolloutPlan(
-                        "p-full",
-                        "fraud",
-                        "fraud",
-                        RolloutPlan.Mode.CANARY,
-                        "salt",
-                        "v1",
-                        "v2",
-                        100,
-                        null);
-        RolloutPlan rolledBack =
-                new RolloutPlan(
-                        "p-back",
-                        "fraud",
-                        "fraud",
-                        RolloutPlan.Mode.CANARY,
-                        "salt",
-                        "v1",
-                        "v2",
-                        0,
-                        null);
+        RolloutPlan full = plan("p-full", 100);
+        RolloutPlan rolledBack = plan("p-back", 0);
         SourceRecord source = new SourceRecord(null, new byte[0], "control", 0, 7, t);
         h.processElement2(new StreamRecord<>(new DecidedPlan(full, "d-1", t, source)));
         h.processElement2(
