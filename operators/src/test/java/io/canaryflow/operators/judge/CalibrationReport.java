@@ -117,8 +117,22 @@ class CalibrationReport {
             int promotedWithin7h,
             double[] rollbackMinutes,
             double[] promoteMinutes,
-            int referenceHarm,
-            int referencePass) {
+            double[] referenceHarmZ,
+            double[] referencePassZ) {
+        /** The rollouts in which the reference shows harm at 5 %. */
+        int referenceHarm() {
+            return beyond(referenceHarmZ, Reference.Z95);
+        }
+
+        /** The rollouts in which the reference shows the candidate within the margin at 5 %. */
+        int referencePass() {
+            return beyond(referencePassZ, Reference.Z95);
+        }
+
+        static int beyond(double[] z, double critical) {
+            return (int) java.util.Arrays.stream(z).filter(x -> x > critical).count();
+        }
+
         double medianWindows() {
             return percentile(all(), 0.5);
         }
@@ -150,8 +164,8 @@ class CalibrationReport {
         int promotions = 0;
         int undecided = 0;
         int within7h = 0;
-        int referenceHarm = 0;
-        int referencePass = 0;
+        double[] referenceHarmZ = new double[runs];
+        double[] referencePassZ = new double[runs];
         List<Double> rollbackAt = new ArrayList<>();
         List<Double> promoteAt = new ArrayList<>();
         RolloutPolicy policy = policy(s.guardrail());
@@ -201,8 +215,8 @@ class CalibrationReport {
                 w++;
             }
             Reference ref = Reference.of(g, control, candidate, policy.alpha());
-            referenceHarm += ref.harm() ? 1 : 0;
-            referencePass += ref.pass() ? 1 : 0;
+            referenceHarmZ[r] = ref.harmZ();
+            referencePassZ[r] = ref.passZ();
             if (last.timedOut()) {
                 undecided++;
             } else if (last.action() == Verdict.Action.ROLLBACK) {
@@ -226,8 +240,8 @@ class CalibrationReport {
                 within7h,
                 rollbackAt.stream().mapToDouble(Double::doubleValue).sorted().toArray(),
                 promoteAt.stream().mapToDouble(Double::doubleValue).sorted().toArray(),
-                referenceHarm,
-                referencePass);
+                referenceHarmZ,
+                referencePassZ);
     }
 
     /** The q-quantile of sorted values (NaN when there are none). */
@@ -391,9 +405,21 @@ class CalibrationReport {
                                 "null (both)", flip, flips(1)),
                         Scenario.shadow(
                                 "shadow phase: flips at 1.5 x the threshold (3 %)",
-                                "null (pass)", flip, flips(1.5)));
+                                "null (pass)", flip, flips(1.5)),
+                        // last, so that the rows above keep their seeds
+                        new Scenario(
+                                "exactly at +50 % at a 1 % base",
+                                "null (both)", rel1, 0.01, 1.5, 1, false, false));
         String only = System.getProperty("calibration.only", "");
-        // one name or several, separated by '|'
+        // one name or several, separated by '|'; each scenario's seed is its place in the list,
+        // so that a subset reproduces the full table's rows
+        long seed = 20261129;
+        Map<String, Long> seeds = new java.util.HashMap<>();
+        Map<String, Scenario> byName = new java.util.HashMap<>();
+        for (Scenario s : scenarios) {
+            seeds.put(s.name(), seed++);
+            byName.put(s.name(), s);
+        }
         scenarios =
                 scenarios.stream()
                         .filter(
@@ -401,16 +427,20 @@ class CalibrationReport {
                                         java.util.Arrays.stream(only.split("\\|"))
                                                 .anyMatch(o -> s.name().contains(o)))
                         .toList();
+        Map<String, Row> rows = new java.util.HashMap<>();
+        java.util.function.Function<String, Row> rowOf =
+                name -> rows.computeIfAbsent(name, n -> run(byName.get(n), runs, seeds.get(n)));
         StringBuilder table = new StringBuilder();
         table.append(
-                "| scenario | guardrail | which null | runs | rolled back | promoted | inconclusive (timeout) | promoted within 7 h | minutes to roll back: median, p90 | minutes to promote: median, p90 | reference z-test at the end point: harm shown | within the margin shown |\n");
-        table.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        long seed = 20261129;
+                "| scenario | guardrail | which null | runs | rolled back | promoted | inconclusive (timeout) | promoted within 7 h | minutes to roll back: median, p90 | minutes to promote: median, p90 | reference z-test at the end point: harm shown | within the margin shown | size-adjusted reference: harm shown | within the margin shown |\n");
+        table.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Scenario s : scenarios) {
-            Row r = run(s, runs, seed++);
+            Row r = rowOf.apply(s.name());
+            String boundary = BOUNDARIES.get(s.name());
+            Row b = boundary == null ? null : rowOf.apply(boundary);
             table.append(
                     String.format(
-                            "| %s | `%s` | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+                            "| %s | `%s` | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                             s.name(),
                             s.guardrail(),
                             s.truth(),
@@ -422,7 +452,11 @@ class CalibrationReport {
                             times(r.rollbackMinutes()),
                             times(r.promoteMinutes()),
                             share(r.referenceHarm(), runs),
-                            share(r.referencePass(), runs)));
+                            share(r.referencePass(), runs),
+                            b == null ? "—" : sizeAdjusted(r.referenceHarmZ(), b.referenceHarmZ()),
+                            b == null
+                                    ? "—"
+                                    : sizeAdjusted(r.referencePassZ(), b.referencePassZ())));
             System.out.println(
                     "ROW "
                             + table.substring(table.lastIndexOf("\n", table.length() - 2) + 1)
@@ -439,6 +473,77 @@ class CalibrationReport {
                         + "), e.g. "
                         + String.format("%.1f", 100 * Math.sqrt(0.05 * 0.95 / runs))
                         + " points at 5 %.");
+    }
+
+    /**
+     * Each power scenario's boundary: the scenario exactly at the guardrail's threshold (and
+     * margin) on the same base rate, split and population, whose reference z statistics give the
+     * critical value at which the reference's own false decisions are α (its size-adjusted power).
+     */
+    static final Map<String, String> BOUNDARIES =
+            Map.ofEntries(
+                    Map.entry("2 x the errors at a 1 % base", "exactly at +50 % at a 1 % base"),
+                    Map.entry("6 x the errors at a 0.1 % base", "exactly at +50 %, 0.1 %"),
+                    Map.entry("A/A, 2 %", "exactly at +50 %, 2 %"),
+                    Map.entry("A/A, 0.1 %", "exactly at +50 %, 0.1 %"),
+                    Map.entry("just better: +25 %, 2 %", "exactly at +50 %, 2 %"),
+                    Map.entry("just worse: +100 %, 2 %", "exactly at +50 %, 2 %"),
+                    Map.entry("just worse: +100 %, 0.1 %", "exactly at +50 %, 0.1 %"),
+                    Map.entry(
+                            "A/A, 2 %, absolute +1 point",
+                            "+1 point exactly (3 % vs 2 %), absolute"),
+                    Map.entry(
+                            "p99 2.2 x the control's (0.7 % timeouts at 1 s)",
+                            "latency exactly at the bound: 1.5 x slower"),
+                    Map.entry(
+                            "latency A/A (log-normal, median 5 ms)",
+                            "latency exactly at the bound: 1.5 x slower"),
+                    Map.entry(
+                            "latency A/A, units differing in speed (log-sd 0.5)",
+                            "latency exactly at the bound, units differing in speed (log-sd 0.5)"),
+                    Map.entry(
+                            "latency A/A, units differing widely in speed (log-sd 1)",
+                            "latency exactly at the bound, units differing widely in speed (log-sd 1)"),
+                    Map.entry(
+                            "latency just better: 1.3 x slower",
+                            "latency exactly at the bound: 1.5 x slower"),
+                    Map.entry(
+                            "latency just worse: 1.8 x slower",
+                            "latency exactly at the bound: 1.5 x slower"),
+                    Map.entry("labels A/A (half labelled, 10 % wrong)", "labels exactly at +50 %"),
+                    Map.entry("labels just worse: +100 %", "labels exactly at +50 %"),
+                    Map.entry(
+                            "labels A/A, absolute +2 points",
+                            "labels exactly +2 points (12 % vs 10 %)"),
+                    Map.entry(
+                            "labels A/A, 10 % of units sampled",
+                            "labels exactly at +50 %, 10 % of units sampled"),
+                    Map.entry(
+                            "labels just worse: +100 %, 10 % of units sampled",
+                            "labels exactly at +50 %, 10 % of units sampled"),
+                    Map.entry("A/B 90/10, A/A, 2 %", "A/B 90/10, exactly at +50 %"),
+                    Map.entry("A/B 90/10, twice the errors", "A/B 90/10, exactly at +50 %"),
+                    Map.entry(
+                            "shadow phase: flips at half the threshold (1 %)",
+                            "shadow phase: flips exactly at the threshold (2 %)"),
+                    Map.entry(
+                            "shadow phase: flips at 1.5 x the threshold (3 %)",
+                            "shadow phase: flips exactly at the threshold (2 %)"));
+
+    /**
+     * The share of {@code z} beyond the critical value that the boundary's {@code nullZ} exceed in
+     * 5 % of its rollouts (their 95th percentile), and that critical value: the reference's power
+     * were it run at its true size α rather than at the normal quantile CR0 overstates.
+     */
+    static String sizeAdjusted(double[] z, double[] nullZ) {
+        double critical = criticalValue(nullZ);
+        return String.format(
+                "%.1f %% (z > %.2f)", 100.0 * Row.beyond(z, critical) / z.length, critical);
+    }
+
+    /** The 95th percentile of a boundary scenario's z statistics: its test's α-level cut. */
+    static double criticalValue(double[] nullZ) {
+        return percentile(nullZ, 0.95);
     }
 
     /**
