@@ -38,6 +38,9 @@ final class DeltaMethodSprt {
      * boundary) and of "pass" (within the pass boundary), and the always-valid one-sided bounds:
      * {@code lower} above the harm boundary is harm shown, {@code upper} below the pass boundary a
      * pass. p-values are min(1, 1/Λ) at this look; their running minimum is the always-valid one.
+     * {@code harmZ} and {@code passZ} are the estimate's standard errors beyond each boundary, for
+     * the planned final look ({@link FinalLook}), at information {@code harmU} and {@code passU}:
+     * τ² over each side's variance.
      */
     record Look(
             double estimate,
@@ -46,8 +49,11 @@ final class DeltaMethodSprt {
             double lower,
             double upper,
             double harmZ,
-            double passZ) {
-        static final Look NONE = new Look(Double.NaN, 1, 1, Double.NaN, Double.NaN, 1, 1);
+            double passZ,
+            double harmU,
+            double passU) {
+        static final Look NONE =
+                new Look(Double.NaN, 1, 1, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0);
     }
 
     /**
@@ -108,8 +114,10 @@ final class DeltaMethodSprt {
                 passP,
                 d - MixtureSprt.oneSidedRadius(vHarm, tau2, alpha),
                 d + MixtureSprt.oneSidedRadius(vPass, tau2, alpha),
-                fixedP((d - h) / Math.sqrt(vHarm)),
-                fixedP((p - d) / Math.sqrt(vPass)));
+                (d - h) / Math.sqrt(vHarm),
+                (p - d) / Math.sqrt(vPass),
+                tau2 / vHarm,
+                tau2 / vPass);
     }
 
     /**
@@ -171,7 +179,9 @@ final class DeltaMethodSprt {
                 passP,
                 high - MixtureSprt.oneSidedRadius(vHarm, tau2, alpha),
                 low + MixtureSprt.oneSidedRadius(vPass, tau2, alpha),
-                fixedP((high - harmShare) / Math.sqrt(vHarm)),
-                fixedP((passShare - low) / Math.sqrt(vPass)));
+                (high - harmShare) / Math.sqrt(vHarm),
+                (passShare - low) / Math.sqrt(vPass),
+                tau2 / vHarm,
+                tau2 / vPass);
     }
 }

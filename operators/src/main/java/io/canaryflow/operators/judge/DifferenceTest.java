@@ -5,7 +5,8 @@ package io.canaryflow.operators.judge;
  * tolerated increase, decrease or difference either way; for a shadow's flip rate, the shadow's
  * rate alone. The {@link MixtureSprt mSPRT} on the difference with its variance over units ({@link
  * Statistic}), the candidate's at least its value at the edge of what passes. Against an increase
- * the mixture runs at α·(1 − {@link Judge#FINAL_SHARE}) and the planned final look at the rest, and
+ * the mixture runs at α·(1 − {@link Judge#FINAL_SHARE}) and the planned final look spends the rest
+ * ({@link FinalLook}), and
  * a PASS of a rate also needs the exact universal-inference test ({@link RateDifferenceTest}).
  */
 final class DifferenceTest extends GuardrailTest {
@@ -71,7 +72,9 @@ final class DifferenceTest extends GuardrailTest {
             harmP =
                     withFinalLook(
                             seq,
-                            DeltaMethodSprt.fixedP((delta - g.threshold()) / sd),
+                            (delta - g.threshold()) / sd,
+                            tau2 / variance,
+                            look.alpha(),
                             look.horizon());
             double pass =
                     delta < g.margin()
@@ -80,7 +83,9 @@ final class DifferenceTest extends GuardrailTest {
             passP =
                     withFinalLook(
                             pass,
-                            DeltaMethodSprt.fixedP((g.margin() - delta) / sd),
+                            (g.margin() - delta) / sd,
+                            tau2 / variance,
+                            look.alpha(),
                             look.horizon());
             passes = passP <= look.alpha();
         } else {

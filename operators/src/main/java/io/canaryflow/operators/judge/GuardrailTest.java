@@ -98,11 +98,14 @@ abstract class GuardrailTest implements Serializable {
 
     /**
      * A p-value at level α from the mixture's {@code sequential} one (at α·(1 − FINAL_SHARE)) and,
-     * at the final look, the fixed-horizon {@code fixed} one (at α·FINAL_SHARE).
+     * at the final look, the fixed-horizon z-test of {@code z} standard errors beyond the boundary
+     * at information {@code u} (τ²/V), with the α the mixture left unspent ({@link FinalLook}).
      */
-    static double withFinalLook(double sequential, double fixed, boolean horizon) {
-        double p = Math.min(1, sequential / (1 - Judge.FINAL_SHARE));
-        return horizon ? Math.min(p, Math.min(1, fixed / Judge.FINAL_SHARE)) : p;
+    static double withFinalLook(
+            double sequential, double z, double u, double alpha, boolean horizon) {
+        return horizon
+                ? FinalLook.pValue(sequential, z, u, alpha)
+                : Math.min(1, sequential / (1 - Judge.FINAL_SHARE));
     }
 
     /**
@@ -120,9 +123,15 @@ abstract class GuardrailTest implements Serializable {
             double lower,
             double upper) {
         double passP =
-                Math.max(withFinalLook(l.passP(), l.passZ(), look.horizon()), exact.lastPassP());
+                Math.max(
+                        withFinalLook(
+                                l.passP(), l.passZ(), l.passU(), look.alpha(), look.horizon()),
+                        exact.lastPassP());
         double harmP =
-                Math.max(withFinalLook(l.harmP(), l.harmZ(), look.horizon()), exact.lastHarmP());
+                Math.max(
+                        withFinalLook(
+                                l.harmP(), l.harmZ(), l.harmU(), look.alpha(), look.horizon()),
+                        exact.lastHarmP());
         return new Assessment(
                 control,
                 candidate,

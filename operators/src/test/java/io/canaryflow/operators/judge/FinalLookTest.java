@@ -1,0 +1,148 @@
+package io.canaryflow.operators.judge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The final look's critical values ({@link FinalLook}) against a second simulation of their own
+ * purpose: rollouts whose looks are the judge's (one a minute, information growing linearly within
+ * each step of a ramp, not the table's log grid), the mixture at α·(1 − FINAL_SHARE) at every look,
+ * the z-test at the table's critical value at the last planned one, and the mixture looking on
+ * afterwards (an inconclusive rollout's harm is still judged; a person may RESUME) until a thousand
+ * times the information. At the boundary the whole procedure must err in at most α of them, and in
+ * more than the same procedure with Bonferroni's split: the unspent α is spent.
+ */
+class FinalLookTest {
+    private static final double ALPHA = 0.05;
+    private static final int RUNS = 40_000;
+
+    @Test
+    void shouldSpendWhatTheMixtureLeavesButNoMoreThanAlphaOverTheJudgesLooks() {
+        for (double uEnd : new double[] {0.5, 5, 50, 500}) {
+            double[] errors = rejections(uEnd, 1, 7);
+            // two Monte-Carlo standard errors over 40,000 rollouts: 0.22 points
+            assertThat(errors[0]).as("size at u = %s", uEnd).isLessThanOrEqualTo(ALPHA + 0.0022);
+            System.out.printf(
+                    "final look at u = %s: size %.4f, with Bonferroni's split %.4f%n",
+                    uEnd, errors[0], errors[1]);
+            // never below Bonferroni; above it once the mixture has had information to spend
+            assertThat(errors[0])
+                    .as("against Bonferroni at u = %s", uEnd)
+                    .isGreaterThanOrEqualTo(errors[1]);
+            if (uEnd == 5 || uEnd == 50) { // where the heavy population's final looks are
+                assertThat(errors[0])
+                        .as("against Bonferroni at u = %s", uEnd)
+                        .isGreaterThan(errors[1] + 0.002);
+            }
+        }
+    }
+
+    @Test
+    void shouldRejectAtEveryLevelOfTheLadderAtMostItsShare() {
+        for (int j : new int[] {2, 4, 16}) {
+            double level = ALPHA / j;
+            assertThat(rejections(50, j, 11)[0])
+                    .as("α/%d", j)
+                    .isLessThanOrEqualTo(level + 2 * Math.sqrt(level * (1 - level) / RUNS));
+        }
+    }
+
+    @Test
+    void shouldLowerTheFinalCriticalValueBelowBonferroni() {
+        // Bonferroni: Φ⁻¹(1 − 0.025) = 1.96
+        assertThat(FinalLook.critical(10, ALPHA, 1)).isBetween(1.7, 1.9);
+        assertThat(FinalLook.critical(1e4, ALPHA, 1)).isLessThanOrEqualTo(1.96);
+        // beyond the table, Bonferroni's
+        assertThat(FinalLook.critical(1e9, ALPHA, 1))
+                .isCloseTo(1.959964, org.assertj.core.data.Offset.offset(1e-6));
+    }
+
+    @Test
+    void shouldGiveAPValueOnTheLadderAndNeverAboveBonferroni() {
+        double c = FinalLook.critical(20, ALPHA, 1);
+        assertThat(FinalLook.pValue(1, c + 0.01, 20, ALPHA)).isLessThanOrEqualTo(ALPHA);
+        assertThat(FinalLook.pValue(1, c - 0.01, 20, ALPHA)).isGreaterThan(ALPHA);
+        // the mixture alone already at its level
+        assertThat(FinalLook.pValue(ALPHA * (1 - Judge.FINAL_SHARE), -3, 20, ALPHA))
+                .isLessThanOrEqualTo(ALPHA);
+        double bonferroni = DeltaMethodSprt.fixedP(4) / Judge.FINAL_SHARE;
+        assertThat(FinalLook.pValue(1, 4, 20, ALPHA)).isLessThanOrEqualTo(bonferroni);
+    }
+
+    /**
+     * The shares of rollouts at the boundary in which the procedure at level α/j rejects: with the
+     * final look's recycled critical value, and with Bonferroni's. A ramp of four steps of 5 looks
+     * each and a last step of 360, information at its last look {@code uEnd} (τ² = 1), each step's
+     * information growing linearly with its looks, weighted as the ramp's shares; then 300 more
+     * looks to a thousand times that information.
+     */
+    private static double[] rejections(double uEnd, int j, long seed) {
+        double[] shares = {0.01, 0.05, 0.10, 0.25, 0.50};
+        int[] looks = {5, 5, 5, 5, 360};
+        double total = 0;
+        for (int k = 0; k < shares.length; k++) {
+            total += shares[k] * looks[k];
+        }
+        double level = ALPHA / j;
+        double bonferroniC = -inverseTail(level * Judge.FINAL_SHARE);
+        SplittableRandom random = new SplittableRandom(seed);
+        int recycled = 0;
+        int bonferroni = 0;
+        for (int r = 0; r < RUNS; r++) {
+            double s = 0;
+            double u = 0;
+            boolean crossed = false;
+            boolean finalRecycled = false;
+            boolean finalBonferroni = false;
+            for (int k = 0; k < shares.length; k++) {
+                for (int w = 0; w < looks[k]; w++) {
+                    double du = uEnd * shares[k] / total;
+                    s += gaussian(random) * Math.sqrt(du);
+                    u += du;
+                    crossed |= crosses(s, u, level);
+                }
+            }
+            double z = s / Math.sqrt(u);
+            finalRecycled = FinalLook.pValue(1, z, u, ALPHA) <= level;
+            finalBonferroni = z > bonferroniC;
+            double grow = Math.pow(1000, 1.0 / 300);
+            for (int w = 0; w < 300 && !crossed; w++) {
+                double du = u * (grow - 1);
+                s += gaussian(random) * Math.sqrt(du);
+                u += du;
+                crossed = crosses(s, u, level);
+            }
+            recycled += crossed || finalRecycled ? 1 : 0;
+            bonferroni += crossed || finalBonferroni ? 1 : 0;
+        }
+        return new double[] {(double) recycled / RUNS, (double) bonferroni / RUNS};
+    }
+
+    private static boolean crosses(double s, double u, double level) {
+        return MixtureSprt.oneSidedPValue(s / u, 0, 1 / u, 1) <= level * (1 - Judge.FINAL_SHARE);
+    }
+
+    /** The x with Φ(x) = p, by bisection. */
+    private static double inverseTail(double p) {
+        double lo = -40;
+        double hi = 40;
+        for (int i = 0; i < 100; i++) {
+            double mid = 0.5 * (lo + hi);
+            if (io.canaryflow.operators.drift.SpecialFunctions.normalCdf(mid) < p) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    private static double gaussian(SplittableRandom random) {
+        // Box–Muller: a different generator from the table's
+        double u1 = random.nextDouble();
+        double u2 = random.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+    }
+}
