@@ -6,8 +6,8 @@ package io.canaryflow.operators.judge;
  * rate alone. The {@link MixtureSprt mSPRT} on the difference with its variance over units ({@link
  * Statistic}), the candidate's at least its value at the edge of what passes. Against an increase
  * the mixture runs at α·(1 − {@link Judge#FINAL_SHARE}) and the planned final look spends the rest
- * ({@link FinalLook}), and
- * a PASS of a rate also needs the exact universal-inference test ({@link RateDifferenceTest}).
+ * ({@link FinalLook}), and a PASS of a rate also needs the exact universal-inference test ({@link
+ * RateDifferenceTest}).
  */
 final class DifferenceTest extends GuardrailTest {
     private static final long serialVersionUID = 1L;

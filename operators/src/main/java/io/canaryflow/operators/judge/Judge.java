@@ -602,14 +602,14 @@ public final class Judge implements Serializable {
 
     /**
      * The share of α a guardrail tested against an increase keeps for its planned final look: the
-     * always-valid mixture runs at α·(1 − FINAL_SHARE) at every look, and at the first look at which
-     * the step or the rollout reaches its maximum duration a fixed-horizon z-test runs once, at the
-     * critical value that spends what the mixture leaves of α ({@link FinalLook}; at least the
-     * Bonferroni share α·FINAL_SHARE). The maximum durations make the rollout's largest sample known
-     * in advance, where a group-sequential design with a final analysis is more powerful than a
-     * mixture alone (Schultzberg and Ankargren, "Choosing a sequential testing framework for online
-     * experiments", 2023): evidence the mixture would still call too thin at the horizon decides
-     * there, instead of a timeout.
+     * always-valid mixture runs at α·(1 − FINAL_SHARE) at every look, and at the first look at
+     * which the step or the rollout reaches its maximum duration a fixed-horizon z-test runs once,
+     * at the critical value that spends what the mixture leaves of α ({@link FinalLook}; at least
+     * the Bonferroni share α·FINAL_SHARE). The maximum durations make the rollout's largest sample
+     * known in advance, where a group-sequential design with a final analysis is more powerful than
+     * a mixture alone (Schultzberg and Ankargren, "Choosing a sequential testing framework for
+     * online experiments", 2023): evidence the mixture would still call too thin at the horizon
+     * decides there, instead of a timeout.
      */
     static final double FINAL_SHARE = 0.5;
 
