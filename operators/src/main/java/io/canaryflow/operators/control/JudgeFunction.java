@@ -159,6 +159,10 @@ public class JudgeFunction
 
     @Override
     public void open(OpenContext openContext) {
+        policies.values().stream()
+                .mapToDouble(RolloutPolicy::alpha)
+                .distinct()
+                .forEach(Judge::prepareFinalLook);
         judgeState =
                 getRuntimeContext()
                         .getState(

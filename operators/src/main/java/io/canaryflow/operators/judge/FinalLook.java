@@ -3,7 +3,6 @@ package io.canaryflow.operators.judge;
 import io.canaryflow.operators.drift.SpecialFunctions;
 import java.util.Arrays;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -25,15 +24,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * in standard errors depends only on u = τ²/V, the information relative to the mixing variance, so
  * one simulation serves every guardrail: {@value #PATHS} seeded paths on a grid of {@value
  * #STEPS_PER_DECADE} steps per decade of u from 10⁻³ to 10⁶, each monitored for the boundary of
- * every level of the ladder with Siegmund's correction (the boundary lowered by 0.5826 standard
- * deviations of each step), so that the grid stands for continuous monitoring, more than the
- * judge's looks. A path counts as crossed if it crosses anywhere on the grid, and what Ville's
- * inequality leaves of the mixture's level beyond the grid counts as crossed too. At a table point
- * u and level a, {@code c} is the smallest value such that the crossed paths and those that never
- * cross but end above {@code c} number at most a·N less two Monte-Carlo standard errors; made
- * non-increasing in a, capped by the Bonferroni value, and read as the larger of the table points
- * around the look's u (beyond the table: Bonferroni). The seed makes every JVM, and so every
- * restore, compute the same table, in about a second, once per α.
+ * every level of the ladder. A path counts as crossed if it crosses at any grid point, and since
+ * Ville's inequality bounds the mixture's crossings of the continuous path over all information by
+ * its level, whatever of that level the grid's crossings do not use counts as crossed too: so
+ * crossings between grid points, beyond the grid, or at looks denser than the grid are all covered,
+ * and the judge's own looks (a subset of the continuous path) cross no more. At a table point u and
+ * level a, {@code c} is the smallest value such that the crossed paths, that remainder, and the
+ * paths that never cross but end above {@code c} number at most a·N less two Monte-Carlo standard
+ * errors; made non-increasing in a, capped by the Bonferroni value, and read as the larger of the
+ * table points around the look's u (beyond the table: Bonferroni). So the procedure errs at most α
+ * up to the asymptotic model and the simulation's margin (each cell holds with about 97.7 %
+ * probability over the simulation's own randomness). The generator is SplitMix64 written out with
+ * StrictMath: every JVM computes the same draws. The table takes about a second, once per α; the
+ * judge builds the default α's in the background when it opens.
  *
  * <p><b>The p-value</b> of a final look is the smallest level of the ladder α/j (j = 1 … {@value
  * #LEVELS}) at which the procedure rejects: α itself and the levels Holm's step-down compares with
@@ -52,16 +55,13 @@ final class FinalLook {
     private static final int TABLE_PER_DECADE = 8;
     private static final long SEED = 20261206L;
 
-    /** Siegmund's constant: −ζ(1/2)/√(2π), the overshoot of a discretely monitored boundary. */
-    private static final double SIEGMUND = 0.5826;
-
     private static final Map<Double, double[][]> TABLES = new ConcurrentHashMap<>();
 
     /**
      * The final look's p-value at level {@code alpha}: the smallest α/j at which a z statistic
      * {@code z} at information {@code u} (τ²/V) rejects together with a mixture whose running
-     * p-value is {@code sequential} (at α·(1 − FINAL_SHARE), already divided: the mixture's own);
-     * at most the Bonferroni p-value.
+     * p-value at this look is {@code sequential} (the mixture's own p-value, compared with α/j·(1 −
+     * FINAL_SHARE)); at most the Bonferroni p-value.
      */
     static double pValue(double sequential, double z, double u, double alpha) {
         double share = Judge.FINAL_SHARE;
@@ -128,20 +128,17 @@ final class FinalLook {
         int steps = DECADES * STEPS_PER_DECADE;
         int every = STEPS_PER_DECADE / TABLE_PER_DECADE;
         int points = DECADES * TABLE_PER_DECADE + 1;
-        // the boundary in S (the sum: u·estimate) at each grid point and level, lowered by
-        // Siegmund's correction for the step before it
+        // the boundary in S (the sum: u·estimate) at each grid point and level
         double[] u = new double[steps + 1];
         for (int i = 0; i <= steps; i++) {
-            u[i] = U_MIN * Math.pow(10, (double) i / STEPS_PER_DECADE);
+            u[i] = U_MIN * StrictMath.pow(10, (double) i / STEPS_PER_DECADE);
         }
         double[][] boundary = new double[LEVELS][steps + 1];
         for (int j = 1; j <= LEVELS; j++) {
             double level = alpha / j * (1 - share);
             for (int i = 0; i <= steps; i++) {
                 // with τ² = 1: V = 1/u, the radius in estimate units, times u for the sum
-                double radius = MixtureSprt.oneSidedRadius(1 / u[i], 1, level);
-                double step = i == 0 ? u[0] : u[i] - u[i - 1];
-                boundary[j - 1][i] = u[i] * radius - SIEGMUND * Math.sqrt(step);
+                boundary[j - 1][i] = u[i] * MixtureSprt.oneSidedRadius(1 / u[i], 1, level);
             }
         }
         // per table point and path: z, and the deepest level the path crosses anywhere on the
@@ -149,19 +146,19 @@ final class FinalLook {
         // inconclusive final look), in one long that sorts as z does
         long[][] paths = new long[points][PATHS];
         float[] zAt = new float[points];
-        SplittableRandom random = new SplittableRandom(SEED);
+        long[] random = {SEED};
         for (int n = 0; n < PATHS; n++) {
-            double s = gaussian(random) * Math.sqrt(u[0]);
+            double s = gaussian(random) * StrictMath.sqrt(u[0]);
             int deepest = 0;
             for (int i = 0; i <= steps; i++) {
                 if (i > 0) {
-                    s += gaussian(random) * Math.sqrt(u[i] - u[i - 1]);
+                    s += gaussian(random) * StrictMath.sqrt(u[i] - u[i - 1]);
                 }
                 while (deepest < LEVELS && s >= boundary[deepest][i]) {
                     deepest++;
                 }
                 if (i % every == 0) {
-                    zAt[i / every] = (float) (s / Math.sqrt(u[i]));
+                    zAt[i / every] = (float) (s / StrictMath.sqrt(u[i]));
                 }
             }
             for (int k = 0; k < points; k++) {
@@ -217,15 +214,33 @@ final class FinalLook {
         return Float.intBitsToFloat(bits);
     }
 
-    /** A standard normal draw (Marsaglia's polar method), from the seeded generator alone. */
-    private static double gaussian(SplittableRandom random) {
+    /**
+     * A standard normal draw (Marsaglia's polar method) from SplitMix64 (Steele, Lea and Flood,
+     * 2014), written out here with StrictMath so that the draws are the same on every JVM.
+     */
+    private static double gaussian(long[] state) {
         while (true) {
-            double x = 2 * random.nextDouble() - 1;
-            double y = 2 * random.nextDouble() - 1;
+            double x = 2 * uniform(state) - 1;
+            double y = 2 * uniform(state) - 1;
             double r = x * x + y * y;
             if (r > 0 && r < 1) {
-                return x * Math.sqrt(-2 * Math.log(r) / r);
+                return x * StrictMath.sqrt(-2 * StrictMath.log(r) / r);
             }
         }
+    }
+
+    private static double uniform(long[] state) {
+        long z = (state[0] += 0x9e3779b97f4a7c15L);
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        z = z ^ (z >>> 31);
+        return (z >>> 11) * 0x1.0p-53;
+    }
+
+    /** Builds the default α's table on a background thread, so no task waits for it later. */
+    static void warm(double alpha) {
+        Thread t = new Thread(() -> critical(1, alpha, 1), "canaryflow-final-look-table");
+        t.setDaemon(true);
+        t.start();
     }
 }

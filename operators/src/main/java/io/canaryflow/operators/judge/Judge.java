@@ -613,6 +613,14 @@ public final class Judge implements Serializable {
      */
     static final double FINAL_SHARE = 0.5;
 
+    /**
+     * Builds the planned final look's critical values for {@code alpha} in the background ({@link
+     * FinalLook}: about a second), so that no judge waits for them at its first final look.
+     */
+    public static void prepareFinalLook(double alpha) {
+        FinalLook.warm(alpha);
+    }
+
     /** Whether the window ends at or past the step's or the rollout's maximum duration. */
     private boolean atMaximumDuration(Evidence e) {
         return e.windowEnd() - stepStartedAt >= policy.maxStepMillis()
