@@ -61,7 +61,8 @@ final class FinalLook {
      * The final look's p-value at level {@code alpha}: the smallest α/j at which a z statistic
      * {@code z} at information {@code u} (τ²/V) rejects together with a mixture whose running
      * p-value at this look is {@code sequential} (the mixture's own p-value, compared with α/j·(1 −
-     * FINAL_SHARE)); at most the Bonferroni p-value.
+     * FINAL_SHARE)); at most the Bonferroni p-value, which it is where {@code u} is not positive (a
+     * test that keeps Bonferroni's split asks for it so) or beyond the table.
      */
     static double pValue(double sequential, double z, double u, double alpha) {
         double share = Judge.FINAL_SHARE;
@@ -107,7 +108,7 @@ final class FinalLook {
     }
 
     /** The z above which the Bonferroni share of {@code level} rejects: Φ⁻¹(1 − level·share). */
-    private static double bonferroniCritical(double level) {
+    static double bonferroniCritical(double level) {
         double tail = level * Judge.FINAL_SHARE;
         double lo = -40;
         double hi = 40;
@@ -165,27 +166,32 @@ final class FinalLook {
                 paths[k][n] = encode(zAt[k], deepest);
             }
         }
+        // per level: the paths that never cross and may still end above c (a path's crossings
+        // are the same at every table point)
+        int[] rejectable = new int[LEVELS + 1];
+        for (int j = 1; j <= LEVELS; j++) {
+            double level = alpha / j;
+            double budget = level * PATHS - 2 * Math.sqrt(level * (1 - level) * PATHS);
+            int crossings = 0;
+            for (long p : paths[0]) {
+                crossings += (p & 0xff) >= j ? 1 : 0;
+            }
+            // crossings beyond the grid: at most what Ville's inequality leaves of the level
+            budget -= Math.max(0, level * (1 - share) * PATHS - crossings);
+            rejectable[j] = (int) Math.floor(budget) - crossings;
+        }
         double[][] table = new double[points][LEVELS];
         for (int k = 0; k < points; k++) {
             long[] sorted = paths[k];
             Arrays.sort(sorted); // ascending z: the largest last
             for (int j = 1; j <= LEVELS; j++) {
                 double level = alpha / j;
-                double budget = level * PATHS - 2 * Math.sqrt(level * (1 - level) * PATHS);
-                int crossings = 0;
-                for (long p : sorted) {
-                    crossings += (p & 0xff) >= j ? 1 : 0;
-                }
-                // crossings beyond the grid: at most what Ville's inequality leaves of the level
-                budget -= Math.max(0, level * (1 - share) * PATHS - crossings);
-                // the paths that never cross and may still end above c
-                int rejectable = (int) Math.floor(budget) - crossings;
                 double c = Double.POSITIVE_INFINITY;
-                if (rejectable >= 0) {
+                if (rejectable[j] >= 0) {
                     c = Double.NEGATIVE_INFINITY;
                     int free = 0;
                     for (int n = PATHS - 1; n >= 0; n--) {
-                        if ((sorted[n] & 0xff) < j && free++ == rejectable) {
+                        if ((sorted[n] & 0xff) < j && free++ == rejectable[j]) {
                             c = z(sorted[n]); // the first path that must not reject
                             break;
                         }
@@ -237,8 +243,13 @@ final class FinalLook {
         return (z >>> 11) * 0x1.0p-53;
     }
 
-    /** Builds the default α's table on a background thread, so no task waits for it later. */
+    /**
+     * Builds {@code alpha}'s table on a background thread, unless built, so no task waits later.
+     */
     static void warm(double alpha) {
+        if (TABLES.containsKey(alpha)) {
+            return;
+        }
         Thread t = new Thread(() -> critical(1, alpha, 1), "canaryflow-final-look-table");
         t.setDaemon(true);
         t.start();

@@ -92,7 +92,7 @@ class FinalLookTest {
             total += shares[k] * looks[k];
         }
         double level = ALPHA / j;
-        double bonferroniC = -inverseTail(level * Judge.FINAL_SHARE);
+        double bonferroniC = FinalLook.bonferroniCritical(level);
         SplittableRandom random = new SplittableRandom(seed);
         int recycled = 0;
         int bonferroni = 0;
@@ -135,21 +135,6 @@ class FinalLookTest {
 
     private static boolean crosses(double s, double u, double level) {
         return MixtureSprt.oneSidedPValue(s / u, 0, 1 / u, 1) <= level * (1 - Judge.FINAL_SHARE);
-    }
-
-    /** The x with Φ(x) = p, by bisection. */
-    private static double inverseTail(double p) {
-        double lo = -40;
-        double hi = 40;
-        for (int i = 0; i < 100; i++) {
-            double mid = 0.5 * (lo + hi);
-            if (io.canaryflow.operators.drift.SpecialFunctions.normalCdf(mid) < p) {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
     }
 
     private static double gaussian(SplittableRandom random) {
