@@ -85,23 +85,44 @@ public final class EndToEndBenchmark {
                 }
             }
             System.out.printf(
-                    "%n| job | events | parallelism | events/s after warm-up (last 75 %%) | ratio to pass-through | wall time incl. start-up (s) | events/s incl. start-up | scoring latency p50 / p99 (µs) |%n"
-                            + "|---|---:|---:|---:|---:|---:|---:|---:|%n%s%n",
+                    "%n| job | events | parallelism | events/s after warm-up (last 75 %%) | ratio to pass-through | wall time incl. start-up (s) | events/s incl. start-up | CPU per event incl. start-up (µs, all threads) | scoring latency p50 / p99 (µs) |%n"
+                            + "|---|---:|---:|---:|---:|---:|---:|---:|---:|%n%s%n",
                     String.join("\n", rows));
         }
     }
 
-    /** One job's figures; {@code steady} is events/s after warm-up. */
-    record Result(String label, int events, double steady, double wall, long p50, long p99) {
+    /**
+     * The CPU time of this process so far (every thread: the job's, Kafka's, RocksDB's native
+     * ones), a measure of work less sensitive than events/s to what else the machine runs.
+     */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /**
+     * One job's figures; {@code steady} is events/s after warm-up, {@code cpuPerEvent} the
+     * process's CPU time per event over the job's run (start-up included).
+     */
+    record Result(
+            String label,
+            int events,
+            double steady,
+            double wall,
+            double cpuPerEvent,
+            long p50,
+            long p99) {
         String row(double reference) {
             return String.format(
-                    "| %s | %,d | 2 | %,.0f | %s | %.1f | %,.0f | %s |",
+                    "| %s | %,d | 2 | %,.0f | %s | %.1f | %,.0f | %.1f | %s |",
                     label,
                     events,
                     steady,
                     Double.isNaN(reference) ? "" : String.format("%.2f", steady / reference),
                     wall,
                     events / wall,
+                    cpuPerEvent,
                     p50 < 0 ? "" : p50 + " / " + p99);
         }
     }
@@ -166,8 +187,10 @@ public final class EndToEndBenchmark {
                                                         record[1]))
                                 .build());
         long started = System.nanoTime();
+        long cpu = processCpuNanos();
         env.execute("e2e-benchmark-" + name);
         double wall = (System.nanoTime() - started) / 1e9;
+        double cpuPerEvent = (processCpuNanos() - cpu) / 1e3 / events;
         List<ConsumerRecord<byte[], byte[]>> out =
                 kafka.readCommitted(name, events, Duration.ofSeconds(2), Duration.ofSeconds(60));
         if (out.size() != events) {
@@ -177,7 +200,7 @@ public final class EndToEndBenchmark {
         for (int i = 0; i < writtenAt.length; i++) {
             writtenAt[i] = out.get(i).timestamp();
         }
-        return new Result("pass-through", events, steady(writtenAt), wall, -1, -1);
+        return new Result("pass-through", events, steady(writtenAt), wall, cpuPerEvent, -1, -1);
     }
 
     /** Events/s over the last 75 % of the output times; the first quarter is JIT warm-up. */
@@ -288,8 +311,22 @@ public final class EndToEndBenchmark {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(flink);
         InferenceJob.build(env, config);
         long started = System.nanoTime();
-        env.execute("e2e-benchmark-monitoring-" + name);
+        long cpu = processCpuNanos();
+        try (ThreadCpu threads = new ThreadCpu()) {
+            env.execute("e2e-benchmark-monitoring-" + name);
+            if (Boolean.getBoolean("bench.threads")) {
+                System.out.printf("%nCPU per event by thread group, %s (µs):%n", label);
+                threads.perEvent(events)
+                        .forEach(
+                                (group, micros) -> {
+                                    if (micros >= 0.05) {
+                                        System.out.printf("  %6.2f  %s%n", micros, group);
+                                    }
+                                });
+            }
+        }
         double wall = (System.nanoTime() - started) / 1e9;
+        double cpuPerEvent = (processCpuNanos() - cpu) / 1e3 / events;
 
         // a shadow's events are scored twice: the served prediction and the shadow's
         int expected = (int) (events + shadowEvents(config, events));
@@ -324,6 +361,7 @@ public final class EndToEndBenchmark {
                 events,
                 steady(scoredAt),
                 wall,
+                cpuPerEvent,
                 latencies[latencies.length / 2],
                 latencies[(int) (latencies.length * 0.99)]);
     }

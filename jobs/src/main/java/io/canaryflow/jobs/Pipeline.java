@@ -114,10 +114,26 @@ public final class Pipeline {
             DataStream<MonitoringRecord> monitoring) {}
 
     /**
+     * RocksDB options the job sets (docs/benchmarks.md, "RocksDB options"): the label join writes
+     * and deletes every event once, short-lived data that Snappy compression made RocksDB's flushes
+     * and compactions spend more CPU on than the join itself; the first levels, where that data
+     * lives and dies, stay uncompressed (LZ4 below them, where a long horizon's state settles), and
+     * bloom filters answer a new prediction's lookup of an event id that is not stored without
+     * reading the files' blocks.
+     */
+    static final Map<String, String> ROCKSDB_OPTIONS =
+            Map.of(
+                    "state.backend.rocksdb.compression.per.level",
+                    "NO_COMPRESSION;NO_COMPRESSION;LZ4_COMPRESSION",
+                    "state.backend.rocksdb.use-bloom-filter",
+                    "true");
+
+    /**
      * Flink settings the job needs: checkpointing (exactly-once output depends on it), the state
-     * backend (RocksDB with incremental checkpoints by default), object reuse (operators never
-     * mutate records they have emitted), and no Kryo fallback (every record type has a declared
-     * serializer; a regression fails at start rather than slowing down silently).
+     * backend (RocksDB with incremental checkpoints by default, and {@link #ROCKSDB_OPTIONS}),
+     * object reuse (operators never mutate records they have emitted), and no Kryo fallback (every
+     * record type has a declared serializer; a regression fails at start rather than slowing down
+     * silently).
      */
     public static Configuration flinkConfiguration(JobConfig config) {
         Configuration flink = new Configuration();
@@ -128,6 +144,9 @@ public final class Pipeline {
                 StateBackendOptions.STATE_BACKEND,
                 config.get(JobOptions.STATE_BACKEND).name().toLowerCase(java.util.Locale.ROOT));
         flink.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        for (Map.Entry<String, String> option : ROCKSDB_OPTIONS.entrySet()) {
+            flink.setString(option.getKey(), option.getValue());
+        }
         if (config.get(JobOptions.CHECKPOINT_DIRECTORY) != null) {
             flink.set(
                     CheckpointingOptions.CHECKPOINTS_DIRECTORY,

@@ -435,6 +435,25 @@ class JobConfigTest {
         assertThat(flink.get(PipelineOptions.GENERIC_TYPES)).isFalse();
     }
 
+    /** The RocksDB options the label join is measured with, in the types Flink reads them as. */
+    @Test
+    void shouldSetRocksDbOptionsFlinkCanRead() {
+        Configuration flink = Pipeline.flinkConfiguration(JobConfig.fromFlat(minimal()));
+        assertThat(
+                        flink.get(
+                                org.apache.flink.state.rocksdb.RocksDBConfigurableOptions
+                                        .COMPRESSION_PER_LEVEL))
+                .containsExactly(
+                        org.rocksdb.CompressionType.NO_COMPRESSION,
+                        org.rocksdb.CompressionType.NO_COMPRESSION,
+                        org.rocksdb.CompressionType.LZ4_COMPRESSION);
+        assertThat(
+                        flink.get(
+                                org.apache.flink.state.rocksdb.RocksDBConfigurableOptions
+                                        .USE_BLOOM_FILTER))
+                .isTrue();
+    }
+
     @Test
     void shouldParseAbVariantsAndDeriveAStablePlanId() {
         Map<String, String> c = minimal();
