@@ -78,7 +78,11 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  * timer per key group and step removes the step's events; a label that never met a prediction it
  * applies to then counts in {@code labelsUnmatched}. Events are written to RocksDB once per
  * checkpoint (or every {@value #MAX_DIRTY} changed events), not per record: between checkpoints
- * they are changed on the heap, where the last checkpoint's events also stay for quick lookups.
+ * they are changed on the heap, where the last checkpoint's events also stay for quick lookups. An
+ * id not on the heap is looked up in the backend only if a Bloom filter of the ids this run wrote
+ * ({@link StoredIds}, on the heap, not checkpointed) may hold it: a new prediction, the common
+ * case, costs no backend read. After a restore every id is looked up until the last cleanup step
+ * with a restored timer has passed.
  *
  * <p>Restoring a savepoint of a version before: its per-event values (state {@code event}) are read
  * and converted when their event is next touched or their old timer (service {@code label-horizon})
@@ -111,6 +115,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private transient ListStateDescriptor<String> cleanupDescriptor;
     private transient InternalTimerService<VoidNamespace> cleanupTimers;
     private transient Map<String, EventState> heap;
+    private transient StoredIds stored;
     private transient int dirty;
     private transient Map<Long, List<String>> cleanupPending;
     private transient Set<Long> cleanupTimed;
@@ -195,6 +200,13 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                     public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {}
                 });
         heap = new HashMap<>();
+        stored = new StoredIds();
+        if (hasLegacy) {
+            stored.unknownUntil(Long.MAX_VALUE); // values of a version before: looked up always
+        }
+        // Events restored are listed under the cleanup steps of their timers: until the last of
+        // those has passed, any id may be stored.
+        cleanupTimers.forEachEventTimeTimer((namespace, step) -> stored.unknownUntil(step));
         dirty = 0;
         cleanupPending = new HashMap<>();
         cleanupTimed = new HashSet<>();
@@ -390,6 +402,9 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         if (e != null) {
             return e.gone ? null : e;
         }
+        if (!stored.mayContain(id)) {
+            return null; // never written (the common case for a new prediction)
+        }
         byte[] bytes = events.value();
         if (bytes != null) {
             return EventState.decode(bytes);
@@ -434,9 +449,11 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                 it.remove();
             } else {
                 events.update(e.encode());
+                stored.add(d.getKey(), e.cleanupAt);
                 e.dirty = false;
             }
         }
+        stored.written();
         dirty = 0;
         if (heap.size() > MAX_CACHED) {
             heap.clear();
@@ -607,6 +624,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         if (timeServiceManager != null) {
             timeServiceManager.advanceWatermark(mark);
         }
+        stored.advanced(mark.getTimestamp());
         for (Iterator<Acc> it = open.values().iterator(); it.hasNext(); ) {
             Acc acc = it.next();
             if (acc.end - 1 <= mark.getTimestamp()) {

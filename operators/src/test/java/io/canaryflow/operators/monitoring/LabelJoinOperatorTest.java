@@ -82,6 +82,33 @@ class LabelJoinOperatorTest {
         h.processBothWatermarks(new Watermark(t));
     }
 
+    /**
+     * More events than the heap keeps after a write: the labels find their predictions in the
+     * backend, through the filter of written ids.
+     */
+    @Test
+    void shouldFindPredictionsWrittenAndDroppedFromTheHeap() throws Exception {
+        close();
+        h = harness();
+        h.setStateBackend(new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend());
+        h.setCheckpointStorage(
+                new org.apache.flink.runtime.state.storage.JobManagerCheckpointStorage(
+                        Integer.MAX_VALUE));
+        h.open();
+        int n = LabelJoinOperator.MAX_CACHED + 10_000;
+        for (int i = 0; i < n; i++) {
+            predict("p-" + i, 100, 0.9f);
+        }
+        h.snapshot(++checkpoint, checkpoint); // written, and the heap cleared
+        for (int i = 0; i < n; i++) {
+            label("p-" + i, 1, 500);
+        }
+        watermark(10_000);
+        assertThat(window(0).opened()).isEqualTo(n);
+        assertThat(window(0).joined()).isEqualTo(n);
+        assertThat(window(0).misclassified()).isZero();
+    }
+
     /** Partials emitted so far, summed per window start. */
     List<LabelPartial> windows() {
         List<LabelPartial> out = new ArrayList<>();
