@@ -26,9 +26,7 @@ final class ThreadCpu implements AutoCloseable {
 
     ThreadCpu() {
         read();
-        for (Map.Entry<Long, Long> e : last.entrySet()) {
-            first.put(e.getKey(), e.getValue());
-        }
+        first.putAll(last);
         sampler =
                 new Thread(
                         () -> {

@@ -201,12 +201,14 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                 });
         heap = new HashMap<>();
         stored = new StoredIds();
-        if (hasLegacy) {
-            stored.unknownUntil(Long.MAX_VALUE); // values of a version before: looked up always
-        }
         // Events restored are listed under the cleanup steps of their timers: until the last of
-        // those has passed, any id may be stored.
-        cleanupTimers.forEachEventTimeTimer((namespace, step) -> stored.unknownUntil(step));
+        // those has passed, any id may be stored (values of a version before: for good).
+        long[] lastStep = {hasLegacy ? Long.MAX_VALUE : Long.MIN_VALUE};
+        cleanupTimers.forEachEventTimeTimer(
+                (namespace, step) -> lastStep[0] = Math.max(lastStep[0], step));
+        if (lastStep[0] != Long.MIN_VALUE) {
+            stored.unknownUntil(lastStep[0]);
+        }
         dirty = 0;
         cleanupPending = new HashMap<>();
         cleanupTimed = new HashSet<>();

@@ -1,7 +1,6 @@
 package io.canaryflow.operators.monitoring;
 
 import java.util.ArrayDeque;
-import java.util.Iterator;
 
 /**
  * Which event ids may have a value in the state backend that is not on the label join's heap, so
@@ -21,13 +20,11 @@ final class StoredIds {
 
     private final int idsPerGeneration;
     private final int maxGenerations;
+
+    /** Full generations, and those that hold every id (ids this filter never saw). */
     private final ArrayDeque<Generation> sealed = new ArrayDeque<>();
+
     private Generation current;
-
-    /** While not cleaned, every id may be stored: ids this filter never saw wait until then. */
-    private long everythingUntil = Long.MIN_VALUE;
-
-    private boolean everythingCleaned;
 
     StoredIds() {
         this(IDS_PER_GENERATION, MAX_GENERATIONS);
@@ -45,14 +42,10 @@ final class StoredIds {
      * did not see; {@link Long#MAX_VALUE} for good).
      */
     void unknownUntil(long until) {
-        everythingUntil = Math.max(everythingUntil, until);
-        everythingCleaned = false;
+        sealed.add(Generation.everything(until));
     }
 
     boolean mayContain(String id) {
-        if (everythingUntil != Long.MIN_VALUE) {
-            return true;
-        }
         long x = hash(id);
         if (current.contains(x)) {
             return true;
@@ -70,13 +63,13 @@ final class StoredIds {
         if (current.count == idsPerGeneration) {
             sealed.add(current);
             current = new Generation(idsPerGeneration * 10);
-            if (sealed.size() > maxGenerations) {
+            if (sealed.stream().filter(g -> g.size > 0).count() > maxGenerations) {
                 long until = Long.MIN_VALUE;
                 for (Generation g : sealed) {
                     until = Math.max(until, g.maxCleanup);
                 }
                 sealed.clear();
-                unknownUntil(until);
+                unknownUntil(until); // too many ids to hold: every id until they are cleaned
             }
         }
         current.add(hash(id), cleanupAt);
@@ -92,22 +85,11 @@ final class StoredIds {
                 g.cleaned = true;
             }
         }
-        if (everythingUntil != Long.MIN_VALUE && everythingUntil <= time) {
-            everythingCleaned = true;
-        }
     }
 
     /** The removed events are deleted from the backend: generations they filled are dropped. */
     void written() {
-        for (Iterator<Generation> it = sealed.iterator(); it.hasNext(); ) {
-            if (it.next().cleaned) {
-                it.remove();
-            }
-        }
-        if (everythingCleaned) {
-            everythingUntil = Long.MIN_VALUE;
-            everythingCleaned = false;
-        }
+        sealed.removeIf(g -> g.cleaned);
     }
 
     private static long hash(String id) {
@@ -127,6 +109,13 @@ final class StoredIds {
             this.size = bits.length * 64;
         }
 
+        /** A generation that may hold every id, until the cleanup at {@code until}. */
+        static Generation everything(long until) {
+            Generation g = new Generation(0);
+            g.maxCleanup = until;
+            return g;
+        }
+
         void add(long x, long cleanupAt) {
             int h1 = (int) x;
             int h2 = (int) (x >>> 32) | 1;
@@ -139,6 +128,9 @@ final class StoredIds {
         }
 
         boolean contains(long x) {
+            if (size == 0) {
+                return true; // every id
+            }
             int h1 = (int) x;
             int h2 = (int) (x >>> 32) | 1;
             for (int i = 0; i < HASHES; i++) {
