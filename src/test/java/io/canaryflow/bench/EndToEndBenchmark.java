@@ -145,8 +145,9 @@ public final class EndToEndBenchmark {
         c.put("experiments.fraud.model", DemoModels.MODEL);
         c.put("experiments.fraud.baseline", DemoModels.BASELINE);
         c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
-        // the job's own Flink settings (checkpointing, state backend, object reuse)
-        Configuration flink = Pipeline.flinkConfiguration(JobConfig.fromFlat(c));
+        // the job's own Flink settings (checkpointing, state backend, object reuse), on the same
+        // embedded Flink
+        Configuration flink = Pipeline.localConfiguration(JobConfig.fromFlat(c));
         flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(flink);
         env.setParallelism(2);
@@ -294,7 +295,7 @@ public final class EndToEndBenchmark {
             String name,
             String label)
             throws Exception {
-        Configuration flink = Pipeline.flinkConfiguration(config);
+        Configuration flink = Pipeline.localConfiguration(config);
         if (System.getProperty("bench.timers") != null) {
             flink.setString(
                     "state.backend.rocksdb.timer-service.factory",

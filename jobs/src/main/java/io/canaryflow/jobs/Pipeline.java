@@ -129,6 +129,29 @@ public final class Pipeline {
                     "true");
 
     /**
+     * Managed memory of the embedded (local) Flink the demo, the soak and the benchmark run on:
+     * RocksDB's block cache and write buffers for every stateful operator of a slot. A local Flink
+     * gets 128 MB by default, a tenth of what a TaskManager of deploy/kubernetes's 4 GB gets by
+     * Flink's default fraction (0.4 of its Flink memory): the label join's state then no longer
+     * fits RocksDB's cache, every lookup and cleanup reads files, and a soak at 18,707 events/s
+     * processed 5,380 (docs/benchmarks.md, "Soak").
+     */
+    public static final String LOCAL_MANAGED_MEMORY = "1g";
+
+    /**
+     * {@link #flinkConfiguration} for a Flink started in this process (the embedded default): also
+     * sizes its TaskManager's managed memory ({@link #LOCAL_MANAGED_MEMORY}). A cluster's
+     * TaskManagers are sized by its own configuration, not by a job.
+     */
+    public static Configuration localConfiguration(JobConfig config) {
+        Configuration flink = flinkConfiguration(config);
+        flink.set(
+                org.apache.flink.configuration.TaskManagerOptions.MANAGED_MEMORY_SIZE,
+                org.apache.flink.configuration.MemorySize.parse(LOCAL_MANAGED_MEMORY));
+        return flink;
+    }
+
+    /**
      * Flink settings the job needs: checkpointing (exactly-once output depends on it), the state
      * backend (RocksDB with incremental checkpoints by default, and {@link #ROCKSDB_OPTIONS}),
      * object reuse (operators never mutate records they have emitted), and no Kryo fallback (every

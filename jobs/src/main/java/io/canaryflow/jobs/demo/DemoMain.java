@@ -208,7 +208,7 @@ public final class DemoMain implements Callable<Integer> {
         }
         createTopics(bootstrap, config);
 
-        Configuration flink = Pipeline.flinkConfiguration(config);
+        Configuration flink = Pipeline.localConfiguration(config);
         flink.set(RestOptions.PORT, webPort);
         flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
         flink.setString("metrics.reporter.prom.factory.class", PROMETHEUS_REPORTER);

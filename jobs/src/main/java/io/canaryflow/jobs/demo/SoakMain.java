@@ -52,7 +52,9 @@ import picocli.CommandLine.Option;
  * --minutes N          soak duration (default 30)
  * --fraction F         share of the measured maximum rate to produce at (default 0.5)
  * --rate N             produce at N events/s instead of measuring the maximum
- * --calibrate-seconds  how long the maximum is measured (default 60)
+ * --calibrate-seconds  how long the maximum is measured (default: twice the time label state
+ *                      takes to reach its size, 2 x (2 x labels.horizon + monitoring.window),
+ *                      at least 60)
  * --sample-seconds N   seconds between samples (default 30)
  * --work DIR           models, checkpoints (default target/soak)
  * --config FILE        job configuration (default configs/demo.yaml)
@@ -88,9 +90,9 @@ public final class SoakMain implements Callable<Integer> {
 
     @Option(
             names = "--calibrate-seconds",
-            defaultValue = "60",
-            description = "How long the maximum is measured (default: ${DEFAULT-VALUE}).")
-    int calibrate;
+            description =
+                    "How long the maximum is measured, over its second half (default: 2 x (2 x labels.horizon + monitoring.window), at least 60).")
+    Integer calibrate;
 
     @Option(
             names = "--sample-seconds",
@@ -157,7 +159,7 @@ public final class SoakMain implements Callable<Integer> {
             overrides.put(JobOptions.CONTROL_KEY.key(), "soak-control-key-0123456789abcdef");
             JobConfig config = JobConfig.load(configFile, overrides);
             DemoMain.createTopics(bootstrap, config);
-            Configuration flink = Pipeline.flinkConfiguration(config);
+            Configuration flink = Pipeline.localConfiguration(config);
             flink.set(RestOptions.PORT, webPort);
             flink.set(CoreOptions.TMP_DIRS, work.resolve("tmp").toString());
             StreamExecutionEnvironment env =
@@ -172,6 +174,7 @@ public final class SoakMain implements Callable<Integer> {
                             bootstrap,
                             config.get(JobOptions.GROUP_ID),
                             config.get(JobOptions.FEATURES_TOPIC),
+                            config.get(JobOptions.PREDICTIONS_TOPIC),
                             webPort,
                             job.getJobID().toHexString());
             int rate;
@@ -179,10 +182,11 @@ public final class SoakMain implements Callable<Integer> {
             if (fixedRate != null) {
                 rate = fixedRate;
             } else {
-                say("measuring the maximum rate for %d s (producer unthrottled) ...", calibrate);
-                double[] measured = calibrate(bootstrap, config, experiments, probe, calibrate);
+                int seconds = calibrate != null ? calibrate : calibrationSeconds(config);
+                say("measuring the maximum rate for %d s (producer unthrottled) ...", seconds);
+                double[] measured = calibrate(bootstrap, config, experiments, probe, seconds);
                 double max = measured[0];
-                drainRatio = measured[1] / max;
+                drainRatio = measured[1];
                 rate = (int) Math.max(1, Math.round(max * fraction));
                 say(
                         "maximum %,.0f events/s; soaking at %.0f %% of it: %,d events/s",
@@ -200,7 +204,14 @@ public final class SoakMain implements Callable<Integer> {
     /**
      * Produces as fast as the producer can for {@code seconds}; the maximum is the rate the job
      * committed over the last half, then the backlog drains before the soak starts: returns the
-     * maximum and the rate the backlog drained at (events/s).
+     * maximum (events/s) and the ratio of the job's rate while it drained to its rate at the
+     * maximum.
+     *
+     * <p>Both rates in that ratio are read from the job's output as it is written (the predictions
+     * topic's end offsets, transactions not yet committed included), polled every {@value
+     * #DRAIN_POLL_MS} ms: committed offsets move only when a checkpoint completes, which under a
+     * backlog takes seconds, so a drain of a few seconds timed by them ends late by up to a
+     * checkpoint interval plus a checkpoint's duration.
      */
     private static double[] calibrate(
             String bootstrap, JobConfig config, List<String> experiments, Probe probe, int seconds)
@@ -210,9 +221,13 @@ public final class SoakMain implements Callable<Integer> {
         thread.start();
         Thread.sleep(seconds * 500L);
         long committedBefore = probe.committed();
+        long writtenBefore = probe.written();
         long at = System.nanoTime();
         Thread.sleep(seconds * 500L);
-        double max = (probe.committed() - committedBefore) / ((System.nanoTime() - at) / 1e9);
+        long writtenAfter = probe.written();
+        double half = (System.nanoTime() - at) / 1e9;
+        double max = (probe.committed() - committedBefore) / half;
+        double maxOutput = (writtenAfter - writtenBefore) / half;
         producer.stop();
         thread.join(30_000);
         producer.close();
@@ -222,17 +237,61 @@ public final class SoakMain implements Callable<Integer> {
                 producer.produced(), lag);
         long drainStart = System.nanoTime();
         long deadline = drainStart + TimeUnit.MINUTES.toNanos(10);
+        long writtenAtStart = probe.written();
+        List<long[]> output = new ArrayList<>(); // (nanos since the start, written)
         long left = lag;
-        while ((left = probe.lag()) > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(1_000);
+        while (System.nanoTime() < deadline) {
+            output.add(new long[] {System.nanoTime() - drainStart, probe.written()});
+            if ((left = probe.lag()) <= 0) {
+                break;
+            }
+            Thread.sleep(DRAIN_POLL_MS);
         }
         double drainSeconds = (System.nanoTime() - drainStart) / 1e9;
-        double drained = (lag - Math.max(0, left)) / drainSeconds;
+        long writtenAtEnd = output.get(output.size() - 1)[1];
+        // the output's end: the first poll within a hair of its final count (a transaction's
+        // commit marker takes an offset of its own after the last record)
+        long hair = Math.max(100, (writtenAtEnd - writtenAtStart) / 1000);
+        double outputSeconds = drainSeconds;
+        for (long[] o : output) {
+            if (o[1] >= writtenAtEnd - hair) {
+                outputSeconds = Math.max(DRAIN_POLL_MS / 1e3, o[0] / 1e9);
+                break;
+            }
+        }
+        double drainOutput = (writtenAtEnd - writtenAtStart) / outputSeconds;
+        double ratio = maxOutput > 0 ? drainOutput / maxOutput : Double.NaN;
         say(
-                "drained %,d of the backlog's %,d events in %.0f s: %,.0f events/s (%.2f of the maximum %,.0f)",
-                lag - Math.max(0, left), lag, drainSeconds, drained, drained / max, max);
-        return new double[] {max, drained};
+                "drained %,d of the backlog's %,d events: committed in %.0f s (%,.0f events/s); the job's output %,.0f records/s over %.1f s against %,.0f/s at the maximum: %.2f",
+                lag - Math.max(0, left),
+                lag,
+                drainSeconds,
+                (lag - Math.max(0, left)) / drainSeconds,
+                drainOutput,
+                outputSeconds,
+                maxOutput,
+                ratio);
+        return new double[] {max, left > 0 ? 0 : ratio};
     }
+
+    /**
+     * The calibration's default length: twice the time the label join's state takes to reach its
+     * size (predictions kept for twice the horizon, removed a cleanup step of at most a window
+     * later), so that the maximum, measured over the second half, is one the job sustains with that
+     * state, its cleanup included; at least 60 s. Over the first minute, with the demo's 30 s
+     * horizon, it measured the job before it had removed anything.
+     */
+    static int calibrationSeconds(JobConfig config) {
+        long steady =
+                config.get(JobOptions.LABELS_ENABLED)
+                        ? 2 * config.get(JobOptions.LABEL_HORIZON).toSeconds()
+                                + config.get(JobOptions.MONITORING_WINDOW).toSeconds()
+                        : 0;
+        return (int) Math.max(60, 2 * steady);
+    }
+
+    /** How often the drain's output is read (ms). */
+    static final int DRAIN_POLL_MS = 250;
 
     private static List<Sample> soak(
             String bootstrap,
@@ -400,13 +459,21 @@ public final class SoakMain implements Callable<Integer> {
         private final Admin admin;
         private final String group;
         private final String topic;
+        private final String output;
         private final HttpClient http = HttpClient.newHttpClient();
         private final URI checkpoints;
 
-        Probe(String bootstrap, String group, String topic, int webPort, String jobId) {
+        Probe(
+                String bootstrap,
+                String group,
+                String topic,
+                String output,
+                int webPort,
+                String jobId) {
             this.admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
             this.group = group;
             this.topic = topic;
+            this.output = output;
             this.checkpoints =
                     URI.create("http://localhost:" + webPort + "/jobs/" + jobId + "/checkpoints");
         }
@@ -425,22 +492,33 @@ public final class SoakMain implements Callable<Integer> {
 
         /** End offsets of the features topic minus the job's committed offsets. */
         long lag() throws Exception {
+            return Math.max(0, end(topic) - committed());
+        }
+
+        /**
+         * The predictions topic's end offsets, summed: what the job has written, its open
+         * transactions included (read uncommitted), as it writes it.
+         */
+        long written() throws Exception {
+            return end(output);
+        }
+
+        private long end(String name) throws Exception {
             List<TopicPartition> partitions =
                     admin
-                            .describeTopics(List.of(topic))
+                            .describeTopics(List.of(name))
                             .allTopicNames()
                             .get(30, TimeUnit.SECONDS)
-                            .get(topic)
+                            .get(name)
                             .partitions()
                             .stream()
-                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .map(p -> new TopicPartition(name, p.partition()))
                             .toList();
             Map<TopicPartition, OffsetSpec> latest =
                     partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()));
             Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
                     admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
-            long end = ends.values().stream().mapToLong(i -> i.offset()).sum();
-            return Math.max(0, end - committed());
+            return ends.values().stream().mapToLong(i -> i.offset()).sum();
         }
 
         JsonNode checkpoints() throws Exception {

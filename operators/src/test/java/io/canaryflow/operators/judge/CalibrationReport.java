@@ -3,6 +3,7 @@ package io.canaryflow.operators.judge;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -254,162 +255,27 @@ class CalibrationReport {
         return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
     }
 
+    /** The names in {@link #BOUNDARIES} that are not among {@code names}, sorted. */
+    static List<String> unknownBoundaryNames(Set<String> names) {
+        return BOUNDARIES.entrySet().stream()
+                .flatMap(e -> java.util.stream.Stream.of(e.getKey(), e.getValue()))
+                .filter(n -> !names.contains(n))
+                .distinct()
+                .sorted()
+                .toList();
+    }
+
     @Test
     void report() {
         Assumptions.assumeTrue(Boolean.getBoolean("calibration"), "-Dcalibration=true runs it");
         int runs = Integer.getInteger("calibration.runs", 200);
-        String rel = "inference_error_rate:+50%:critical:margin=+50%";
-        String abs2 = "inference_error_rate:0.01:critical";
-        String p99 = "latency_p99_ratio:1.5:critical";
-        String lab = "label_error_rate:+50%:critical:margin=+50%";
-        String labAbs = "label_error_rate:0.02:critical";
-        String flip = "flip_rate:0.02:critical";
-        String defaults = "inference_error_rate:0.01:critical";
-        String rel1 = "inference_error_rate:+50%:critical";
-        List<Scenario> scenarios =
-                List.of(
-                        new Scenario(
-                                "A/A, 0.1 %, default guardrail",
-                                "null (harm)", defaults, 0.001, 1, 1, false, false),
-                        new Scenario(
-                                "2 x the errors at a 1 % base",
-                                "null (pass)", rel1, 0.01, 2, 1, false, false),
-                        new Scenario(
-                                "6 x the errors at a 0.1 % base",
-                                "null (pass)", rel1, 0.001, 6, 1, false, false),
-                        Scenario.latency(
-                                "p99 2.2 x the control's (0.7 % timeouts at 1 s)",
-                                "null (pass)", p99, latency(1.78, 0.007, 0)),
-                        new Scenario(
-                                "loses 2 % of its requests unreported, default guardrail",
-                                "lost scorings", defaults, 0.001, 1, 0.98, false, false),
-                        new Scenario("A/A, 2 %", "null (harm)", rel, 0.02, 1, 1, false, false),
-                        new Scenario("A/A, 0.1 %", "null (harm)", rel, 0.001, 1, 1, false, false),
-                        new Scenario("A/A, 0.01 %", "null (harm)", rel, 0.0001, 1, 1, false, false),
-                        new Scenario(
-                                "A/A, 2 %, diurnal, base rate drifting +50 % over 4 h",
-                                "null (harm)", rel, 0.02, 1, 1, true, true),
-                        new Scenario(
-                                "exactly at +50 %, 2 %",
-                                "null (both)", rel, 0.02, 1.5, 1, false, false),
-                        new Scenario(
-                                "exactly at +50 %, 0.1 %",
-                                "null (both)", rel, 0.001, 1.5, 1, false, false),
-                        new Scenario(
-                                "just better: +25 %, 2 %",
-                                "null (harm)", rel, 0.02, 1.25, 1, false, false),
-                        new Scenario(
-                                "just worse: +100 %, 2 %",
-                                "null (pass)", rel, 0.02, 2, 1, false, false),
-                        new Scenario(
-                                "just worse: +100 %, 0.1 %",
-                                "null (pass)", rel, 0.001, 2, 1, false, false),
-                        new Scenario(
-                                "A/A, 2 %, absolute +1 point",
-                                "null (harm)", abs2, 0.02, 1, 1, false, false),
-                        new Scenario(
-                                "+1 point exactly (3 % vs 2 %), absolute",
-                                "null (both)", abs2, 0.02, 1.5, 1, false, false),
-                        new Scenario(
-                                "+0.1 point exactly (0.2 % vs 0.1 %), absolute",
-                                "null (both)",
-                                "inference_error_rate:0.001:critical",
-                                0.001,
-                                2,
-                                1,
-                                false,
-                                false),
-                        new Scenario(
-                                "+0.01 point exactly (0.02 % vs 0.01 %), absolute",
-                                "null (both)",
-                                "inference_error_rate:0.0001:critical",
-                                0.0001,
-                                2,
-                                1,
-                                false,
-                                false),
-                        new Scenario(
-                                "drops 10 % of its scorings, 2 %",
-                                "SRM", rel, 0.02, 1, 0.9, false, false),
-                        Scenario.latency(
-                                "latency A/A (log-normal, median 5 ms)",
-                                "null (harm)",
-                                p99,
-                                latency(1, 0, 0)),
-                        Scenario.latency(
-                                "latency A/A, units differing in speed (log-sd 0.5)",
-                                "null (harm)",
-                                p99,
-                                latency(1, 0, 0.5)),
-                        Scenario.latency(
-                                "latency A/A, units differing widely in speed (log-sd 1)",
-                                "null (harm)",
-                                p99,
-                                latency(1, 0, 1)),
-                        Scenario.latency(
-                                "latency exactly at the bound: 1.5 x slower",
-                                "null (both)",
-                                p99,
-                                latency(1.5, 0, 0)),
-                        Scenario.latency(
-                                "latency exactly at the bound, units differing in speed (log-sd 0.5)",
-                                "null (both)",
-                                p99,
-                                latency(1.5, 0, 0.5)),
-                        Scenario.latency(
-                                "latency exactly at the bound, units differing widely in speed (log-sd 1)",
-                                "null (both)",
-                                p99,
-                                latency(1.5, 0, 1)),
-                        Scenario.latency(
-                                "latency just better: 1.3 x slower",
-                                "null (harm)",
-                                p99,
-                                latency(1.3, 0, 0)),
-                        Scenario.latency(
-                                "latency just worse: 1.8 x slower",
-                                "null (pass)",
-                                p99,
-                                latency(1.8, 0, 0)),
-                        Scenario.latency(
-                                "latency: 2 % timeouts at 1 s (p99 = 1 s)",
-                                "null (pass)", p99, latency(1, 0.02, 0)),
-                        Scenario.labels(
-                                "labels A/A (half labelled, 10 % wrong)",
-                                "null (harm)", lab, labels(1)),
-                        Scenario.labels("labels exactly at +50 %", "null (both)", lab, labels(1.5)),
-                        Scenario.labels("labels just worse: +100 %", "null (pass)", lab, labels(2)),
-                        Scenario.labels(
-                                "labels A/A, absolute +2 points", "null (harm)", labAbs, labels(1)),
-                        Scenario.labels(
-                                "labels exactly +2 points (12 % vs 10 %)",
-                                "null (both)", labAbs, labels(1.2)),
-                        Scenario.labels(
-                                "labels A/A, 10 % of units sampled",
-                                "null (harm)", lab, sampled(labels(1), 0.1)),
-                        Scenario.labels(
-                                "labels exactly at +50 %, 10 % of units sampled",
-                                "null (both)", lab, sampled(labels(1.5), 0.1)),
-                        Scenario.labels(
-                                "labels just worse: +100 %, 10 % of units sampled",
-                                "null (pass)", lab, sampled(labels(2), 0.1)),
-                        Scenario.ab("A/B 50/50, A/A, 2 %", "null (harm)", rel, 0.5, 1),
-                        Scenario.ab("A/B 90/10, A/A, 2 %", "null (harm)", rel, 0.1, 1),
-                        Scenario.ab("A/B 90/10, exactly at +50 %", "null (both)", rel, 0.1, 1.5),
-                        Scenario.ab("A/B 90/10, twice the errors", "null (pass)", rel, 0.1, 2),
-                        Scenario.shadow(
-                                "shadow phase: flips at half the threshold (1 %)",
-                                "null (harm)", flip, flips(0.5)),
-                        Scenario.shadow(
-                                "shadow phase: flips exactly at the threshold (2 %)",
-                                "null (both)", flip, flips(1)),
-                        Scenario.shadow(
-                                "shadow phase: flips at 1.5 x the threshold (3 %)",
-                                "null (pass)", flip, flips(1.5)),
-                        // last, so that the rows above keep their seeds
-                        new Scenario(
-                                "exactly at +50 % at a 1 % base",
-                                "null (both)", rel1, 0.01, 1.5, 1, false, false));
+        List<Scenario> scenarios = scenarios();
+        List<String> unknown =
+                unknownBoundaryNames(
+                        new java.util.HashSet<>(scenarios.stream().map(Scenario::name).toList()));
+        if (!unknown.isEmpty()) {
+            throw new IllegalStateException("BOUNDARIES names no scenario: " + unknown);
+        }
         String only = System.getProperty("calibration.only", "");
         // one name or several, separated by '|'; each scenario's seed is its place in the list,
         // so that a subset reproduces the full table's rows
@@ -473,6 +339,150 @@ class CalibrationReport {
                         + "), e.g. "
                         + String.format("%.1f", 100 * Math.sqrt(0.05 * 0.95 / runs))
                         + " points at 5 %.");
+    }
+
+    /** Every scenario of the tables, in the order that gives each its seed. */
+    static List<Scenario> scenarios() {
+        String rel = "inference_error_rate:+50%:critical:margin=+50%";
+        String abs2 = "inference_error_rate:0.01:critical";
+        String p99 = "latency_p99_ratio:1.5:critical";
+        String lab = "label_error_rate:+50%:critical:margin=+50%";
+        String labAbs = "label_error_rate:0.02:critical";
+        String flip = "flip_rate:0.02:critical";
+        String defaults = "inference_error_rate:0.01:critical";
+        String rel1 = "inference_error_rate:+50%:critical";
+        return List.of(
+                new Scenario(
+                        "A/A, 0.1 %, default guardrail",
+                        "null (harm)", defaults, 0.001, 1, 1, false, false),
+                new Scenario(
+                        "2 x the errors at a 1 % base",
+                        "null (pass)", rel1, 0.01, 2, 1, false, false),
+                new Scenario(
+                        "6 x the errors at a 0.1 % base",
+                        "null (pass)", rel1, 0.001, 6, 1, false, false),
+                Scenario.latency(
+                        "p99 2.2 x the control's (0.7 % timeouts at 1 s)",
+                        "null (pass)", p99, latency(1.78, 0.007, 0)),
+                new Scenario(
+                        "loses 2 % of its requests unreported, default guardrail",
+                        "lost scorings", defaults, 0.001, 1, 0.98, false, false),
+                new Scenario("A/A, 2 %", "null (harm)", rel, 0.02, 1, 1, false, false),
+                new Scenario("A/A, 0.1 %", "null (harm)", rel, 0.001, 1, 1, false, false),
+                new Scenario("A/A, 0.01 %", "null (harm)", rel, 0.0001, 1, 1, false, false),
+                new Scenario(
+                        "A/A, 2 %, diurnal, base rate drifting +50 % over 4 h",
+                        "null (harm)", rel, 0.02, 1, 1, true, true),
+                new Scenario(
+                        "exactly at +50 %, 2 %", "null (both)", rel, 0.02, 1.5, 1, false, false),
+                new Scenario(
+                        "exactly at +50 %, 0.1 %", "null (both)", rel, 0.001, 1.5, 1, false, false),
+                new Scenario(
+                        "just better: +25 %, 2 %", "null (harm)", rel, 0.02, 1.25, 1, false, false),
+                new Scenario(
+                        "just worse: +100 %, 2 %", "null (pass)", rel, 0.02, 2, 1, false, false),
+                new Scenario(
+                        "just worse: +100 %, 0.1 %", "null (pass)", rel, 0.001, 2, 1, false, false),
+                new Scenario(
+                        "A/A, 2 %, absolute +1 point",
+                        "null (harm)", abs2, 0.02, 1, 1, false, false),
+                new Scenario(
+                        "+1 point exactly (3 % vs 2 %), absolute",
+                        "null (both)", abs2, 0.02, 1.5, 1, false, false),
+                new Scenario(
+                        "+0.1 point exactly (0.2 % vs 0.1 %), absolute",
+                        "null (both)",
+                        "inference_error_rate:0.001:critical",
+                        0.001,
+                        2,
+                        1,
+                        false,
+                        false),
+                new Scenario(
+                        "+0.01 point exactly (0.02 % vs 0.01 %), absolute",
+                        "null (both)",
+                        "inference_error_rate:0.0001:critical",
+                        0.0001,
+                        2,
+                        1,
+                        false,
+                        false),
+                new Scenario(
+                        "drops 10 % of its scorings, 2 %", "SRM", rel, 0.02, 1, 0.9, false, false),
+                Scenario.latency(
+                        "latency A/A (log-normal, median 5 ms)",
+                        "null (harm)",
+                        p99,
+                        latency(1, 0, 0)),
+                Scenario.latency(
+                        "latency A/A, units differing in speed (log-sd 0.5)",
+                        "null (harm)",
+                        p99,
+                        latency(1, 0, 0.5)),
+                Scenario.latency(
+                        "latency A/A, units differing widely in speed (log-sd 1)",
+                        "null (harm)",
+                        p99,
+                        latency(1, 0, 1)),
+                Scenario.latency(
+                        "latency exactly at the bound: 1.5 x slower",
+                        "null (both)",
+                        p99,
+                        latency(1.5, 0, 0)),
+                Scenario.latency(
+                        "latency exactly at the bound, units differing in speed (log-sd 0.5)",
+                        "null (both)",
+                        p99,
+                        latency(1.5, 0, 0.5)),
+                Scenario.latency(
+                        "latency exactly at the bound, units differing widely in speed (log-sd 1)",
+                        "null (both)",
+                        p99,
+                        latency(1.5, 0, 1)),
+                Scenario.latency(
+                        "latency just better: 1.3 x slower",
+                        "null (harm)",
+                        p99,
+                        latency(1.3, 0, 0)),
+                Scenario.latency(
+                        "latency just worse: 1.8 x slower", "null (pass)", p99, latency(1.8, 0, 0)),
+                Scenario.latency(
+                        "latency: 2 % timeouts at 1 s (p99 = 1 s)",
+                        "null (pass)", p99, latency(1, 0.02, 0)),
+                Scenario.labels(
+                        "labels A/A (half labelled, 10 % wrong)", "null (harm)", lab, labels(1)),
+                Scenario.labels("labels exactly at +50 %", "null (both)", lab, labels(1.5)),
+                Scenario.labels("labels just worse: +100 %", "null (pass)", lab, labels(2)),
+                Scenario.labels("labels A/A, absolute +2 points", "null (harm)", labAbs, labels(1)),
+                Scenario.labels(
+                        "labels exactly +2 points (12 % vs 10 %)",
+                        "null (both)", labAbs, labels(1.2)),
+                Scenario.labels(
+                        "labels A/A, 10 % of units sampled",
+                        "null (harm)", lab, sampled(labels(1), 0.1)),
+                Scenario.labels(
+                        "labels exactly at +50 %, 10 % of units sampled",
+                        "null (both)", lab, sampled(labels(1.5), 0.1)),
+                Scenario.labels(
+                        "labels just worse: +100 %, 10 % of units sampled",
+                        "null (pass)", lab, sampled(labels(2), 0.1)),
+                Scenario.ab("A/B 50/50, A/A, 2 %", "null (harm)", rel, 0.5, 1),
+                Scenario.ab("A/B 90/10, A/A, 2 %", "null (harm)", rel, 0.1, 1),
+                Scenario.ab("A/B 90/10, exactly at +50 %", "null (both)", rel, 0.1, 1.5),
+                Scenario.ab("A/B 90/10, twice the errors", "null (pass)", rel, 0.1, 2),
+                Scenario.shadow(
+                        "shadow phase: flips at half the threshold (1 %)",
+                        "null (harm)", flip, flips(0.5)),
+                Scenario.shadow(
+                        "shadow phase: flips exactly at the threshold (2 %)",
+                        "null (both)", flip, flips(1)),
+                Scenario.shadow(
+                        "shadow phase: flips at 1.5 x the threshold (3 %)",
+                        "null (pass)", flip, flips(1.5)),
+                // last, so that the rows above keep their seeds
+                new Scenario(
+                        "exactly at +50 % at a 1 % base",
+                        "null (both)", rel1, 0.01, 1.5, 1, false, false));
     }
 
     /**
