@@ -91,6 +91,24 @@ sealed interface Statistic permits Statistic.Proportion, Statistic.MeanScore {
             return corrected(v, effectiveUnits());
         }
 
+        /**
+         * {@link #overUnits} were the rate {@code rate}: every unit's residual taken against it
+         * (NaN without a sketch).
+         */
+        double overUnitsAt(double rate) {
+            if (units == null) {
+                return Double.NaN;
+            }
+            return corrected(
+                    units.ratioVarianceLeavingOutTheHeaviest(
+                            UnitSketch.Quantity.ERRORS,
+                            UnitSketch.Quantity.ATTEMPTS,
+                            events,
+                            trials,
+                            rate),
+                    effectiveUnits());
+        }
+
         @Override
         public double effectiveUnits() {
             return Statistic.effectiveUnits(units, UnitSketch.Quantity.ATTEMPTS, trials);

@@ -156,10 +156,21 @@ public record UnitSketch(double[] counters) implements Serializable {
      */
     public double ratioVarianceLeavingOutTheHeaviest(
             Quantity x, Quantity y, double sumX, double sumY) {
+        return sumY > 0
+                ? ratioVarianceLeavingOutTheHeaviest(x, y, sumX, sumY, sumX / sumY)
+                : Double.NaN;
+    }
+
+    /**
+     * As {@link #ratioVarianceLeavingOutTheHeaviest(Quantity, Quantity, double, double)}, with
+     * every unit's residual taken against the ratio {@code r} instead of ΣX / ΣY: the variance were
+     * the ratio {@code r} (a test's boundary, as a score test takes it).
+     */
+    public double ratioVarianceLeavingOutTheHeaviest(
+            Quantity x, Quantity y, double sumX, double sumY, double r) {
         if (!(sumY > 0)) {
             return Double.NaN;
         }
-        double r = sumX / sumY;
         int ox = x.ordinal();
         int oy = y.ordinal();
         double total = 0;

@@ -173,4 +173,57 @@ class UnitSketchTest {
                                 5_000))
                 .isInfinite();
     }
+
+    @Test
+    void shouldTakeEveryResidualAgainstAGivenRatioForTheVarianceAtABoundary() {
+        // a few heavy units that happen to flip rarely, many light ones at 2 %: the estimate lies
+        // below 2 %, and so does its own variance; against a boundary of 2 % it is larger
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        UnitSketch sketch = new UnitSketch();
+        int units = 400;
+        double[] x = new double[units];
+        double[] y = new double[units];
+        for (int u = 0; u < units; u++) {
+            y[u] = u < 4 ? 5_000 : 20;
+            x[u] = u < 4 ? 4 : (random.nextDouble() < 0.4 ? 1 : 0);
+            sketch.add(UnitSketch.hash("pair-unit-" + u), y[u], x[u], y[u] - x[u], 0, 1);
+        }
+        double sumX = java.util.Arrays.stream(x).sum();
+        double sumY = java.util.Arrays.stream(y).sum();
+        double boundary = 0.02;
+        double[] exact = new double[2];
+        double heaviest = 0;
+        int heavy = 0;
+        for (int u = 0; u < units; u++) {
+            if (y[u] > heaviest) {
+                heaviest = y[u];
+                heavy = u;
+            }
+        }
+        double w = heaviest / sumY;
+        double[] ratios = {sumX / sumY, boundary};
+        for (int i = 0; i < 2; i++) {
+            for (int u = 0; u < units; u++) {
+                double e = x[u] - ratios[i] * y[u];
+                exact[i] += u == heavy ? e * e / ((1 - w) * (1 - w)) : e * e;
+            }
+            exact[i] /= sumY * sumY;
+        }
+        double atEstimate =
+                sketch.ratioVarianceLeavingOutTheHeaviest(
+                        Quantity.ERRORS, Quantity.ATTEMPTS, sumX, sumY);
+        double atBoundary =
+                sketch.ratioVarianceLeavingOutTheHeaviest(
+                        Quantity.ERRORS, Quantity.ATTEMPTS, sumX, sumY, boundary);
+        assertThat(sumX / sumY).isLessThan(0.5 * boundary);
+        assertThat(exact[1]).isGreaterThan(2 * exact[0]); // the boundary matters here
+        assertThat(atEstimate)
+                .isEqualTo(
+                        sketch.ratioVarianceLeavingOutTheHeaviest(
+                                Quantity.ERRORS, Quantity.ATTEMPTS, sumX, sumY, sumX / sumY));
+        assertThat(atEstimate)
+                .isCloseTo(exact[0], org.assertj.core.api.Assertions.withinPercentage(20));
+        assertThat(atBoundary)
+                .isCloseTo(exact[1], org.assertj.core.api.Assertions.withinPercentage(20));
+    }
 }
