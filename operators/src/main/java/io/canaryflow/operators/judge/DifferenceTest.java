@@ -47,7 +47,7 @@ final class DifferenceTest extends GuardrailTest {
                 MixtureSprt.oneSidedRadius(
                         variance, tau2, increase ? look.sequentialAlpha() : look.alpha());
         double lower = delta - r;
-        double upper = delta + r;
+        double upper = delta + r; // the pass side's bound
         double harmP;
         double passP = 1;
         boolean passes;
@@ -78,6 +78,7 @@ final class DifferenceTest extends GuardrailTest {
                     withFinalLook(
                             seq, (delta - g.threshold()) / sd, u, look.alpha(), look.horizon());
             double vPass = passVariance(c, k, variance);
+            upper = delta + MixtureSprt.oneSidedRadius(vPass, tau2, look.sequentialAlpha());
             double pass =
                     delta < g.margin()
                             ? MixtureSprt.oneSidedPValue(-delta, -g.margin(), vPass, tau2)
