@@ -460,6 +460,7 @@ public final class SoakMain implements Callable<Integer> {
         private final String group;
         private final String topic;
         private final String output;
+        private final Map<String, List<TopicPartition>> partitions = new HashMap<>();
         private final HttpClient http = HttpClient.newHttpClient();
         private final URI checkpoints;
 
@@ -504,21 +505,31 @@ public final class SoakMain implements Callable<Integer> {
         }
 
         private long end(String name) throws Exception {
-            List<TopicPartition> partitions =
-                    admin
-                            .describeTopics(List.of(name))
-                            .allTopicNames()
-                            .get(30, TimeUnit.SECONDS)
-                            .get(name)
-                            .partitions()
-                            .stream()
-                            .map(p -> new TopicPartition(name, p.partition()))
-                            .toList();
+            List<TopicPartition> partitions = partitions(name);
             Map<TopicPartition, OffsetSpec> latest =
                     partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()));
             Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
                     admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
             return ends.values().stream().mapToLong(i -> i.offset()).sum();
+        }
+
+        /** The topic's partitions, described once: the soak's topics keep theirs. */
+        private List<TopicPartition> partitions(String name) throws Exception {
+            List<TopicPartition> known = partitions.get(name);
+            if (known == null) {
+                known =
+                        admin
+                                .describeTopics(List.of(name))
+                                .allTopicNames()
+                                .get(30, TimeUnit.SECONDS)
+                                .get(name)
+                                .partitions()
+                                .stream()
+                                .map(p -> new TopicPartition(name, p.partition()))
+                                .toList();
+                partitions.put(name, known);
+            }
+            return known;
         }
 
         JsonNode checkpoints() throws Exception {

@@ -79,21 +79,12 @@ sealed interface Statistic permits Statistic.Proportion, Statistic.MeanScore {
 
         @Override
         public double overUnits() {
-            if (units == null) {
-                return Double.NaN;
-            }
-            double v =
-                    units.ratioVarianceLeavingOutTheHeaviest(
-                            UnitSketch.Quantity.ERRORS,
-                            UnitSketch.Quantity.ATTEMPTS,
-                            events,
-                            trials);
-            return corrected(v, effectiveUnits());
+            return overUnitsAt((double) events / trials);
         }
 
         /**
          * {@link #overUnits} were the rate {@code rate}: every unit's residual taken against it
-         * (NaN without a sketch).
+         * (NaN without a sketch; infinite without trials, as for one unit alone).
          */
         double overUnitsAt(double rate) {
             if (units == null) {

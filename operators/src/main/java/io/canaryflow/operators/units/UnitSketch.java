@@ -156,9 +156,7 @@ public record UnitSketch(double[] counters) implements Serializable {
      */
     public double ratioVarianceLeavingOutTheHeaviest(
             Quantity x, Quantity y, double sumX, double sumY) {
-        return sumY > 0
-                ? ratioVarianceLeavingOutTheHeaviest(x, y, sumX, sumY, sumX / sumY)
-                : Double.NaN;
+        return ratioVarianceLeavingOutTheHeaviest(x, y, sumX, sumY, sumX / sumY);
     }
 
     /**

@@ -255,6 +255,13 @@ class CalibrationReport {
         return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
     }
 
+    /** The names of {@link #scenarios}. */
+    static Set<String> scenarioNames() {
+        Set<String> names = new java.util.HashSet<>();
+        scenarios().forEach(s -> names.add(s.name()));
+        return names;
+    }
+
     /** The names in {@link #BOUNDARIES} that are not among {@code names}, sorted. */
     static List<String> unknownBoundaryNames(Set<String> names) {
         return BOUNDARIES.entrySet().stream()
@@ -270,9 +277,7 @@ class CalibrationReport {
         Assumptions.assumeTrue(Boolean.getBoolean("calibration"), "-Dcalibration=true runs it");
         int runs = Integer.getInteger("calibration.runs", 200);
         List<Scenario> scenarios = scenarios();
-        List<String> unknown =
-                unknownBoundaryNames(
-                        new java.util.HashSet<>(scenarios.stream().map(Scenario::name).toList()));
+        List<String> unknown = unknownBoundaryNames(scenarioNames());
         if (!unknown.isEmpty()) {
             throw new IllegalStateException("BOUNDARIES names no scenario: " + unknown);
         }

@@ -15,18 +15,15 @@ import org.junit.jupiter.api.Test;
 class CalibrationScenariosTest {
     @Test
     void everyBoundaryNamesAScenario() {
-        Set<String> names = new HashSet<>();
-        CalibrationReport.scenarios().forEach(s -> names.add(s.name()));
         assertEquals(
                 List.of(),
-                CalibrationReport.unknownBoundaryNames(names),
+                CalibrationReport.unknownBoundaryNames(CalibrationReport.scenarioNames()),
                 "names in CalibrationReport.BOUNDARIES that are no scenario's");
     }
 
     @Test
     void aMistypedNameIsFound() {
-        Set<String> names = new HashSet<>();
-        CalibrationReport.scenarios().forEach(s -> names.add(s.name()));
+        Set<String> names = CalibrationReport.scenarioNames();
         names.remove("A/B 90/10, exactly at +50 %");
         assertEquals(
                 List.of("A/B 90/10, exactly at +50 %"),
