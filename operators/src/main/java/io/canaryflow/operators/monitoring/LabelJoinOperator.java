@@ -74,9 +74,12 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  * time, score and unit hash, and its label; 28 bytes per prediction, 16 per label, plus 14. It is
  * kept until {@code t + 2H} (a late label can still come) or, for a label without its prediction,
  * {@code l + H}. Instead of a timer per event, every event id is listed under its key group and
- * cleanup step (state {@code cleanup}, a list per step of {@code max(window, 2H / 32)}) and one
- * timer per key group and step removes the step's events; a label that never met a prediction it
- * applies to then counts in {@code labelsUnmatched}. Events are written to RocksDB once per
+ * cleanup step (state {@code cleanup-listed}, a list per step of {@code max(window, 2H / 32)}) and
+ * one timer per key group and step removes the step's events without reading them: each entry
+ * carries whether the event's label never met a prediction it applies to (then counted in {@code
+ * labelsUnmatched}), and an entry that stops holding (a later step, the other flag) is cancelled in
+ * state {@code cleanup-cancelled} at its step. A version before's lists (state {@code cleanup}: ids
+ * alone) are still read, and each of their events looked up. Events are written to RocksDB once per
  * checkpoint (or every {@value #MAX_DIRTY} changed events), not per record: between checkpoints
  * they are changed on the heap, where the last checkpoint's events also stay for quick lookups. An
  * id not on the heap is looked up in the backend only if a Bloom filter of the ids this run wrote
@@ -112,12 +115,21 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     /** Whether the state restored holds events of a version before (looked up only then). */
     private transient boolean hasLegacy;
 
+    /** A version before's cleanup lists (state {@code cleanup}): ids, each looked up when due. */
     private transient ListStateDescriptor<String> cleanupDescriptor;
+
+    /** Cleanup entries (state {@code cleanup-listed}): a flag and an id, removed unread. */
+    private transient ListStateDescriptor<String> listedDescriptor;
+
+    /** Entries no longer due at their step (state {@code cleanup-cancelled}). */
+    private transient ListStateDescriptor<String> cancelledDescriptor;
+
     private transient InternalTimerService<VoidNamespace> cleanupTimers;
     private transient Map<String, EventState> heap;
     private transient StoredIds stored;
     private transient int dirty;
-    private transient Map<Long, List<String>> cleanupPending;
+    private transient Map<Long, List<String>> listedPending;
+    private transient Map<Long, List<String>> cancelledPending;
     private transient Set<Long> cleanupTimed;
     private transient Map<Integer, String> stepKeys;
     private transient int keyGroups;
@@ -180,6 +192,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                 getPartitionedState(
                         new ValueStateDescriptor<>("event", TypeInformation.of(Entry.class)));
         cleanupDescriptor = new ListStateDescriptor<>("cleanup", Types.STRING);
+        listedDescriptor = new ListStateDescriptor<>("cleanup-listed", Types.STRING);
+        cancelledDescriptor = new ListStateDescriptor<>("cleanup-cancelled", Types.STRING);
         cleanupTimers =
                 getInternalTimerService("label-cleanup", VoidNamespaceSerializer.INSTANCE, this);
         // the timers of a version before: each converts its event when it fires
@@ -210,7 +224,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
             stored.unknownUntil(lastStep[0]);
         }
         dirty = 0;
-        cleanupPending = new HashMap<>();
+        listedPending = new HashMap<>();
+        cancelledPending = new HashMap<>();
         cleanupTimed = new HashSet<>();
         stepKeys = new HashMap<>();
         keyGroups = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
@@ -277,9 +292,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         e.labelled = true;
         e.labelTs = label.ts();
         e.label = label.label();
-        if (e.n == 0) {
-            schedule(id, e, label.ts() + horizonMillis); // it waits for its prediction
-        }
+        // without a prediction it waits for one; with them, whether the label is unmatched changes
+        schedule(id, e, e.n == 0 ? label.ts() + horizonMillis : Long.MIN_VALUE);
         touch(id, e);
     }
 
@@ -317,16 +331,45 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         }
     }
 
-    /** Lists the event for removal at the cleanup step of {@code until}, if later than before. */
+    private static final char UNMATCHED = 'u';
+    private static final char MATCHED = '.';
+
+    /**
+     * Lists the event for removal at the cleanup step of {@code until} if later than its step so
+     * far ({@link Long#MIN_VALUE}: keeps the step), with whether its label then counts as
+     * unmatched, so that the removal needs no read of the event. An entry that no longer holds (an
+     * earlier step, the other flag) is cancelled. An event a version before listed keeps that entry
+     * (looked up when due) until its step changes.
+     */
     private void schedule(String id, EventState e, long until) {
-        long step = Math.floorDiv(until, cleanupStep) * cleanupStep + cleanupStep;
-        if (step <= e.cleanupAt) {
+        long step =
+                until == Long.MIN_VALUE
+                        ? e.cleanupAt
+                        : Math.max(
+                                e.cleanupAt,
+                                Math.floorDiv(until, cleanupStep) * cleanupStep + cleanupStep);
+        boolean unmatchedLabel = e.labelled && !e.labelApplies(horizonMillis);
+        if (step == e.cleanupAt && (!e.listed || unmatchedLabel == e.listedUnmatched)) {
             return;
         }
-        e.cleanupAt = step;
         int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(id, keyGroups);
+        if (e.listed) {
+            add(cancelledPending, keyGroup, e.cleanupAt, entry(e.listedUnmatched, id));
+        }
+        e.cleanupAt = step;
+        e.listed = true;
+        e.listedUnmatched = unmatchedLabel;
+        add(listedPending, keyGroup, step, entry(unmatchedLabel, id));
+    }
+
+    private static String entry(boolean unmatchedLabel, String id) {
+        return (unmatchedLabel ? UNMATCHED : MATCHED) + id;
+    }
+
+    /** Adds an entry for the key group's step, with the step's timer if it has none yet. */
+    private void add(Map<Long, List<String>> pending, int keyGroup, long step, String entry) {
         long slot = slot(keyGroup, step);
-        cleanupPending.computeIfAbsent(slot, k -> new ArrayList<>()).add(id);
+        pending.computeIfAbsent(slot, k -> new ArrayList<>()).add(entry);
         if (cleanupTimed.add(slot)) {
             Object key = getCurrentKey();
             setCurrentKey(stepKey(keyGroup));
@@ -358,7 +401,10 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
                 });
     }
 
-    /** Removes the events listed for the step that ends now (their key group's timer fired). */
+    /**
+     * Removes the events listed for the step that ends now (their key group's timer fired): each
+     * entry not cancelled, without reading its event; a version before's entries are looked up.
+     */
     @Override
     public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
         long step = timer.getTimestamp();
@@ -366,30 +412,61 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(stepKey, keyGroups);
         long slot = slot(keyGroup, step);
         cleanupTimed.remove(slot);
-        List<String> ids = new ArrayList<>();
-        ListState<String> listed =
-                getPartitionedState(step, LongSerializer.INSTANCE, cleanupDescriptor);
-        Iterable<String> stored = listed.get();
-        if (stored != null) {
-            stored.forEach(ids::add);
+        List<String> entries = take(listedDescriptor, step, listedPending.remove(slot));
+        Map<String, Integer> cancelled = new HashMap<>();
+        for (String c : take(cancelledDescriptor, step, cancelledPending.remove(slot))) {
+            cancelled.merge(c, 1, Integer::sum);
         }
-        listed.clear();
-        List<String> pending = cleanupPending.remove(slot);
-        if (pending != null) {
-            ids.addAll(pending);
+        for (String entry : entries) {
+            Integer cancels = cancelled.get(entry);
+            if (cancels != null) { // one cancel per entry it cancels
+                if (cancels == 1) {
+                    cancelled.remove(entry);
+                } else {
+                    cancelled.put(entry, cancels - 1);
+                }
+                continue;
+            }
+            if (entry.charAt(0) == UNMATCHED) {
+                unmatched.inc(); // never met a prediction it applies to
+            }
+            String id = entry.substring(1);
+            EventState e = heap.get(id);
+            if (e == null) {
+                e = new EventState(); // not read: only its removal is written
+            }
+            e.gone = true;
+            touch(id, e);
         }
-        for (String id : ids) {
+        for (String id : take(cleanupDescriptor, step, null)) {
             setCurrentKey(id);
             EventState e = load(id);
             if (e == null || e.cleanupAt > step) {
                 continue; // gone already, or kept longer by a later record
             }
             if (e.labelled && !e.labelApplies(horizonMillis)) {
-                unmatched.inc(); // never met a prediction it applies to
+                unmatched.inc();
             }
             e.gone = true;
             touch(id, e);
         }
+    }
+
+    /** The step's list of {@code descriptor}, cleared, and the entries not yet written. */
+    private List<String> take(
+            ListStateDescriptor<String> descriptor, long step, List<String> pending)
+            throws Exception {
+        ListState<String> list = getPartitionedState(step, LongSerializer.INSTANCE, descriptor);
+        List<String> all = new ArrayList<>();
+        Iterable<String> written = list.get();
+        if (written != null) {
+            written.forEach(all::add);
+        }
+        list.clear();
+        if (pending != null) {
+            all.addAll(pending);
+        }
+        return all;
     }
 
     @Override
@@ -460,14 +537,19 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         if (heap.size() > MAX_CACHED) {
             heap.clear();
         }
-        for (Map.Entry<Long, List<String>> p : cleanupPending.entrySet()) {
+        writeLists(listedPending, listedDescriptor);
+        writeLists(cancelledPending, cancelledDescriptor);
+    }
+
+    private void writeLists(Map<Long, List<String>> pending, ListStateDescriptor<String> descriptor)
+            throws Exception {
+        for (Map.Entry<Long, List<String>> p : pending.entrySet()) {
             int keyGroup = (int) (p.getKey() % 65_536);
             long step = (p.getKey() / 65_536) * cleanupStep;
             setCurrentKey(stepKey(keyGroup));
-            getPartitionedState(step, LongSerializer.INSTANCE, cleanupDescriptor)
-                    .addAll(p.getValue());
+            getPartitionedState(step, LongSerializer.INSTANCE, descriptor).addAll(p.getValue());
         }
-        cleanupPending.clear();
+        pending.clear();
     }
 
     @Override
@@ -553,6 +635,11 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         }
         schedule(id, e, until);
         return e;
+    }
+
+    /** Labels removed without having met a prediction they apply to (metric labelsUnmatched). */
+    long unmatchedLabels() {
+        return unmatched.getCount();
     }
 
     /** The join's time: the smaller of its inputs' (see {@link #processWatermark1}). */
@@ -699,6 +786,12 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         double label;
         long cleanupAt = Long.MIN_VALUE;
 
+        /** Listed in state {@code cleanup-listed} at {@code cleanupAt} (not a version before's). */
+        boolean listed;
+
+        /** The flag it is listed with: its label counted unmatched at the removal. */
+        boolean listedUnmatched;
+
         int add(WaitingPrediction p) {
             if (n == series.length) {
                 series = java.util.Arrays.copyOf(series, n * 2);
@@ -729,7 +822,11 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         byte[] encode() throws IOException {
             DataOutputSerializer out = new DataOutputSerializer(18 + 28 * n + 17);
             out.writeByte(FORMAT);
-            out.writeByte((labelled ? 1 : 0) | (matched ? 2 : 0));
+            out.writeByte(
+                    (labelled ? 1 : 0)
+                            | (matched ? 2 : 0)
+                            | (listed ? 4 : 0)
+                            | (listedUnmatched ? 8 : 0));
             out.writeLong(cleanupAt);
             if (labelled) {
                 out.writeLong(labelTs);
@@ -755,6 +852,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
             int flags = in.readByte();
             e.labelled = (flags & 1) != 0;
             e.matched = (flags & 2) != 0;
+            e.listed = (flags & 4) != 0;
+            e.listedUnmatched = (flags & 8) != 0;
             e.cleanupAt = in.readLong();
             if (e.labelled) {
                 e.labelTs = in.readLong();

@@ -282,6 +282,7 @@ class CalibrationReport {
             throw new IllegalStateException("BOUNDARIES names no scenario: " + unknown);
         }
         String only = System.getProperty("calibration.only", "");
+        String except = System.getProperty("calibration.except", "");
         // one name or several, separated by '|'; each scenario's seed is its place in the list,
         // so that a subset reproduces the full table's rows
         long seed = 20261129;
@@ -297,6 +298,11 @@ class CalibrationReport {
                                 s ->
                                         java.util.Arrays.stream(only.split("\\|"))
                                                 .anyMatch(o -> s.name().contains(o)))
+                        .filter(
+                                s ->
+                                        except.isEmpty()
+                                                || java.util.Arrays.stream(except.split("\\|"))
+                                                        .noneMatch(o -> s.name().contains(o)))
                         .toList();
         Map<String, Row> rows = new java.util.HashMap<>();
         java.util.function.Function<String, Row> rowOf =

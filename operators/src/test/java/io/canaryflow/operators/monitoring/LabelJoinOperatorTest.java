@@ -554,4 +554,104 @@ class LabelJoinOperatorTest {
                 .isNull();
         assertThat(stored()).isZero(); // both cleaned up at 2H
     }
+
+    /** The events the backend holds after a checkpoint (not the cleanup lists). */
+    long events() throws Exception {
+        h.snapshot(++checkpoint, checkpoint);
+        try (java.util.stream.Stream<String> keys =
+                h.getOperator()
+                        .<String>getKeyedStateBackend()
+                        .getKeys("events", org.apache.flink.runtime.state.VoidNamespace.INSTANCE)) {
+            return keys.count();
+        }
+    }
+
+    long unmatched() {
+        return ((LabelJoinOperator) h.getOperator()).unmatchedLabels();
+    }
+
+    /**
+     * A label before its prediction is listed for removal at its own horizon; the prediction moves
+     * the event to a later step. The removal reads no event, so the earlier entry must be
+     * cancelled: without it the event would go at the label's step and its label count unmatched.
+     */
+    @Test
+    void shouldKeepAnEventAPredictionMovedToALaterCleanupStep() throws Exception {
+        label("a", 1, 300); // alone: listed for 300 + H, step 3000
+        predict("a", 1_500, 0.9f); // moves it to 1500 + 2H, step 6000
+        assertThat(events()).isEqualTo(1); // the lists written too
+        watermark(3_500);
+        assertThat(events()).isEqualTo(1);
+        assertThat(unmatched()).isZero();
+        watermark(6_000);
+        assertThat(events()).isZero();
+        assertThat(unmatched()).isZero();
+        assertThat(window(1_000).joined()).isEqualTo(1);
+    }
+
+    /**
+     * Whether an event's label is unmatched changes back and forth at the same step: an earlier
+     * label that fits no prediction replaces one that did, then another prediction fits it. Each
+     * entry is cancelled once; the event goes once, matched.
+     */
+    @Test
+    void shouldRemoveAnEventOnceWithTheFlagItEndsWith() throws Exception {
+        predict("a", 3_000, 0.9f); // step 8000, no label
+        label("a", 1, 2_500); // fits
+        assertThat(events()).isEqualTo(1);
+        label("a", 1, 500); // earlier, fits no prediction (before 3000 - H)
+        predict("a", 2_000, 0.9f); // fits 500; its own step (7000) is earlier: the step stays
+        watermark(7_500);
+        assertThat(events()).isEqualTo(1);
+        watermark(8_000);
+        assertThat(events()).isZero();
+        assertThat(unmatched()).isZero();
+    }
+
+    /**
+     * A label that no prediction fits counts unmatched once: alone, or beside predictions that came
+     * before or after it.
+     */
+    @Test
+    void shouldCountALabelThatNoPredictionFitsAsUnmatchedOnce() throws Exception {
+        label("alone", 1, 300);
+        label("early", 1, 400);
+        predict("early", 3_000, 0.9f); // 400 is before 3000 - H
+        predict("after", 3_000, 0.9f);
+        label("after", 1, 450); // comes after its prediction, fits it no more than early's
+        predict("fits", 100, 0.9f);
+        label("fits", 1, 500);
+        watermark(20_000);
+        assertThat(events()).isZero();
+        assertThat(unmatched()).isEqualTo(3);
+    }
+
+    /**
+     * A checkpoint of the version that listed ids alone (state "cleanup"; made with its code, heap
+     * backend: a at 100; b a label alone at 300; c labelled at 200, predicted at 250, listed at two
+     * steps; d predicted at 100, labelled at 500; e labelled at 400, predicted at 3000 so that the
+     * label fits no prediction; watermark 999). Its events are still found, its lists still remove
+     * them, and the unmatched labels (b, e) are counted once each.
+     */
+    @Test
+    void shouldRemoveTheEventsAVersionBeforeListedByIdsAlone() throws Exception {
+        close();
+        h = harness();
+        h.initializeState(
+                org.apache.flink.streaming.util.OperatorSnapshotUtil.readStateHandle(
+                        java.util.Objects.requireNonNull(
+                                        getClass().getResource("label-join-cleanup-lists.snapshot"))
+                                .getPath()));
+        h.open();
+        assertThat(events()).isEqualTo(5);
+        label("a", 1, 1_500); // a prediction of the checkpoint, joined now
+        predict("f", 1_200, 0.9f); // listed by this version
+        watermark(3_500); // b's step
+        assertThat(unmatched()).isEqualTo(1);
+        assertThat(window(1_000).joined()).isEqualTo(1);
+        assertThat(events()).isEqualTo(5); // a, c, d, e, f
+        watermark(20_000);
+        assertThat(events()).isZero();
+        assertThat(unmatched()).isEqualTo(2);
+    }
 }
