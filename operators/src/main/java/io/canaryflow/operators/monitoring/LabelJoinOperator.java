@@ -380,7 +380,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
 
     /** A key group and a cleanup step in one long: the step's index and the key group. */
     private long slot(int keyGroup, long step) {
-        return (step / cleanupStep) * 65_536 + keyGroup;
+        return Math.floorDiv(step, cleanupStep) * 65_536 + keyGroup;
     }
 
     /**
@@ -441,8 +441,12 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         for (String id : take(cleanupDescriptor, step, null)) {
             setCurrentKey(id);
             EventState e = load(id);
-            if (e == null || e.cleanupAt > step) {
-                continue; // gone already, or kept longer by a later record
+            if (e == null) {
+                continue; // gone already
+            }
+            if (e.cleanupAt > step) {
+                touch(id, e); // kept longer by a later record (or just converted: kept so)
+                continue;
             }
             if (e.labelled && !e.labelApplies(horizonMillis)) {
                 unmatched.inc();
@@ -544,8 +548,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private void writeLists(Map<Long, List<String>> pending, ListStateDescriptor<String> descriptor)
             throws Exception {
         for (Map.Entry<Long, List<String>> p : pending.entrySet()) {
-            int keyGroup = (int) (p.getKey() % 65_536);
-            long step = (p.getKey() / 65_536) * cleanupStep;
+            int keyGroup = (int) Math.floorMod(p.getKey(), 65_536L);
+            long step = Math.floorDiv(p.getKey(), 65_536L) * cleanupStep;
             setCurrentKey(stepKey(keyGroup));
             getPartitionedState(step, LongSerializer.INSTANCE, descriptor).addAll(p.getValue());
         }
@@ -594,7 +598,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     /**
      * An event of a version before, as this version keeps it. Its outcomes so far were counted as
      * that version did (predictions opened; expired ones expired; a settled label applied); what it
-     * had not counted yet is counted now as this version would.
+     * had not counted yet is counted now as this version would. Null when it held neither a
+     * prediction nor a label.
      */
     private EventState converted(String id, Entry old) {
         EventState e = new EventState();
@@ -632,6 +637,9 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         }
         if (label != null && e.n == 0) {
             until = label.ts() + horizonMillis;
+        }
+        if (until == Long.MIN_VALUE) {
+            return null; // neither a prediction nor a label: nothing to keep
         }
         schedule(id, e, until);
         return e;
@@ -767,7 +775,9 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
      * at. Encoded in a byte array (state {@code events}).
      */
     static final class EventState {
-        private static final byte FORMAT = 2; // 1: the prediction count as a short
+        // 1: the prediction count as a short; 2: without the flags of the cleanup entry (a version
+        // that reads 2 at most fails on 3 rather than leave events it cannot remove)
+        private static final byte FORMAT = 3;
 
         /** Changed since the last write (heap only). */
         boolean dirty;
@@ -845,7 +855,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         static EventState decode(byte[] bytes) throws IOException {
             DataInputDeserializer in = new DataInputDeserializer(bytes);
             byte format = in.readByte();
-            if (format != FORMAT && format != 1) {
+            if (format < 1 || format > FORMAT) {
                 throw new IOException("label join state of an unknown format " + format);
             }
             EventState e = new EventState();

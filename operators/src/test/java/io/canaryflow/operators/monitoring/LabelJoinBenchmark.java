@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * The label join alone, in the traffic of {@code bin/benchmark e2e}'s "on + labels" mode (an event
  * a millisecond, a label for every other one 2 s later, horizon 10 s, a checkpoint every 70,000
  * events), on RocksDB with incremental checkpoints or on the heap ({@code -Djoin.bench.backend=
- * hashmap}). Run with {@code -Djoin.bench=true}; prints nanoseconds per event.
+ * hashmap}). Run with {@code -Djoin.bench=true}; prints wall time per event and the CPU time of the
+ * thread that runs the join (steadier on a busy machine; RocksDB's own threads not included).
  */
 class LabelJoinBenchmark {
     @Test
@@ -66,7 +67,10 @@ class LabelJoinBenchmark {
             }
             long base = 1_700_000_000_000L;
             long snapshotNanos = 0;
+            java.lang.management.ThreadMXBean threads =
+                    java.lang.management.ManagementFactory.getThreadMXBean();
             long started = System.nanoTime();
+            long cpu = threads.getCurrentThreadCpuTime();
             long checkpoint = 0;
             for (int i = 0; i < events; i++) {
                 h.processElement1(
@@ -100,13 +104,16 @@ class LabelJoinBenchmark {
                 }
             }
             double total = (System.nanoTime() - started) / (double) events;
+            double thread = (threads.getCurrentThreadCpuTime() - cpu) / (double) events;
             System.out.printf(
-                    "JOIN | %s%s | round %d | %.0f ns per event, of it %.0f in snapshots%n",
+                    "JOIN | %s%s | round %d | %.0f ns per event, of it %.0f in snapshots; the"
+                            + " join's thread %.0f ns of CPU per event%n",
                     rocks ? "rocksdb" : "hashmap",
                     uuid ? " uuid" : "",
                     round,
                     total,
-                    snapshotNanos / (double) events);
+                    snapshotNanos / (double) events,
+                    thread);
             h.close();
         }
     }

@@ -654,4 +654,34 @@ class LabelJoinOperatorTest {
         assertThat(events()).isZero();
         assertThat(unmatched()).isEqualTo(2);
     }
+
+    /**
+     * Times before 1970 are times like any other: listed, written and removed (no hang), in key
+     * groups other than the first too.
+     */
+    @Test
+    void shouldListAndRemoveEventsOfTimesBefore1970() throws Exception {
+        close();
+        h =
+                new KeyedTwoInputStreamOperatorTestHarness<>(
+                        new LabelJoinOperator(
+                                WINDOW,
+                                HORIZON,
+                                0.5,
+                                LabelSeries.of(java.util.Map.of("fraud", List.of("fraud", "v1")))),
+                        WaitingPrediction::eventId,
+                        Label::eventId,
+                        Types.STRING,
+                        128,
+                        1,
+                        0);
+        h.open();
+        for (int i = 0; i < 20; i++) {
+            predict("old-" + i, -3 * HORIZON - 500, 0.9f); // listed at step -2000
+        }
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(60), () -> assertThat(events()).isEqualTo(20));
+        watermark(-2_000);
+        assertThat(events()).isZero();
+    }
 }
