@@ -13,8 +13,10 @@ public enum Arm {
     /** Scored by the candidate alongside the served baseline, never served. */
     SHADOW;
 
+    private final String wireName = name().toLowerCase(Locale.ROOT);
+
     /** The wire name, lower case. */
     public String wireName() {
-        return name().toLowerCase(Locale.ROOT);
+        return wireName;
     }
 }

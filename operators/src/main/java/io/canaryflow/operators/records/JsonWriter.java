@@ -3,6 +3,7 @@ package io.canaryflow.operators.records;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,7 +15,14 @@ public final class JsonWriter {
         void write(JsonGenerator json) throws IOException;
     }
 
-    private static final JsonFactory FACTORY = new JsonFactory();
+    /**
+     * Numbers written by the shortest decimal that reads back as the same double or float
+     * (Schubfach): several times faster than {@link Double#toString}, which was the largest single
+     * cost of writing a prediction.
+     */
+    private static final JsonFactory FACTORY =
+            JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
+
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
 
     public byte[] write(Body body) {
