@@ -166,6 +166,31 @@ public record UnitSketch(double[] counters) implements Serializable {
      */
     public double ratioVarianceLeavingOutTheHeaviest(
             Quantity x, Quantity y, double sumX, double sumY, double r) {
+        return ratioVarianceCorrectingTheHeaviest(x, y, sumX, sumY, r, true);
+    }
+
+    /**
+     * As {@link #ratioVarianceLeavingOutTheHeaviest(Quantity, Quantity, double, double)}, with the
+     * heaviest unit's residual divided by its leverage's complement 1 − w instead of (1 − w)²: the
+     * bias-reduced linearization (CR2, Bell and McCaffrey), unbiased where units' residuals are
+     * alike, smaller than the jackknife's.
+     */
+    public double ratioVarianceByLeverageOfTheHeaviest(
+            Quantity x, Quantity y, double sumX, double sumY) {
+        return ratioVarianceByLeverageOfTheHeaviest(x, y, sumX, sumY, sumX / sumY);
+    }
+
+    /**
+     * As {@link #ratioVarianceByLeverageOfTheHeaviest(Quantity, Quantity, double, double)}, every
+     * unit's residual taken against the ratio {@code r}.
+     */
+    public double ratioVarianceByLeverageOfTheHeaviest(
+            Quantity x, Quantity y, double sumX, double sumY, double r) {
+        return ratioVarianceCorrectingTheHeaviest(x, y, sumX, sumY, r, false);
+    }
+
+    private double ratioVarianceCorrectingTheHeaviest(
+            Quantity x, Quantity y, double sumX, double sumY, double r, boolean jackknife) {
         if (!(sumY > 0)) {
             return Double.NaN;
         }
@@ -190,7 +215,8 @@ public record UnitSketch(double[] counters) implements Serializable {
                 return Double.POSITIVE_INFINITY;
             }
             double rest = 1 - w;
-            squares += residualOfHeaviest * residualOfHeaviest * (1 / (rest * rest) - 1);
+            double inflation = jackknife ? 1 / (rest * rest) : 1 / rest;
+            squares += residualOfHeaviest * residualOfHeaviest * (inflation - 1);
             total += squares;
         }
         return total / ROWS / (sumY * sumY);

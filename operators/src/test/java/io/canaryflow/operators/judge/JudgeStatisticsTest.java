@@ -211,4 +211,53 @@ class JudgeStatisticsTest {
             assertThat((double) rejected / paths).isLessThanOrEqualTo(alpha + 0.0098);
         }
     }
+
+    /**
+     * Error rates correct the heaviest unit's residual by its leverage (CR2); a shadow's flip rate,
+     * tested alone against its threshold, leaves it out (the jackknife): the same per-unit totals
+     * give each its own variance.
+     */
+    @Test
+    void shouldCorrectTheHeaviestUnitByItsLeverageForRatesAndLeaveItOutForAFlipRate() {
+        io.canaryflow.operators.units.UnitSketch sketch =
+                new io.canaryflow.operators.units.UnitSketch();
+        long trials = 0;
+        long events = 0;
+        for (int u = 0; u < 200; u++) {
+            long y = u == 0 ? 6_000 : 20;
+            long x = u == 0 ? 60 : (u % 3 == 0 ? 1 : 0);
+            sketch.add(io.canaryflow.operators.units.UnitSketch.hash("u-" + u), y, x, 0, 0, 1);
+            trials += y;
+            events += x;
+        }
+        ArmCounts arm =
+                ArmCounts.builder()
+                        .attempts(trials)
+                        .errors(events)
+                        .units(sketch)
+                        .pairs(trials)
+                        .flips(events)
+                        .pairUnits(sketch)
+                        .build();
+        Statistic.Proportion rate =
+                (Statistic.Proportion) Statistic.of(arm, Guardrail.Metric.INFERENCE_ERROR_RATE);
+        Statistic.Proportion flips =
+                (Statistic.Proportion) Statistic.of(arm, Guardrail.Metric.FLIP_RATE);
+        double n = rate.effectiveUnits();
+        double byLeverage =
+                sketch.ratioVarianceByLeverageOfTheHeaviest(
+                        io.canaryflow.operators.units.UnitSketch.Quantity.ERRORS,
+                        io.canaryflow.operators.units.UnitSketch.Quantity.ATTEMPTS,
+                        events,
+                        trials);
+        double leftOut =
+                sketch.ratioVarianceLeavingOutTheHeaviest(
+                        io.canaryflow.operators.units.UnitSketch.Quantity.ERRORS,
+                        io.canaryflow.operators.units.UnitSketch.Quantity.ATTEMPTS,
+                        events,
+                        trials);
+        assertThat(leftOut).isGreaterThan(1.5 * byLeverage); // a unit with 60 % of the trials
+        assertThat(rate.overUnits()).isCloseTo(byLeverage * n / (n - 1), within(1e-15));
+        assertThat(flips.overUnits()).isCloseTo(leftOut * n / (n - 1), within(1e-15));
+    }
 }

@@ -130,7 +130,7 @@ class UnitSketchTest {
     }
 
     @Test
-    void shouldTakeTheHeaviestUnitsResidualLeaveOneOutAsTheJackknifeDoes() {
+    void shouldTakeTheHeaviestUnitsResidualLeaveOneOutAsTheJackknifeDoesOrByItsLeverage() {
         // one unit with 70 % of the attempts at 5 % errors, 300 light units at rates of their own
         java.util.SplittableRandom random = new java.util.SplittableRandom(8);
         UnitSketch sketch = new UnitSketch();
@@ -162,6 +162,18 @@ class UnitSketchTest {
         assertThat(jackknifed).isGreaterThan(3 * plain); // the correction matters here
         assertThat(estimate)
                 .isCloseTo(jackknifed, org.assertj.core.api.Assertions.withinPercentage(15));
+        // by its leverage (CR2): the heaviest residual divided by 1 - w once
+        double w0 = y[0] / sumY;
+        double e0 = x[0] - r * y[0];
+        double byLeverage = plain + e0 * e0 * (1 / (1 - w0) - 1) / (sumY * sumY);
+        assertThat(byLeverage).isGreaterThan(1.5 * plain).isLessThan(0.7 * jackknifed);
+        assertThat(
+                        sketch.ratioVarianceByLeverageOfTheHeaviest(
+                                UnitSketch.Quantity.ERRORS,
+                                UnitSketch.Quantity.ATTEMPTS,
+                                sumX,
+                                sumY))
+                .isCloseTo(byLeverage, org.assertj.core.api.Assertions.withinPercentage(15));
         // one unit alone: nothing to say about others
         UnitSketch alone = new UnitSketch();
         alone.add(UnitSketch.hash("tenant"), 5_000, 50, 4_950, 0, 1);
