@@ -26,6 +26,12 @@ class LabelJoinOperatorTest {
 
     static KeyedTwoInputStreamOperatorTestHarness<String, WaitingPrediction, Label, LabelPartial>
             harness() throws Exception {
+        return harness(1);
+    }
+
+    /** A harness of one subtask, its keys spread over {@code keyGroups} key groups. */
+    static KeyedTwoInputStreamOperatorTestHarness<String, WaitingPrediction, Label, LabelPartial>
+            harness(int keyGroups) throws Exception {
         return new KeyedTwoInputStreamOperatorTestHarness<>(
                 new LabelJoinOperator(
                         WINDOW,
@@ -34,7 +40,10 @@ class LabelJoinOperatorTest {
                         LabelSeries.of(java.util.Map.of("fraud", List.of("fraud", "v1")))),
                 WaitingPrediction::eventId,
                 Label::eventId,
-                Types.STRING);
+                Types.STRING,
+                keyGroups,
+                1,
+                0);
     }
 
     @BeforeEach
@@ -662,19 +671,7 @@ class LabelJoinOperatorTest {
     @Test
     void shouldListAndRemoveEventsOfTimesBefore1970() throws Exception {
         close();
-        h =
-                new KeyedTwoInputStreamOperatorTestHarness<>(
-                        new LabelJoinOperator(
-                                WINDOW,
-                                HORIZON,
-                                0.5,
-                                LabelSeries.of(java.util.Map.of("fraud", List.of("fraud", "v1")))),
-                        WaitingPrediction::eventId,
-                        Label::eventId,
-                        Types.STRING,
-                        128,
-                        1,
-                        0);
+        h = harness(128);
         h.open();
         for (int i = 0; i < 20; i++) {
             predict("old-" + i, -3 * HORIZON - 500, 0.9f); // listed at step -2000
