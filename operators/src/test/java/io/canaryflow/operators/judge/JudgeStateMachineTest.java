@@ -673,7 +673,8 @@ class JudgeStateMachineTest {
         // A/A: in each arm one unit sends 70 % of the scorings, 100 light units the rest, every
         // unit at an error rate of its own (gamma around 2 %). Taking the heavy unit's residual at
         // face value understates the variance several times over (the unit pulls the arm's rate
-        // to its own); the leave-one-out correction must keep false rollbacks within alpha.
+        // to its own); the correction by its leverage (CR2, 1 - w) must keep false rollbacks
+        // within alpha.
         int runs = 300;
         int rolledBack = 0;
         SplittableRandom random = new SplittableRandom(41);
