@@ -432,11 +432,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
             }
             String id = entry.substring(1);
             EventState e = heap.get(id);
-            if (e == null) {
-                e = new EventState(); // not read: only its removal is written
-            }
-            e.gone = true;
-            touch(id, e);
+            remove(id, e == null ? new EventState() : e); // not read: only its removal is written
         }
         for (String id : take(cleanupDescriptor, step, null)) {
             setCurrentKey(id);
@@ -451,9 +447,14 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
             if (e.labelled && !e.labelApplies(horizonMillis)) {
                 unmatched.inc();
             }
-            e.gone = true;
-            touch(id, e);
+            remove(id, e);
         }
+    }
+
+    /** Marks the event gone: cleared from the backend at the next write. */
+    private void remove(String id, EventState e) throws Exception {
+        e.gone = true;
+        touch(id, e);
     }
 
     /** The step's list of {@code descriptor}, cleared, and the entries not yet written. */

@@ -170,19 +170,11 @@ public record UnitSketch(double[] counters) implements Serializable {
     }
 
     /**
-     * As {@link #ratioVarianceLeavingOutTheHeaviest(Quantity, Quantity, double, double)}, with the
-     * heaviest unit's residual divided by its leverage's complement 1 − w instead of (1 − w)²: the
-     * bias-reduced linearization (CR2, Bell and McCaffrey), unbiased where units' residuals are
-     * alike, smaller than the jackknife's.
-     */
-    public double ratioVarianceByLeverageOfTheHeaviest(
-            Quantity x, Quantity y, double sumX, double sumY) {
-        return ratioVarianceByLeverageOfTheHeaviest(x, y, sumX, sumY, sumX / sumY);
-    }
-
-    /**
-     * As {@link #ratioVarianceByLeverageOfTheHeaviest(Quantity, Quantity, double, double)}, every
-     * unit's residual taken against the ratio {@code r}.
+     * As {@link #ratioVarianceLeavingOutTheHeaviest(Quantity, Quantity, double, double, double)},
+     * with the heaviest unit's residual divided by its leverage's complement 1 − w instead of (1 −
+     * w)²: the bias-reduced linearization (CR2, Bell and McCaffrey), unbiased where units'
+     * residuals are alike, smaller than the jackknife's. Every unit's residual is taken against
+     * {@code r} (ΣX / ΣY for the estimate's own variance).
      */
     public double ratioVarianceByLeverageOfTheHeaviest(
             Quantity x, Quantity y, double sumX, double sumY, double r) {

@@ -249,7 +249,8 @@ class JudgeStatisticsTest {
                         io.canaryflow.operators.units.UnitSketch.Quantity.ERRORS,
                         io.canaryflow.operators.units.UnitSketch.Quantity.ATTEMPTS,
                         events,
-                        trials);
+                        trials,
+                        (double) events / trials);
         double leftOut =
                 sketch.ratioVarianceLeavingOutTheHeaviest(
                         io.canaryflow.operators.units.UnitSketch.Quantity.ERRORS,

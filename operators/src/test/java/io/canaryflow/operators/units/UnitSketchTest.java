@@ -172,7 +172,8 @@ class UnitSketchTest {
                                 UnitSketch.Quantity.ERRORS,
                                 UnitSketch.Quantity.ATTEMPTS,
                                 sumX,
-                                sumY))
+                                sumY,
+                                r))
                 .isCloseTo(byLeverage, org.assertj.core.api.Assertions.withinPercentage(15));
         // one unit alone: nothing to say about others
         UnitSketch alone = new UnitSketch();
