@@ -249,6 +249,7 @@ public final class EndToEndBenchmark {
             c.put("state.backend", System.getProperty("bench.backend", "rocksdb"));
             c.put("models.repository", work.resolve("models").toString());
             c.put("checkpoint.directory", work.resolve("checkpoints-" + name).toUri().toString());
+            c.putAll(jobOverrides());
             return execute(
                     kafka,
                     work,
@@ -282,8 +283,25 @@ public final class EndToEndBenchmark {
         c.put("experiments.fraud.baseline", DemoModels.BASELINE);
         c.put("experiments.fraud.candidate", DemoModels.GOOD_CANDIDATE);
         c.put("experiments.fraud.canary-percent", "10");
+        c.putAll(jobOverrides());
         return execute(
                 kafka, work, JobConfig.fromFlat(c), events, name, "Canaryflow, monitoring " + mode);
+    }
+
+    /**
+     * {@code -Dbench.job.<key>=<value>}: a job setting for every mode, over the benchmark's own,
+     * for an experiment (e.g. {@code -Dbench.job.labels.enabled=false} runs the demo without
+     * labels).
+     */
+    static Map<String, String> jobOverrides() {
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (String property : System.getProperties().stringPropertyNames()) {
+            if (property.startsWith("bench.job.")) {
+                overrides.put(
+                        property.substring("bench.job.".length()), System.getProperty(property));
+            }
+        }
+        return overrides;
     }
 
     /** Runs the job of {@code config} over the produced events and reads its predictions. */
