@@ -72,6 +72,39 @@ class JobStartTest {
         }
     }
 
+    /** The configuration the job is submitted with, under {@code flink run} on {@code cluster}. */
+    static Map<String, String> submitted(Configuration cluster) throws Exception {
+        cluster.set(DeploymentOptions.TARGET, RemoteExecutor.NAME);
+        StreamContextEnvironment.setAsContext(
+                new DefaultExecutorServiceLoader(),
+                cluster,
+                JobStartTest.class.getClassLoader(),
+                false,
+                true);
+        try {
+            JobConfig config = JobConfig.fromFlat(config());
+            StreamExecutionEnvironment env = InferenceJob.environment(config);
+            InferenceJob.build(env, config, new KafkaEndpoints(config));
+            return env.getStreamGraph().getJobConfiguration().toMap();
+        } finally {
+            StreamContextEnvironment.unsetAsContext();
+        }
+    }
+
+    @Test
+    void shouldLeaveTheRocksDbOptionsAClusterSetsToTheCluster() throws Exception {
+        Configuration tuned = new Configuration();
+        tuned.setString("state.backend.rocksdb.use-bloom-filter", "false");
+        Map<String, String> job = submitted(tuned);
+        assertThat(job)
+                .containsEntry("state.backend.rocksdb.use-bloom-filter", "false")
+                .containsEntry(
+                        "state.backend.rocksdb.compression.per.level",
+                        "NO_COMPRESSION;NO_COMPRESSION;LZ4_COMPRESSION");
+        Map<String, String> untuned = submitted(new Configuration());
+        assertThat(untuned).containsEntry("state.backend.rocksdb.use-bloom-filter", "true");
+    }
+
     @Test
     void shouldRunAtTheDeploymentsParallelismWhenTheConfigurationSetsNone() throws Exception {
         assertThat(parallelisms(3, config())).containsExactly(3);

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -66,11 +67,15 @@ public final class InferenceJob {
 
     /**
      * The execution environment the job runs in: the deployment's ({@code flink run}, a
-     * FlinkDeployment, or a local one), with the job's checkpointing and pipeline settings.
+     * FlinkDeployment, or a local one), with the job's checkpointing and pipeline settings; the
+     * RocksDB options the deployment's configuration sets stay the deployment's.
      */
     public static StreamExecutionEnvironment environment(JobConfig config) {
+        // an environment without the job's settings shows the deployment's configuration
+        ReadableConfig deployment =
+                StreamExecutionEnvironment.getExecutionEnvironment().getConfiguration();
         return StreamExecutionEnvironment.getExecutionEnvironment(
-                Pipeline.flinkConfiguration(config));
+                Pipeline.flinkConfiguration(config, deployment));
     }
 
     /** Wires the pipeline to Kafka on {@code env}; the caller executes it. */

@@ -55,6 +55,7 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
@@ -119,7 +120,8 @@ public final class Pipeline {
      * and compactions spend more CPU on than the join itself; the first levels, where that data
      * lives and dies, stay uncompressed (LZ4 below them, where a long horizon's state settles), and
      * bloom filters answer a new prediction's lookup of an event id that is not stored without
-     * reading the files' blocks.
+     * reading the files' blocks. Defaults: a deployment that sets one keeps its own ({@link
+     * #flinkConfiguration(JobConfig, ReadableConfig)}).
      */
     static final Map<String, String> ROCKSDB_OPTIONS =
             Map.of(
@@ -148,6 +150,23 @@ public final class Pipeline {
         flink.set(
                 org.apache.flink.configuration.TaskManagerOptions.MANAGED_MEMORY_SIZE,
                 org.apache.flink.configuration.MemorySize.parse(LOCAL_MANAGED_MEMORY));
+        return flink;
+    }
+
+    /**
+     * {@link #flinkConfiguration(JobConfig)} for a deployment whose own configuration (a cluster's
+     * configuration file, {@code flink run -D}, a FlinkDeployment's {@code flinkConfiguration}) is
+     * {@code deployment}: of {@link #ROCKSDB_OPTIONS}, those the deployment sets are left to it, so
+     * that a cluster's RocksDB tuning is not overridden by the job's defaults.
+     */
+    public static Configuration flinkConfiguration(JobConfig config, ReadableConfig deployment) {
+        Configuration flink = flinkConfiguration(config);
+        Map<String, String> set = deployment.toMap();
+        for (String key : ROCKSDB_OPTIONS.keySet()) {
+            if (set.containsKey(key)) {
+                flink.removeKey(key);
+            }
+        }
         return flink;
     }
 
