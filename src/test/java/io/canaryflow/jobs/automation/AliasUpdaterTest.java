@@ -49,6 +49,71 @@ class AliasUpdaterTest {
         assertThat(aliases().get("last_decision").asText()).isEqualTo("d-2");
     }
 
+    /**
+     * Automations applying decisions to one repository at once (here four, as a process each would,
+     * through their own updaters), each decision rolling back a candidate of its own: every one is
+     * recorded, none lost to another's read-change-replace.
+     */
+    @Test
+    void shouldLoseNoUpdateWhenAutomationsApplyDecisionsAtOnce() throws Exception {
+        int writers = 4;
+        int each = 40;
+        java.util.concurrent.ExecutorService pool =
+                java.util.concurrent.Executors.newFixedThreadPool(writers);
+        java.util.List<java.util.concurrent.Future<Integer>> done = new java.util.ArrayList<>();
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        for (int w = 0; w < writers; w++) {
+            int writer = w;
+            done.add(
+                    pool.submit(
+                            () -> {
+                                AliasUpdater updater = new AliasUpdater(repo);
+                                start.await();
+                                int changed = 0;
+                                for (int i = 0; i < each; i++) {
+                                    RolloutPlan canary =
+                                            new RolloutPlan(
+                                                    "p-" + writer + "-" + i,
+                                                    "experiment-" + writer,
+                                                    "fraud",
+                                                    RolloutPlan.Mode.CANARY,
+                                                    "salt",
+                                                    "v1",
+                                                    "c-" + writer + "-" + i,
+                                                    10,
+                                                    java.util.List.of());
+                                    byte[] rollback =
+                                            Decisions.decision(
+                                                    "d-" + writer + "-" + i,
+                                                    Verdict.Action.ROLLBACK,
+                                                    false,
+                                                    canary,
+                                                    canary,
+                                                    1_000 + i);
+                                    if (updater.apply(rollback).changed()) {
+                                        changed++;
+                                    }
+                                }
+                                return changed;
+                            }));
+        }
+        start.countDown();
+        for (java.util.concurrent.Future<Integer> d : done) {
+            assertThat(d.get(2, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(each);
+        }
+        pool.shutdown();
+        java.util.Set<String> rolledBack = new java.util.HashSet<>();
+        aliases().get("rolled_back").forEach(c -> rolledBack.add(c.asText()));
+        java.util.Set<String> applied = new java.util.HashSet<>();
+        aliases().get("applied_decisions").forEach(d -> applied.add(d.asText()));
+        assertThat(rolledBack).hasSize(writers * each);
+        assertThat(applied).hasSize(writers * each);
+        for (int w = 0; w < writers; w++) {
+            assertThat(aliases().get("newest_decided_at").get("experiment-" + w).asLong())
+                    .isEqualTo(1_000 + each - 1);
+        }
+    }
+
     @Test
     void shouldRefuseADecisionNotDecidedAfterTheNewestAppliedOfItsExperiment() throws Exception {
         long hour = 3_600_000;

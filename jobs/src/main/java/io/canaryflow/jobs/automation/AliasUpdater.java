@@ -8,9 +8,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.canaryflow.operators.control.ControlCodec;
 import io.canaryflow.operators.control.DecisionVerifier;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An example of the automation on the other side of the control topic, the pattern to copy for a
@@ -25,7 +29,9 @@ import java.nio.file.StandardCopyOption;
  * is applied once. It also keeps, per experiment, when the newest decision it applied was decided:
  * a decision of that experiment not decided after it (a copy of an older genuine one, signature and
  * all) is refused. Decisions of two experiments of one model are applied in the order read.
- * Signatures are checked before ({@link AutomationCommand}). The file is replaced atomically.
+ * Signatures are checked before ({@link AutomationCommand}). The file is replaced atomically, and
+ * read, changed and replaced under a lock ({@code aliases.json.lock} beside it), so that two
+ * automations on one repository never lose each other's updates.
  *
  * <pre>automation --bootstrap-servers HOST:PORT --repository PATH [--topic control] [--group-id G]
  * </pre>
@@ -34,6 +40,9 @@ public final class AliasUpdater {
     private static final ObjectMapper JSON =
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final int REMEMBERED = 1_000;
+
+    /** A lock per alias file, for the writers of this process (a file lock is per process). */
+    private static final ConcurrentHashMap<Path, Object> IN_PROCESS = new ConcurrentHashMap<>();
 
     private final Path repository;
 
@@ -72,6 +81,31 @@ public final class AliasUpdater {
                 || !file.getParent().getParent().equals(repository.normalize())) {
             return Outcome.UNCHANGED; // not a model of this repository ("../x", "a/b")
         }
+        // One writer at a time, in this process and across processes (two automations, or one
+        // and its replacement during a consumer-group rebalance): the file is read, changed and
+        // replaced under a lock, so neither loses the other's update.
+        Files.createDirectories(file.getParent());
+        synchronized (IN_PROCESS.computeIfAbsent(file, f -> new Object())) {
+            try (FileChannel channel =
+                            FileChannel.open(
+                                    file.resolveSibling("aliases.json.lock"),
+                                    StandardOpenOption.CREATE,
+                                    StandardOpenOption.WRITE);
+                    FileLock held = channel.lock()) {
+                return apply(n, file, action, id, experiment, decidedAt, plan);
+            }
+        }
+    }
+
+    private Outcome apply(
+            JsonNode n,
+            Path file,
+            String action,
+            String id,
+            String experiment,
+            long decidedAt,
+            JsonNode plan)
+            throws IOException {
         ObjectNode aliases =
                 Files.exists(file)
                         ? (ObjectNode) JSON.readTree(file.toFile())
@@ -118,8 +152,7 @@ public final class AliasUpdater {
         aliases.put("last_decision", id);
         aliases.put(
                 "updated_by", "canaryflow automation, experiment " + n.path("experiment").asText());
-        Files.createDirectories(file.getParent());
-        Path tmp = file.resolveSibling("aliases.json.tmp");
+        Path tmp = file.resolveSibling("aliases.json.tmp"); // one writer: under the lock
         JSON.writeValue(tmp.toFile(), aliases);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return new Outcome(true, null);
