@@ -480,7 +480,8 @@ public final class Pipeline {
                                             settings.slideMillis(),
                                             config.get(JobOptions.LABEL_HORIZON).toMillis(),
                                             settings.labelThreshold(),
-                                            configuredSeries))
+                                            configuredSeries,
+                                            config.get(JobOptions.LABELS_IDLE_TIMEOUT).toMillis()))
                             .uid("label-join")
                             .keyBy(LabelPartial::experiment)
                             .process(

@@ -61,7 +61,10 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  * however long the features pause. The labels' input releases it only when idle, which the labels
  * source marks after {@code labels.idle-timeout} (10 min) of silence in every labels partition:
  * until then a prediction expires only once the labels' own time has passed its horizon, whatever
- * order the topics started or paused in.
+ * order the topics started or paused in. A label that comes while the labels' input is idle holds
+ * the join's time again, until the input reports a status or, at the latest, for {@code
+ * labels.idle-timeout} (the labels task, holding its own time that long, reports nothing if its
+ * time does not move on).
  *
  * <p><b>One label per event</b>: the earliest {@code ts} (on a tie, the smallest value) wins,
  * whatever the arrival order. A label that comes after another of the same event counts in {@code
@@ -108,6 +111,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private final double threshold;
     private final Map<Long, LabelSeries> series;
     private final long cleanupStep;
+    private final long labelsIdleTimeoutMillis;
 
     private transient ValueState<byte[]> events;
     private transient ValueState<Entry> legacy;
@@ -128,9 +132,9 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private transient Map<String, EventState> heap;
     private transient StoredIds stored;
     private transient int dirty;
-    private transient Map<Long, List<String>> listedPending;
-    private transient Map<Long, List<String>> cancelledPending;
-    private transient Set<Long> cleanupTimed;
+    private transient Map<Slot, List<String>> listedPending;
+    private transient Map<Slot, List<String>> cancelledPending;
+    private transient Set<Slot> cleanupTimed;
     private transient Map<Integer, String> stepKeys;
     private transient int keyGroups;
     private transient Map<SeriesWindow, Acc> open;
@@ -138,6 +142,15 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private transient long predictionsTime;
     private transient long labelsTime;
     private transient boolean labelsIdle;
+
+    /**
+     * The labels' input idle upstream, but its time held by a label that came (see {@link
+     * #processElement2}); {@code holds} counts the holds, so that a hold's deadline ends only its
+     * own.
+     */
+    private transient boolean labelsHeld;
+
+    private transient long holds;
     private transient long joinTime;
     private transient ListState<Long> joinTimes;
     private transient ListState<LabelSeries> learnedSeries;
@@ -154,12 +167,16 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
      * @param threshold a score at or above it predicts the positive class; a label at or above 0.5
      *     is the positive class
      * @param series every series a prediction can belong to ({@link LabelSeries#of})
+     * @param labelsIdleTimeoutMillis {@code labels.idle-timeout}: how long a label that comes while
+     *     the labels' input is idle holds the join's time at most, if the labels' input stays idle
+     *     (0: until it is active again)
      */
     public LabelJoinOperator(
             long windowMillis,
             long horizonMillis,
             double threshold,
-            Map<Long, LabelSeries> series) {
+            Map<Long, LabelSeries> series,
+            long labelsIdleTimeoutMillis) {
         if (windowMillis < 1 || horizonMillis < 1) {
             throw new IllegalArgumentException(
                     "window and label horizon must be positive, got "
@@ -172,6 +189,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         this.threshold = threshold;
         this.series = new HashMap<>(series);
         this.cleanupStep = Math.max(windowMillis, 2 * horizonMillis / 32);
+        this.labelsIdleTimeoutMillis = labelsIdleTimeoutMillis;
     }
 
     @Override
@@ -234,6 +252,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         predictionsTime = Long.MIN_VALUE;
         labelsTime = Long.MIN_VALUE;
         labelsIdle = false;
+        labelsHeld = false;
         joinTime = restoredTime;
         duplicates = getMetricGroup().addGroup("canaryflow").counter("labelsDuplicate");
         unmatched = getMetricGroup().addGroup("canaryflow").counter("labelsUnmatched");
@@ -264,7 +283,25 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
             // A label proves its input live: a labels task resuming after idleness holds its time
             // (stays idle downstream) until its partitions' watermarks move on; meanwhile the join
             // waits for the labels' time again rather than expire predictions on the predictions'.
+            // If their watermarks never move on (the label was no newer than they were), the task
+            // never reports itself active again: the hold ends after labels.idle-timeout, as the
+            // task's own does, unless the input has reported a status since.
             labelsIdle = false;
+            labelsHeld = true;
+            long hold = ++holds;
+            if (labelsIdleTimeoutMillis > 0) {
+                long now = getProcessingTimeService().getCurrentProcessingTime();
+                getProcessingTimeService()
+                        .registerTimer(
+                                now + labelsIdleTimeoutMillis,
+                                t -> {
+                                    if (labelsHeld && holds == hold) {
+                                        labelsHeld = false;
+                                        labelsIdle = true;
+                                        advance();
+                                    }
+                                });
+            }
         }
         Label label = element.getValue();
         String id = label.eventId();
@@ -367,8 +404,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     }
 
     /** Adds an entry for the key group's step, with the step's timer if it has none yet. */
-    private void add(Map<Long, List<String>> pending, int keyGroup, long step, String entry) {
-        long slot = slot(keyGroup, step);
+    private void add(Map<Slot, List<String>> pending, int keyGroup, long step, String entry) {
+        Slot slot = new Slot(keyGroup, step);
         pending.computeIfAbsent(slot, k -> new ArrayList<>()).add(entry);
         if (cleanupTimed.add(slot)) {
             Object key = getCurrentKey();
@@ -378,10 +415,12 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         }
     }
 
-    /** A key group and a cleanup step in one long: the step's index and the key group. */
-    private long slot(int keyGroup, long step) {
-        return Math.floorDiv(step, cleanupStep) * 65_536 + keyGroup;
-    }
+    /**
+     * A key group and a cleanup step: the step itself, not its index, since a step restored from a
+     * run with another cleanup step (another horizon or window) need not be a multiple of this
+     * run's.
+     */
+    private record Slot(int keyGroup, long step) {}
 
     /**
      * A key of the key group under which its cleanup lists and timers are kept (found once per key
@@ -410,7 +449,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         long step = timer.getTimestamp();
         String stepKey = timer.getKey();
         int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(stepKey, keyGroups);
-        long slot = slot(keyGroup, step);
+        Slot slot = new Slot(keyGroup, step);
         cleanupTimed.remove(slot);
         List<String> entries = take(listedDescriptor, step, listedPending.remove(slot));
         Map<String, Integer> cancelled = new HashMap<>();
@@ -546,13 +585,12 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         writeLists(cancelledPending, cancelledDescriptor);
     }
 
-    private void writeLists(Map<Long, List<String>> pending, ListStateDescriptor<String> descriptor)
+    private void writeLists(Map<Slot, List<String>> pending, ListStateDescriptor<String> descriptor)
             throws Exception {
-        for (Map.Entry<Long, List<String>> p : pending.entrySet()) {
-            int keyGroup = (int) Math.floorMod(p.getKey(), 65_536L);
-            long step = Math.floorDiv(p.getKey(), 65_536L) * cleanupStep;
-            setCurrentKey(stepKey(keyGroup));
-            getPartitionedState(step, LongSerializer.INSTANCE, descriptor).addAll(p.getValue());
+        for (Map.Entry<Slot, List<String>> p : pending.entrySet()) {
+            setCurrentKey(stepKey(p.getKey().keyGroup()));
+            getPartitionedState(p.getKey().step(), LongSerializer.INSTANCE, descriptor)
+                    .addAll(p.getValue());
         }
         pending.clear();
     }
@@ -687,6 +725,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     protected void processWatermarkStatus(WatermarkStatus status, int index) throws Exception {
         if (index == 1) {
             labelsIdle = status.isIdle();
+            labelsHeld = false;
             advance();
         }
     }

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 class LabelJoinOperatorTest {
     static final long WINDOW = 1_000;
     static final long HORIZON = 2_000;
+    static final long IDLE_TIMEOUT = 600_000;
 
     static final long SERIES = LabelSeries.hash("fraud", "v1", "candidate");
 
@@ -32,12 +33,18 @@ class LabelJoinOperatorTest {
     /** A harness of one subtask, its keys spread over {@code keyGroups} key groups. */
     static KeyedTwoInputStreamOperatorTestHarness<String, WaitingPrediction, Label, LabelPartial>
             harness(int keyGroups) throws Exception {
+        return harness(keyGroups, HORIZON);
+    }
+
+    static KeyedTwoInputStreamOperatorTestHarness<String, WaitingPrediction, Label, LabelPartial>
+            harness(int keyGroups, long horizon) throws Exception {
         return new KeyedTwoInputStreamOperatorTestHarness<>(
                 new LabelJoinOperator(
                         WINDOW,
-                        HORIZON,
+                        horizon,
                         0.5,
-                        LabelSeries.of(java.util.Map.of("fraud", List.of("fraud", "v1")))),
+                        LabelSeries.of(java.util.Map.of("fraud", List.of("fraud", "v1"))),
+                        IDLE_TIMEOUT),
                 WaitingPrediction::eventId,
                 Label::eventId,
                 Types.STRING,
@@ -218,6 +225,89 @@ class LabelJoinOperatorTest {
         predict("c", 60_000, 0.9f);
         h.processWatermark1(new Watermark(120_000));
         assertThat(windows()).as("c waits for the labels' time").isEmpty();
+    }
+
+    /**
+     * A label no newer than the labels' watermarks (a re-sent one, a correction keeping its time)
+     * moves no watermark on, so the labels task, idle, never reports itself active again: the hold
+     * it puts on the join's time ends after labels.idle-timeout, as the task's own does.
+     */
+    @Test
+    void shouldReleaseTheJoinsTimeAfterTheIdleTimeoutIfTheLabelsStayIdle() throws Exception {
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+        label("x", 1, 50_000);
+        predict("c", 60_000, 0.9f);
+        h.processWatermark1(new Watermark(120_000));
+        h.setProcessingTime(IDLE_TIMEOUT - 1);
+        assertThat(windows()).as("c waits for the labels' time").isEmpty();
+        h.setProcessingTime(IDLE_TIMEOUT);
+        assertThat(window(62_000).expired()).as("60,000 + H").isEqualTo(1);
+    }
+
+    /**
+     * The hold a label puts on the join's time ends with the labels' input's next status, not later
+     * by the deadline of a hold before it.
+     */
+    @Test
+    void shouldEndAHoldOnlyByItsOwnDeadline() throws Exception {
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+        label("x", 1, 50_000); // a hold until IDLE_TIMEOUT
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.ACTIVE);
+        h.setProcessingTime(IDLE_TIMEOUT / 2);
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+        label("y", 1, 50_000); // a hold until IDLE_TIMEOUT * 3 / 2
+        predict("c", 60_000, 0.9f);
+        h.processWatermark1(new Watermark(120_000));
+        h.setProcessingTime(IDLE_TIMEOUT);
+        assertThat(windows()).as("held by y's label").isEmpty();
+        h.setProcessingTime(IDLE_TIMEOUT * 3 / 2);
+        assertThat(window(62_000).expired()).isEqualTo(1);
+    }
+
+    /**
+     * An active labels input holds the join's time for as long as it is active, a label's hold
+     * deadline notwithstanding.
+     */
+    @Test
+    void shouldKeepHoldingTheJoinsTimeWhileTheLabelsAreActive() throws Exception {
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+        label("x", 1, 50_000);
+        h.processWatermarkStatus2(
+                org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.ACTIVE);
+        predict("c", 60_000, 0.9f);
+        h.processWatermark1(new Watermark(120_000));
+        h.setProcessingTime(10 * IDLE_TIMEOUT);
+        assertThat(windows()).isEmpty();
+    }
+
+    /**
+     * A savepoint restored with another horizon (so another cleanup step): an event listed at a
+     * step of the run before, then moved by a prediction, is cancelled at that very step, not at
+     * the nearest of this run's. Without it the old entry would remove the event early and count
+     * its label unmatched.
+     */
+    @Test
+    void shouldCancelAnEntryAtItsOwnStepAfterARestoreWithAnotherHorizon() throws Exception {
+        label("a", 1, 300); // alone: listed at step 3000 (cleanup step 1000)
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot = h.snapshot(1, 1);
+        close();
+        h = harness(1, 40_000); // cleanup step 2500
+        h.initializeState(snapshot);
+        h.open();
+        predict("a", 1_500, 0.9f); // moves it to step 82,500; its entry at 3000 cancelled
+        assertThat(events()).isEqualTo(1);
+        watermark(3_500);
+        assertThat(events()).isEqualTo(1);
+        assertThat(unmatched()).isZero();
+        watermark(90_000);
+        assertThat(events()).isZero();
+        assertThat(unmatched()).isZero();
+        assertThat(window(1_000).joined()).isEqualTo(1);
     }
 
     /**
