@@ -3,7 +3,6 @@ package io.canaryflow.operators.decode;
 import java.time.Duration;
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
-import org.apache.flink.api.common.eventtime.WatermarkGeneratorSupplier;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.util.clock.RelativeClock;
@@ -21,17 +20,11 @@ import org.apache.flink.util.clock.RelativeClock;
  * must not make every later event late). A partition without a valid record for {@code idleTimeout}
  * is idle and holds no time back until its next valid record.
  *
- * <p>Flink creates a partition's generator only with its first record, and a task's time is the
- * smallest of the generators it has: the partition read first would set it alone. So for {@value
- * #START_HOLD_MILLIS} ms of input activity after a task starts (or restores) every partition's
- * generator holds the task's time where it was: each partition with records has had one read by
- * then (the consumer fetches from all of them at once, and the activity clock stops while records
- * are processed downstream or the task is back-pressured), and a backlog in one of them then holds
- * the task's time back like any partition that is behind. (A partition whose first record comes
- * later still, or one added to the topic while the job runs, starts at its own time.) The task's
- * own (main) generator, through which no record passes, holds its time for {@code idleTimeout}
- * after the start: a task whose partitions have not been read yet holds back the others' time
- * downstream, as does, for that long, a task without partitions.
+ * <p>Flink (2.x) creates a partition's generator when the partition is assigned to the task, at a
+ * start and on a restore, before its first record: a partition not read yet holds the task's time
+ * where it was until its first record, or for {@code idleTimeout}, so the partition read first does
+ * not set the task's time alone. The task's own (main) generator, which sees no record, holds the
+ * time of a task without partitions for {@code idleTimeout} after its start.
  *
  * <p>A partition that resumes after being idle holds its time where it was for another {@code
  * idleTimeout} before it moves it on: after a pause of the whole topic, the partition read first
@@ -39,54 +32,16 @@ import org.apache.flink.util.clock.RelativeClock;
  * tasks have not read their first records yet, and those events would be late.
  */
 public final class EventTime {
-    /** How long a task holds its partitions' time after its start (see {@link EventTime}). */
-    public static final long START_HOLD_MILLIS = 5_000;
-
     private EventTime() {}
 
     public static WatermarkStrategy<Decoded> perPartition(
             Duration maxOutOfOrderness, Duration idleTimeout) {
         long bound = maxOutOfOrderness.toMillis();
         long idleMillis = idleTimeout.toMillis();
-        return WatermarkStrategy.<Decoded>forGenerator(new Generators(bound, idleMillis))
+        return WatermarkStrategy.<Decoded>forGenerator(
+                        ctx -> new ValidRecordsOnly(bound, idleMillis, ctx.getInputActivityClock()))
                 .withTimestampAssigner(
                         (record, kafkaTimestamp) -> record.valid() ? record.ts() : kafkaTimestamp);
-    }
-
-    /**
-     * The generators of one source task (each task has its own copy of the strategy): the first it
-     * creates is the task's own (main) generator, at the task's start, whose clock and start time
-     * the partitions' generators hold the task's time by.
-     */
-    static final class Generators implements WatermarkGeneratorSupplier<Decoded> {
-        private static final long serialVersionUID = 1L;
-
-        private final long bound;
-        private final long idleMillis;
-        private transient RelativeClock taskClock;
-        private transient long taskStartedAt;
-
-        Generators(long bound, long idleMillis) {
-            this.bound = bound;
-            this.idleMillis = idleMillis;
-        }
-
-        @Override
-        public WatermarkGenerator<Decoded> createWatermarkGenerator(Context context) {
-            RelativeClock clock = context.getInputActivityClock();
-            if (taskClock == null) {
-                taskClock = clock;
-                taskStartedAt = clock.relativeTimeMillis();
-            }
-            return new ValidRecordsOnly(bound, idleMillis, clock, this::starting);
-        }
-
-        /**
-         * Whether the task is within {@value #START_HOLD_MILLIS} ms of input activity of its start.
-         */
-        boolean starting() {
-            return taskClock.relativeTimeMillis() - taskStartedAt < START_HOLD_MILLIS;
-        }
     }
 
     /**
@@ -118,18 +73,10 @@ public final class EventTime {
         /** When the partition resumed from idleness and began holding; -1 when not holding. */
         private long resumedAt = -1;
 
-        /** Whether the task is starting: its time held where it was (see {@link EventTime}). */
-        private final java.util.function.BooleanSupplier starting;
-
-        ValidRecordsOnly(
-                long bound,
-                long idleMillis,
-                RelativeClock clock,
-                java.util.function.BooleanSupplier starting) {
+        ValidRecordsOnly(long bound, long idleMillis, RelativeClock clock) {
             this.bound = bound;
             this.idleMillis = idleMillis;
             this.clock = clock;
-            this.starting = starting;
             this.maxTimestamp = Long.MIN_VALUE + bound + 1;
             this.lastValidAt = clock.relativeTimeMillis();
         }
@@ -151,10 +98,6 @@ public final class EventTime {
         @Override
         public void onPeriodicEmit(WatermarkOutput output) {
             long now = clock.relativeTimeMillis();
-            if (seen && starting.getAsBoolean()) {
-                output.emitWatermark(new Watermark(emitted)); // the task starting: time held
-                return;
-            }
             if (resumedAt >= 0 && now - resumedAt < idleMillis) {
                 output.emitWatermark(new Watermark(emitted)); // resuming: time held
                 return;

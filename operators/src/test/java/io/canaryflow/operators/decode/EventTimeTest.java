@@ -48,59 +48,9 @@ class EventTimeTest {
         return Decoded.of(new io.canaryflow.operators.records.Label("e", 1, ts));
     }
 
-    /** A generator of the task's strategy, whose context gives the test's clock. */
-    org.apache.flink.api.common.eventtime.WatermarkGenerator<Decoded> generator(
-            EventTime.Generators generators) {
-        return generators.createWatermarkGenerator(
-                new org.apache.flink.api.common.eventtime.WatermarkGeneratorSupplier.Context() {
-                    @Override
-                    public org.apache.flink.metrics.MetricGroup getMetricGroup() {
-                        return new org.apache.flink.metrics.groups.UnregisteredMetricsGroup();
-                    }
-
-                    @Override
-                    public org.apache.flink.util.clock.RelativeClock getInputActivityClock() {
-                        return clock;
-                    }
-                });
-    }
-
-    /**
-     * A task starts (or restores) with a backlog in two partitions: the one read first, ahead of
-     * the other, must not set the task's time alone. For the first 5 s of input activity after the
-     * start every partition's generator holds it; then each emits its own, and the smallest holds
-     * the task back.
-     */
-    @Test
-    void shouldHoldEveryPartitionsTimeWhileTheTaskStarts() {
-        EventTime.Generators generators = new EventTime.Generators(1_000, 30_000);
-        var task = generator(generators); // the task's own, created at its start
-        now = 1_000;
-        var ahead = generator(generators); // the partition read first
-        ahead.onEvent(valid(500_000), 500_000, output);
-        ahead.onPeriodicEmit(output);
-        now = EventTime.START_HOLD_MILLIS - 1;
-        ahead.onPeriodicEmit(output);
-        assertThat(said)
-                .containsExactly(String.valueOf(Long.MIN_VALUE), String.valueOf(Long.MIN_VALUE));
-        said.clear();
-        var behind = generator(generators); // its first record read after the other's
-        behind.onEvent(valid(100_000), 100_000, output);
-        now = EventTime.START_HOLD_MILLIS;
-        ahead.onPeriodicEmit(output);
-        behind.onPeriodicEmit(output);
-        assertThat(said).containsExactly("498999", "98999");
-        said.clear();
-        task.onPeriodicEmit(output); // the task's own: held until the idle timeout, as before
-        now = 30_000;
-        task.onPeriodicEmit(output);
-        assertThat(said).containsExactly(String.valueOf(Long.MIN_VALUE), "idle");
-    }
-
     @Test
     void shouldGoIdleAfterTheTimeoutAndBeActiveAgainWithTheNextRecord() {
-        EventTime.ValidRecordsOnly g =
-                new EventTime.ValidRecordsOnly(1_000, 30_000, clock, () -> false);
+        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 30_000, clock);
         g.onEvent(valid(10_000), 10_000, output);
         g.onPeriodicEmit(output);
         now = 30_000;
@@ -118,8 +68,7 @@ class EventTimeTest {
      */
     @Test
     void shouldHoldItsTimeForATimeoutWhenItResumes() {
-        EventTime.ValidRecordsOnly g =
-                new EventTime.ValidRecordsOnly(1_000, 30_000, clock, () -> false);
+        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 30_000, clock);
         g.onEvent(valid(10_000), 10_000, output);
         g.onPeriodicEmit(output);
         now = 40_000;
@@ -140,8 +89,7 @@ class EventTimeTest {
      */
     @Test
     void shouldHoldFromTheStartAndEmitTheLastRecordsTimeBeforeGoingIdle() {
-        EventTime.ValidRecordsOnly g =
-                new EventTime.ValidRecordsOnly(1_000, 30_000, clock, () -> false);
+        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 30_000, clock);
         g.onPeriodicEmit(output);
         now = 30_000;
         g.onPeriodicEmit(output);
@@ -158,7 +106,7 @@ class EventTimeTest {
      */
     @Test
     void shouldNeverGoIdleWithoutATimeoutOnceItHasHadARecord() {
-        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 0, clock, () -> false);
+        EventTime.ValidRecordsOnly g = new EventTime.ValidRecordsOnly(1_000, 0, clock);
         g.onPeriodicEmit(output);
         g.onEvent(valid(10_000), 10_000, output);
         g.onPeriodicEmit(output);
