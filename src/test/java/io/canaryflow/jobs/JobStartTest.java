@@ -18,6 +18,7 @@ import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.core.execution.DefaultExecutorServiceLoader;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.graph.StreamNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,6 +54,18 @@ class JobStartTest {
     static Set<Integer> parallelisms(int deployed, Map<String, String> c) throws Exception {
         Configuration cluster = new Configuration();
         cluster.set(CoreOptions.DEFAULT_PARALLELISM, deployed); // what -p sets
+        return built(cluster, c).getStreamNodes().stream()
+                .map(StreamNode::getParallelism)
+                .collect(Collectors.toSet());
+    }
+
+    /** The configuration the job is submitted with, under {@code flink run} on {@code cluster}. */
+    static Map<String, String> submitted(Configuration cluster) throws Exception {
+        return built(cluster, config()).getJobConfiguration().toMap();
+    }
+
+    /** The job of {@code c} as {@code flink run} on {@code cluster} builds it. */
+    static StreamGraph built(Configuration cluster, Map<String, String> c) throws Exception {
         cluster.set(DeploymentOptions.TARGET, RemoteExecutor.NAME);
         StreamContextEnvironment.setAsContext(
                 new DefaultExecutorServiceLoader(),
@@ -64,28 +77,7 @@ class JobStartTest {
             JobConfig config = JobConfig.fromFlat(c);
             StreamExecutionEnvironment env = InferenceJob.environment(config);
             InferenceJob.build(env, config, new KafkaEndpoints(config));
-            return env.getStreamGraph().getStreamNodes().stream()
-                    .map(StreamNode::getParallelism)
-                    .collect(Collectors.toSet());
-        } finally {
-            StreamContextEnvironment.unsetAsContext();
-        }
-    }
-
-    /** The configuration the job is submitted with, under {@code flink run} on {@code cluster}. */
-    static Map<String, String> submitted(Configuration cluster) throws Exception {
-        cluster.set(DeploymentOptions.TARGET, RemoteExecutor.NAME);
-        StreamContextEnvironment.setAsContext(
-                new DefaultExecutorServiceLoader(),
-                cluster,
-                JobStartTest.class.getClassLoader(),
-                false,
-                true);
-        try {
-            JobConfig config = JobConfig.fromFlat(config());
-            StreamExecutionEnvironment env = InferenceJob.environment(config);
-            InferenceJob.build(env, config, new KafkaEndpoints(config));
-            return env.getStreamGraph().getJobConfiguration().toMap();
+            return env.getStreamGraph();
         } finally {
             StreamContextEnvironment.unsetAsContext();
         }
