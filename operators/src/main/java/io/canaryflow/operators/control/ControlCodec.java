@@ -41,6 +41,9 @@ public final class ControlCodec {
     }
 
     public static JsonNode tree(byte[] bytes) throws MalformedException {
+        if (bytes == null) {
+            throw new MalformedException("a record without a value (a tombstone)");
+        }
         try {
             return JSON.readTree(bytes);
         } catch (IOException e) {

@@ -123,6 +123,7 @@ public class JudgeFunction
     private transient ValueState<WindowArms> gathering;
     private transient ValueState<Long> windowsThrough;
     private transient ValueState<Long> labelsThrough;
+    private transient ValueState<Long> replacedThrough;
     private transient CommandCheck check;
     private transient Map<Reason, Counter> rejected;
     private transient Counter accepted;
@@ -222,6 +223,12 @@ public class JudgeFunction
                         .getState(
                                 new ValueStateDescriptor<>(
                                         "labels-through",
+                                        org.apache.flink.api.common.typeinfo.Types.LONG));
+        replacedThrough =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "replaced-through",
                                         org.apache.flink.api.common.typeinfo.Types.LONG));
         check = new CommandCheck(new CommandSigner(key), maxCommandAgeMillis);
         metrics = getRuntimeContext().getMetricGroup().addGroup("canaryflow");
@@ -592,6 +599,17 @@ public class JudgeFunction
         @Override
         public void through(boolean labels, long end) throws IOException {
             (labels ? labelsThrough : windowsThrough).update(end);
+        }
+
+        @Override
+        public long replacedThrough() throws IOException {
+            Long end = replacedThrough.value();
+            return end == null ? Long.MIN_VALUE : end;
+        }
+
+        @Override
+        public void replacedThrough(long end) throws IOException {
+            replacedThrough.update(end);
         }
     }
 

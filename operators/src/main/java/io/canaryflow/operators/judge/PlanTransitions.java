@@ -10,9 +10,10 @@ import java.util.List;
  * unit's bucket, so no unit leaves the candidate); a rollback sets the candidate's share to 0 and
  * changes the salt, so the next rollout of this experiment starts from a fresh assignment; a
  * promotion makes the candidate the baseline. A shadow experiment's ADVANCE starts a canary; its
- * rollback ends the shadow scoring. A two-variant A/B test ends with its candidate (PROMOTE) or its
- * control (ROLLBACK) serving everyone. Plan ids are derived from the previous id and the change, so
- * a replay derives the same ids.
+ * promotion (a command, or its timeout action) serves the candidate to everyone and its rollback
+ * ends the shadow scoring: neither leaves a shadow. A two-variant A/B test ends with its candidate
+ * (PROMOTE) or its control (ROLLBACK) serving everyone. Plan ids are derived from the previous id
+ * and the change, so a replay derives the same ids.
  */
 public final class PlanTransitions {
     private PlanTransitions() {}
@@ -46,7 +47,7 @@ public final class PlanTransitions {
                             id(plan, "promote"),
                             plan.experiment(),
                             plan.model(),
-                            plan.mode(),
+                            canary(plan),
                             plan.salt(),
                             plan.candidate(),
                             plan.candidate(),
@@ -67,7 +68,7 @@ public final class PlanTransitions {
         };
     }
 
-    /** A shadow plan goes on (or stops) as a canary; the other modes stay. */
+    /** A shadow plan goes on (or ends) as a canary; the other modes stay. */
     private static RolloutPlan.Mode canary(RolloutPlan plan) {
         return plan.mode() == RolloutPlan.Mode.SHADOW ? RolloutPlan.Mode.CANARY : plan.mode();
     }

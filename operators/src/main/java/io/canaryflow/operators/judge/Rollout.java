@@ -59,6 +59,15 @@ public final class Rollout {
         long through(boolean labels) throws Exception;
 
         void through(boolean labels, long end) throws Exception;
+
+        /**
+         * The end of the last window reported under a plan a command replaced ({@link #replace}):
+         * reports of windows up to it are not evidence for the plan after; {@link Long#MIN_VALUE}
+         * when no plan was replaced.
+         */
+        long replacedThrough() throws Exception;
+
+        void replacedThrough(long end) throws Exception;
     }
 
     /** A window judged (its end), and the step it led to, or null. */
@@ -161,6 +170,9 @@ public final class Rollout {
         long length = r.windowEnd() - r.windowStart();
         if (length > 0 && Math.floorMod(r.windowStart(), length) != 0) {
             return null;
+        }
+        if (r.windowEnd() <= store.replacedThrough()) {
+            return null; // a window of the plan a command replaced: not this plan's evidence
         }
         boolean shadowMode = plan.mode() == RolloutPlan.Mode.SHADOW;
         boolean control =
@@ -357,7 +369,9 @@ public final class Rollout {
 
     /**
      * START or SET_PLAN: the plan replaces the current one and a fresh judge starts on it, with the
-     * policy its fields give ({@link #policyFields}) or the configured one when it has none.
+     * policy its fields give ({@link #policyFields}) or the configured one when it has none, and on
+     * its own evidence: the windows reported so far (gathered into a judging window, or waiting for
+     * their labels) were the plan before's.
      *
      * @param planJson the command's plan, its routing decoded as {@code next}
      */
@@ -386,6 +400,18 @@ public final class Rollout {
         }
         Judge fresh = fresh(next, policy);
         store.paused(false);
+        // the fresh judge starts on the new plan's evidence: the windows reported, gathered or
+        // waiting for labels under the plan before are forgotten, and their late reports ignored
+        long replaced =
+                Math.max(
+                        Math.max(store.replacedThrough(), store.through(false)),
+                        store.through(true));
+        for (long end : store.windowEnds()) {
+            replaced = Math.max(replaced, end);
+            store.window(end, null);
+        }
+        store.gathering(null);
+        store.replacedThrough(replaced);
         Verdict v =
                 new Verdict(
                         Verdict.Action.HOLD,

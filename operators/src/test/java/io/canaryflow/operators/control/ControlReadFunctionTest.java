@@ -128,6 +128,36 @@ class ControlReadFunctionTest {
         h.close();
     }
 
+    /**
+     * A record without a value (a tombstone, as compaction or a careless producer writes one) or
+     * with an empty one is a dead letter like any malformed record; the job goes on.
+     */
+    @Test
+    void shouldTakeATombstoneOrAnEmptyRecordForADeadLetter() throws Exception {
+        var h = harness(CURRENT);
+        h.processElement(
+                new StreamRecord<>(
+                        new ControlRecord(
+                                new SourceRecord("fraud".getBytes(), null, "control", 0, 7, 1),
+                                null,
+                                null)));
+        h.processElement(
+                new StreamRecord<>(
+                        new ControlRecord(
+                                new SourceRecord(null, new byte[0], "control", 0, 8, 1),
+                                null,
+                                null)));
+        h.processElement(new StreamRecord<>(signed(CURRENT, decision("d-1", "p-own", 50), 9)));
+        assertThat(dead(h))
+                .extracting(DeadLetter::reason, DeadLetter::offset)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(Reason.MALFORMED, 7L),
+                        org.assertj.core.groups.Tuple.tuple(Reason.MALFORMED, 8L));
+        assertThat(dead(h).get(0).detail()).contains("tombstone");
+        assertThat(plans(h)).containsExactly("p-own");
+        h.close();
+    }
+
     @Test
     void shouldFollowUnsignedDecisionsOfAVersionBeforeOnlyWhenToldAndOnlyBeforeTheUpgrade()
             throws Exception {

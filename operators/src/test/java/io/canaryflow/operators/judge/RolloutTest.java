@@ -120,6 +120,18 @@ class RolloutTest {
         public void through(boolean labels, long end) {
             through.put(labels, end);
         }
+
+        long replacedThrough = Long.MIN_VALUE;
+
+        @Override
+        public long replacedThrough() {
+            return replacedThrough;
+        }
+
+        @Override
+        public void replacedThrough(long end) {
+            replacedThrough = end;
+        }
     }
 
     /** The step of the last window judged when the window reports' time passes {@code end}. */
@@ -293,6 +305,32 @@ class RolloutTest {
         // the fresh judge runs on the plan's policy: its next step is the promotion
         Rollout.Step next = window(policy(0, ERRORS), 0, 2_000, 0);
         assertThat(next.verdict().action()).isEqualTo(Verdict.Action.PROMOTE);
+    }
+
+    /**
+     * A plan a command sets mid judging window (here of three monitoring windows) is judged on its
+     * own evidence: the windows gathered under the plan before, and their late reports, are not
+     * added to the new plan's first judging window, which starts after the command.
+     */
+    @Test
+    void shouldJudgeAReplacedPlanOnlyOnTheWindowsAfterIt() throws Exception {
+        RolloutPolicy everyThree = policy(3_000, ERRORS);
+        assertThat(window(everyThree, 0, 1_000, 900)).isNull(); // the old candidate failing
+        assertThat(window(everyThree, 1, 1_000, 900)).isNull();
+        assertThat(
+                        rollout(everyThree)
+                                .replace(PLAN, new ObjectMapper().readTree("{}"), 2_500, "plan set")
+                                .accepted())
+                .isTrue();
+        assertThat(store.gathering).isNull();
+        // a late report of a window before the command: not this plan's evidence
+        assertThat(rollout(everyThree).report(report("v2", "candidate", 1, 500, 500))).isNull();
+        assertThat(window(everyThree, 2, 1_000, 0)).isNull();
+        assertThat(window(everyThree, 3, 1_000, 0)).isNull();
+        Rollout.Step step = window(everyThree, 4, 1_000, 0);
+        assertThat(step.verdict().windowStart()).isEqualTo(2_000);
+        assertThat(step.verdict().candidate().errors()).isZero();
+        assertThat(step.verdict().action()).isNotEqualTo(Verdict.Action.ROLLBACK);
     }
 
     @Test
