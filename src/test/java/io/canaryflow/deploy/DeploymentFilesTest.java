@@ -296,7 +296,8 @@ class DeploymentFilesTest {
     /**
      * Errors of a FlinkDeployment against the CRD's openAPIV3Schema. Maven Central serves the
      * operator's API jar (which carries the CRD) at 1.10.0 here, not at 1.13; 1.10's schema is
-     * 1.13's but for the Flink versions it names, so v2_2 is added to its enum.
+     * 1.13's but for the Flink versions it names, so 1.13's v2_0 and v2_1 are added to its enum
+     * (v2_1 came with 1.13, FLINK-38147; v2_2 with an operator after Flink 2.2).
      */
     static List<String> crdErrors(JsonNode deployment) throws Exception {
         JsonNode crd;
@@ -315,7 +316,8 @@ class DeploymentFilesTest {
                                 .get("properties")
                                 .get("flinkVersion")
                                 .get("enum");
-        versions.add("v2_2");
+        versions.add("v2_0");
+        versions.add("v2_1");
         Schema validator =
                 SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_4).getSchema(schema);
         List<String> errors = new ArrayList<>();
@@ -336,7 +338,7 @@ class DeploymentFilesTest {
                 .containsKey("high-availability.storageDir")
                 .containsEntry("metrics.reporter.prom.filterLabelValueCharacters", "false");
         assertThat(spec.get("job").get("upgradeMode").asText()).isEqualTo("savepoint");
-        assertThat(spec.get("flinkVersion").asText()).isEqualTo("v2_2");
+        assertThat(spec.get("flinkVersion").asText()).isEqualTo("v2_1");
         JsonNode container = spec.get("podTemplate").get("spec").get("containers").get(0);
         assertThat(container.get("name").asText()).isEqualTo("flink-main-container");
         // the configuration: the ConfigMap's file, mounted where the job's args say

@@ -43,7 +43,7 @@ public final class JobOptions {
                     .stringType()
                     .defaultValue("canaryflow-inference")
                     .withDescription(
-                            "Consumer group of the features source (offsets are committed on checkpoints).");
+                            "Consumer group of the job's sources: features, labels and control (offsets are committed on checkpoints); each source's client id is the group id and its topic.");
 
     public static final ConfigOption<StartingOffsets> STARTING_OFFSETS =
             ConfigOptions.key("kafka.starting-offsets")

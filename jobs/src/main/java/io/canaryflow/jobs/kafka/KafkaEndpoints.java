@@ -108,6 +108,9 @@ public final class KafkaEndpoints implements Pipeline.Endpoints {
                         .setBootstrapServers(config.get(JobOptions.BOOTSTRAP_SERVERS))
                         .setTopics(topic)
                         .setGroupId(config.get(JobOptions.GROUP_ID))
+                        // a client id per source (the default, the group id, is the same for
+                        // all three: their clients' metrics and quotas would be lumped together)
+                        .setClientIdPrefix(config.get(JobOptions.GROUP_ID) + "-" + topic)
                         .setStartingOffsets(startingOffsets())
                         .setDeserializer(records)
                         .setProperties(config.kafkaProperties())
