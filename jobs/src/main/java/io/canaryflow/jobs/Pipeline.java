@@ -154,10 +154,12 @@ public final class Pipeline {
     }
 
     /**
-     * {@link #flinkConfiguration(JobConfig)} for a deployment whose own configuration (a cluster's
-     * configuration file, {@code flink run -D}, a FlinkDeployment's {@code flinkConfiguration}) is
-     * {@code deployment}: of {@link #ROCKSDB_OPTIONS}, those the deployment sets are left to it, so
-     * that a cluster's RocksDB tuning is not overridden by the job's defaults.
+     * {@link #flinkConfiguration(JobConfig)} for a deployment whose own configuration (the
+     * configuration file of the client that submits the job, or of the JobManager in application
+     * mode and for web submissions; {@code flink run -D}; a FlinkDeployment's {@code
+     * flinkConfiguration}) is {@code deployment}: of {@link #ROCKSDB_OPTIONS}, those the deployment
+     * sets are left to it, so that a cluster's RocksDB tuning is not overridden by the job's
+     * defaults.
      */
     public static Configuration flinkConfiguration(JobConfig config, ReadableConfig deployment) {
         Configuration flink = flinkConfiguration(config);

@@ -85,7 +85,8 @@ public final class AliasUpdater {
         // and its replacement during a consumer-group rebalance): the file is read, changed and
         // replaced under a lock, so neither loses the other's update.
         Files.createDirectories(file.getParent());
-        synchronized (IN_PROCESS.computeIfAbsent(file, f -> new Object())) {
+        synchronized (
+                IN_PROCESS.computeIfAbsent(file.toAbsolutePath().normalize(), f -> new Object())) {
             try (FileChannel channel =
                             FileChannel.open(
                                     file.resolveSibling("aliases.json.lock"),

@@ -394,6 +394,21 @@ public class JudgeFunction
             reject(in, Reason.REJECTED_COMMAND, result.rejection(), now, ctx);
             return;
         }
+        // the windows a new plan forgot (Rollout.replace) take their drift summaries along
+        long replaced = store.replacedThrough();
+        if (replaced != Long.MIN_VALUE) {
+            List<Long> forgotten = new ArrayList<>();
+            drift.keys()
+                    .forEach(
+                            end -> {
+                                if (end <= replaced) {
+                                    forgotten.add(end);
+                                }
+                            });
+            for (long end : forgotten) {
+                drift.remove(end);
+            }
+        }
         if (result.step() != null) {
             emit(experiment, result.step(), now, out, null);
         }

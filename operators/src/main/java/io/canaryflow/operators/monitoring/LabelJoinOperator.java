@@ -62,9 +62,9 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  * source marks after {@code labels.idle-timeout} (10 min) of silence in every labels partition:
  * until then a prediction expires only once the labels' own time has passed its horizon, whatever
  * order the topics started or paused in. A label that comes while the labels' input is idle holds
- * the join's time again, until the input reports a status or, at the latest, for {@code
- * labels.idle-timeout} (the labels task, holding its own time that long, reports nothing if its
- * time does not move on).
+ * the join's time again, until the input reports a status or, at the latest, until no label has
+ * come for twice {@code labels.idle-timeout} (the labels task, holding its own time that long on a
+ * clock that stops while it is back-pressured, reports nothing if its time does not move on).
  *
  * <p><b>One label per event</b>: the earliest {@code ts} (on a tie, the smallest value) wins,
  * whatever the arrival order. A label that comes after another of the same event counts in {@code
@@ -151,6 +151,10 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
     private transient boolean labelsHeld;
 
     private transient long holds;
+
+    /** When the last label came while the labels' time was held (processing time). */
+    private transient long lastHeldLabelAt;
+
     private transient long joinTime;
     private transient ListState<Long> joinTimes;
     private transient ListState<LabelSeries> learnedSeries;
@@ -167,9 +171,9 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
      * @param threshold a score at or above it predicts the positive class; a label at or above 0.5
      *     is the positive class
      * @param series every series a prediction can belong to ({@link LabelSeries#of})
-     * @param labelsIdleTimeoutMillis {@code labels.idle-timeout}: how long a label that comes while
-     *     the labels' input is idle holds the join's time at most, if the labels' input stays idle
-     *     (0: until it is active again)
+     * @param labelsIdleTimeoutMillis {@code labels.idle-timeout}: a label that comes while the
+     *     labels' input is idle holds the join's time until no label has come for twice this, if
+     *     the labels' input stays idle (0: until it is active again)
      */
     public LabelJoinOperator(
             long windowMillis,
@@ -284,24 +288,15 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
             // (stays idle downstream) until its partitions' watermarks move on; meanwhile the join
             // waits for the labels' time again rather than expire predictions on the predictions'.
             // If their watermarks never move on (the label was no newer than they were), the task
-            // never reports itself active again: the hold ends after labels.idle-timeout, as the
-            // task's own does, unless the input has reported a status since.
+            // never reports itself active again: the hold ends once no label has come for twice
+            // labels.idle-timeout (the task's own hold, on a clock that stops while it is
+            // back-pressured, plus as much again), unless the input has reported a status since.
             labelsIdle = false;
             labelsHeld = true;
-            long hold = ++holds;
-            if (labelsIdleTimeoutMillis > 0) {
-                long now = getProcessingTimeService().getCurrentProcessingTime();
-                getProcessingTimeService()
-                        .registerTimer(
-                                now + labelsIdleTimeoutMillis,
-                                t -> {
-                                    if (labelsHeld && holds == hold) {
-                                        labelsHeld = false;
-                                        labelsIdle = true;
-                                        advance();
-                                    }
-                                });
-            }
+            lastHeldLabelAt = getProcessingTimeService().getCurrentProcessingTime();
+            holdUntil(++holds);
+        } else if (labelsHeld) {
+            lastHeldLabelAt = getProcessingTimeService().getCurrentProcessingTime();
         }
         Label label = element.getValue();
         String id = label.eventId();
@@ -332,6 +327,32 @@ public class LabelJoinOperator extends AbstractStreamOperator<LabelPartial>
         // without a prediction it waits for one; with them, whether the label is unmatched changes
         schedule(id, e, e.n == 0 ? label.ts() + horizonMillis : Long.MIN_VALUE);
         touch(id, e);
+    }
+
+    /**
+     * Ends hold {@code hold} once no label has come for twice labels.idle-timeout, unless the input
+     * reported a status (or another hold began) meanwhile; one timer at a time.
+     */
+    private void holdUntil(long hold) {
+        if (labelsIdleTimeoutMillis <= 0) {
+            return; // without a timeout the labels task never goes idle again: held until active
+        }
+        long deadline = lastHeldLabelAt + 2 * labelsIdleTimeoutMillis;
+        getProcessingTimeService()
+                .registerTimer(
+                        deadline,
+                        t -> {
+                            if (!labelsHeld || holds != hold) {
+                                return;
+                            }
+                            if (t < lastHeldLabelAt + 2 * labelsIdleTimeoutMillis) {
+                                holdUntil(hold); // a label came since: from the last one
+                                return;
+                            }
+                            labelsHeld = false;
+                            labelsIdle = true;
+                            advance();
+                        });
     }
 
     private static final long NO_LABEL = Long.MIN_VALUE;

@@ -230,7 +230,9 @@ class LabelJoinOperatorTest {
     /**
      * A label no newer than the labels' watermarks (a re-sent one, a correction keeping its time)
      * moves no watermark on, so the labels task, idle, never reports itself active again: the hold
-     * it puts on the join's time ends after labels.idle-timeout, as the task's own does.
+     * it puts on the join's time ends once no label has come for twice labels.idle-timeout (the
+     * task's own hold, on a clock that stops under back-pressure, and as much again), counted from
+     * the last label.
      */
     @Test
     void shouldReleaseTheJoinsTimeAfterTheIdleTimeoutIfTheLabelsStayIdle() throws Exception {
@@ -239,9 +241,11 @@ class LabelJoinOperatorTest {
         label("x", 1, 50_000);
         predict("c", 60_000, 0.9f);
         h.processWatermark1(new Watermark(120_000));
-        h.setProcessingTime(IDLE_TIMEOUT - 1);
-        assertThat(windows()).as("c waits for the labels' time").isEmpty();
         h.setProcessingTime(IDLE_TIMEOUT);
+        label("y", 1, 50_000); // another old label: the hold goes on from it
+        h.setProcessingTime(3 * IDLE_TIMEOUT - 1);
+        assertThat(windows()).as("c waits for the labels' time").isEmpty();
+        h.setProcessingTime(3 * IDLE_TIMEOUT);
         assertThat(window(62_000).expired()).as("60,000 + H").isEqualTo(1);
     }
 
@@ -253,18 +257,18 @@ class LabelJoinOperatorTest {
     void shouldEndAHoldOnlyByItsOwnDeadline() throws Exception {
         h.processWatermarkStatus2(
                 org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
-        label("x", 1, 50_000); // a hold until IDLE_TIMEOUT
+        label("x", 1, 50_000); // a hold until 2 x IDLE_TIMEOUT
         h.processWatermarkStatus2(
                 org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.ACTIVE);
         h.setProcessingTime(IDLE_TIMEOUT / 2);
         h.processWatermarkStatus2(
                 org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
-        label("y", 1, 50_000); // a hold until IDLE_TIMEOUT * 3 / 2
+        label("y", 1, 50_000); // a hold until 2.5 x IDLE_TIMEOUT
         predict("c", 60_000, 0.9f);
         h.processWatermark1(new Watermark(120_000));
-        h.setProcessingTime(IDLE_TIMEOUT);
+        h.setProcessingTime(2 * IDLE_TIMEOUT);
         assertThat(windows()).as("held by y's label").isEmpty();
-        h.setProcessingTime(IDLE_TIMEOUT * 3 / 2);
+        h.setProcessingTime(IDLE_TIMEOUT * 5 / 2);
         assertThat(window(62_000).expired()).isEqualTo(1);
     }
 
