@@ -394,21 +394,6 @@ public class JudgeFunction
             reject(in, Reason.REJECTED_COMMAND, result.rejection(), now, ctx);
             return;
         }
-        // the windows a new plan forgot (Rollout.replace) take their drift summaries along
-        long replaced = store.replacedThrough();
-        if (replaced != Long.MIN_VALUE) {
-            List<Long> forgotten = new ArrayList<>();
-            drift.keys()
-                    .forEach(
-                            end -> {
-                                if (end <= replaced) {
-                                    forgotten.add(end);
-                                }
-                            });
-            for (long end : forgotten) {
-                drift.remove(end);
-            }
-        }
         if (result.step() != null) {
             emit(experiment, result.step(), now, out, null);
         }
@@ -581,6 +566,13 @@ public class JudgeFunction
             } else {
                 windows.put(end, WindowArms.of(arms));
             }
+        }
+
+        /** A window a replaced plan forgot takes its drift summary along. */
+        @Override
+        public void forget(long end) throws Exception {
+            windows.remove(end);
+            drift.remove(end);
         }
 
         @Override

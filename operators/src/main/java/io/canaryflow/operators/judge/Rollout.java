@@ -68,6 +68,11 @@ public final class Rollout {
         long replacedThrough() throws Exception;
 
         void replacedThrough(long end) throws Exception;
+
+        /** Forgets a kept window that will not be judged (its plan was replaced). */
+        default void forget(long end) throws Exception {
+            window(end, null);
+        }
     }
 
     /** A window judged (its end), and the step it led to, or null. */
@@ -408,7 +413,7 @@ public final class Rollout {
                         store.through(true));
         for (long end : store.windowEnds()) {
             replaced = Math.max(replaced, end);
-            store.window(end, null);
+            store.forget(end);
         }
         store.gathering(null);
         store.replacedThrough(replaced);

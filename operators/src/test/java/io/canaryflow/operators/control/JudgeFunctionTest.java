@@ -242,6 +242,63 @@ class JudgeFunctionTest {
         }
     }
 
+    /** A signed SET_PLAN command "c-plan" carrying {@code plan}. */
+    static SignedCommand setPlan(String plan, long issuedAt) {
+        Command c =
+                new CommandSigner(KEY)
+                        .sign(
+                                new Command(
+                                        "c-plan",
+                                        "fraud",
+                                        Command.Action.SET_PLAN,
+                                        plan,
+                                        "alice",
+                                        issuedAt,
+                                        null));
+        return new SignedCommand(
+                c, new SourceRecord(null, ControlCodec.write(c), "control", 0, 1, -1));
+    }
+
+    /** Whether the experiment has any entry in the judge's map state {@code name}. */
+    static boolean holds(
+            KeyedTwoInputStreamOperatorTestHarness<
+                            String, MonitoringRecord, SignedCommand, Decision>
+                    h,
+            String name)
+            throws Exception {
+        try (java.util.stream.Stream<String> keys =
+                h.getOperator()
+                        .<String>getKeyedStateBackend()
+                        .getKeys(name, org.apache.flink.runtime.state.VoidNamespace.INSTANCE)) {
+            return keys.anyMatch("fraud"::equals);
+        }
+    }
+
+    /**
+     * A window reported but not yet judged when a new plan is set is forgotten with its drift
+     * summary: nothing of it stays in the judge's state.
+     */
+    @Test
+    void shouldForgetAReplacedPlansWindowWithItsDriftSummary() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.processElement1(new StreamRecord<>(report("v1", "control", 0, 500, 0), 999));
+            h.processElement1(new StreamRecord<>(report("v2", "candidate", 0, 500, 0), 999));
+            assertThat(holds(h, "windows")).isTrue();
+            assertThat(holds(h, "drift")).isTrue();
+            String plan =
+                    "{\"baseline\":\"v1\",\"canary_percent\":10,\"candidate\":\"v3\","
+                            + "\"experiment\":\"fraud\",\"mode\":\"canary\",\"model\":\"fraud\","
+                            + "\"plan_id\":\"fraud-v3\",\"salt\":\"s3\"}";
+            h.processElement2(new StreamRecord<>(setPlan(plan, h.getProcessingTime())));
+            assertThat(decisions(h))
+                    .singleElement()
+                    .satisfies(d -> assertThat(d.plan().planId()).isEqualTo("fraud-v3"));
+            assertThat(holds(h, "windows")).isFalse();
+            assertThat(holds(h, "drift")).isFalse();
+        }
+    }
+
     @Test
     void shouldApplyASignedSetPlanWithItsOwnPolicy() throws Exception {
         try (var h = harness()) {
@@ -251,23 +308,7 @@ class JudgeFunctionTest {
                             + "\"dry_run\":true,\"experiment\":\"fraud\",\"min_samples\":10,"
                             + "\"min_step_duration\":\"1 s\",\"mode\":\"canary\",\"model\":\"fraud\","
                             + "\"plan_id\":\"fraud-set\",\"salt\":\"s2\",\"schedule\":[50,100]}";
-            Command c =
-                    new CommandSigner(KEY)
-                            .sign(
-                                    new Command(
-                                            "c-plan",
-                                            "fraud",
-                                            Command.Action.SET_PLAN,
-                                            plan,
-                                            "alice",
-                                            h.getProcessingTime(),
-                                            null));
-            h.processElement2(
-                    new StreamRecord<>(
-                            new SignedCommand(
-                                    c,
-                                    new SourceRecord(
-                                            null, ControlCodec.write(c), "control", 0, 1, -1))));
+            h.processElement2(new StreamRecord<>(setPlan(plan, h.getProcessingTime())));
             Decision set = decisions(h).get(0);
             assertThat(set.verdict().dryRun()).isFalse(); // the command's plan itself applies
             assertThat(set.plan().planId()).isEqualTo("fraud-set");
